@@ -1,0 +1,25 @@
+//! What every Redis binary of this workspace shares.
+//!
+//! Layout:
+//! - [`resp`]: RESP2/RESP3 frames, the request parser (multibulk and inline, bounded) and the
+//!   reply writer.
+//! - [`command_table`]: one [`command_table::CommandSpec`] per implemented command; dispatch,
+//!   `COMMAND`, ACL and the tools all read it.
+//! - [`value`]: the value types and their compact encodings.
+//! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
+//! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
+//! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
+//! - [`cluster_slot`]: CRC16 hash slots and `{hash tags}`.
+//! - [`client`]: an async RESP client for the tools and the tests.
+//!
+//! This crate depends on no other crate of the workspace, and its format code does no I/O.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod client;
+pub mod cluster_slot;
+pub mod command_table;
+pub mod config;
+pub mod glob;
+pub mod keyspace;
+pub mod resp;
+pub mod value;
