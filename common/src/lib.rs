@@ -21,5 +21,6 @@ pub mod command_table;
 pub mod config;
 pub mod glob;
 pub mod keyspace;
+pub mod number;
 pub mod resp;
 pub mod value;

@@ -1,1 +1,80 @@
-//! (being written)
+//! Value types and their encodings, named as `TYPE` and `OBJECT ENCODING` name them.
+//!
+//! A string's bytes live in its keyspace entry, right after the key (one allocation per key, as
+//! Redis's `embstr` keeps object and bytes together); the [`Value`] says how to read them.
+//! Collection types (with the collections issue) hold their data behind a `Box`, so a `Value`
+//! stays two words.
+
+pub mod string;
+
+/// What a key holds, and in which encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string of at most [`string::EMBSTR_MAX`] bytes, stored after the key.
+    Embstr,
+    /// A longer string, or one modified in place (APPEND, SETRANGE), stored after the key.
+    Raw,
+    /// A string holding a decimal integer that round-trips through `i64`.
+    Int(i64),
+}
+
+/// The types `TYPE` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    String,
+    List,
+    Set,
+    ZSet,
+    Hash,
+    Stream,
+}
+
+impl ValueType {
+    /// The name `TYPE` and `SCAN ... TYPE` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::List => "list",
+            ValueType::Set => "set",
+            ValueType::ZSet => "zset",
+            ValueType::Hash => "hash",
+            ValueType::Stream => "stream",
+        }
+    }
+
+    /// Parses a type name as `SCAN ... TYPE` accepts it (case-insensitively).
+    pub fn from_name(name: &[u8]) -> Option<ValueType> {
+        [
+            ValueType::String,
+            ValueType::List,
+            ValueType::Set,
+            ValueType::ZSet,
+            ValueType::Hash,
+            ValueType::Stream,
+        ]
+        .into_iter()
+        .find(|t| t.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Value {
+    pub fn value_type(&self) -> ValueType {
+        match self {
+            Value::Embstr | Value::Raw | Value::Int(_) => ValueType::String,
+        }
+    }
+
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Value::Embstr => "embstr",
+            Value::Raw => "raw",
+            Value::Int(_) => "int",
+        }
+    }
+
+    /// True for the string encodings, whose bytes follow the key.
+    pub fn is_string(&self) -> bool {
+        self.value_type() == ValueType::String
+    }
+}

@@ -1,0 +1,343 @@
+//! The keyspace: databases split into shards by hash slot, each shard behind its own lock.
+//!
+//! Locking protocol (DESIGN.md "Execution"):
+//! 1. Every access first takes the keyspace *gate*: shared for a single command, exclusive for
+//!    MULTI/EXEC, scripts and commands that touch more than their declared keys. An exclusive
+//!    holder runs alone, so a transaction is atomic exactly as in Redis.
+//! 2. Then the shards of the command's keys are locked in ascending order through a
+//!    [`Locked`] view (no deadlock between two multi-key commands). Under the exclusive gate a
+//!    view locks shards lazily, in any order, since nobody else holds any.
+
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::shard::Shard;
+use crate::cluster_slot::{SLOTS, key_slot};
+
+/// One database: its shards, indexed by `slot >> shift`.
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Db {
+    fn new(shards: usize) -> Db {
+        Db {
+            shards: (0..shards).map(|_| Mutex::new(Shard::new())).collect(),
+        }
+    }
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // A handler never panics while holding a shard (no unwrap on input); if one ever did, the
+    // shard's data is still structurally sound, so keep serving it.
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every database of the server.
+pub struct Keyspace {
+    dbs: Box<[Db]>,
+    shard_shift: u32,
+    gate: RwLock<()>,
+}
+
+/// Proof that the caller holds the gate, shared or exclusive.
+pub enum Gate<'a> {
+    Shared(RwLockReadGuard<'a, ()>),
+    Exclusive(RwLockWriteGuard<'a, ()>),
+}
+
+impl Gate<'_> {
+    pub fn is_exclusive(&self) -> bool {
+        matches!(self, Gate::Exclusive(_))
+    }
+}
+
+/// The position of a SCAN over a whole database: which shard, and the cursor inside it.
+/// The shard index sits in the top bits so that cursors stay opaque decimal numbers.
+const SCAN_SHARD_SHIFT: u32 = 48;
+
+impl Keyspace {
+    /// `shards_per_db` is rounded to a power of two between 1 and 16384.
+    pub fn new(databases: usize, shards_per_db: usize) -> Keyspace {
+        let shards = shards_per_db.clamp(1, SLOTS).next_power_of_two();
+        let shard_shift = (SLOTS / shards).trailing_zeros();
+        Keyspace {
+            dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
+            shard_shift,
+            gate: RwLock::new(()),
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn shards_per_db(&self) -> usize {
+        SLOTS >> self.shard_shift
+    }
+
+    /// The shard holding `key`.
+    pub fn shard_of(&self, key: &[u8]) -> usize {
+        usize::from(key_slot(key)) >> self.shard_shift
+    }
+
+    pub fn shared(&self) -> Gate<'_> {
+        Gate::Shared(self.gate.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn exclusive(&self) -> Gate<'_> {
+        Gate::Exclusive(self.gate.write().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// A view of database `db` with the shards of `keys` locked, in ascending order.
+    pub fn lock_keys<'a, 'k>(
+        &'a self,
+        gate: &Gate<'a>,
+        db: usize,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+    ) -> Locked<'a> {
+        let mut indices: smallvec::SmallVec<[usize; 8]> =
+            keys.into_iter().map(|k| self.shard_of(k)).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let mut view = Locked {
+            keyspace: self,
+            db,
+            guards: smallvec::SmallVec::new(),
+            lazy: gate.is_exclusive(),
+        };
+        for index in indices {
+            view.guards
+                .push((db, index, lock(&self.dbs[db].shards[index])));
+        }
+        view
+    }
+
+    /// A view that locks shards as it touches them; only sound under the exclusive gate.
+    pub fn lock_lazily<'a>(&'a self, gate: &Gate<'a>, db: usize) -> Locked<'a> {
+        Locked {
+            keyspace: self,
+            db,
+            guards: smallvec::SmallVec::new(),
+            lazy: gate.is_exclusive(),
+        }
+    }
+
+    /// Runs `f` on each shard of `db` in turn, locking one at a time (background jobs such as
+    /// the active expiry cycle; the caller holds the shared gate).
+    pub fn for_each_shard(&self, _gate: &Gate<'_>, db: usize, mut f: impl FnMut(&mut Shard)) {
+        for shard in self.dbs[db].shards.iter() {
+            f(&mut lock(shard));
+        }
+    }
+}
+
+/// The shards a command may touch, locked. Handlers reach keys only through this view.
+pub struct Locked<'a> {
+    keyspace: &'a Keyspace,
+    db: usize,
+    guards: smallvec::SmallVec<[(usize, usize, MutexGuard<'a, Shard>); 2]>,
+    lazy: bool,
+}
+
+impl<'a> Locked<'a> {
+    /// The selected database.
+    pub fn db(&self) -> usize {
+        self.db
+    }
+
+    /// Switches the database later calls of [`Locked::shard`] use (SELECT inside MULTI).
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+    }
+
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.keyspace
+    }
+
+    fn position(&mut self, db: usize, index: usize) -> usize {
+        if let Some(pos) = self
+            .guards
+            .iter()
+            .position(|(d, i, _)| *d == db && *i == index)
+        {
+            return pos;
+        }
+        // Outside the exclusive gate every shard was locked up front from the command's key
+        // specs; reaching here means a command touched an undeclared key. Locking it now is
+        // still correct as long as no other thread holds it while waiting for ours, which the
+        // ascending order of up-front locks makes rare; debug builds flag it.
+        debug_assert!(
+            self.lazy,
+            "shard {index} of db {db} touched without being declared"
+        );
+        self.guards
+            .push((db, index, lock(&self.keyspace.dbs[db].shards[index])));
+        self.guards.len() - 1
+    }
+
+    /// The shard of `key` in the selected database.
+    pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let db = self.db;
+        self.shard_in(db, key)
+    }
+
+    /// The shard of `key` in database `db` (MOVE, COPY ... DB).
+    pub fn shard_in(&mut self, db: usize, key: &[u8]) -> &mut Shard {
+        let index = self.keyspace.shard_of(key);
+        let pos = self.position(db, index);
+        &mut self.guards[pos].2
+    }
+
+    /// Runs `f` on every shard of database `db`, in ascending order. Shards this view already
+    /// holds are reused; others are locked for the call only (or kept, under the exclusive gate).
+    pub fn for_each_shard(&mut self, db: usize, mut f: impl FnMut(&mut Shard)) {
+        let shards = self.keyspace.shards_per_db();
+        for index in 0..shards {
+            if let Some(pos) = self
+                .guards
+                .iter()
+                .position(|(d, i, _)| *d == db && *i == index)
+            {
+                f(&mut self.guards[pos].2);
+            } else if self.lazy {
+                let pos = self.position(db, index);
+                f(&mut self.guards[pos].2);
+            } else {
+                f(&mut lock(&self.keyspace.dbs[db].shards[index]));
+            }
+        }
+    }
+
+    /// Number of keys in database `db` (expired keys not yet removed included, as Redis counts).
+    pub fn dbsize(&mut self, db: usize) -> usize {
+        let mut n = 0;
+        self.for_each_shard(db, |s| n += s.len());
+        n
+    }
+
+    /// One SCAN step over database `db`: calls `f` on the keys of at least one bucket and
+    /// returns the next cursor, 0 when done. `f` returns how many keys it accepted; the step
+    /// ends once `count` keys were accepted or the shard's scan is over.
+    pub fn scan(
+        &mut self,
+        db: usize,
+        cursor: u64,
+        count: usize,
+        mut f: impl FnMut(&mut Shard, &[u8]) -> bool,
+    ) -> u64 {
+        let shards = self.keyspace.shards_per_db() as u64;
+        let mut shard = cursor >> SCAN_SHARD_SHIFT;
+        let mut inner = cursor & ((1 << SCAN_SHARD_SHIFT) - 1);
+        if shard >= shards {
+            return 0;
+        }
+        let mut accepted = 0;
+        let mut visits = 0usize;
+        let mut keys: Vec<Box<[u8]>> = Vec::new();
+        loop {
+            let index = shard as usize;
+            let pos = if let Some(pos) = self
+                .guards
+                .iter()
+                .position(|(d, i, _)| *d == db && *i == index)
+            {
+                Some(pos)
+            } else if self.lazy {
+                Some(self.position(db, index))
+            } else {
+                None
+            };
+            let mut temp;
+            let s: &mut Shard = match pos {
+                Some(pos) => &mut self.guards[pos].2,
+                None => {
+                    temp = lock(&self.keyspace.dbs[db].shards[index]);
+                    &mut temp
+                }
+            };
+            keys.clear();
+            inner = s.scan(inner, |e| keys.push(e.key().into()));
+            for key in &keys {
+                if f(s, key) {
+                    accepted += 1;
+                }
+            }
+            visits += 1;
+            if inner == 0 {
+                shard += 1;
+                if shard >= shards {
+                    return 0;
+                }
+            }
+            // Redis bounds one call by count*10 bucket visits so a sparse table answers fast.
+            if accepted >= count || visits >= count.saturating_mul(10).max(10) {
+                return (shard << SCAN_SHARD_SHIFT) | inner;
+            }
+        }
+    }
+
+    /// Swaps the contents of two databases (SWAPDB); requires the exclusive gate.
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        for index in 0..self.keyspace.shards_per_db() {
+            let pa = self.position(a, index);
+            let pb = self.position(b, index);
+            let (lo, hi) = if pa < pb { (pa, pb) } else { (pb, pa) };
+            let (left, right) = self.guards.split_at_mut(hi);
+            std::mem::swap(&mut *left[lo].2, &mut *right[0].2);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::entry::Entry;
+    use std::collections::HashSet;
+
+    #[test]
+    fn keys_land_in_their_slot_range_shard() {
+        let ks = Keyspace::new(16, 16);
+        assert_eq!(ks.shards_per_db(), 16);
+        assert_eq!(ks.shard_of(b"foo"), 12182 >> 10);
+        assert_eq!(ks.shard_of(b"{foo}bar"), ks.shard_of(b"foo"));
+    }
+
+    #[test]
+    fn scan_visits_every_key_across_shards() {
+        let ks = Keyspace::new(2, 8);
+        let gate = ks.shared();
+        for i in 0..1000 {
+            let key = format!("key:{i}");
+            let mut view = ks.lock_keys(&gate, 0, [key.as_bytes()]);
+            view.shard(key.as_bytes())
+                .insert(Entry::string(key.as_bytes(), b"v", 0));
+        }
+        let mut view = ks.lock_keys(&gate, 0, std::iter::empty());
+        assert_eq!(view.dbsize(0), 1000);
+        assert_eq!(view.dbsize(1), 0);
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = view.scan(0, cursor, 10, |_, k| seen.insert(k.to_vec()));
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 1000);
+    }
+
+    #[test]
+    fn swapdb_under_the_exclusive_gate() {
+        let ks = Keyspace::new(2, 4);
+        let gate = ks.exclusive();
+        let mut view = ks.lock_lazily(&gate, 0);
+        view.shard(b"a").insert(Entry::string(b"a", b"1", 0));
+        view.swap_dbs(0, 1);
+        assert_eq!(view.dbsize(0), 0);
+        assert_eq!(view.dbsize(1), 1);
+        assert!(view.shard_in(1, b"a").get(b"a", 0).is_some());
+    }
+}

@@ -1,0 +1,534 @@
+//! A chained hash table with incremental rehashing and a reverse-binary SCAN cursor.
+//!
+//! Why not `HashMap`: SCAN must return every element present for the whole scan even while
+//! the table grows or shrinks, and growth must never move every element at once (a
+//! 10-million-key table would pause the server). Both follow from power-of-two tables that
+//! rehash a few buckets per operation, scanned with a cursor whose bits are incremented from
+//! the top, as Redis's `dict.c` does.
+
+use std::hash::BuildHasher;
+
+/// An element stored in a [`Dict`] knows its own key.
+pub trait DictItem {
+    fn key(&self) -> &[u8];
+}
+
+struct Node<T> {
+    next: Option<Box<Node<T>>>,
+    item: T,
+}
+
+type Bucket<T> = Option<Box<Node<T>>>;
+
+struct Table<T> {
+    buckets: Vec<Bucket<T>>,
+    used: usize,
+}
+
+impl<T> Table<T> {
+    const fn empty() -> Self {
+        Table {
+            buckets: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn with_size(size: usize) -> Self {
+        let mut buckets = Vec::with_capacity(size);
+        buckets.resize_with(size, || None);
+        Table { buckets, used: 0 }
+    }
+
+    fn mask(&self) -> u64 {
+        (self.buckets.len() as u64).wrapping_sub(1)
+    }
+
+    fn is_allocated(&self) -> bool {
+        !self.buckets.is_empty()
+    }
+}
+
+/// Dropping a long chain recursively could overflow the stack, so chains are unlinked in a loop.
+fn drop_chain<T>(mut bucket: Bucket<T>) {
+    while let Some(mut node) = bucket {
+        bucket = node.next.take();
+    }
+}
+
+impl<T> Drop for Table<T> {
+    fn drop(&mut self) {
+        for bucket in self.buckets.iter_mut() {
+            drop_chain(bucket.take());
+        }
+    }
+}
+
+const INITIAL_SIZE: usize = 4;
+/// Buckets moved per lookup or insert while a rehash is in progress.
+const REHASH_STEP: usize = 1;
+/// Empty buckets visited at most per rehash step, so one step stays cheap on a sparse table.
+const EMPTY_VISITS_PER_STEP: usize = 10;
+
+/// A hash table of items keyed by bytes.
+pub struct Dict<T> {
+    tables: [Table<T>; 2],
+    /// Next bucket of `tables[0]` to move into `tables[1]`, when rehashing.
+    rehash_index: Option<usize>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl<T: DictItem> Default for Dict<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: DictItem> Dict<T> {
+    pub fn new() -> Self {
+        Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_index: None,
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.tables[0].used + self.tables[1].used
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total buckets in both tables (for INFO and the resize policy).
+    pub fn buckets(&self) -> usize {
+        self.tables[0].buckets.len() + self.tables[1].buckets.len()
+    }
+
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_index.is_some()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// Moves up to `n` buckets from the old table to the new one. Returns true while work remains.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut index) = self.rehash_index else {
+            return false;
+        };
+        let mut empty_visits = n * EMPTY_VISITS_PER_STEP;
+        let [old, new] = &mut self.tables;
+        for _ in 0..n {
+            if old.used == 0 {
+                break;
+            }
+            while old.buckets[index].is_none() {
+                index += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_index = Some(index);
+                    return true;
+                }
+            }
+            let mut chain = old.buckets[index].take();
+            while let Some(mut node) = chain {
+                chain = node.next.take();
+                let slot = (self.hasher.hash_one(node.item.key()) & new.mask()) as usize;
+                node.next = new.buckets[slot].take();
+                new.buckets[slot] = Some(node);
+                old.used -= 1;
+                new.used += 1;
+            }
+            index += 1;
+        }
+        if old.used == 0 {
+            self.tables.swap(0, 1);
+            self.tables[1] = Table::empty();
+            self.rehash_index = None;
+            false
+        } else {
+            self.rehash_index = Some(index);
+            true
+        }
+    }
+
+    /// Rehashes for about `budget` of time; used by the server's cron on idle tables.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
+        let start = std::time::Instant::now();
+        while self.rehash(100) {
+            if start.elapsed() >= budget {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn step(&mut self) {
+        if self.rehash_index.is_some() {
+            self.rehash(REHASH_STEP);
+        }
+    }
+
+    fn start_resize(&mut self, size: usize) {
+        let size = size.max(INITIAL_SIZE).next_power_of_two();
+        if self.rehash_index.is_some() || size == self.tables[0].buckets.len() {
+            return;
+        }
+        if !self.tables[0].is_allocated() {
+            self.tables[0] = Table::with_size(size);
+            return;
+        }
+        self.tables[1] = Table::with_size(size);
+        self.rehash_index = Some(0);
+    }
+
+    fn expand_if_needed(&mut self) {
+        if self.rehash_index.is_some() {
+            return;
+        }
+        let size = self.tables[0].buckets.len();
+        if size == 0 {
+            self.start_resize(INITIAL_SIZE);
+        } else if self.tables[0].used >= size {
+            self.start_resize(self.tables[0].used + 1);
+        }
+    }
+
+    /// Shrinks the table when it is under 10% full, as Redis's cron does.
+    pub fn shrink_if_needed(&mut self) {
+        let size = self.tables[0].buckets.len();
+        if self.rehash_index.is_none() && size > INITIAL_SIZE && self.len() * 10 < size {
+            self.start_resize(self.len());
+        }
+    }
+
+    fn find_in(&self, table: usize, hash: u64, key: &[u8]) -> Option<&T> {
+        let t = &self.tables[table];
+        if !t.is_allocated() {
+            return None;
+        }
+        let mut node = t.buckets[(hash & t.mask()) as usize].as_deref();
+        while let Some(n) = node {
+            if n.item.key() == key {
+                return Some(&n.item);
+            }
+            node = n.next.as_deref();
+        }
+        None
+    }
+
+    /// Which table holds `key`, if any (the old one while rehashing, then the new one).
+    fn locate(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        if self.find_in(0, hash, key).is_some() {
+            Some(0)
+        } else if self.rehash_index.is_some() && self.find_in(1, hash, key).is_some() {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&T> {
+        let hash = self.hash(key);
+        self.find_in(0, hash, key).or_else(|| {
+            if self.rehash_index.is_some() {
+                self.find_in(1, hash, key)
+            } else {
+                None
+            }
+        })
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut T> {
+        self.step();
+        let hash = self.hash(key);
+        let table = self.locate(hash, key)?;
+        let t = &mut self.tables[table];
+        let mask = t.mask();
+        let mut node = t.buckets[(hash & mask) as usize].as_deref_mut();
+        while let Some(n) = node {
+            if n.item.key() == key {
+                return Some(&mut n.item);
+            }
+            node = n.next.as_deref_mut();
+        }
+        None
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Inserts `item`, replacing and returning an item with the same key.
+    pub fn insert(&mut self, item: T) -> Option<T> {
+        self.step();
+        let hash = self.hash(item.key());
+        if let Some(existing) = self.get_mut(item.key()) {
+            return Some(std::mem::replace(existing, item));
+        }
+        self.expand_if_needed();
+        let table = if self.rehash_index.is_some() { 1 } else { 0 };
+        let t = &mut self.tables[table];
+        let slot = (hash & t.mask()) as usize;
+        let next = t.buckets[slot].take();
+        t.buckets[slot] = Some(Box::new(Node { next, item }));
+        t.used += 1;
+        None
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<T> {
+        self.step();
+        let hash = self.hash(key);
+        let table = self.locate(hash, key)?;
+        let t = &mut self.tables[table];
+        let slot = (hash & t.mask()) as usize;
+        let mut link = &mut t.buckets[slot];
+        loop {
+            match link {
+                None => return None,
+                Some(node) if node.item.key() == key => {
+                    let mut node = link.take()?;
+                    *link = node.next.take();
+                    t.used -= 1;
+                    return Some(node.item);
+                }
+                Some(node) => link = &mut node.next,
+            }
+        }
+    }
+
+    /// Removes every item, returning the old contents as a dict of their own (for lazy freeing).
+    pub fn take(&mut self) -> Dict<T> {
+        std::mem::replace(self, Dict::new())
+    }
+
+    /// Calls `f` on every item (no particular order).
+    pub fn for_each(&self, mut f: impl FnMut(&T)) {
+        for t in &self.tables {
+            for bucket in &t.buckets {
+                let mut node = bucket.as_deref();
+                while let Some(n) = node {
+                    f(&n.item);
+                    node = n.next.as_deref();
+                }
+            }
+        }
+    }
+
+    /// Keeps only the items for which `keep` returns true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
+        for t in &mut self.tables {
+            let mut removed = 0;
+            for bucket in t.buckets.iter_mut() {
+                let mut chain = bucket.take();
+                while let Some(mut node) = chain {
+                    chain = node.next.take();
+                    if keep(&mut node.item) {
+                        node.next = bucket.take();
+                        *bucket = Some(node);
+                    } else {
+                        removed += 1;
+                    }
+                }
+            }
+            t.used -= removed;
+        }
+    }
+
+    /// One SCAN step: visits the bucket(s) the cursor names and returns the next cursor (0 when
+    /// the scan is complete). Every item present from the first call to the last is visited at
+    /// least once, whatever resizes happen in between.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&T)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let visit = |t: &Table<T>, index: u64, f: &mut dyn FnMut(&T)| {
+            let mut node = t.buckets[(index & t.mask()) as usize].as_deref();
+            while let Some(n) = node {
+                f(&n.item);
+                node = n.next.as_deref();
+            }
+        };
+        let mut v = cursor;
+        if self.rehash_index.is_none() {
+            let t = &self.tables[0];
+            let mask = t.mask();
+            visit(t, v, &mut f);
+            v |= !mask;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            // Visit the small table's bucket, then every bucket of the large table that
+            // expands from it.
+            let (small, large) = if self.tables[0].buckets.len() <= self.tables[1].buckets.len() {
+                (&self.tables[0], &self.tables[1])
+            } else {
+                (&self.tables[1], &self.tables[0])
+            };
+            let m0 = small.mask();
+            let m1 = large.mask();
+            visit(small, v, &mut f);
+            loop {
+                visit(large, v, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// A random item, roughly uniform (random non-empty bucket, then a random node of its chain).
+    pub fn random(&self, rng: &mut impl rand::Rng) -> Option<&T> {
+        if self.is_empty() {
+            return None;
+        }
+        loop {
+            let (t, index) = if let Some(rehash) = self.rehash_index {
+                // Buckets of the old table below the rehash index are empty.
+                let s0 = self.tables[0].buckets.len();
+                let s1 = self.tables[1].buckets.len();
+                let i = rehash + rng.random_range(0..(s0 + s1 - rehash));
+                if i >= s0 {
+                    (&self.tables[1], i - s0)
+                } else {
+                    (&self.tables[0], i)
+                }
+            } else {
+                let t = &self.tables[0];
+                (t, rng.random_range(0..t.buckets.len()))
+            };
+            let Some(head) = t.buckets[index].as_deref() else {
+                continue;
+            };
+            let mut chain_len = 0;
+            let mut node = Some(head);
+            while let Some(n) = node {
+                chain_len += 1;
+                node = n.next.as_deref();
+            }
+            let mut pick = rng.random_range(0..chain_len);
+            let mut node = head;
+            while pick > 0 {
+                node = node.next.as_deref()?;
+                pick -= 1;
+            }
+            return Some(&node.item);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[derive(Debug, PartialEq)]
+    struct Item(Vec<u8>, u32);
+
+    impl DictItem for Item {
+        fn key(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    fn key(i: u32) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let mut d = Dict::new();
+        for i in 0..1000 {
+            assert!(d.insert(Item(key(i), i)).is_none());
+        }
+        assert_eq!(d.len(), 1000);
+        assert_eq!(d.insert(Item(key(7), 70)), Some(Item(key(7), 7)));
+        assert_eq!(d.get(&key(7)).map(|i| i.1), Some(70));
+        for i in 0..1000 {
+            assert!(d.get(&key(i)).is_some(), "{i}");
+        }
+        for i in (0..1000).step_by(2) {
+            assert!(d.remove(&key(i)).is_some());
+        }
+        assert_eq!(d.len(), 500);
+        assert!(d.get(&key(2)).is_none());
+        assert!(d.get(&key(3)).is_some());
+        d.get_mut(&key(3)).unwrap().1 = 33;
+        assert_eq!(d.get(&key(3)).unwrap().1, 33);
+    }
+
+    #[test]
+    fn scan_returns_every_item_present_throughout_growth_and_shrink() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            d.insert(Item(key(i), i));
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut next_new = 100;
+        loop {
+            cursor = d.scan(cursor, |item| {
+                seen.insert(item.0.clone());
+            });
+            // Grow the table while scanning (a bounded number of times: a table that grows
+            // forever never lets a scan finish, in Redis either).
+            if next_new < 3000 {
+                for _ in 0..50 {
+                    d.insert(Item(key(next_new), next_new));
+                    next_new += 1;
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(&key(i)), "missed {i}");
+        }
+
+        // Now shrink while scanning: remove the added keys.
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut to_remove = 100..next_new;
+        loop {
+            cursor = d.scan(cursor, |item| {
+                seen.insert(item.0.clone());
+            });
+            for _ in 0..200 {
+                if let Some(i) = to_remove.next() {
+                    d.remove(&key(i));
+                }
+            }
+            d.shrink_if_needed();
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(&key(i)), "missed {i} while shrinking");
+        }
+    }
+
+    #[test]
+    fn retain_and_random() {
+        let mut d = Dict::new();
+        for i in 0..200 {
+            d.insert(Item(key(i), i));
+        }
+        d.retain(|item| item.1 % 3 == 0);
+        assert_eq!(d.len(), 67);
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        for _ in 0..100 {
+            assert_eq!(d.random(&mut rng).unwrap().1 % 3, 0);
+        }
+        let mut count = 0;
+        d.for_each(|_| count += 1);
+        assert_eq!(count, 67);
+    }
+
+    use rand::SeedableRng;
+}

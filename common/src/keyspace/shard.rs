@@ -1,0 +1,291 @@
+//! One shard: the keys of a range of hash slots in one database, with their expiries.
+
+use super::dict::{Dict, DictItem};
+use super::entry::Entry;
+
+/// A key's expiry time, kept apart from the key (as Redis keeps its `expires` dict), so that
+/// keys without a TTL pay nothing and the active cycle samples only volatile keys.
+#[derive(Debug)]
+pub(crate) struct Expiry {
+    key: Box<[u8]>,
+    at_ms: i64,
+}
+
+impl DictItem for Expiry {
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+/// Converts a millisecond clock to the seconds clock entries keep for LRU.
+pub fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32
+}
+
+/// The keys of one shard.
+#[derive(Default)]
+pub struct Shard {
+    main: Dict<Entry>,
+    expires: Dict<Expiry>,
+    /// Where the active expiry cycle resumes its scan of `expires`.
+    expire_cursor: u64,
+    /// Keys removed because their time had come, since the caller last drained them (for
+    /// notifications and propagation as DEL).
+    expired: Vec<Box<[u8]>>,
+    /// Total keys expired here, lazily or actively (INFO `expired_keys`).
+    expired_total: u64,
+}
+
+/// What one run of the active expiry cycle did in one shard.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpireCycleStats {
+    pub sampled: usize,
+    pub expired: usize,
+}
+
+impl Shard {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of keys, including expired ones not yet removed.
+    pub fn len(&self) -> usize {
+        self.main.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.main.is_empty()
+    }
+
+    /// Number of keys with an expiry.
+    pub fn volatile_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    pub fn expired_total(&self) -> u64 {
+        self.expired_total
+    }
+
+    /// Keys expired since the last call, oldest first.
+    pub fn drain_expired(&mut self) -> std::vec::Drain<'_, Box<[u8]>> {
+        self.expired.drain(..)
+    }
+
+    /// The key's expiry in Unix milliseconds, if it has one.
+    pub fn expire_at(&self, key: &[u8]) -> Option<i64> {
+        self.expires.get(key).map(|e| e.at_ms)
+    }
+
+    fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        matches!(self.expire_at(key), Some(at) if at <= now_ms)
+    }
+
+    /// Removes `key` if its time has come; true if it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if self.expires.is_empty() || !self.is_expired(key, now_ms) {
+            return false;
+        }
+        self.remove(key);
+        self.expired.push(key.into());
+        self.expired_total += 1;
+        true
+    }
+
+    /// Looks a key up for reading, expiring it first if its time has come, and updates its
+    /// access clock.
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.get_mut(key, now_ms).map(|e| &*e)
+    }
+
+    /// Looks a key up for writing (expiring it first), updating its access clock.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        let entry = self.main.get_mut(key)?;
+        entry.touch(lru_clock(now_ms));
+        Some(entry)
+    }
+
+    /// Looks a key up without touching its access clock (OBJECT, TTL-free introspection).
+    pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.main.get(key)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.peek(key, now_ms).is_some()
+    }
+
+    /// Stores `entry` with no expiry, replacing any previous value and TTL (SET semantics).
+    pub fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
+        entry.set_volatile(false);
+        let old = self.main.insert(entry)?;
+        if old.is_volatile() {
+            self.expires.remove(old.key());
+        }
+        Some(old)
+    }
+
+    /// Stores `entry`, keeping the previous key's expiry if there was one (SET KEEPTTL,
+    /// SETRANGE-style overwrites).
+    pub fn insert_keep_ttl(&mut self, mut entry: Entry) -> Option<Entry> {
+        let had_ttl = self.main.get(entry.key()).is_some_and(Entry::is_volatile);
+        entry.set_volatile(had_ttl);
+        self.main.insert(entry)
+    }
+
+    /// Removes a key and its expiry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let entry = self.main.remove(key)?;
+        if entry.is_volatile() {
+            self.expires.remove(key);
+        }
+        Some(entry)
+    }
+
+    /// Sets the expiry of an existing key; false if the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
+        let Some(entry) = self.main.get_mut(key) else {
+            return false;
+        };
+        entry.set_volatile(true);
+        if let Some(e) = self.expires.get_mut(key) {
+            e.at_ms = at_ms;
+        } else {
+            self.expires.insert(Expiry {
+                key: key.into(),
+                at_ms,
+            });
+        }
+        true
+    }
+
+    /// Removes the expiry of a key; true if it had one.
+    pub fn persist(&mut self, key: &[u8]) -> bool {
+        let Some(entry) = self.main.get_mut(key) else {
+            return false;
+        };
+        if !entry.is_volatile() {
+            return false;
+        }
+        entry.set_volatile(false);
+        self.expires.remove(key);
+        true
+    }
+
+    /// Removes every key, returning the old contents so the caller may free them elsewhere.
+    pub fn clear(&mut self) -> Shard {
+        std::mem::take(self)
+    }
+
+    /// One step of the active expiry cycle: samples up to `max_samples` volatile keys from where
+    /// the last step stopped and removes the expired ones.
+    pub fn active_expire(&mut self, now_ms: i64, max_samples: usize) -> ExpireCycleStats {
+        let mut stats = ExpireCycleStats::default();
+        if self.expires.is_empty() {
+            return stats;
+        }
+        let mut due: Vec<Box<[u8]>> = Vec::new();
+        // A bucket may hold several keys; stop after the bucket that crosses the budget.
+        while stats.sampled < max_samples {
+            self.expire_cursor = self.expires.scan(self.expire_cursor, |e| {
+                stats.sampled += 1;
+                if e.at_ms <= now_ms {
+                    due.push(e.key.clone());
+                }
+            });
+            if self.expire_cursor == 0 {
+                break;
+            }
+        }
+        for key in due {
+            if self.remove(&key).is_some() {
+                stats.expired += 1;
+                self.expired_total += 1;
+                self.expired.push(key);
+            }
+        }
+        stats
+    }
+
+    /// Calls `f` on every key (expired or not; callers filter with [`Shard::expire_at`]).
+    pub fn for_each(&self, f: impl FnMut(&Entry)) {
+        self.main.for_each(f);
+    }
+
+    /// One SCAN step over this shard's keys.
+    pub fn scan(&self, cursor: u64, f: impl FnMut(&Entry)) -> u64 {
+        self.main.scan(cursor, f)
+    }
+
+    /// A random key (possibly expired: the caller checks).
+    pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Entry> {
+        self.main.random(rng)
+    }
+
+    /// Housekeeping from the server's cron: shrink sparse tables, rehash for a bounded time.
+    pub fn cron(&mut self, rehash_budget: std::time::Duration) {
+        self.main.shrink_if_needed();
+        self.expires.shrink_if_needed();
+        self.main.rehash_for(rehash_budget);
+        self.expires.rehash_for(rehash_budget);
+    }
+
+    /// Buckets in the main and expires tables (DEBUG HTSTATS-like introspection).
+    pub fn table_sizes(&self) -> (usize, usize) {
+        (self.main.buckets(), self.expires.buckets())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::string::StrRef;
+
+    #[test]
+    fn lazy_expiry_removes_and_records_the_key() {
+        let mut s = Shard::new();
+        s.insert(Entry::string(b"a", b"1", 0));
+        assert!(s.set_expire(b"a", 1000));
+        assert_eq!(s.expire_at(b"a"), Some(1000));
+        assert!(s.get(b"a", 999).is_some());
+        assert!(s.get(b"a", 1000).is_none());
+        assert_eq!(s.len(), 0);
+        assert_eq!(s.volatile_len(), 0);
+        assert_eq!(s.drain_expired().collect::<Vec<_>>(), vec![Box::from(&b"a"[..])]);
+        assert_eq!(s.expired_total(), 1);
+    }
+
+    #[test]
+    fn set_replaces_ttl_and_keepttl_keeps_it() {
+        let mut s = Shard::new();
+        s.insert(Entry::string(b"a", b"1", 0));
+        s.set_expire(b"a", 5000);
+        s.insert_keep_ttl(Entry::string(b"a", b"2", 0));
+        assert_eq!(s.expire_at(b"a"), Some(5000));
+        s.insert(Entry::string(b"a", b"3", 0));
+        assert_eq!(s.expire_at(b"a"), None);
+        assert_eq!(s.volatile_len(), 0);
+        assert_eq!(s.get(b"a", 0).unwrap().as_str(), Some(StrRef::Int(3)));
+        assert!(!s.persist(b"a"));
+        s.set_expire(b"a", 10);
+        assert!(s.persist(b"a"));
+        assert!(s.get(b"a", 100).is_some());
+    }
+
+    #[test]
+    fn active_expiry_finds_due_keys() {
+        let mut s = Shard::new();
+        for i in 0..100 {
+            let key = format!("k{i}");
+            s.insert(Entry::string(key.as_bytes(), b"v", 0));
+            s.set_expire(key.as_bytes(), if i % 2 == 0 { 10 } else { 10_000 });
+        }
+        let mut expired = 0;
+        for _ in 0..20 {
+            expired += s.active_expire(100, 20).expired;
+        }
+        assert_eq!(expired, 50);
+        assert_eq!(s.len(), 50);
+        assert_eq!(s.volatile_len(), 50);
+    }
+}
