@@ -1,6 +1,9 @@
 //! The shape of one command's metadata, mirroring the fields of Redis 7.0's command JSON files.
 
 /// Command flags, as `COMMAND INFO` names them (lowercase there).
+///
+/// Declared in the order `COMMAND INFO` prints them (Redis's `addReplyFlagsForCommand`, hidden
+/// ones where it lists them in comments); the table lists each command's flags in this order too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flag {
     Write,
@@ -15,15 +18,21 @@ pub enum Flag {
     Stale,
     SkipMonitor,
     SkipSlowlog,
+    Asking,
     Fast,
     NoAuth,
     MayReplicate,
+    Sentinel,
+    OnlySentinel,
     NoMandatoryKeys,
+    /// Refused unless its `enable-*-command` option allows it (DEBUG, MODULE).
+    Protected,
     NoAsyncLoading,
     NoMulti,
     AllowBusy,
-    Sentinel,
-    OnlySentinel,
+    /// May lazily expire keys it was not given (RANDOMKEY, SCAN); its propagation is not wrapped
+    /// in MULTI.
+    TouchesArbitraryKeys,
 }
 
 impl Flag {
@@ -42,16 +51,31 @@ impl Flag {
             Flag::Stale => "stale",
             Flag::SkipMonitor => "skip_monitor",
             Flag::SkipSlowlog => "skip_slowlog",
+            Flag::Asking => "asking",
             Flag::Fast => "fast",
             Flag::NoAuth => "no_auth",
             Flag::MayReplicate => "may_replicate",
+            Flag::Sentinel => "sentinel",
+            Flag::OnlySentinel => "only_sentinel",
             Flag::NoMandatoryKeys => "no_mandatory_keys",
+            Flag::Protected => "protected",
             Flag::NoAsyncLoading => "no_async_loading",
             Flag::NoMulti => "no_multi",
             Flag::AllowBusy => "allow_busy",
-            Flag::Sentinel => "sentinel",
-            Flag::OnlySentinel => "only_sentinel",
+            Flag::TouchesArbitraryKeys => "touches_arbitrary_keys",
         }
+    }
+
+    /// Whether `COMMAND INFO` prints this flag; Redis hides a few on purpose.
+    pub fn shown_in_info(self) -> bool {
+        !matches!(
+            self,
+            Flag::MayReplicate
+                | Flag::Sentinel
+                | Flag::OnlySentinel
+                | Flag::Protected
+                | Flag::TouchesArbitraryKeys
+        )
     }
 }
 
@@ -253,6 +277,8 @@ pub enum FindKeys {
 /// One key specification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeySpec {
+    /// A remark `COMMAND INFO` prints with the spec (why the flags are what they are).
+    pub notes: Option<&'static str>,
     pub flags: &'static [KeyFlag],
     pub begin_search: BeginSearch,
     pub find_keys: FindKeys,
@@ -275,6 +301,7 @@ pub struct CommandSpec {
     /// Request/response policy tips (`nondeterministic_output`, `request_policy:all_shards`...).
     pub tips: &'static [&'static str],
     pub since: &'static str,
+    /// Empty when Redis documents none (MONITOR).
     pub complexity: &'static str,
     /// One line of our own words.
     pub summary: &'static str,

@@ -1,0 +1,322 @@
+//! Group `server`: commands about the server as a whole (introspection, configuration,
+//! databases, diagnostics). Replication commands of this group live with replication.
+
+use super::base;
+use super::spec::{AclCategory as A, CommandSpec, Flag as F, Group};
+
+const BASE: CommandSpec = base(Group::Server);
+
+const ADMIN: &[F] = &[F::Admin, F::Noscript, F::Loading, F::Stale];
+const ADMIN_SLOW: &[A] = &[A::Admin, A::Slow, A::Dangerous];
+const KEYSPACE_FLUSH: &[A] = &[A::Keyspace, A::Write, A::Slow, A::Dangerous];
+const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
+
+/// Every top-level command of the group.
+pub(super) const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "command",
+        arity: -1,
+        flags: &[F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow, A::Connection],
+        tips: &["nondeterministic_output_order"],
+        since: "2.8.13",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Describe every command the server knows",
+        ..BASE
+    },
+    CommandSpec {
+        name: "config",
+        arity: -2,
+        acl_categories: &[A::Slow],
+        since: "2.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Read and change the server configuration at run time",
+        ..BASE
+    },
+    CommandSpec {
+        name: "dbsize",
+        arity: 1,
+        flags: &[F::Readonly, F::Fast],
+        acl_categories: &[A::Keyspace, A::Read, A::Fast],
+        tips: &["request_policy:all_shards", "response_policy:agg_sum"],
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Count the keys of the selected database",
+        ..BASE
+    },
+    CommandSpec {
+        name: "debug",
+        arity: -2,
+        flags: &[F::Admin, F::Noscript, F::Loading, F::Stale, F::Protected],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Developer tools for testing and inspecting the server",
+        doc_flags: &["syscmd"],
+        ..BASE
+    },
+    CommandSpec {
+        name: "flushall",
+        arity: -1,
+        flags: &[F::Write],
+        acl_categories: KEYSPACE_FLUSH,
+        tips: ALL_SHARDS_SUCCEED,
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Delete the keys of every database",
+        ..BASE
+    },
+    CommandSpec {
+        name: "flushdb",
+        arity: -1,
+        flags: &[F::Write],
+        acl_categories: KEYSPACE_FLUSH,
+        tips: ALL_SHARDS_SUCCEED,
+        since: "1.0.0",
+        complexity: "O(N) where N is the number of keys in the selected database",
+        summary: "Delete the keys of the selected database",
+        ..BASE
+    },
+    CommandSpec {
+        name: "info",
+        arity: -1,
+        flags: &[F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow, A::Dangerous],
+        tips: &[
+            "nondeterministic_output",
+            "request_policy:all_shards",
+            "response_policy:special",
+        ],
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Report server state and statistics, section by section",
+        ..BASE
+    },
+    CommandSpec {
+        name: "lastsave",
+        arity: 1,
+        flags: &[F::Loading, F::Stale, F::Fast],
+        acl_categories: &[A::Admin, A::Fast, A::Dangerous],
+        tips: &["nondeterministic_output"],
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Tell the Unix time of the last successful save to disk",
+        ..BASE
+    },
+    CommandSpec {
+        name: "monitor",
+        arity: 1,
+        flags: ADMIN,
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        summary: "Stream every command the server runs to this connection",
+        ..BASE
+    },
+    CommandSpec {
+        name: "shutdown",
+        arity: -1,
+        flags: &[
+            F::Admin,
+            F::Noscript,
+            F::Loading,
+            F::Stale,
+            F::Sentinel,
+            F::NoMulti,
+            F::AllowBusy,
+        ],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        summary: "Stop the server, saving first unless told otherwise",
+        ..BASE
+    },
+    CommandSpec {
+        name: "slowlog",
+        arity: -2,
+        acl_categories: &[A::Slow],
+        since: "2.2.12",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect and clear the log of slow commands",
+        ..BASE
+    },
+    CommandSpec {
+        name: "swapdb",
+        arity: 3,
+        flags: &[F::Write, F::Fast],
+        acl_categories: &[A::Keyspace, A::Write, A::Fast, A::Dangerous],
+        since: "4.0.0",
+        complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        summary: "Exchange the contents of two databases",
+        ..BASE
+    },
+    CommandSpec {
+        name: "time",
+        arity: 1,
+        flags: &[F::Loading, F::Stale, F::Fast],
+        acl_categories: &[A::Fast],
+        tips: &["nondeterministic_output"],
+        since: "2.6.0",
+        complexity: "O(1)",
+        summary: "Tell the server clock as seconds and microseconds",
+        ..BASE
+    },
+];
+
+const COMMAND_SUB: CommandSpec = CommandSpec {
+    container: Some("command"),
+    arity: 2,
+    flags: &[F::Loading, F::Stale, F::Sentinel],
+    acl_categories: &[A::Slow, A::Connection],
+    complexity: "O(1)",
+    ..BASE
+};
+
+/// The subcommands of COMMAND.
+pub(super) const COMMAND: &[CommandSpec] = &[
+    CommandSpec {
+        name: "count",
+        since: "2.8.13",
+        summary: "Tell how many commands the server knows",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "docs",
+        arity: -2,
+        tips: &["nondeterministic_output_order"],
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of commands to look up",
+        summary: "Give the documentation of some or all commands",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "getkeys",
+        arity: -4,
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of arguments to the command",
+        summary: "Name the keys a full command line would touch",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "getkeysandflags",
+        arity: -4,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of arguments to the command",
+        summary: "Name the keys a full command line would touch, with how it uses each",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "help",
+        since: "5.0.0",
+        summary: "Explain the COMMAND subcommands",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "info",
+        arity: -2,
+        tips: &["nondeterministic_output_order"],
+        since: "2.8.13",
+        complexity: "O(N) where N is the number of commands to look up",
+        summary: "Describe some or all commands: arity, flags, keys, categories",
+        ..COMMAND_SUB
+    },
+    CommandSpec {
+        name: "list",
+        arity: -2,
+        tips: &["nondeterministic_output_order"],
+        since: "7.0.0",
+        complexity: "O(N) where N is the total number of Redis commands",
+        summary: "Name every command, optionally only those matching a filter",
+        ..COMMAND_SUB
+    },
+];
+
+const CONFIG_SUB: CommandSpec = CommandSpec {
+    container: Some("config"),
+    flags: ADMIN,
+    acl_categories: ADMIN_SLOW,
+    since: "2.0.0",
+    complexity: "O(N) when N is the number of configuration parameters provided",
+    ..BASE
+};
+
+/// The subcommands of CONFIG.
+pub(super) const CONFIG: &[CommandSpec] = &[
+    CommandSpec {
+        name: "get",
+        arity: -3,
+        summary: "Read the configuration parameters whose names match the patterns",
+        ..CONFIG_SUB
+    },
+    CommandSpec {
+        name: "help",
+        arity: 2,
+        flags: &[F::Loading, F::Stale],
+        acl_categories: &[A::Slow],
+        since: "5.0.0",
+        complexity: "O(1)",
+        summary: "Explain the CONFIG subcommands",
+        ..CONFIG_SUB
+    },
+    CommandSpec {
+        name: "resetstat",
+        arity: 2,
+        complexity: "O(1)",
+        summary: "Zero the statistics that INFO reports",
+        ..CONFIG_SUB
+    },
+    CommandSpec {
+        name: "set",
+        arity: -4,
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        summary: "Change configuration parameters at run time, all or none",
+        ..CONFIG_SUB
+    },
+];
+
+const SLOWLOG_SUB: CommandSpec = CommandSpec {
+    container: Some("slowlog"),
+    arity: 2,
+    flags: &[F::Admin, F::Loading, F::Stale],
+    acl_categories: ADMIN_SLOW,
+    since: "2.2.12",
+    ..BASE
+};
+
+/// The subcommands of SLOWLOG.
+pub(super) const SLOWLOG: &[CommandSpec] = &[
+    CommandSpec {
+        name: "get",
+        arity: -2,
+        tips: &["request_policy:all_nodes", "nondeterministic_output"],
+        complexity: "O(N) where N is the number of entries returned",
+        summary: "Show the newest slow log entries",
+        ..SLOWLOG_SUB
+    },
+    CommandSpec {
+        name: "help",
+        flags: &[F::Loading, F::Stale],
+        acl_categories: &[A::Slow],
+        since: "6.2.0",
+        complexity: "O(1)",
+        summary: "Explain the SLOWLOG subcommands",
+        ..SLOWLOG_SUB
+    },
+    CommandSpec {
+        name: "len",
+        tips: &[
+            "request_policy:all_nodes",
+            "response_policy:agg_sum",
+            "nondeterministic_output",
+        ],
+        complexity: "O(1)",
+        summary: "Count the entries in the slow log",
+        ..SLOWLOG_SUB
+    },
+    CommandSpec {
+        name: "reset",
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        complexity: "O(N) where N is the number of entries in the slowlog",
+        summary: "Empty the slow log",
+        ..SLOWLOG_SUB
+    },
+];
