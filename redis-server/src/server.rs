@@ -1,0 +1,342 @@
+//! The server's shared state, the listeners, the cron and shutdown.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use common::config::Config;
+use common::keyspace::Keyspace;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::commands::Registry;
+use crate::connection::ClientInfo;
+use crate::log::Logger;
+use crate::slowlog::SlowLog;
+
+/// Shards per database: enough that two cores rarely meet on one lock, few enough that
+/// whole-database commands (DBSIZE, KEYS) stay cheap.
+pub const SHARDS_PER_DB: usize = 16;
+
+/// Configuration values read on every command, copied out of [`Config`] when it changes.
+pub struct HotConfig {
+    pub proto_max_bulk_len: AtomicU64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub maxclients: AtomicU64,
+    pub timeout_secs: AtomicI64,
+    pub hz: AtomicU64,
+    pub active_expire_effort: AtomicU64,
+    pub slowlog_log_slower_than: AtomicI64,
+    pub slowlog_max_len: AtomicU64,
+    pub requirepass: RwLock<Option<Vec<u8>>>,
+}
+
+impl HotConfig {
+    fn from_config(config: &Config) -> HotConfig {
+        let hot = HotConfig {
+            proto_max_bulk_len: AtomicU64::new(0),
+            client_query_buffer_limit: AtomicU64::new(0),
+            maxclients: AtomicU64::new(0),
+            timeout_secs: AtomicI64::new(0),
+            hz: AtomicU64::new(0),
+            active_expire_effort: AtomicU64::new(0),
+            slowlog_log_slower_than: AtomicI64::new(0),
+            slowlog_max_len: AtomicU64::new(0),
+            requirepass: RwLock::new(None),
+        };
+        hot.reload(config);
+        hot
+    }
+
+    /// Copies every hot value out of `config`.
+    pub fn reload(&self, config: &Config) {
+        let int = |name: &str| config.get_int(name).unwrap_or(0);
+        self.proto_max_bulk_len
+            .store(int("proto-max-bulk-len") as u64, Relaxed);
+        self.client_query_buffer_limit
+            .store(int("client-query-buffer-limit") as u64, Relaxed);
+        self.maxclients.store(int("maxclients") as u64, Relaxed);
+        self.timeout_secs.store(int("timeout"), Relaxed);
+        self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
+        self.active_expire_effort
+            .store(int("active-expire-effort").clamp(1, 10) as u64, Relaxed);
+        self.slowlog_log_slower_than
+            .store(int("slowlog-log-slower-than"), Relaxed);
+        self.slowlog_max_len
+            .store(int("slowlog-max-len") as u64, Relaxed);
+        let pass = config
+            .get_str("requirepass")
+            .filter(|p| !p.is_empty())
+            .map(|p| p.as_bytes().to_vec());
+        *self
+            .requirepass
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = pass;
+    }
+
+    pub fn requirepass(&self) -> Option<Vec<u8>> {
+        self.requirepass
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Server-wide counters for INFO.
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub expired_keys: AtomicU64,
+    pub expired_stale_perc: AtomicU64,
+    pub expire_cycle_cpu_milliseconds: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    pub unexpected_error_replies: AtomicU64,
+    pub client_query_buffer_limit_disconnections: AtomicU64,
+    /// `errorstat_<CODE>` counters.
+    pub errors: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn count_error(&self, code: &str) {
+        self.total_error_replies.fetch_add(1, Relaxed);
+        let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
+        // Redis stops tracking new error codes past 128 to bound memory.
+        if let Some(n) = errors.get_mut(code) {
+            *n += 1;
+        } else if errors.len() < 128 {
+            errors.insert(code.to_owned(), 1);
+        }
+    }
+
+    pub fn reset(&self) {
+        for counter in [
+            &self.total_connections_received,
+            &self.total_commands_processed,
+            &self.rejected_connections,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.expired_keys,
+            &self.expired_stale_perc,
+            &self.expire_cycle_cpu_milliseconds,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.total_error_replies,
+            &self.unexpected_error_replies,
+            &self.client_query_buffer_limit_disconnections,
+        ] {
+            counter.store(0, Relaxed);
+        }
+        self.errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+/// Which commands CLIENT PAUSE holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseKind {
+    /// Only commands that may write (and EVAL/PUBLISH-like ones).
+    Write,
+    All,
+}
+
+/// CLIENT PAUSE state.
+#[derive(Default)]
+pub struct Pause {
+    state: Mutex<Option<(PauseKind, Instant)>>,
+    /// Woken on CLIENT UNPAUSE and when a pause is replaced.
+    pub changed: Notify,
+}
+
+impl Pause {
+    pub fn pause(&self, kind: PauseKind, until: Instant) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        // A new pause never shortens or weakens the current one (Redis keeps the stricter).
+        let merged = match *state {
+            Some((old_kind, old_until)) if old_until > Instant::now() => {
+                let kind = if old_kind == PauseKind::All || kind == PauseKind::All {
+                    PauseKind::All
+                } else {
+                    PauseKind::Write
+                };
+                (kind, until.max(old_until))
+            }
+            _ => (kind, until),
+        };
+        *state = Some(merged);
+        self.changed.notify_waiters();
+    }
+
+    pub fn unpause(&self) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.changed.notify_waiters();
+    }
+
+    /// The current pause, if one is in force.
+    pub fn current(&self) -> Option<(PauseKind, Instant)> {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.filter(|(_, until)| *until > Instant::now())
+    }
+}
+
+/// Everything the connections share.
+pub struct Server {
+    pub keyspace: Keyspace,
+    pub config: RwLock<Config>,
+    pub hot: HotConfig,
+    pub registry: Registry,
+    pub stats: Stats,
+    pub log: Logger,
+    pub slowlog: SlowLog,
+    pub pause: Pause,
+    /// Connected clients by id (CLIENT LIST order).
+    pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    pub next_client_id: AtomicU64,
+    pub connected_clients: AtomicUsize,
+    /// Clients in MONITOR mode; `has_monitors` lets dispatch skip the lock when there are none.
+    pub monitors: Mutex<Vec<Arc<ClientInfo>>>,
+    pub has_monitors: AtomicBool,
+    /// Caps accepted connections at `maxclients` plus a margin so the error reply can be sent.
+    pub connection_slots: Semaphore,
+    pub started: Instant,
+    pub started_unix_ms: i64,
+    pub run_id: String,
+    pub executable: String,
+    pub config_file: Option<String>,
+    pub tcp_port: AtomicU64,
+    pub lastsave_unix: AtomicI64,
+    pub active_expire_enabled: AtomicBool,
+    /// Set by SHUTDOWN or a signal; the accept loops and connections watch it.
+    pub shutdown: Notify,
+    pub shutting_down: AtomicBool,
+    /// `server-threads` actually used.
+    pub threads: usize,
+}
+
+impl Server {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Config,
+        config_file: Option<String>,
+        executable: String,
+        log: Logger,
+        threads: usize,
+    ) -> Server {
+        let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
+        let hot = HotConfig::from_config(&config);
+        let maxclients = hot.maxclients.load(Relaxed) as usize;
+        let now_ms = unix_ms();
+        Server {
+            keyspace: Keyspace::new(databases, SHARDS_PER_DB),
+            registry: Registry::new(),
+            stats: Stats::default(),
+            slowlog: SlowLog::default(),
+            pause: Pause::default(),
+            clients: Mutex::new(BTreeMap::new()),
+            next_client_id: AtomicU64::new(1),
+            connected_clients: AtomicUsize::new(0),
+            monitors: Mutex::new(Vec::new()),
+            has_monitors: AtomicBool::new(false),
+            connection_slots: Semaphore::new(maxclients.min(Semaphore::MAX_PERMITS)),
+            started: Instant::now(),
+            started_unix_ms: now_ms,
+            run_id: random_hex(40),
+            executable,
+            config_file,
+            tcp_port: AtomicU64::new(config.get_int("port").unwrap_or(6379) as u64),
+            lastsave_unix: AtomicI64::new(now_ms / 1000),
+            active_expire_enabled: AtomicBool::new(true),
+            shutdown: Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            threads,
+            config: RwLock::new(config),
+            hot,
+            log,
+        }
+    }
+
+    pub fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+        self.config.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn config_mut(&self) -> std::sync::RwLockWriteGuard<'_, Config> {
+        self.config.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn register_client(&self, info: Arc<ClientInfo>) {
+        self.connected_clients.fetch_add(1, Relaxed);
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(info.id, info);
+    }
+
+    pub fn unregister_client(&self, id: u64) {
+        self.connected_clients.fetch_sub(1, Relaxed);
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+        let mut monitors = self.monitors.lock().unwrap_or_else(PoisonError::into_inner);
+        monitors.retain(|m| m.id != id);
+        self.has_monitors.store(!monitors.is_empty(), Relaxed);
+    }
+
+    /// A snapshot of the connected clients, in id order.
+    pub fn client_list(&self) -> Vec<Arc<ClientInfo>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn add_monitor(&self, info: Arc<ClientInfo>) {
+        let mut monitors = self.monitors.lock().unwrap_or_else(PoisonError::into_inner);
+        if !monitors.iter().any(|m| m.id == info.id) {
+            monitors.push(info);
+        }
+        self.has_monitors.store(true, Relaxed);
+    }
+
+    /// Asks every task to stop; the caller exits once connections are closed.
+    pub fn request_shutdown(&self) {
+        self.shutting_down.store(true, Relaxed);
+        self.shutdown.notify_waiters();
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// `len` random lowercase hex digits (run ids).
+pub fn random_hex(len: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}
