@@ -2,8 +2,8 @@
 //!
 //! Parsing is strict like Redis 7.0's `string2ll`/`string2d`/`string2ld` (no surrounding spaces,
 //! the whole string must be the number). Printing reproduces C's `%lld`, `%.17g` (doubles in
-//! replies) and the "human" form of `INCRBYFLOAT`, without allocating where a caller writes into
-//! its own buffer.
+//! replies), the "human" form of INCRBYFLOAT and GEOPOS's `%.17Lf`, without allocating where a
+//! caller writes into its own buffer.
 
 use std::fmt::Write as _;
 
@@ -476,7 +476,8 @@ pub fn format_g17(d: f64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Appends `d` as INCRBYFLOAT and HINCRBYFLOAT print it (Redis's `ld2string(.., LD_STR_HUMAN)`):
+/// Appends `d` as INCRBYFLOAT and HINCRBYFLOAT store and print it (Redis's
+/// `ld2string(.., LD_STR_HUMAN)` of a `long double` sum; the reply is a bulk of this text):
 /// never an exponent, no trailing fractional zeros, `-0` printed as `0`, at most 17 fractional
 /// digits, `inf`/`-inf`.
 ///
@@ -521,6 +522,29 @@ pub fn format_human(d: f64) -> String {
     let mut out = Vec::with_capacity(24);
     write_human(d, &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Appends `d` as Redis's `addReplyHumanLongDouble` prints an exact double (GEOPOS, GEORADIUS
+/// WITHCOORD): C's `%.17Lf` of the value, trailing fractional zeros and a bare `.` removed,
+/// `-0` as `0`, `inf`/`-inf`. Unlike [`write_human`] this shows the binary value as it is
+/// (`13.36138933897018433`), which is what Redis does since the `long double` holds the `f64`
+/// exactly.
+pub fn write_fixed17(d: f64, out: &mut Vec<u8>) {
+    if d.is_nan() {
+        out.extend_from_slice(if d.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        });
+        return;
+    }
+    if d.is_infinite() {
+        out.extend_from_slice(if d < 0.0 { b"-inf" } else { b"inf" });
+        return;
+    }
+    let fixed = format!("{d:.17}");
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    out.extend_from_slice(if trimmed == "-0" { "0" } else { trimmed }.as_bytes());
 }
 
 /// Appends `d` as Redis's `d2string` does (sorted-set scores stored in a listpack, and the text
@@ -700,6 +724,20 @@ mod tests {
         assert_eq!(format_human(-1.5e-18), "0");
         assert_eq!(format_human(3.0e-5), "0.00003");
         assert_eq!(format_human(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn fixed17_prints_geopos_coordinates() {
+        // GEOADD g 13.361389 38.115556 p; GEOPOS g p (redis-server 7.0.15).
+        let mut out = Vec::new();
+        write_fixed17(13.361389338970184, &mut out);
+        out.push(b' ');
+        write_fixed17(38.1155563954963, &mut out);
+        out.push(b' ');
+        write_fixed17(-0.0, &mut out);
+        out.push(b' ');
+        write_fixed17(2.5, &mut out);
+        assert_eq!(out, b"13.36138933897018433 38.11555639549629859 0 2.5");
     }
 
     #[test]

@@ -183,12 +183,13 @@ impl ReplyBuffer {
         self.double_text(&text);
     }
 
-    /// A double as Redis's `addReplyHumanLongDouble` (INCRBYFLOAT, HINCRBYFLOAT): RESP2 a bulk of
-    /// the human form (no exponent, no trailing zeros; see [`number::write_human`]), RESP3
-    /// `,<human>\r\n`.
+    /// A double as Redis's `addReplyHumanLongDouble` (GEOPOS, GEORADIUS WITHCOORD): RESP2 a bulk
+    /// of `%.17Lf` without trailing zeros (see [`number::write_fixed17`]), RESP3 `,<same>\r\n`.
+    /// INCRBYFLOAT does not use this: it replies with a bulk of [`number::format_human`] in both
+    /// protocols.
     pub fn human_double(&mut self, d: f64) {
         let mut text = Vec::with_capacity(24);
-        number::write_human(d, &mut text);
+        number::write_fixed17(d, &mut text);
         self.double_text(&text);
     }
 
@@ -401,9 +402,10 @@ mod tests {
             text(&three),
             ",1.5\r\n,0.10000000000000001\r\n,inf\r\n,-inf\r\n,1.0000000000000001e-05\r\n"
         );
-        let (two, three) = both(|r| r.human_double(10.5 + 0.1));
-        assert_eq!(text(&two), "$4\r\n10.6\r\n");
-        assert_eq!(text(&three), ",10.6\r\n");
+        // GEOPOS g p after GEOADD g 13.361389 38.115556 p.
+        let (two, three) = both(|r| r.human_double(13.361389338970184));
+        assert_eq!(text(&two), "$20\r\n13.36138933897018433\r\n");
+        assert_eq!(text(&three), ",13.36138933897018433\r\n");
     }
 
     #[test]
