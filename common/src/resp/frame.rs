@@ -196,15 +196,12 @@ fn parse_at(input: &[u8], pos: usize, depth: usize) -> Result<Option<(Frame, usi
             let Some(declared) = length(text)? else {
                 return Ok(Some((Frame::Null, next)));
             };
-            let pairs = matches!(kind, b'%' | b'|');
-            let count = if pairs {
-                declared.checked_mul(2).ok_or(FrameError::InvalidLength)?
-            } else {
-                declared
-            };
+            let count = element_count(kind, declared)?;
             if depth >= MAX_DEPTH && count > 0 {
                 return Err(FrameError::TooDeep);
             }
+            // An attribute's last element, the value it describes, is read separately.
+            let count = if kind == b'|' { count - 1 } else { count };
             let mut items = Vec::with_capacity(capacity_for(count, input.len() - next));
             let mut at = next;
             for _ in 0..count {
@@ -235,6 +232,17 @@ fn parse_at(input: &[u8], pos: usize, depth: usize) -> Result<Option<(Frame, usi
         other => return Err(FrameError::UnknownType(other)),
     };
     Ok(Some((frame, next)))
+}
+
+/// Elements an aggregate header announces: maps count keys and values, and an attribute also
+/// the value it describes (so `|0` nests like any aggregate).
+fn element_count(kind: u8, declared: usize) -> Result<usize, FrameError> {
+    let count = match kind {
+        b'%' => declared.checked_mul(2),
+        b'|' => declared.checked_mul(2).and_then(|n| n.checked_add(1)),
+        _ => Some(declared),
+    };
+    count.ok_or(FrameError::InvalidLength)
 }
 
 fn into_pairs(items: Vec<Frame>) -> Vec<(Frame, Frame)> {
@@ -343,9 +351,8 @@ pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
 pub struct FrameScanner {
     /// Offset of the next unscanned element.
     pos: usize,
-    /// Elements still expected by each open aggregate, innermost last; `true` marks the pairs
-    /// of an attribute, whose completion does not count as an element of its parent.
-    open: Vec<(usize, bool)>,
+    /// Elements still expected by each open aggregate, innermost last.
+    open: Vec<usize>,
 }
 
 impl FrameScanner {
@@ -368,7 +375,7 @@ impl FrameScanner {
             let Some((text, next)) = line(input, self.pos + 1) else {
                 return Ok(None);
             };
-            let mut opened = None;
+            let mut opened = 0;
             let after = match kind {
                 b'+' | b'-' | b'(' | b'_' => next,
                 b':' => {
@@ -395,36 +402,23 @@ impl FrameScanner {
                 },
                 b'*' | b'~' | b'>' | b'%' | b'|' => {
                     if let Some(declared) = length(text)? {
-                        let pairs = matches!(kind, b'%' | b'|');
-                        let count = if pairs {
-                            declared.checked_mul(2).ok_or(FrameError::InvalidLength)?
-                        } else {
-                            declared
-                        };
-                        if kind == b'|' || count > 0 {
-                            opened = Some((count, kind == b'|'));
-                        }
+                        opened = element_count(kind, declared)?;
                     }
                     next
                 }
                 other => return Err(FrameError::UnknownType(other)),
             };
             self.pos = after;
-            match opened {
-                Some((count, is_attribute)) if count > 0 => {
-                    if self.open.len() >= MAX_DEPTH {
-                        return Err(FrameError::TooDeep);
-                    }
-                    self.open.push((count, is_attribute));
-                    continue;
+            if opened > 0 {
+                if self.open.len() >= MAX_DEPTH {
+                    return Err(FrameError::TooDeep);
                 }
-                // An attribute without pairs: the value it describes comes next.
-                Some((_, true)) => continue,
-                _ => {}
+                self.open.push(opened);
+                continue;
             }
             // One element is complete: close every aggregate it completes.
             loop {
-                let Some((remaining, is_attribute)) = self.open.last_mut() else {
+                let Some(remaining) = self.open.last_mut() else {
                     let len = self.pos;
                     *self = Self::default();
                     return Ok(Some(len));
@@ -433,12 +427,7 @@ impl FrameScanner {
                 if *remaining > 0 {
                     break;
                 }
-                let attribute = *is_attribute;
                 self.open.pop();
-                if attribute {
-                    // The attribute's value follows and is the element its parent counts.
-                    break;
-                }
             }
         }
     }
@@ -525,6 +514,12 @@ mod tests {
         let deep = b"*1\r\n".repeat(100_000);
         assert_eq!(Frame::parse(&deep), Err(FrameError::TooDeep));
         assert_eq!(FrameScanner::new().scan(&deep), Err(FrameError::TooDeep));
+        let attributes = b"|0\r\n".repeat(100_000);
+        assert_eq!(Frame::parse(&attributes), Err(FrameError::TooDeep));
+        assert_eq!(
+            FrameScanner::new().scan(&attributes),
+            Err(FrameError::TooDeep)
+        );
         let mut ok = b"*1\r\n".repeat(MAX_DEPTH);
         ok.extend_from_slice(b":1\r\n");
         assert!(Frame::parse(&ok).unwrap().is_some());
