@@ -9,6 +9,8 @@
 //! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
 //! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
+//! - [`number`]: Redis's number rules: strict integer and float parsing, `%.17g` and
+//!   INCRBYFLOAT printing.
 //! - [`cluster_slot`]: CRC16 hash slots and `{hash tags}`.
 //! - [`client`]: an async RESP client for the tools and the tests.
 //!
