@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::config::Config;
 use common::keyspace::Keyspace;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 
 use crate::commands::Registry;
 use crate::connection::ClientInfo;
@@ -203,8 +203,6 @@ pub struct Server {
     /// Clients in MONITOR mode; `has_monitors` lets dispatch skip the lock when there are none.
     pub monitors: Mutex<Vec<Arc<ClientInfo>>>,
     pub has_monitors: AtomicBool,
-    /// Caps accepted connections at `maxclients` plus a margin so the error reply can be sent.
-    pub connection_slots: Semaphore,
     pub started: Instant,
     pub started_unix_ms: i64,
     pub run_id: String,
@@ -213,8 +211,8 @@ pub struct Server {
     pub tcp_port: AtomicU64,
     pub lastsave_unix: AtomicI64,
     pub active_expire_enabled: AtomicBool,
-    /// Set by SHUTDOWN or a signal; the accept loops and connections watch it.
-    pub shutdown: Notify,
+    /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
     /// `server-threads` actually used.
     pub threads: usize,
@@ -231,7 +229,6 @@ impl Server {
     ) -> Server {
         let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
         let hot = HotConfig::from_config(&config);
-        let maxclients = hot.maxclients.load(Relaxed) as usize;
         let now_ms = unix_ms();
         Server {
             keyspace: Keyspace::new(databases, SHARDS_PER_DB),
@@ -244,7 +241,6 @@ impl Server {
             connected_clients: AtomicUsize::new(0),
             monitors: Mutex::new(Vec::new()),
             has_monitors: AtomicBool::new(false),
-            connection_slots: Semaphore::new(maxclients.min(Semaphore::MAX_PERMITS)),
             started: Instant::now(),
             started_unix_ms: now_ms,
             run_id: random_hex(40),
@@ -253,7 +249,7 @@ impl Server {
             tcp_port: AtomicU64::new(config.get_int("port").unwrap_or(6379) as u64),
             lastsave_unix: AtomicI64::new(now_ms / 1000),
             active_expire_enabled: AtomicBool::new(true),
-            shutdown: Notify::new(),
+            shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
             threads,
             config: RwLock::new(config),
@@ -310,7 +306,7 @@ impl Server {
     /// Asks every task to stop; the caller exits once connections are closed.
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Relaxed);
-        self.shutdown.notify_waiters();
+        self.shutdown.send_replace(true);
     }
 
     pub fn uptime(&self) -> Duration {

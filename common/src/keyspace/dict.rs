@@ -301,7 +301,7 @@ impl<T: DictItem> Dict<T> {
 
     /// Removes every item, returning the old contents as a dict of their own (for lazy freeing).
     pub fn take(&mut self) -> Dict<T> {
-        std::mem::replace(self, Dict::new())
+        std::mem::take(self)
     }
 
     /// Calls `f` on every item (no particular order).

@@ -251,7 +251,10 @@ mod tests {
         assert!(s.get(b"a", 1000).is_none());
         assert_eq!(s.len(), 0);
         assert_eq!(s.volatile_len(), 0);
-        assert_eq!(s.drain_expired().collect::<Vec<_>>(), vec![Box::from(&b"a"[..])]);
+        assert_eq!(
+            s.drain_expired().collect::<Vec<_>>(),
+            vec![Box::from(&b"a"[..])]
+        );
         assert_eq!(s.expired_total(), 1);
     }
 

@@ -54,6 +54,11 @@ impl ReplyBuffer {
     }
 
     /// True when nothing is written.
+    /// Bytes the buffer can hold without growing.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }

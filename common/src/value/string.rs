@@ -88,10 +88,7 @@ mod tests {
         assert_eq!(choose_encoding(b" 1"), StrEncoding::Embstr);
         assert_eq!(choose_encoding(&[b'a'; 44]), StrEncoding::Embstr);
         assert_eq!(choose_encoding(&[b'a'; 45]), StrEncoding::Raw);
-        assert_eq!(
-            choose_encoding(b"9223372036854775808"),
-            StrEncoding::Embstr
-        );
+        assert_eq!(choose_encoding(b"9223372036854775808"), StrEncoding::Embstr);
     }
 
     #[test]

@@ -72,9 +72,9 @@ impl fmt::Display for CommandError {
                 f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             }
             CommandError::NoAuth => f.write_str("NOAUTH Authentication required."),
-            CommandError::WrongPass => f.write_str(
-                "WRONGPASS invalid username-password pair or user is disabled.",
-            ),
+            CommandError::WrongPass => {
+                f.write_str("WRONGPASS invalid username-password pair or user is disabled.")
+            }
             CommandError::Err(text) => write!(f, "ERR {text}"),
             CommandError::Prefixed(prefix, text) => write!(f, "{prefix} {text}"),
         }
@@ -104,6 +104,9 @@ mod tests {
             CommandError::InvalidExpireTime("set").to_string(),
             "ERR invalid expire time in 'set' command"
         );
-        assert_eq!(CommandError::Prefixed("BUSYKEY", "Target key name already exists.".into()).code(), "BUSYKEY");
+        assert_eq!(
+            CommandError::Prefixed("BUSYKEY", "Target key name already exists.".into()).code(),
+            "BUSYKEY"
+        );
     }
 }

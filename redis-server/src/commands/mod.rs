@@ -1,0 +1,344 @@
+//! Command implementations, one file per Redis command group, and the registry that binds each
+//! entry of `common::command_table` to its handler.
+//!
+//! A handler reads its arguments from [`CommandContext::args`], reaches keys only through
+//! [`CommandContext::db`] (the shards its keys live in, already locked) and writes its reply
+//! into [`CommandContext::reply`]. It returns `Err` for an error reply; dispatch writes and
+//! counts it.
+
+pub mod args;
+pub mod error;
+
+mod connection;
+mod generic;
+mod server;
+mod string;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use common::command_table::{self, CommandSpec};
+use common::keyspace::Locked;
+use common::resp::ReplyBuffer;
+
+pub use args::Args;
+pub use error::CommandError;
+
+use crate::connection::Client;
+use crate::server::Server;
+
+/// Everything a handler may use while it runs.
+pub struct CommandContext<'a> {
+    pub server: &'a Server,
+    pub client: &'a mut Client,
+    pub reply: &'a mut ReplyBuffer,
+    pub args: Args<'a>,
+    pub db: Locked<'a>,
+    /// The time this command runs at: every key it touches is judged against it.
+    pub now_ms: i64,
+    pub command: &'a CommandEntry,
+}
+
+impl CommandContext<'_> {
+    /// The LRU clock value for entries this command creates or touches.
+    pub fn lru(&self) -> u32 {
+        common::keyspace::lru_clock(self.now_ms)
+    }
+}
+
+pub type Handler = fn(&mut CommandContext<'_>) -> Result<(), CommandError>;
+
+/// How dispatch locks the keyspace for a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// The shared gate plus the shards of the keys its key specs name.
+    Keys,
+    /// The exclusive gate: the command runs alone and may touch anything (FLUSHALL, SWAPDB,
+    /// MOVE, commands that read keys their specs do not name).
+    Exclusive,
+}
+
+/// A registered command: its metadata, handler and INFO commandstats counters.
+pub struct CommandEntry {
+    pub spec: &'static CommandSpec,
+    /// `get`, or `config|get` for a subcommand.
+    pub full_name: String,
+    pub handler: Handler,
+    pub locking: Locking,
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected_calls: AtomicU64,
+    pub failed_calls: AtomicU64,
+}
+
+impl CommandEntry {
+    pub fn reset_stats(&self) {
+        for counter in [
+            &self.calls,
+            &self.usec,
+            &self.rejected_calls,
+            &self.failed_calls,
+        ] {
+            counter.store(0, Relaxed);
+        }
+    }
+}
+
+/// Every implemented command, keyed by its table entry.
+pub struct Registry {
+    by_spec: HashMap<usize, CommandEntry, foldhash::fast::FixedState>,
+    /// `rename-command` from the config: new lowercase name to the original top-level spec,
+    /// `None` for a command renamed to "" (disabled). Empty unless the config renames.
+    renamed: HashMap<Vec<u8>, Option<&'static CommandSpec>>,
+    hidden: Vec<&'static CommandSpec>,
+}
+
+fn spec_key(spec: &'static CommandSpec) -> usize {
+    spec as *const CommandSpec as usize
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Registry {
+    /// The registry with every family's commands.
+    pub fn new() -> Registry {
+        let mut r = Registry {
+            by_spec: HashMap::default(),
+            renamed: HashMap::new(),
+            hidden: Vec::new(),
+        };
+        string::register(&mut r);
+        generic::register(&mut r);
+        connection::register(&mut r);
+        server::register(&mut r);
+        r
+    }
+
+    fn insert(&mut self, spec: &'static CommandSpec, handler: Handler, locking: Locking) {
+        let full_name = command_table::full_name(spec).into_owned();
+        self.by_spec.insert(
+            spec_key(spec),
+            CommandEntry {
+                spec,
+                full_name,
+                handler,
+                locking,
+                calls: AtomicU64::new(0),
+                usec: AtomicU64::new(0),
+                rejected_calls: AtomicU64::new(0),
+                failed_calls: AtomicU64::new(0),
+            },
+        );
+    }
+
+    /// Registers a top-level command, locked by its keys.
+    pub fn add(&mut self, name: &str, handler: Handler) {
+        self.add_with(name, handler, Locking::Keys);
+    }
+
+    pub fn add_with(&mut self, name: &str, handler: Handler, locking: Locking) {
+        let spec = command_table::lookup(name.as_bytes())
+            .expect("every registered command has an entry in the command table");
+        self.insert(spec, handler, locking);
+    }
+
+    /// Registers a subcommand (`add_sub("config", "get", config_get)`).
+    pub fn add_sub(&mut self, container: &str, name: &str, handler: Handler) {
+        self.add_sub_with(container, name, handler, Locking::Keys);
+    }
+
+    pub fn add_sub_with(
+        &mut self,
+        container: &str,
+        name: &str,
+        handler: Handler,
+        locking: Locking,
+    ) {
+        let parent = command_table::lookup(container.as_bytes())
+            .expect("every registered container has an entry in the command table");
+        let spec = command_table::lookup_subcommand(parent, name.as_bytes())
+            .expect("every registered subcommand has an entry in the command table");
+        self.insert(spec, handler, locking);
+    }
+
+    /// The registered command for a table entry.
+    pub fn entry(&self, spec: &'static CommandSpec) -> Option<&CommandEntry> {
+        self.by_spec.get(&spec_key(spec))
+    }
+
+    /// Every registered command (INFO commandstats).
+    pub fn entries(&self) -> impl Iterator<Item = &CommandEntry> {
+        self.by_spec.values()
+    }
+
+    /// Resolves a top-level command name, honouring `rename-command`.
+    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        if !self.renamed.is_empty() {
+            let lower = name.to_ascii_lowercase();
+            if let Some(target) = self.renamed.get(&lower) {
+                return *target;
+            }
+        }
+        let spec = command_table::lookup(name)?;
+        if self.hidden.iter().any(|h| std::ptr::eq(*h, spec)) {
+            return None;
+        }
+        Some(spec)
+    }
+
+    /// Applies `rename-command old new` (`new` empty disables the command). Errors name the
+    /// problem as Redis's config loader does.
+    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), &'static str> {
+        let spec = self
+            .lookup(old.as_bytes())
+            .ok_or("No such command in rename-command")?;
+        if !new.is_empty() && self.lookup(new.as_bytes()).is_some() {
+            return Err("Target command name already exists");
+        }
+        self.hidden.push(spec);
+        if !new.is_empty() {
+            self.renamed
+                .insert(new.to_ascii_lowercase().into_bytes(), Some(spec));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_entry_has_a_handler_and_every_handler_an_entry() {
+        let r = Registry::new();
+        for spec in command_table::commands() {
+            if command_table::has_subcommands(spec) {
+                for sub in command_table::subcommands(spec) {
+                    assert!(
+                        r.entry(sub).is_some(),
+                        "no handler for {}",
+                        command_table::full_name(sub)
+                    );
+                }
+            } else {
+                assert!(r.entry(spec).is_some(), "no handler for {}", spec.name);
+            }
+        }
+    }
+
+    #[test]
+    fn renamed_commands_answer_only_to_their_new_name() {
+        let mut r = Registry::new();
+        r.rename("get", "fetch").unwrap();
+        assert!(r.lookup(b"get").is_none());
+        assert_eq!(r.lookup(b"FETCH").map(|s| s.name), Some("get"));
+        r.rename("set", "").unwrap();
+        assert!(r.lookup(b"set").is_none());
+    }
+}
+
+/// In-process command runner for the family tests: the real registry and dispatcher, no socket.
+#[cfg(test)]
+pub mod testkit {
+    use std::sync::Arc;
+
+    use common::resp::{OwnedCommand, Protocol, ReplyBuffer};
+
+    use crate::connection::{Client, ClientInfo};
+    use crate::dispatch;
+    use crate::log::{Level, Logger};
+    use crate::server::Server;
+
+    /// A server with one connected client.
+    pub struct TestClient {
+        pub server: Arc<Server>,
+        pub client: Client,
+    }
+
+    impl TestClient {
+        pub fn new() -> TestClient {
+            Self::with_config(&[])
+        }
+
+        /// A server configured as `redis-server --name value ...` would be.
+        pub fn with_config(options: &[(&str, &str)]) -> TestClient {
+            let args: Vec<String> = options
+                .iter()
+                .flat_map(|(k, v)| [format!("--{k}"), (*v).to_owned()])
+                .collect();
+            let loaded = common::config::load(&args).expect("test config loads");
+            let log = Logger::open("", Level::Warning, 'M').expect("stdout log");
+            let server = Arc::new(Server::new(
+                loaded.config,
+                None,
+                "redis-server".into(),
+                log,
+                1,
+            ));
+            Self::connect(&server)
+        }
+
+        /// Another client of the same server.
+        pub fn connect(server: &Arc<Server>) -> TestClient {
+            let id = server
+                .next_client_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let (info, _pushes) = ClientInfo::new(
+                id,
+                format!("127.0.0.1:{}", 40000 + id),
+                "127.0.0.1:6379".into(),
+                -1,
+                false,
+            );
+            server.register_client(info.clone());
+            let authenticated = server.hot.requirepass().is_none();
+            TestClient {
+                server: server.clone(),
+                client: Client::new(info, authenticated),
+            }
+        }
+
+        /// Runs one command; returns the raw reply bytes.
+        pub fn run(&mut self, args: &[&str]) -> Vec<u8> {
+            self.run_bytes(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
+        }
+
+        pub fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+            let command = OwnedCommand::from_args(args.iter().copied());
+            let mut reply = ReplyBuffer::new(self.client.protocol);
+            match dispatch::execute(&self.server, &mut self.client, command.args(), &mut reply) {
+                dispatch::Dispatched::Done => {}
+                dispatch::Dispatched::Paused(_) => reply.extend_raw(b"(paused)"),
+            }
+            reply.take()
+        }
+
+        /// Runs one command; returns its reply as text for readable asserts.
+        pub fn text(&mut self, args: &[&str]) -> String {
+            String::from_utf8_lossy(&self.run(args)).into_owned()
+        }
+
+        pub fn protocol(&self) -> Protocol {
+            self.client.protocol
+        }
+    }
+
+    #[test]
+    fn ping_through_the_dispatcher() {
+        let mut c = TestClient::new();
+        assert_eq!(c.text(&["PING"]), "+PONG\r\n");
+        assert_eq!(c.text(&["ping", "hi"]), "$2\r\nhi\r\n");
+        assert_eq!(
+            c.text(&["ping", "a", "b"]),
+            "-ERR wrong number of arguments for 'ping' command\r\n"
+        );
+        assert_eq!(
+            c.text(&["nosuch", "x"]),
+            "-ERR unknown command 'nosuch', with args beginning with: 'x' \r\n"
+        );
+    }
+}

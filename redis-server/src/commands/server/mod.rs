@@ -1,0 +1,28 @@
+//! Group `server`, split by topic:
+//! - `keyspace`: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
+//! - `info`: INFO and its sections.
+//! - `config`: CONFIG GET/SET/RESETSTAT/HELP.
+//! - `command`: COMMAND and its subcommands, read from the command table.
+//! - `debug`: the DEBUG subcommands Redis's test suite leans on.
+//! - `slowlog`: SLOWLOG.
+//! - `admin`: TIME, LASTSAVE, MONITOR, SHUTDOWN.
+
+mod admin;
+mod command;
+mod config;
+mod debug;
+mod info;
+mod keyspace;
+mod slowlog;
+
+use super::Registry;
+
+pub(super) fn register(r: &mut Registry) {
+    keyspace::register(r);
+    info::register(r);
+    config::register(r);
+    command::register(r);
+    debug::register(r);
+    slowlog::register(r);
+    admin::register(r);
+}

@@ -1,0 +1,174 @@
+//! Per-client state: what only the connection's task touches ([`Client`]) and what other
+//! clients may read or signal ([`ClientInfo`]: CLIENT LIST, CLIENT KILL, MONITOR feeds).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use common::resp::Protocol;
+use tokio::sync::{Notify, mpsc};
+
+use crate::server::unix_ms;
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Set by SKIP: the command being run now has its reply dropped.
+    SkipThis,
+}
+
+/// Kinds of connection, for CLIENT LIST `flags` and CLIENT KILL TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Normal,
+    Monitor,
+    Pubsub,
+    Replica,
+    Master,
+}
+
+impl ClientKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientKind::Normal => "normal",
+            ClientKind::Monitor => "monitor",
+            ClientKind::Pubsub => "pubsub",
+            ClientKind::Replica => "slave",
+            ClientKind::Master => "master",
+        }
+    }
+}
+
+/// The mutable fields other clients read, behind one lock.
+#[derive(Debug, Clone)]
+pub struct ClientDetails {
+    pub name: Option<Vec<u8>>,
+    pub kind: ClientKind,
+    /// Full name of the last command (`client|list`).
+    pub last_command: String,
+    pub protocol: Protocol,
+    pub no_evict: bool,
+    pub lib_name: Option<String>,
+}
+
+/// The part of a client other connections can see and act on.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    /// The socket's file descriptor, as CLIENT LIST prints it (-1 when unknown).
+    pub fd: i64,
+    pub is_unix: bool,
+    pub created_ms: i64,
+    pub last_interaction_ms: AtomicI64,
+    pub db: AtomicUsize,
+    pub query_buffer: AtomicUsize,
+    pub output_memory: AtomicUsize,
+    pub commands_processed: AtomicU64,
+    pub details: Mutex<ClientDetails>,
+    /// Set with `kill` when another client runs CLIENT KILL on this one.
+    pub killed: AtomicBool,
+    pub kill: Notify,
+    /// Replies pushed to this client from elsewhere (MONITOR lines, later pub/sub messages).
+    pub push: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl ClientInfo {
+    pub fn new(
+        id: u64,
+        addr: String,
+        laddr: String,
+        fd: i64,
+        is_unix: bool,
+    ) -> (Arc<ClientInfo>, mpsc::UnboundedReceiver<Vec<u8>>) {
+        let (push, rx) = mpsc::unbounded_channel();
+        let now = unix_ms();
+        let info = ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            is_unix,
+            created_ms: now,
+            last_interaction_ms: AtomicI64::new(now),
+            db: AtomicUsize::new(0),
+            query_buffer: AtomicUsize::new(0),
+            output_memory: AtomicUsize::new(0),
+            commands_processed: AtomicU64::new(0),
+            details: Mutex::new(ClientDetails {
+                name: None,
+                kind: ClientKind::Normal,
+                last_command: "NULL".to_owned(),
+                protocol: Protocol::Resp2,
+                no_evict: false,
+                lib_name: None,
+            }),
+            killed: AtomicBool::new(false),
+            kill: Notify::new(),
+            push,
+        };
+        (Arc::new(info), rx)
+    }
+
+    pub fn details(&self) -> std::sync::MutexGuard<'_, ClientDetails> {
+        self.details.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn name(&self) -> Option<Vec<u8>> {
+        self.details().name.clone()
+    }
+
+    /// Asks the client's task to close the connection.
+    pub fn request_kill(&self) {
+        self.killed.store(true, Relaxed);
+        self.kill.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Relaxed)
+    }
+}
+
+/// What only the connection's own task touches.
+pub struct Client {
+    pub info: Arc<ClientInfo>,
+    pub db: usize,
+    pub protocol: Protocol,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    /// Close the connection once the pending replies are written (QUIT, a protocol error).
+    pub close_after_reply: bool,
+    pub is_monitor: bool,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+        Client {
+            info,
+            db: 0,
+            protocol: Protocol::Resp2,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            close_after_reply: false,
+            is_monitor: false,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    /// Switches the selected database, keeping CLIENT LIST's view in step.
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Relaxed);
+    }
+
+    pub fn set_protocol(&mut self, protocol: Protocol) {
+        self.protocol = protocol;
+        self.info.details().protocol = protocol;
+    }
+}

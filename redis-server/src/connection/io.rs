@@ -1,0 +1,158 @@
+//! One client's task: read what arrived, run every complete command in it (pipelining), and
+//! write all their replies in one go.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use common::resp::{Parsed, ReplyBuffer, RequestLimits, RequestParser};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::client::{Client, ClientInfo};
+use crate::dispatch::{self, Dispatched};
+use crate::server::{Server, unix_ms};
+
+/// Bytes asked of the socket per read; Redis's PROTO_IOBUF_LEN, so that protocol limits
+/// trip at the same points as in Redis.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Why a connection ended.
+enum Close {
+    /// The peer closed, or a write failed.
+    Peer,
+    /// QUIT, a protocol error, CLIENT KILL, SHUTDOWN, idle timeout, limits.
+    Server,
+}
+
+/// Serves one client until it disconnects or is closed.
+pub async fn serve<S>(
+    server: Arc<Server>,
+    mut stream: S,
+    info: Arc<ClientInfo>,
+    mut pushes: mpsc::UnboundedReceiver<Vec<u8>>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let authenticated = server.hot.requirepass().is_none();
+    let mut client = Client::new(info.clone(), authenticated);
+    let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut parser = RequestParser::new();
+    let mut reply = ReplyBuffer::new(client.protocol);
+    let mut shutdown = server.shutdown.subscribe();
+
+    let _why = loop {
+        if input.capacity() - input.len() < READ_CHUNK {
+            input.reserve(READ_CHUNK);
+        }
+        let idle_secs = server.hot.timeout_secs.load(Relaxed);
+        let idle_limit = idle_secs > 0 && !client.is_monitor;
+        let idle = tokio::time::sleep(Duration::from_secs(idle_secs.max(0) as u64));
+        tokio::select! {
+            biased;
+            _ = info.kill.notified() => break Close::Server,
+            _ = shutdown.changed() => break Close::Server,
+            pushed = pushes.recv() => {
+                let Some(bytes) = pushed else { continue };
+                if stream.write_all(&bytes).await.is_err() {
+                    break Close::Peer;
+                }
+                server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
+            }
+            read = stream.read_buf(&mut input) => {
+                let n = match read {
+                    Ok(0) | Err(_) => break Close::Peer,
+                    Ok(n) => n,
+                };
+                server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                info.last_interaction_ms.store(unix_ms(), Relaxed);
+                let consumed = run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
+                input.drain(..consumed);
+                info.query_buffer.store(input.len(), Relaxed);
+                reply.set_protocol(client.protocol);
+                if !reply.is_empty() {
+                    if stream.write_all(reply.as_bytes()).await.is_err() {
+                        break Close::Peer;
+                    }
+                    server.stats.net_output_bytes.fetch_add(reply.len() as u64, Relaxed);
+                    reply.clear();
+                    // Do not keep a huge buffer around after one big reply.
+                    if reply.capacity() > 1 << 20 {
+                        reply = ReplyBuffer::new(client.protocol);
+                    }
+                }
+                if client.close_after_reply || info.is_killed() {
+                    break Close::Server;
+                }
+                let limit = server.hot.client_query_buffer_limit.load(Relaxed) as usize;
+                if input.len() > limit {
+                    server.stats.client_query_buffer_limit_disconnections.fetch_add(1, Relaxed);
+                    server.log.warning(&format!(
+                        "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
+                        info.id, info.addr, input.len()
+                    ));
+                    break Close::Server;
+                }
+            }
+            _ = idle, if idle_limit => {
+                server.log.verbose("Closing idle client");
+                break Close::Server;
+            }
+        }
+    };
+    let _ = stream.shutdown().await;
+    server.unregister_client(info.id);
+}
+
+/// Runs every complete command at the front of `input`; returns how many bytes they used.
+/// Stops early when the client must be closed (the reply explains why).
+async fn run_commands(
+    server: &Server,
+    client: &mut Client,
+    parser: &mut RequestParser,
+    input: &[u8],
+    reply: &mut ReplyBuffer,
+) -> usize {
+    let mut start = 0;
+    while start < input.len() && !client.close_after_reply {
+        let limits = RequestLimits {
+            proto_max_bulk_len: server.hot.proto_max_bulk_len.load(Relaxed),
+            authenticated: client.authenticated,
+        };
+        let frame = &input[start..];
+        match parser.parse(frame, &limits) {
+            Ok(Parsed::Incomplete) => break,
+            Ok(Parsed::Command { consumed }) => {
+                let args = parser.args(frame);
+                if !args.is_empty() {
+                    reply.set_protocol(client.protocol);
+                    loop {
+                        match dispatch::execute(server, client, args, reply) {
+                            Dispatched::Done => break,
+                            Dispatched::Paused(until) => {
+                                let unpaused = server.pause.changed.notified();
+                                tokio::select! {
+                                    _ = tokio::time::sleep_until(until.into()) => {}
+                                    _ = unpaused => {}
+                                }
+                            }
+                        }
+                    }
+                }
+                start += consumed;
+            }
+            Err(e) => {
+                server.log.verbose(&format!(
+                    "Protocol error ({}) from client: id={} addr={}",
+                    e.log_reason(),
+                    client.id(),
+                    client.info.addr
+                ));
+                reply.error(&e.reply_text());
+                client.close_after_reply = true;
+                return input.len();
+            }
+        }
+    }
+    start
+}

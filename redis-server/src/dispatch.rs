@@ -1,0 +1,282 @@
+//! From a parsed command to its reply: lookup, the generic gates every command passes (unknown
+//! command, arity, authentication, protected commands, CLIENT PAUSE), locking, the call, and
+//! the bookkeeping only the call does (stats, errors, slowlog, MONITOR).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Instant;
+
+use common::command_table::{self, CommandSpec, Flag};
+use common::resp::{ArgList, ReplyBuffer};
+
+use crate::commands::{Args, CommandContext, CommandEntry, CommandError, Locking};
+use crate::connection::{Client, ReplyMode};
+use crate::server::{PauseKind, Server, unix_ms, unix_us};
+
+/// What became of a command.
+pub enum Dispatched {
+    /// Executed (or rejected with an error reply).
+    Done,
+    /// Held back by CLIENT PAUSE until about this instant; run it again then.
+    Paused(Instant),
+}
+
+fn has_flag(spec: &CommandSpec, flag: Flag) -> bool {
+    spec.flags.contains(&flag)
+}
+
+/// `'a' 'b' ` as Redis lists the first arguments of an unknown command (at most ~128 bytes).
+fn args_preview(args: ArgList<'_>) -> String {
+    let mut out = String::new();
+    for arg in args.iter().skip(1) {
+        if out.len() >= 128 {
+            break;
+        }
+        let room = 128 - out.len();
+        let text = String::from_utf8_lossy(&arg[..arg.len().min(room)]);
+        out.push('\'');
+        out.push_str(&text);
+        out.push_str("' ");
+    }
+    out
+}
+
+/// Resolves the command (and subcommand) named by `args`, or the error Redis rejects it with.
+fn resolve(server: &Server, args: ArgList<'_>) -> Result<&'static CommandSpec, CommandError> {
+    let name = args.get(0).unwrap_or_default();
+    let Some(spec) = server.registry.lookup(name) else {
+        return Err(CommandError::err(format!(
+            "unknown command '{}', with args beginning with: {}",
+            String::from_utf8_lossy(&name[..name.len().min(128)]),
+            args_preview(args)
+        )));
+    };
+    if !command_table::has_subcommands(spec) {
+        return Ok(spec);
+    }
+    let Some(sub_name) = args.get(1) else {
+        return Err(CommandError::WrongArity(spec.name.to_owned()));
+    };
+    command_table::lookup_subcommand(spec, sub_name).ok_or_else(|| {
+        CommandError::err(format!(
+            "unknown subcommand '{}'. Try {} HELP.",
+            String::from_utf8_lossy(&sub_name[..sub_name.len().min(128)]),
+            spec.name.to_ascii_uppercase()
+        ))
+    })
+}
+
+fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
+    let arity = spec.arity;
+    if arity >= 0 {
+        argc == arity as usize
+    } else {
+        argc >= arity.unsigned_abs() as usize
+    }
+}
+
+/// Runs one command and appends its reply (unless CLIENT REPLY says otherwise).
+pub fn execute(
+    server: &Server,
+    client: &mut Client,
+    args: ArgList<'_>,
+    reply: &mut ReplyBuffer,
+) -> Dispatched {
+    let reply_start = reply.len();
+    let outcome = run(server, client, args, reply);
+    match client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => reply.truncate(reply_start),
+        ReplyMode::Skip => client.reply_mode = ReplyMode::SkipThis,
+        ReplyMode::SkipThis => {
+            reply.truncate(reply_start);
+            client.reply_mode = ReplyMode::On;
+        }
+    }
+    outcome
+}
+
+fn reject(
+    server: &Server,
+    reply: &mut ReplyBuffer,
+    entry: Option<&CommandEntry>,
+    e: &CommandError,
+) {
+    if let Some(entry) = entry {
+        entry.rejected_calls.fetch_add(1, Relaxed);
+    }
+    server.stats.count_error(e.code());
+    reply.error(e.to_string().as_bytes());
+}
+
+fn run(
+    server: &Server,
+    client: &mut Client,
+    args: ArgList<'_>,
+    reply: &mut ReplyBuffer,
+) -> Dispatched {
+    let spec = match resolve(server, args) {
+        Ok(spec) => spec,
+        Err(e) => {
+            reject(server, reply, None, &e);
+            return Dispatched::Done;
+        }
+    };
+    let Some(entry) = server.registry.entry(spec) else {
+        reject(
+            server,
+            reply,
+            None,
+            &CommandError::err(format!("unknown command '{}'", spec.name)),
+        );
+        return Dispatched::Done;
+    };
+    if !arity_ok(spec, args.len()) {
+        reject(
+            server,
+            reply,
+            Some(entry),
+            &CommandError::WrongArity(entry.full_name.clone()),
+        );
+        return Dispatched::Done;
+    }
+    if has_flag(spec, Flag::Protected) {
+        let local = client.info.is_unix
+            || client.info.addr.starts_with("127.0.0.1:")
+            || client.info.addr.starts_with("[::1]:");
+        let allowed = server.config().allows("enable-debug-command", local);
+        if !allowed {
+            reject(
+                server,
+                reply,
+                Some(entry),
+                &CommandError::err(format!(
+                    "{} command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+                    spec.name.to_ascii_uppercase()
+                )),
+            );
+            return Dispatched::Done;
+        }
+    }
+    // Redis's order: existence, arity, protected commands, then authentication.
+    if !client.authenticated && !has_flag(spec, Flag::NoAuth) {
+        reject(server, reply, Some(entry), &CommandError::NoAuth);
+        return Dispatched::Done;
+    }
+    if let Some((kind, until)) = server.pause.current() {
+        let held = match kind {
+            PauseKind::All => true,
+            PauseKind::Write => has_flag(spec, Flag::Write) || has_flag(spec, Flag::MayReplicate),
+        };
+        if held {
+            return Dispatched::Paused(until);
+        }
+    }
+    call(server, client, args, reply, entry);
+    Dispatched::Done
+}
+
+/// Locks what the command needs, runs its handler, and does the bookkeeping.
+fn call(
+    server: &Server,
+    client: &mut Client,
+    args: ArgList<'_>,
+    reply: &mut ReplyBuffer,
+    entry: &CommandEntry,
+) {
+    let spec = entry.spec;
+    let first_arg = if spec.container.is_some() { 2 } else { 1 };
+    let started = Instant::now();
+    let now_ms = unix_ms();
+    let result = {
+        let keyspace = &server.keyspace;
+        let gate = match entry.locking {
+            Locking::Keys => keyspace.shared(),
+            Locking::Exclusive => keyspace.exclusive(),
+        };
+        let view = match entry.locking {
+            Locking::Exclusive => keyspace.lock_lazily(&gate, client.db),
+            Locking::Keys => match command_table::key_positions_by(spec, args.len(), |i| {
+                args.get(i).unwrap_or_default()
+            }) {
+                Ok(keys) => {
+                    keyspace.lock_keys(&gate, client.db, keys.iter().filter_map(|i| args.get(i)))
+                }
+                // Arguments that defeat the key specs are the handler's to reject; it gets a
+                // view with nothing locked.
+                Err(_) => keyspace.lock_keys(&gate, client.db, std::iter::empty()),
+            },
+        };
+        let mut ctx = CommandContext {
+            server,
+            client: &mut *client,
+            reply: &mut *reply,
+            args: Args::new(args, first_arg),
+            db: view,
+            now_ms,
+            command: entry,
+        };
+        (entry.handler)(&mut ctx)
+    };
+    let duration_us = started.elapsed().as_micros() as u64;
+
+    entry.calls.fetch_add(1, Relaxed);
+    entry.usec.fetch_add(duration_us, Relaxed);
+    server.stats.total_commands_processed.fetch_add(1, Relaxed);
+    client.info.commands_processed.fetch_add(1, Relaxed);
+    if let Err(e) = result {
+        entry.failed_calls.fetch_add(1, Relaxed);
+        server.stats.count_error(e.code());
+        reply.error(e.to_string().as_bytes());
+    }
+
+    let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
+    if threshold >= 0 && duration_us >= threshold as u64 && !has_flag(spec, Flag::SkipSlowlog) {
+        let name = client
+            .info
+            .name()
+            .map(|n| String::from_utf8_lossy(&n).into_owned())
+            .unwrap_or_default();
+        server.slowlog.push(
+            args.iter().collect::<Vec<_>>().into_iter(),
+            duration_us,
+            now_ms / 1000,
+            client.info.addr.clone(),
+            name,
+            server.hot.slowlog_max_len.load(Relaxed) as usize,
+        );
+    }
+
+    if server.has_monitors.load(Relaxed)
+        && !has_flag(spec, Flag::SkipMonitor)
+        && !has_flag(spec, Flag::Admin)
+    {
+        feed_monitors(server, client, args);
+    }
+}
+
+/// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.
+fn feed_monitors(server: &Server, client: &Client, args: ArgList<'_>) {
+    let us = unix_us();
+    let mut line =
+        format!("+{}.{:06} [{} ", us / 1_000_000, us % 1_000_000, client.db).into_bytes();
+    if client.info.is_unix {
+        line.extend_from_slice(b"unix:");
+        line.extend_from_slice(client.info.laddr.as_bytes());
+    } else {
+        line.extend_from_slice(client.info.addr.as_bytes());
+    }
+    line.push(b']');
+    for arg in args.iter() {
+        line.push(b' ');
+        line.extend_from_slice(&common::config::repr(arg));
+    }
+    line.extend_from_slice(b"\r\n");
+    let monitors = server
+        .monitors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for monitor in monitors.iter() {
+        // A monitor whose task has ended is removed when it unregisters.
+        let _ = monitor.push.send(line.clone());
+    }
+}

@@ -1,0 +1,110 @@
+//! The server cron: the active expiry cycle (`hz`, `active-expire-effort`) and incremental
+//! rehashing of the keyspace tables (`activerehashing`).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crate::server::{Server, unix_ms};
+
+/// Tuning derived from `active-expire-effort` (1..=10), as Redis derives it.
+struct Effort {
+    keys_per_loop: usize,
+    /// Stop sampling a shard once at most this percentage of sampled keys had expired.
+    acceptable_stale_percent: usize,
+    /// Share of one cron period the cycle may use.
+    cpu_percent: u32,
+}
+
+impl Effort {
+    fn new(effort: u64) -> Effort {
+        let e = effort.clamp(1, 10) as usize - 1;
+        Effort {
+            keys_per_loop: 20 + 20 / 4 * e,
+            acceptable_stale_percent: 10 - e,
+            cpu_percent: 25 + 2 * e as u32,
+        }
+    }
+}
+
+/// Runs the cron until shutdown.
+pub async fn run_cron(server: Arc<Server>) {
+    let mut shutdown = server.shutdown.subscribe();
+    loop {
+        let hz = server.hot.hz.load(Relaxed).max(1);
+        let period = Duration::from_micros(1_000_000 / hz);
+        tokio::select! {
+            _ = tokio::time::sleep(period) => {}
+            _ = shutdown.changed() => return,
+        }
+        let server = server.clone();
+        // The cycle takes shard locks and may run for milliseconds: keep it off the
+        // tokio workers' cooperative budget.
+        let _ = tokio::task::spawn_blocking(move || cron_step(&server, period)).await;
+    }
+}
+
+fn cron_step(server: &Server, period: Duration) {
+    if server.active_expire_enabled.load(Relaxed) {
+        active_expire_cycle(server, period);
+    }
+    let rehash = server.config().get_bool("activerehashing").unwrap_or(true);
+    let keyspace = &server.keyspace;
+    let gate = keyspace.shared();
+    for db in 0..keyspace.databases() {
+        keyspace.for_each_shard(&gate, db, |shard| {
+            let expired = shard.drain_expired().count() as u64;
+            if expired > 0 {
+                server.stats.expired_keys.fetch_add(expired, Relaxed);
+            }
+            if rehash {
+                shard.cron(Duration::from_micros(100));
+            }
+        });
+    }
+}
+
+fn active_expire_cycle(server: &Server, period: Duration) {
+    let effort = Effort::new(server.hot.active_expire_effort.load(Relaxed));
+    let budget = period * effort.cpu_percent / 100;
+    let started = Instant::now();
+    let keyspace = &server.keyspace;
+    let gate = keyspace.shared();
+    let mut sampled_total = 0usize;
+    let mut expired_total = 0usize;
+    'dbs: for db in 0..keyspace.databases() {
+        let mut out_of_time = false;
+        keyspace.for_each_shard(&gate, db, |shard| {
+            if out_of_time || shard.volatile_len() == 0 {
+                return;
+            }
+            loop {
+                let stats = shard.active_expire(unix_ms(), effort.keys_per_loop);
+                sampled_total += stats.sampled;
+                expired_total += stats.expired;
+                if stats.sampled == 0
+                    || stats.expired * 100 <= stats.sampled * effort.acceptable_stale_percent
+                {
+                    break;
+                }
+                if started.elapsed() >= budget {
+                    out_of_time = true;
+                    break;
+                }
+            }
+        });
+        if out_of_time {
+            break 'dbs;
+        }
+    }
+    if sampled_total > 0 {
+        server
+            .stats
+            .expired_stale_perc
+            .store((expired_total * 100 / sampled_total) as u64, Relaxed);
+    }
+    server
+        .stats
+        .expire_cycle_cpu_milliseconds
+        .fetch_add(started.elapsed().as_millis() as u64, Relaxed);
+}

@@ -1,0 +1,408 @@
+//! `redis-server`: a Redis 7.0 compatible server.
+//!
+//! Layout:
+//! - `main.rs`: argv and config → [`server::Server`], start-up log, listeners, shutdown.
+//! - [`server`]: shared state (keyspace, config, stats, clients).
+//! - [`connection`]: per-client state and the read/parse/dispatch/write loop.
+//! - [`dispatch`]: lookup, the generic gates, and `call()` bookkeeping.
+//! - [`commands`]: the handlers, one file per Redis command group.
+//! - [`expire`]: the cron (active expiry, rehashing).
+//! - [`log`], [`slowlog`].
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod commands;
+mod connection;
+mod dispatch;
+mod expire;
+mod log;
+mod server;
+mod slowlog;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::connection::ClientInfo;
+use crate::log::{Level, Logger};
+use crate::server::Server;
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// The Redis version clients check for features; ours is reported apart (INFO `rust_redis_version`).
+pub const REDIS_VERSION: &str = "7.0.15";
+pub const OUR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "Usage: ./redis-server [/path/to/redis.conf] [options] [-]\n       \
+         ./redis-server - (read config from stdin)\n       \
+         ./redis-server -v or --version\n       \
+         ./redis-server -h or --help\n\n\
+         Examples:\n       \
+         ./redis-server (run the server with default conf)\n       \
+         ./redis-server /etc/redis/6379.conf\n       \
+         ./redis-server --port 7777\n       \
+         ./redis-server --port 7777 --replicaof 127.0.0.1 8888\n       \
+         ./redis-server /etc/myredis.conf --loglevel verbose -\n       \
+         ./redis-server /etc/myredis.conf --loglevel verbose\n"
+    );
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let executable = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "redis-server".into());
+    let args = &argv[1..];
+    match args.first().map(String::as_str) {
+        Some("-v" | "--version") => {
+            println!(
+                "Redis server v={REDIS_VERSION} sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=0 (rust-redis {OUR_VERSION})"
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some("-h" | "--help") => return usage(),
+        _ => {}
+    }
+    let loaded = match common::config::load(args) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    if loaded.sentinel {
+        eprintln!("Sentinel mode is not built yet in this server.");
+        return ExitCode::from(1);
+    }
+    let config = loaded.config;
+
+    let dir = config.dir().to_owned();
+    if let Err(e) = std::env::set_current_dir(&dir) {
+        eprintln!("Can't chdir to '{dir}': {e}");
+        return ExitCode::from(1);
+    }
+    let daemonize = config.get_bool("daemonize").unwrap_or(false);
+    let logfile = config.get_str("logfile").unwrap_or("").to_owned();
+    if daemonize {
+        if let Err(e) = daemonize_process() {
+            eprintln!("Can't daemonize: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let level = Level::from_name(config.get_str("loglevel").unwrap_or("notice"));
+    let logger = match Logger::open(&logfile, level, 'M') {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("Can't open the log file: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let pid = std::process::id();
+    logger.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    logger.warning(&format!(
+        "Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, pid={pid}, just started"
+    ));
+    if loaded.config_file.is_some() || args.iter().any(|a| a.starts_with("--")) {
+        logger.warning("Configuration loaded");
+    } else {
+        logger.warning(&format!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use {executable} /path/to/redis.conf"
+        ));
+    }
+    for warning in &loaded.warnings {
+        logger.warning(warning);
+    }
+
+    let threads = match config.get_int("server-threads").unwrap_or(0) {
+        n if n > 0 => n as usize,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut server = Server::new(
+        config,
+        loaded
+            .config_file
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
+        executable,
+        logger,
+        threads,
+    );
+    for rename in &loaded.renames {
+        if let Err(msg) = server.registry.rename(&rename.from, &rename.to) {
+            eprint!(
+                "\n*** FATAL CONFIG FILE ERROR (Redis {REDIS_VERSION}) ***\nReading the configuration file, at line {}\n>>> '{}'\n{msg}\n",
+                rename.line, rename.text
+            );
+            return ExitCode::from(1);
+        }
+    }
+    let server = Arc::new(server);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Can't start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run(server))
+}
+
+/// Forks into the background as `daemonize yes` asks, before any thread exists.
+fn daemonize_process() -> std::io::Result<()> {
+    // SAFETY: called from main before the tokio runtime or any other thread starts, so the
+    // child is a complete copy of a single-threaded process; the parent exits at once.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if pid > 0 {
+        std::process::exit(0);
+    }
+    // SAFETY: setsid has no memory-safety preconditions.
+    unsafe { libc::setsid() };
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    use std::os::fd::AsRawFd;
+    for fd in 0..3 {
+        // SAFETY: dup2 onto the standard descriptors of our own process; `devnull` stays open
+        // for the duration of the call.
+        unsafe { libc::dup2(devnull.as_raw_fd(), fd) };
+    }
+    Ok(())
+}
+
+fn print_logo(server: &Server, port: u16) {
+    let pid = std::process::id();
+    let logo = format!(
+        "\n\
+         \x20                 _._\n\
+         \x20     Redis {REDIS_VERSION} (rust-redis {OUR_VERSION}) 64 bit\n\
+         \x20     Running in standalone mode\n\
+         \x20     Port: {port}\n\
+         \x20     PID: {pid}\n\n"
+    );
+    server.log.raw(logo.as_bytes());
+}
+
+async fn run(server: Arc<Server>) -> ExitCode {
+    let (port, binds, unixsocket, unixperm, pidfile, show_logo) = {
+        let config = server.config();
+        (
+            config.get_int("port").unwrap_or(6379) as u16,
+            config.bind().to_vec(),
+            config.get_str("unixsocket").unwrap_or("").to_owned(),
+            config.get_int("unixsocketperm").unwrap_or(0),
+            config.get_str("pidfile").unwrap_or("").to_owned(),
+            config.get_bool("always-show-logo").unwrap_or(false),
+        )
+    };
+    if show_logo || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        print_logo(&server, port);
+    } else {
+        server
+            .log
+            .notice(&format!("Running mode=standalone, port={port}."));
+    }
+
+    let mut tcp = Vec::new();
+    if port != 0 {
+        for addr in &binds {
+            let optional = addr.starts_with('-');
+            let host = match addr.trim_start_matches('-') {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                other => other,
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host.to_owned()
+            };
+            match TcpListener::bind(format!("{host}:{port}")).await {
+                Ok(l) => tcp.push(l),
+                Err(e) if optional => {
+                    server
+                        .log
+                        .notice(&format!("Skipping optional bind {addr}: {e}"));
+                }
+                Err(e) => {
+                    server.log.warning(&format!(
+                        "Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"
+                    ));
+                    server
+                        .log
+                        .warning(&format!("Failed listening on port {port} (TCP), aborting."));
+                    return ExitCode::from(1);
+                }
+            }
+        }
+    }
+    let mut unix = None;
+    if !unixsocket.is_empty() {
+        let _ = std::fs::remove_file(&unixsocket);
+        match UnixListener::bind(&unixsocket) {
+            Ok(l) => {
+                if unixperm != 0 {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(
+                        &unixsocket,
+                        std::fs::Permissions::from_mode(unixperm as u32),
+                    );
+                }
+                unix = Some(l);
+            }
+            Err(e) => {
+                server
+                    .log
+                    .warning(&format!("Failed opening Unix socket: {e}"));
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if !pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&pidfile, format!("{}\n", std::process::id())) {
+            server
+                .log
+                .warning(&format!("Failed to write PID file: {e}"));
+        }
+    }
+    server.log.notice("Server initialized");
+
+    for listener in tcp {
+        tokio::spawn(accept_tcp(server.clone(), listener));
+    }
+    if let Some(listener) = unix {
+        tokio::spawn(accept_unix(server.clone(), listener, unixsocket.clone()));
+    }
+    tokio::spawn(expire::run_cron(server.clone()));
+    tokio::spawn(watch_signals(server.clone()));
+    server.log.notice("Ready to accept connections");
+
+    let mut shutdown = server.shutdown.subscribe();
+    while !*shutdown.borrow_and_update() {
+        if shutdown.changed().await.is_err() {
+            break;
+        }
+    }
+    server.log.warning("User requested shutdown...");
+    if !pidfile.is_empty() {
+        server.log.notice("Removing the pid file.");
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    if !unixsocket.is_empty() {
+        server.log.notice("Removing the unix socket file.");
+        let _ = std::fs::remove_file(&unixsocket);
+    }
+    server.log.warning("Redis is now ready to exit, bye bye...");
+    ExitCode::SUCCESS
+}
+
+async fn watch_signals(server: Arc<Server>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        server.log.warning("Could not install signal handlers");
+        return;
+    };
+    let msg = tokio::select! {
+        _ = term.recv() => "Received SIGTERM scheduling shutdown...",
+        _ = int.recv() => "Received SIGINT scheduling shutdown...",
+    };
+    server.log.warning(msg);
+    server.request_shutdown();
+}
+
+/// Admits a new client, or answers the max-clients error when full.
+fn admit(server: &Server) -> bool {
+    let max = server.hot.maxclients.load(Relaxed) as usize;
+    server.connected_clients.load(Relaxed) < max
+}
+
+async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
+    let mut shutdown = server.shutdown.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((mut stream, peer)) = accepted else {
+            continue;
+        };
+        server
+            .stats
+            .total_connections_received
+            .fetch_add(1, Relaxed);
+        if !admit(&server) {
+            server.stats.rejected_connections.fetch_add(1, Relaxed);
+            use tokio::io::AsyncWriteExt;
+            let _ = stream
+                .write_all(b"-ERR max number of clients reached\r\n")
+                .await;
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let keepalive = server.config().get_int("tcp-keepalive").unwrap_or(300);
+        if keepalive > 0 {
+            let sock = socket2::SockRef::from(&stream);
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(keepalive as u64));
+            let _ = sock.set_tcp_keepalive(&ka);
+        }
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        use std::os::fd::AsRawFd;
+        let fd = i64::from(stream.as_raw_fd());
+        let id = server.next_client_id.fetch_add(1, Relaxed);
+        let (info, pushes) = ClientInfo::new(id, peer.to_string(), laddr, fd, false);
+        server.register_client(info.clone());
+        tokio::spawn(connection::serve(server.clone(), stream, info, pushes));
+    }
+}
+
+async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: String) {
+    let mut shutdown = server.shutdown.subscribe();
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => return,
+        };
+        let Ok((mut stream, _)) = accepted else {
+            continue;
+        };
+        server
+            .stats
+            .total_connections_received
+            .fetch_add(1, Relaxed);
+        if !admit(&server) {
+            server.stats.rejected_connections.fetch_add(1, Relaxed);
+            use tokio::io::AsyncWriteExt;
+            let _ = stream
+                .write_all(b"-ERR max number of clients reached\r\n")
+                .await;
+            continue;
+        }
+        use std::os::fd::AsRawFd;
+        let fd = i64::from(stream.as_raw_fd());
+        let id = server.next_client_id.fetch_add(1, Relaxed);
+        let (info, pushes) = ClientInfo::new(id, format!("{path}:0"), path.clone(), fd, true);
+        server.register_client(info.clone());
+        tokio::spawn(connection::serve(server.clone(), stream, info, pushes));
+    }
+}
