@@ -198,7 +198,7 @@ fn print_logo(server: &Server, port: u16) {
 }
 
 async fn run(server: Arc<Server>) -> ExitCode {
-    let (port, binds, unixsocket, unixperm, pidfile, show_logo) = {
+    let (port, binds, unixsocket, unixperm, pidfile, show_logo, backlog) = {
         let config = server.config();
         (
             config.get_int("port").unwrap_or(6379) as u16,
@@ -207,6 +207,7 @@ async fn run(server: Arc<Server>) -> ExitCode {
             config.get_int("unixsocketperm").unwrap_or(0),
             config.get_str("pidfile").unwrap_or("").to_owned(),
             config.get_bool("always-show-logo").unwrap_or(false),
+            config.get_int("tcp-backlog").unwrap_or(511) as i32,
         )
     };
     if show_logo || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -231,7 +232,7 @@ async fn run(server: Arc<Server>) -> ExitCode {
             } else {
                 host.to_owned()
             };
-            match TcpListener::bind(format!("{host}:{port}")).await {
+            match listen_tcp(&host, port, backlog) {
                 Ok(l) => tcp.push(l),
                 Err(e) if optional => {
                     server
@@ -308,6 +309,26 @@ async fn run(server: Arc<Server>) -> ExitCode {
     }
     server.log.warning("Redis is now ready to exit, bye bye...");
     ExitCode::SUCCESS
+}
+
+/// A listening socket as Redis makes one: address reuse, and IPv6 sockets limited to IPv6 so
+/// that `bind * -::*` can listen on both families on one port.
+fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    let domain = socket2::Domain::for_address(addr);
+    let socket = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    TcpListener::from_std(socket.into())
 }
 
 async fn watch_signals(server: Arc<Server>) {
