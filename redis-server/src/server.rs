@@ -150,6 +150,9 @@ pub enum PauseKind {
 /// CLIENT PAUSE state.
 #[derive(Default)]
 pub struct Pause {
+    /// True while a pause may be in force: every command reads it, so it is a plain atomic and
+    /// the lock is taken only when it is set.
+    active: AtomicBool,
     state: Mutex<Option<(PauseKind, Instant)>>,
     /// Woken on CLIENT UNPAUSE and when a pause is replaced.
     pub changed: Notify,
@@ -171,18 +174,28 @@ impl Pause {
             _ => (kind, until),
         };
         *state = Some(merged);
+        self.active.store(true, Relaxed);
         self.changed.notify_waiters();
     }
 
     pub fn unpause(&self) {
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.active.store(false, Relaxed);
         self.changed.notify_waiters();
     }
 
     /// The current pause, if one is in force.
     pub fn current(&self) -> Option<(PauseKind, Instant)> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.filter(|(_, until)| *until > Instant::now())
+        if !self.active.load(Relaxed) {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = state.filter(|(_, until)| *until > Instant::now());
+        if current.is_none() {
+            *state = None;
+            self.active.store(false, Relaxed);
+        }
+        current
     }
 }
 

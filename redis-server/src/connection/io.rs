@@ -46,8 +46,14 @@ pub async fn serve<S>(
             input.reserve(READ_CHUNK);
         }
         let idle_secs = server.hot.timeout_secs.load(Relaxed);
-        let idle_limit = idle_secs > 0 && !client.is_monitor;
-        let idle = tokio::time::sleep(Duration::from_secs(idle_secs.max(0) as u64));
+        let idle_limit =
+            (idle_secs > 0 && !client.is_monitor).then(|| Duration::from_secs(idle_secs as u64));
+        let idle = async move {
+            match idle_limit {
+                Some(limit) => tokio::time::sleep(limit).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             _ = info.kill.notified() => break Close::Server,
@@ -94,7 +100,7 @@ pub async fn serve<S>(
                     break Close::Server;
                 }
             }
-            _ = idle, if idle_limit => {
+            _ = idle => {
                 server.log.verbose("Closing idle client");
                 break Close::Server;
             }
