@@ -1,2 +1,16 @@
 //! Integration tests: the built binaries over TCP, and interop with real Redis.
+//!
+//! One module per Redis command family (`strings`, `keyspace`, `connection`, `server`), plus
+//! `protocol` (the wire), `expire` (expiry over time), `startup` (config, logs, signals) and
+//! `interop` (real Redis, redis-cli and redis-benchmark beside ours). Run with
+//! `cargo build --workspace --bins && cargo test --workspace`.
 #![allow(clippy::unwrap_used)]
+
+mod connection;
+mod expire;
+mod interop;
+mod keyspace;
+mod protocol;
+mod server;
+mod startup;
+mod strings;

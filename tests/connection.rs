@@ -1,0 +1,167 @@
+//! The connection family: HELLO, AUTH, CLIENT, QUIT, RESET, SELECT state.
+
+use std::time::Duration;
+
+use common::resp::Frame;
+use tests::{TestServer, show};
+
+/// The value of `key` in a HELLO map/array reply.
+fn field<'a>(hello: &'a Frame, key: &str) -> &'a Frame {
+    let pairs: Vec<(&Frame, &Frame)> = match hello {
+        Frame::Map(pairs) => pairs.iter().map(|(k, v)| (k, v)).collect(),
+        Frame::Array(items) => items.chunks(2).map(|p| (&p[0], &p[1])).collect(),
+        other => panic!("HELLO replied {other:?}"),
+    };
+    pairs
+        .into_iter()
+        .find(|(k, _)| matches!(k, Frame::Bulk(b) if b == key.as_bytes()))
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {key} in {hello:?}"))
+}
+
+#[test]
+fn hello_3_switches_to_resp3_and_replies_a_map() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    let raw = c.cmd(&["HELLO", "3"]);
+    assert!(raw.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:"), "{raw}");
+    assert!(raw.ends_with("$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"), "{raw}");
+    // RESP3 types from now on.
+    assert_eq!(c.cmd(&["GET", "missing"]), "_\r\n");
+    let hello2 = c.frame(&["HELLO", "2"]);
+    assert!(
+        matches!(hello2, Frame::Array(ref a) if a.len() == 14),
+        "{hello2:?}"
+    );
+    assert_eq!(field(&hello2, "proto"), &Frame::Integer(2));
+    assert_eq!(c.cmd(&["GET", "missing"]), "$-1\r\n");
+    assert_eq!(
+        c.cmd(&["HELLO", "4"]),
+        "-NOPROTO unsupported protocol version\r\n"
+    );
+}
+
+#[test]
+fn hello_with_setname_names_the_client() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    let hello = c.frame(&["HELLO", "2", "SETNAME", "worker"]);
+    assert_eq!(field(&hello, "server"), &Frame::Bulk(b"redis".to_vec()));
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$6\r\nworker\r\n");
+}
+
+#[test]
+fn auth_is_required_when_requirepass_is_set() {
+    let server = TestServer::with_args(&["--requirepass", "secret"]);
+    let mut c = server.connect();
+    assert_eq!(c.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(
+        c.cmd(&["AUTH", "wrong"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+    assert_eq!(c.cmd(&["AUTH", "secret"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    let mut other = server.connect();
+    assert_eq!(other.cmd(&["AUTH", "default", "secret"]), "+OK\r\n");
+    assert_eq!(other.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    let mut third = server.connect();
+    assert_eq!(
+        third.cmd(&["HELLO", "3", "AUTH", "default", "nope"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+}
+
+#[test]
+fn auth_without_requirepass_is_an_error() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&["AUTH", "x"]),
+        "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n"
+    );
+}
+
+#[test]
+fn client_setname_getname_and_list_show_the_name() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "alpha"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["CLIENT", "SETNAME", "has space"]),
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
+    let list = c.cmd(&["CLIENT", "LIST"]);
+    assert!(list.starts_with('$'), "{list}");
+    assert!(list.contains(" name=alpha "), "{list}");
+    assert!(list.contains(" cmd=client|list"), "{list}");
+    let info = c.cmd(&["CLIENT", "INFO"]);
+    assert!(info.contains(" name=alpha "), "{info}");
+}
+
+#[test]
+fn client_kill_by_id_closes_that_connection() {
+    let server = TestServer::start();
+    let mut victim = server.connect();
+    let Frame::Integer(id) = victim.frame(&["CLIENT", "ID"]) else {
+        panic!("CLIENT ID is not an integer")
+    };
+    let mut killer = server.connect();
+    assert_eq!(
+        killer.cmd(&["CLIENT", "KILL", "ID", &id.to_string()]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        killer.cmd(&["CLIENT", "KILL", "ID", &id.to_string()]),
+        ":0\r\n"
+    );
+    assert_eq!(show(&victim.read_to_close()), "");
+    assert_eq!(
+        killer.cmd(&["CLIENT", "KILL", "127.0.0.1:1"]),
+        "-ERR No such client\r\n"
+    );
+}
+
+#[test]
+fn quit_replies_ok_then_closes() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    c.send(b"QUIT\r\nPING\r\n");
+    assert_eq!(show(&c.read_to_close()), "+OK\r\n");
+}
+
+#[test]
+fn reset_restores_the_connection_defaults() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    c.cmd(&["HELLO", "3"]);
+    c.cmd(&["SELECT", "5"]);
+    c.cmd(&["CLIENT", "SETNAME", "n"]);
+    assert_eq!(c.cmd(&["RESET"]), "+RESET\r\n");
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    assert_eq!(c.cmd(&["GET", "missing"]), "$-1\r\n");
+    let info = c.cmd(&["CLIENT", "INFO"]);
+    assert!(info.contains(" db=0 "), "{info}");
+}
+
+#[test]
+fn ping_and_echo_answer_in_both_protocols() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(c.cmd(&["PING", "hi"]), "$2\r\nhi\r\n");
+    assert_eq!(c.cmd(&["ECHO", ""]), "$0\r\n\r\n");
+    c.set_timeout(Duration::from_secs(5));
+}
+
+#[test]
+fn select_is_per_connection() {
+    let server = TestServer::start();
+    let mut a = server.connect();
+    let mut b = server.connect();
+    a.cmd(&["SELECT", "2"]);
+    a.cmd(&["SET", "k", "in2"]);
+    assert_eq!(b.cmd(&["GET", "k"]), "$-1\r\n");
+    b.cmd(&["SELECT", "2"]);
+    assert_eq!(b.cmd(&["GET", "k"]), "$3\r\nin2\r\n");
+}
