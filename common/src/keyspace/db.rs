@@ -276,6 +276,70 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Runs `f` on shard `index` of database `db`: a shard this view holds is reused; others
+    /// are locked for the call only (or kept, under the exclusive gate).
+    pub fn with_shard<R>(&mut self, db: usize, index: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
+        if let Some(pos) = self
+            .guards
+            .iter()
+            .position(|(d, i, _)| *d == db && *i == index)
+        {
+            f(&mut self.guards[pos].2)
+        } else if self.lazy {
+            let pos = self.position(db, index);
+            f(&mut self.guards[pos].2)
+        } else {
+            f(&mut lock(&self.keyspace.dbs[db].shards[index]))
+        }
+    }
+
+    /// A random key of database `db` whose time has not come (RANDOMKEY), or `None` when the
+    /// database is empty. A shard is picked in proportion to its size, so every key is equally
+    /// likely; expired keys drawn on the way are removed, as Redis's lookup would.
+    pub fn random_key(
+        &mut self,
+        db: usize,
+        now_ms: i64,
+        rng: &mut impl rand::Rng,
+    ) -> Option<Box<[u8]>> {
+        let shards = self.keyspace.shards_per_db();
+        let mut sizes = vec![0usize; shards];
+        // Another client may empty the picked shard between reading the sizes and locking it;
+        // bound those retries so a busy server cannot keep this command spinning.
+        for _ in 0..64 {
+            let mut total = 0usize;
+            for (index, size) in sizes.iter_mut().enumerate() {
+                *size = self.with_shard(db, index, |s| s.len());
+                total += *size;
+            }
+            if total == 0 {
+                return None;
+            }
+            let mut pick = rng.random_range(0..total);
+            let index = sizes.iter().position(|&n| {
+                if pick < n {
+                    true
+                } else {
+                    pick -= n;
+                    false
+                }
+            })?;
+            let found = self.with_shard(db, index, |s| {
+                // Every expired draw removes a key, so this ends.
+                loop {
+                    let key: Box<[u8]> = s.random_key(rng)?.key().into();
+                    if !s.expire_if_needed(&key, now_ms) {
+                        return Some(key);
+                    }
+                }
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+
     /// Swaps the contents of two databases (SWAPDB); requires the exclusive gate.
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         if a == b {
@@ -327,6 +391,24 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 1000);
+    }
+
+    #[test]
+    fn random_key_skips_and_removes_expired_keys() {
+        let ks = Keyspace::new(1, 4);
+        let gate = ks.shared();
+        let mut rng = rand::rng();
+        for i in 0..20 {
+            let key = format!("gone:{i}");
+            let mut view = ks.lock_keys(&gate, 0, [key.as_bytes()]);
+            let s = view.shard(key.as_bytes());
+            s.insert(Entry::string(key.as_bytes(), b"v", 0));
+            s.set_expire(key.as_bytes(), 50);
+        }
+        let mut view = ks.lock_keys(&gate, 0, std::iter::empty());
+        assert!(view.random_key(0, 10, &mut rng).is_some());
+        assert_eq!(view.random_key(0, 100, &mut rng), None);
+        assert_eq!(view.dbsize(0), 0);
     }
 
     #[test]
