@@ -53,6 +53,17 @@ impl Entry {
         Entry::with_tail(key, bytes, Value::Raw, lru)
     }
 
+    /// A string entry that is never integer-encoded: `embstr` up to 44 bytes, `raw` above (Redis's
+    /// `createStringObject`, which INCRBYFLOAT results go through).
+    pub fn plain_string(key: &[u8], bytes: &[u8], lru: u32) -> Entry {
+        let value = if bytes.len() <= crate::value::string::EMBSTR_MAX {
+            Value::Embstr
+        } else {
+            Value::Raw
+        };
+        Entry::with_tail(key, bytes, value, lru)
+    }
+
     /// An integer-encoded string (INCR and friends).
     pub fn int(key: &[u8], n: i64, lru: u32) -> Entry {
         Entry::with_tail(key, &[], Value::Int(n), lru)
@@ -208,6 +219,21 @@ mod tests {
         let moved = e.with_key(b"other");
         assert_eq!(moved.key(), b"other");
         assert_eq!(moved.as_str(), Some(StrRef::Bytes(b"50\0x")));
+    }
+
+    #[test]
+    fn plain_strings_are_never_int_encoded() {
+        assert_eq!(
+            Entry::plain_string(b"k", b"3000", 0)
+                .value()
+                .encoding_name(),
+            "embstr"
+        );
+        let long = [b'1'; 45];
+        assert_eq!(
+            Entry::plain_string(b"k", &long, 0).value().encoding_name(),
+            "raw"
+        );
     }
 
     #[test]
