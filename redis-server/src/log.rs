@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_415), (2025, 11, 24));
+        assert_eq!(civil_from_days(20_416), (2025, 11, 24));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 }

@@ -93,8 +93,6 @@ pub struct Stats {
     pub expired_keys: AtomicU64,
     pub expired_stale_perc: AtomicU64,
     pub expire_cycle_cpu_milliseconds: AtomicU64,
-    pub keyspace_hits: AtomicU64,
-    pub keyspace_misses: AtomicU64,
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub client_query_buffer_limit_disconnections: AtomicU64,
@@ -124,8 +122,6 @@ impl Stats {
             &self.expired_keys,
             &self.expired_stale_perc,
             &self.expire_cycle_cpu_milliseconds,
-            &self.keyspace_hits,
-            &self.keyspace_misses,
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.client_query_buffer_limit_disconnections,
@@ -320,6 +316,29 @@ impl Server {
     pub fn request_shutdown(&self) {
         self.shutting_down.store(true, Relaxed);
         self.shutdown.send_replace(true);
+    }
+
+    /// INFO `keyspace_hits` and `keyspace_misses`, summed over every shard.
+    pub fn keyspace_lookup_stats(&self) -> (u64, u64) {
+        let gate = self.keyspace.shared();
+        let (mut hits, mut misses) = (0, 0);
+        for db in 0..self.keyspace.databases() {
+            self.keyspace.for_each_shard(&gate, db, |shard| {
+                let (h, m) = shard.lookup_stats();
+                hits += h;
+                misses += m;
+            });
+        }
+        (hits, misses)
+    }
+
+    /// CONFIG RESETSTAT's share of the keyspace counters.
+    pub fn reset_keyspace_lookup_stats(&self) {
+        let gate = self.keyspace.shared();
+        for db in 0..self.keyspace.databases() {
+            self.keyspace
+                .for_each_shard(&gate, db, |shard| shard.reset_lookup_stats());
+        }
     }
 
     pub fn uptime(&self) -> Duration {

@@ -34,6 +34,10 @@ pub struct Shard {
     expired: Vec<Box<[u8]>>,
     /// Total keys expired here, lazily or actively (INFO `expired_keys`).
     expired_total: u64,
+    /// Read lookups that found / did not find their key (INFO `keyspace_hits/misses`). Counted
+    /// here, under the shard's lock, rather than in shared atomics every core would contend on.
+    hits: u64,
+    misses: u64,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -95,6 +99,39 @@ impl Shard {
     /// access clock.
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         self.get_mut(key, now_ms).map(|e| &*e)
+    }
+
+    /// A read lookup as Redis counts it in INFO: touches the key and counts a hit or a miss.
+    pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let found = self.get_mut(key, now_ms).is_some();
+        self.count_lookup(found);
+        self.main.get(key)
+    }
+
+    /// A counted read lookup that leaves the access clock alone (OBJECT, TYPE-like peeks).
+    pub fn lookup_read_notouch(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        let found = self.peek(key, now_ms).is_some();
+        self.count_lookup(found);
+        self.main.get(key)
+    }
+
+    /// Counts one read lookup's outcome.
+    pub fn count_lookup(&mut self, hit: bool) {
+        if hit {
+            self.hits += 1;
+        } else {
+            self.misses += 1;
+        }
+    }
+
+    /// (keyspace hits, keyspace misses) counted in this shard.
+    pub fn lookup_stats(&self) -> (u64, u64) {
+        (self.hits, self.misses)
+    }
+
+    pub fn reset_lookup_stats(&mut self) {
+        self.hits = 0;
+        self.misses = 0;
     }
 
     /// Looks a key up for writing (expiring it first), updating its access clock.

@@ -43,13 +43,8 @@ const SAME_OBJECT: &str = "source and destination objects are the same";
 
 /// Counts a read lookup in INFO's keyspace_hits / keyspace_misses, as Redis's read lookups do
 /// (write lookups are not counted).
-fn count_lookup(ctx: &CommandContext<'_>, hit: bool) {
-    let stats = &ctx.server.stats;
-    if hit {
-        stats.keyspace_hits.fetch_add(1, Relaxed);
-    } else {
-        stats.keyspace_misses.fetch_add(1, Relaxed);
-    }
+fn count_lookup(ctx: &mut CommandContext<'_>, key: &[u8], hit: bool) {
+    ctx.db.shard(key).count_lookup(hit);
 }
 
 /// A read lookup that leaves the key's access clock alone (Redis's `LOOKUP_NOTOUCH`): expires
@@ -57,7 +52,7 @@ fn count_lookup(ctx: &CommandContext<'_>, hit: bool) {
 fn peek<'c>(ctx: &'c mut CommandContext<'_>, key: &[u8]) -> Option<&'c Entry> {
     let now = ctx.now_ms;
     let hit = ctx.db.shard(key).contains(key, now);
-    count_lookup(ctx, hit);
+    count_lookup(ctx, key, hit);
     if hit {
         ctx.db.shard(key).peek(key, now)
     } else {
@@ -130,7 +125,7 @@ fn touch(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut touched = 0;
     for key in ctx.args.rest() {
         let hit = ctx.db.shard(key).get(key, now).is_some();
-        count_lookup(ctx, hit);
+        count_lookup(ctx, key, hit);
         if hit {
             touched += 1;
         }
@@ -216,7 +211,7 @@ fn copy(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let now = ctx.now_ms;
     let source = ctx.db.shard(src).get(src, now).cloned();
-    count_lookup(ctx, source.is_some());
+    count_lookup(ctx, src, source.is_some());
     let Some(source) = source else {
         ctx.reply.integer(0);
         return Ok(());
@@ -339,7 +334,6 @@ fn scan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let db = ctx.db.db();
     let mut found: Vec<Box<[u8]>> = Vec::new();
-    let (mut hits, mut misses) = (0u64, 0u64);
     let next = ctx.db.scan(db, cursor, count, |shard, key| {
         if pattern.is_some_and(|p| !glob_match(p, key, false)) {
             return true;
@@ -347,15 +341,10 @@ fn scan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         if let Some(wanted) = type_name {
             // Redis reads the type through a counted read lookup.
             let name = match shard.peek(key, now) {
-                Some(e) => {
-                    hits += 1;
-                    e.value().value_type().name()
-                }
-                None => {
-                    misses += 1;
-                    "none"
-                }
+                Some(e) => e.value().value_type().name(),
+                None => "none",
             };
+            shard.count_lookup(name != "none");
             if !wanted.eq_ignore_ascii_case(name.as_bytes()) {
                 return true;
             }
@@ -366,9 +355,6 @@ fn scan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         // Redis bounds a call by keys collected before filtering.
         true
     });
-    let stats = &ctx.server.stats;
-    stats.keyspace_hits.fetch_add(hits, Relaxed);
-    stats.keyspace_misses.fetch_add(misses, Relaxed);
     ctx.reply.array(2);
     ctx.reply.bulk(next.to_string().as_bytes());
     ctx.reply.array(found.len());
@@ -1194,17 +1180,13 @@ mod tests {
     fn keyspace_hits_and_misses_count_read_lookups() {
         let mut c = TestClient::new();
         set(&c, "a", "1");
-        let stats = &c.server.stats;
-        let before = (
-            stats.keyspace_hits.load(Relaxed),
-            stats.keyspace_misses.load(Relaxed),
-        );
+        let before = c.server.keyspace_lookup_stats();
         c.run(&["EXISTS", "a", "b"]);
         c.run(&["TTL", "a"]);
         c.run(&["DEL", "zz"]);
-        let stats = &c.server.stats;
-        assert_eq!(stats.keyspace_hits.load(Relaxed) - before.0, 2);
-        assert_eq!(stats.keyspace_misses.load(Relaxed) - before.1, 1);
+        let stats = c.server.keyspace_lookup_stats();
+        assert_eq!(stats.0 - before.0, 2);
+        assert_eq!(stats.1 - before.1, 1);
     }
 
     #[test]

@@ -92,7 +92,7 @@ fn get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
     let now = ctx.now_ms;
     let shard = ctx.db.shard(key);
-    match lookup_read(&ctx.server.stats, shard, key, now) {
+    match shard.lookup_read(key, now) {
         None => ctx.reply.null(),
         Some(e) => reply_str(ctx.reply, string_of(e)?),
     }
@@ -106,7 +106,7 @@ fn getex(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let command = ctx.command.spec.name;
     let shard = ctx.db.shard(key);
-    let Some(entry) = lookup_read(&ctx.server.stats, shard, key, now) else {
+    let Some(entry) = shard.lookup_read(key, now) else {
         ctx.reply.null();
         return Ok(());
     };
@@ -137,7 +137,7 @@ fn getdel(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
     let now = ctx.now_ms;
     let shard = ctx.db.shard(key);
-    match lookup_read(&ctx.server.stats, shard, key, now) {
+    match shard.lookup_read(key, now) {
         None => ctx.reply.null(),
         Some(e) => {
             reply_str(ctx.reply, string_of(e)?);
@@ -154,7 +154,7 @@ fn getrange(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let end = ctx.args.next_i64()?;
     let now = ctx.now_ms;
     let shard = ctx.db.shard(key);
-    let Some(entry) = lookup_read(&ctx.server.stats, shard, key, now) else {
+    let Some(entry) = shard.lookup_read(key, now) else {
         ctx.reply.bulk(b"");
         return Ok(());
     };
@@ -231,7 +231,7 @@ fn strlen(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
     let now = ctx.now_ms;
     let shard = ctx.db.shard(key);
-    let len = match lookup_read(&ctx.server.stats, shard, key, now) {
+    let len = match shard.lookup_read(key, now) {
         None => 0,
         Some(e) => string_of(e)?.len(),
     };
@@ -317,7 +317,7 @@ fn mget(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.reply.array(ctx.args.remaining());
     for key in ctx.args.rest() {
         let shard = ctx.db.shard(key);
-        match lookup_read(&ctx.server.stats, shard, key, now).and_then(Entry::as_str) {
+        match shard.lookup_read(key, now).and_then(Entry::as_str) {
             Some(s) => reply_str(ctx.reply, s),
             None => ctx.reply.null(),
         }
@@ -602,7 +602,7 @@ fn set_generic(
     };
     let shard = ctx.db.shard(key);
     let found = if options.get {
-        match lookup_read(&ctx.server.stats, shard, key, now) {
+        match shard.lookup_read(key, now) {
             None => {
                 ctx.reply.null();
                 false
@@ -846,23 +846,6 @@ impl LcsTable {
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Looks a key up for reading and counts a keyspace hit or miss (Redis's `lookupKeyRead`).
-fn lookup_read<'s>(
-    stats: &Stats,
-    shard: &'s mut Shard,
-    key: &[u8],
-    now_ms: i64,
-) -> Option<&'s Entry> {
-    let entry = shard.get(key, now_ms);
-    let counter = if entry.is_some() {
-        &stats.keyspace_hits
-    } else {
-        &stats.keyspace_misses
-    };
-    counter.fetch_add(1, Relaxed);
-    entry
-}
-
 /// The entry's string value, or WRONGTYPE.
 fn string_of(entry: &Entry) -> Result<StrRef<'_>, CommandError> {
     entry.as_str().ok_or(CommandError::WrongType)
@@ -871,7 +854,7 @@ fn string_of(entry: &Entry) -> Result<StrRef<'_>, CommandError> {
 /// A copy of a string key's bytes (empty when missing); `None` when it holds another type.
 fn read_string_copy(ctx: &mut CommandContext<'_>, key: &[u8], now_ms: i64) -> Option<Vec<u8>> {
     let shard = ctx.db.shard(key);
-    match lookup_read(&ctx.server.stats, shard, key, now_ms) {
+    match shard.lookup_read(key, now_ms) {
         None => Some(Vec::new()),
         Some(e) => {
             let mut buf = IntBuf::default();
