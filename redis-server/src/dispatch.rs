@@ -83,6 +83,10 @@ pub fn execute(
 ) -> Dispatched {
     let reply_start = reply.len();
     let outcome = run(server, client, args, reply);
+    if let Dispatched::Paused(_) = outcome {
+        // Not run yet: CLIENT REPLY SKIP still applies to it when it runs.
+        return outcome;
+    }
     match client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => reply.truncate(reply_start),
@@ -117,11 +121,13 @@ fn run(
     let spec = match resolve(server, args) {
         Ok(spec) => spec,
         Err(e) => {
+            client.set_last_command(None);
             reject(server, reply, None, &e);
             return Dispatched::Done;
         }
     };
     let Some(entry) = server.registry.entry(spec) else {
+        client.set_last_command(None);
         reject(
             server,
             reply,
@@ -130,6 +136,8 @@ fn run(
         );
         return Dispatched::Done;
     };
+    // As Redis, CLIENT LIST names a known command even when a gate then rejects it.
+    client.set_last_command(Some(spec));
     if !arity_ok(spec, args.len()) {
         reject(
             server,

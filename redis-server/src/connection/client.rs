@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use common::command_table::CommandSpec;
 use common::resp::Protocol;
 use tokio::sync::{Notify, mpsc};
 
@@ -47,8 +48,9 @@ impl ClientKind {
 pub struct ClientDetails {
     pub name: Option<Vec<u8>>,
     pub kind: ClientKind,
-    /// Full name of the last command (`client|list`).
-    pub last_command: String,
+    /// The last command the client sent that named a known command (CLIENT LIST `cmd=`);
+    /// `None` before the first one and after an unknown command (`cmd=NULL`).
+    pub last_command: Option<&'static CommandSpec>,
     pub protocol: Protocol,
     pub no_evict: bool,
     pub lib_name: Option<String>,
@@ -101,7 +103,7 @@ impl ClientInfo {
             details: Mutex::new(ClientDetails {
                 name: None,
                 kind: ClientKind::Normal,
-                last_command: "NULL".to_owned(),
+                last_command: None,
                 protocol: Protocol::Resp2,
                 no_evict: false,
                 lib_name: None,
@@ -142,6 +144,8 @@ pub struct Client {
     /// Close the connection once the pending replies are written (QUIT, a protocol error).
     pub close_after_reply: bool,
     pub is_monitor: bool,
+    /// What `info.details().last_command` holds, so dispatch locks only when it changes.
+    last_command: Option<&'static CommandSpec>,
 }
 
 impl Client {
@@ -154,6 +158,7 @@ impl Client {
             reply_mode: ReplyMode::On,
             close_after_reply: false,
             is_monitor: false,
+            last_command: None,
         }
     }
 
@@ -170,5 +175,19 @@ impl Client {
     pub fn set_protocol(&mut self, protocol: Protocol) {
         self.protocol = protocol;
         self.info.details().protocol = protocol;
+    }
+
+    /// Records the command being run for CLIENT LIST (`None`: an unknown command). Locks the
+    /// shared details only when the command differs from the previous one.
+    pub fn set_last_command(&mut self, spec: Option<&'static CommandSpec>) {
+        let same = match (self.last_command, spec) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            self.last_command = spec;
+            self.info.details().last_command = spec;
+        }
     }
 }

@@ -140,6 +140,11 @@ async fn run_commands(
                                 tokio::select! {
                                     _ = tokio::time::sleep_until(until.into()) => {}
                                     _ = unpaused => {}
+                                    _ = client.info.kill.notified() => {}
+                                }
+                                // CLIENT KILL reaches held clients too; the caller closes.
+                                if client.info.is_killed() {
+                                    return start;
                                 }
                             }
                         }
