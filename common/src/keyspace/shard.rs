@@ -34,6 +34,10 @@ pub struct Shard {
     expired: Vec<Box<[u8]>>,
     /// Total keys expired here, lazily or actively (INFO `expired_keys`).
     expired_total: u64,
+    /// Read lookups ([`Shard::get`]) that found their key, and that did not (INFO
+    /// `keyspace_hits`, `keyspace_misses`).
+    hits: u64,
+    misses: u64,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -93,8 +97,31 @@ impl Shard {
 
     /// Looks a key up for reading, expiring it first if its time has come, and updates its
     /// access clock.
+    /// Counts a hit or a miss, as Redis's read lookups do; writers use [`Shard::get_mut`].
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.get_mut(key, now_ms).map(|e| &*e)
+        self.expire_if_needed(key, now_ms);
+        match self.main.get_mut(key) {
+            Some(entry) => {
+                self.hits += 1;
+                entry.touch(lru_clock(now_ms));
+                Some(entry)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Read lookups that found their key, and that did not, since the last reset.
+    pub fn lookup_stats(&self) -> (u64, u64) {
+        (self.hits, self.misses)
+    }
+
+    /// Zeroes the hit and miss counts (CONFIG RESETSTAT).
+    pub fn reset_lookup_stats(&mut self) {
+        self.hits = 0;
+        self.misses = 0;
     }
 
     /// Looks a key up for writing (expiring it first), updating its access clock.
@@ -174,7 +201,10 @@ impl Shard {
 
     /// Removes every key, returning the old contents so the caller may free them elsewhere.
     pub fn clear(&mut self) -> Shard {
-        std::mem::take(self)
+        let old = std::mem::take(self);
+        // Lookup statistics describe the server, not the keys: FLUSHALL keeps them.
+        (self.hits, self.misses) = (old.hits, old.misses);
+        old
     }
 
     /// One step of the active expiry cycle: samples up to `max_samples` volatile keys from where
@@ -290,5 +320,21 @@ mod tests {
         assert_eq!(expired, 50);
         assert_eq!(s.len(), 50);
         assert_eq!(s.volatile_len(), 50);
+    }
+
+    #[test]
+    fn reads_count_hits_and_misses_and_flushing_keeps_them() {
+        let mut shard = Shard::new();
+        shard.insert(Entry::string(b"k", b"v", 0));
+        assert!(shard.get(b"k", 0).is_some());
+        assert!(shard.get(b"nope", 0).is_none());
+        // Writers and introspection do not count.
+        assert!(shard.get_mut(b"k", 0).is_some());
+        assert!(shard.peek(b"k", 0).is_some());
+        assert_eq!(shard.lookup_stats(), (1, 1));
+        let _old = shard.clear();
+        assert_eq!(shard.lookup_stats(), (1, 1));
+        shard.reset_lookup_stats();
+        assert_eq!(shard.lookup_stats(), (0, 0));
     }
 }
