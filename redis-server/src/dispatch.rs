@@ -245,7 +245,7 @@ fn call(
             .map(|n| String::from_utf8_lossy(&n).into_owned())
             .unwrap_or_default();
         server.slowlog.push(
-            args.iter().collect::<Vec<_>>().into_iter(),
+            logged_args(spec, args).into_iter(),
             duration_us,
             now_ms / 1000,
             client.info.addr.clone(),
@@ -258,12 +258,12 @@ fn call(
         && !has_flag(spec, Flag::SkipMonitor)
         && !has_flag(spec, Flag::Admin)
     {
-        feed_monitors(server, client, args);
+        feed_monitors(server, client, spec, args);
     }
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.
-fn feed_monitors(server: &Server, client: &Client, args: ArgList<'_>) {
+fn feed_monitors(server: &Server, client: &Client, client_spec: &CommandSpec, args: ArgList<'_>) {
     let us = unix_us();
     let mut line =
         format!("+{}.{:06} [{} ", us / 1_000_000, us % 1_000_000, client.db).into_bytes();
@@ -274,7 +274,7 @@ fn feed_monitors(server: &Server, client: &Client, args: ArgList<'_>) {
         line.extend_from_slice(client.info.addr.as_bytes());
     }
     line.push(b']');
-    for arg in args.iter() {
+    for arg in logged_args(client_spec, args) {
         line.push(b' ');
         line.extend_from_slice(&common::config::repr(arg));
     }
@@ -286,5 +286,139 @@ fn feed_monitors(server: &Server, client: &Client, args: ArgList<'_>) {
     for monitor in monitors.iter() {
         // A monitor whose task has ended is removed when it unregisters.
         let _ = monitor.push.send(line.clone());
+    }
+}
+
+const REDACTED: &[u8] = b"(redacted)";
+
+/// The arguments as the slow log and MONITOR show them: secrets replaced by `(redacted)`
+/// where Redis's handlers redact them (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2, CONFIG
+/// SET of a sensitive directive).
+fn logged_args<'a>(spec: &CommandSpec, args: ArgList<'a>) -> Vec<&'a [u8]> {
+    let mut out: Vec<&'a [u8]> = args.iter().collect();
+    for i in redacted_positions(spec.container, spec.name, &out) {
+        if let Some(arg) = out.get_mut(i) {
+            *arg = REDACTED;
+        }
+    }
+    out
+}
+
+/// Which arguments Redis 7.0 redacts, following each command's own parsing up to where it
+/// would stop with an error.
+fn redacted_positions(container: Option<&str>, name: &str, args: &[&[u8]]) -> Vec<usize> {
+    let is = |i: usize, word: &str| {
+        args.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    let mut out = Vec::new();
+    match (container, name) {
+        (None, "auth") if args.len() <= 3 => out.extend(1..args.len()),
+        (None, "hello") => {
+            if let Some(ver) = args.get(1) {
+                if !matches!(common::number::parse_i64(ver), Some(2 | 3)) {
+                    return out;
+                }
+            }
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if is(j, "auth") && more >= 2 {
+                    out.extend([j + 1, j + 2]);
+                    j += 3;
+                } else if is(j, "setname") && more >= 1 {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+        }
+        (None, "migrate") => {
+            let mut j = 6;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if is(j, "copy") || is(j, "replace") {
+                    j += 1;
+                } else if is(j, "auth") && more >= 1 {
+                    out.push(j + 1);
+                    j += 2;
+                } else if is(j, "auth2") && more >= 2 {
+                    out.extend([j + 1, j + 2]);
+                    j += 3;
+                } else {
+                    break;
+                }
+            }
+        }
+        (Some("config"), "set") if args.len() % 2 == 0 => {
+            for pair in (2..args.len()).step_by(2) {
+                let sensitive = common::config::lookup(args[pair])
+                    .is_some_and(|d| d.flags.contains(common::config::Flags::SENSITIVE));
+                if sensitive {
+                    out.push(pair + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redacted(command: &[&str]) -> Vec<usize> {
+        let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
+        let lower = command[0].to_ascii_lowercase();
+        match lower.as_str() {
+            "config" => redacted_positions(Some("config"), &command[1].to_ascii_lowercase(), &args),
+            name => redacted_positions(None, name, &args),
+        }
+    }
+
+    #[test]
+    fn secrets_are_redacted_as_redis_does() {
+        assert_eq!(redacted(&["auth", "pw"]), [1]);
+        assert_eq!(redacted(&["AUTH", "user", "pw"]), [1, 2]);
+        assert_eq!(redacted(&["auth", "a", "b", "c"]), Vec::<usize>::new());
+        assert_eq!(
+            redacted(&["hello", "3", "auth", "default", "xx", "setname", "n"]),
+            [3, 4]
+        );
+        assert_eq!(
+            redacted(&["hello", "3", "setname", "n", "AUTH", "u", "p"]),
+            [5, 6]
+        );
+        assert_eq!(
+            redacted(&["hello", "4", "auth", "u", "p"]),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            redacted(&["hello", "3", "foo", "auth", "u", "p"]),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            redacted(&["migrate", "h", "1", "k", "0", "10", "COPY", "AUTH", "pw"]),
+            [8]
+        );
+        assert_eq!(
+            redacted(&["migrate", "h", "1", "k", "0", "10", "AUTH2", "u", "pw"]),
+            [7, 8]
+        );
+        assert_eq!(
+            redacted(&[
+                "config",
+                "set",
+                "requirepass",
+                "x",
+                "hz",
+                "5",
+                "masterauth",
+                "y"
+            ]),
+            [3, 7]
+        );
+        assert_eq!(redacted(&["get", "auth"]), Vec::<usize>::new());
     }
 }

@@ -45,6 +45,7 @@ pub async fn run_cron(server: Arc<Server>) {
 }
 
 fn cron_step(server: &Server, period: Duration) {
+    server.cron_stats();
     if server.active_expire_enabled.load(Relaxed) {
         active_expire_cycle(server, period);
     }
@@ -94,6 +95,10 @@ fn active_expire_cycle(server: &Server, period: Duration) {
             }
         });
         if out_of_time {
+            server
+                .stats
+                .expired_time_cap_reached_count
+                .fetch_add(1, Relaxed);
             break 'dbs;
         }
     }

@@ -54,10 +54,8 @@ fn usage() -> ExitCode {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
-    let executable = argv
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "redis-server".into());
+    let argv0 = argv.first().map(String::as_str).unwrap_or("redis-server");
+    let executable = absolute_path(argv0);
     let args = &argv[1..];
     match args.first().map(String::as_str) {
         Some("-v" | "--version") => {
@@ -112,7 +110,7 @@ fn main() -> ExitCode {
         logger.warning("Configuration loaded");
     } else {
         logger.warning(&format!(
-            "Warning: no config file specified, using the default config. In order to specify a config file use {executable} /path/to/redis.conf"
+            "Warning: no config file specified, using the default config. In order to specify a config file use {argv0} /path/to/redis.conf"
         ));
     }
     for warning in &loaded.warnings {
@@ -156,6 +154,30 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(run(server))
+}
+
+/// `path` made absolute against the current directory, as Redis records its executable for
+/// INFO (`executable`) before changing into `dir`.
+/// Like Redis, only leading `../` elements are folded into the directory.
+fn absolute_path(path: &str) -> String {
+    let mut rel = path.trim_matches([' ', '\r', '\n', '\t']);
+    if rel.starts_with('/') {
+        return rel.to_owned();
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return rel.to_owned();
+    };
+    let mut base = cwd.to_string_lossy().into_owned();
+    while let Some(rest) = rel.strip_prefix("../") {
+        rel = rest;
+        if let Some(cut) = base.rfind('/') {
+            base.truncate(cut.max(1));
+        }
+    }
+    if !base.ends_with('/') {
+        base.push('/');
+    }
+    base + rel
 }
 
 /// Forks into the background as `daemonize yes` asks, before any thread exists.

@@ -96,8 +96,18 @@ pub struct Stats {
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
     pub client_query_buffer_limit_disconnections: AtomicU64,
+    /// Times the active expiry cycle stopped because it ran out of time.
+    pub expired_time_cap_reached_count: AtomicU64,
+    /// Socket reads and writes that moved data (`total_reads_processed`,
+    /// `total_writes_processed`).
+    pub total_reads_processed: AtomicU64,
+    pub total_writes_processed: AtomicU64,
     /// `errorstat_<CODE>` counters.
     pub errors: Mutex<BTreeMap<String, u64>>,
+    /// The `instantaneous_*` samplers, fed by the cron.
+    pub instantaneous: Mutex<Instantaneous>,
+    /// The highest `used_memory` seen (INFO `used_memory_peak`); RESETSTAT keeps it, as Redis does.
+    pub peak_memory: AtomicU64,
 }
 
 impl Stats {
@@ -125,6 +135,9 @@ impl Stats {
             &self.total_error_replies,
             &self.unexpected_error_replies,
             &self.client_query_buffer_limit_disconnections,
+            &self.expired_time_cap_reached_count,
+            &self.total_reads_processed,
+            &self.total_writes_processed,
         ] {
             counter.store(0, Relaxed);
         }
@@ -132,7 +145,172 @@ impl Stats {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
+        *self
+            .instantaneous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instantaneous::starting_at(unix_ms());
     }
+
+    /// Takes one sample of each `instantaneous_*` metric, at most every 100 ms (Redis's
+    /// `serverCron` period for them). The cron calls this.
+    pub fn sample_instantaneous(&self, now_ms: i64) {
+        let mut inst = self
+            .instantaneous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if now_ms - inst.last_sample_ms < Instantaneous::PERIOD_MS {
+            return;
+        }
+        inst.last_sample_ms = now_ms;
+        let readings = [
+            self.total_commands_processed.load(Relaxed),
+            self.net_input_bytes.load(Relaxed),
+            self.net_output_bytes.load(Relaxed),
+        ];
+        for (metric, reading) in inst.metrics.iter_mut().zip(readings) {
+            metric.track(now_ms, reading);
+        }
+    }
+
+    /// The mean of the recent samples of `metric`, per second.
+    pub fn instantaneous(&self, metric: Metric) -> u64 {
+        self.instantaneous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .metrics[metric as usize]
+            .mean()
+    }
+}
+
+/// What the `instantaneous_*` INFO fields sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Commands = 0,
+    NetInput = 1,
+    NetOutput = 2,
+}
+
+/// Samples kept per metric: the mean of the last 16 readings, 100 ms apart, as in Redis.
+const METRIC_SAMPLES: usize = 16;
+
+#[derive(Debug, Clone, Copy)]
+struct InstantMetric {
+    samples: [u64; METRIC_SAMPLES],
+    next: usize,
+    last_time_ms: i64,
+    last_reading: u64,
+}
+
+impl InstantMetric {
+    fn starting_at(now_ms: i64) -> InstantMetric {
+        InstantMetric {
+            samples: [0; METRIC_SAMPLES],
+            next: 0,
+            last_time_ms: now_ms,
+            last_reading: 0,
+        }
+    }
+
+    fn track(&mut self, now_ms: i64, reading: u64) {
+        let elapsed = now_ms - self.last_time_ms;
+        let delta = reading.saturating_sub(self.last_reading);
+        self.samples[self.next] = if elapsed > 0 {
+            delta.saturating_mul(1000) / elapsed as u64
+        } else {
+            0
+        };
+        self.next = (self.next + 1) % METRIC_SAMPLES;
+        self.last_time_ms = now_ms;
+        self.last_reading = reading;
+    }
+
+    fn mean(&self) -> u64 {
+        self.samples.iter().sum::<u64>() / METRIC_SAMPLES as u64
+    }
+}
+
+/// The `instantaneous_*` samplers.
+#[derive(Debug)]
+pub struct Instantaneous {
+    metrics: [InstantMetric; 3],
+    last_sample_ms: i64,
+}
+
+impl Instantaneous {
+    const PERIOD_MS: i64 = 100;
+
+    fn starting_at(now_ms: i64) -> Instantaneous {
+        Instantaneous {
+            metrics: [InstantMetric::starting_at(now_ms); 3],
+            last_sample_ms: now_ms,
+        }
+    }
+}
+
+impl Default for Instantaneous {
+    fn default() -> Self {
+        Instantaneous::starting_at(unix_ms())
+    }
+}
+
+/// Current values other families keep up to date for INFO (not statistics: RESETSTAT leaves
+/// them alone).
+#[derive(Default)]
+pub struct Gauges {
+    /// Clients blocked in BLPOP-like commands, WAIT, etc.
+    pub blocked_clients: AtomicU64,
+    /// Blocked clients with a timeout.
+    pub clients_in_timeout_table: AtomicU64,
+    /// Clients with CLIENT TRACKING on.
+    pub tracking_clients: AtomicU64,
+    pub pubsub_channels: AtomicU64,
+    pub pubsub_patterns: AtomicU64,
+    pub pubsubshard_channels: AtomicU64,
+}
+
+/// What jemalloc and the kernel say about our memory, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryStats {
+    /// Bytes the program has allocated (Redis's `used_memory`).
+    pub allocated: u64,
+    /// Bytes in the allocator's active pages.
+    pub active: u64,
+    /// Bytes of physical memory the allocator holds.
+    pub resident: u64,
+    /// The process's resident set size.
+    pub process_rss: u64,
+}
+
+impl MemoryStats {
+    /// Reads fresh figures (advancing jemalloc's statistics epoch first).
+    pub fn read() -> MemoryStats {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        // Statistics are cached per epoch; a failure leaves the previous epoch's figures.
+        let _ = epoch::advance();
+        let allocated = stats::allocated::read().unwrap_or(0) as u64;
+        let active = stats::active::read().unwrap_or(0) as u64;
+        let resident = stats::resident::read().unwrap_or(0) as u64;
+        MemoryStats {
+            allocated,
+            active,
+            resident,
+            process_rss: process_rss().unwrap_or(resident),
+        }
+    }
+}
+
+/// The size of a memory page.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if size > 0 { size as u64 } else { 4096 }
+}
+
+/// Resident set size from `/proc/self/statm` (Linux); `None` elsewhere.
+fn process_rss() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * page_size())
 }
 
 /// Which commands CLIENT PAUSE holds back.
@@ -219,6 +397,14 @@ pub struct Server {
     pub config_file: Option<String>,
     pub tcp_port: AtomicU64,
     pub lastsave_unix: AtomicI64,
+    /// Changes since the last save (Redis's `server.dirty`, INFO `rdb_changes_since_last_save`):
+    /// write handlers add the number of changes they made.
+    pub dirty: AtomicU64,
+    /// The replication id (INFO `master_replid`).
+    pub replid: Mutex<String>,
+    /// `used_memory` once start-up was done (INFO `used_memory_startup`).
+    pub startup_memory: u64,
+    pub gauges: Gauges,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -257,6 +443,10 @@ impl Server {
             config_file,
             tcp_port: AtomicU64::new(config.get_int("port").unwrap_or(6379) as u64),
             lastsave_unix: AtomicI64::new(now_ms / 1000),
+            dirty: AtomicU64::new(0),
+            replid: Mutex::new(random_hex(40)),
+            startup_memory: MemoryStats::read().allocated,
+            gauges: Gauges::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
@@ -318,31 +508,16 @@ impl Server {
         self.shutdown.send_replace(true);
     }
 
-    /// INFO `keyspace_hits` and `keyspace_misses`, summed over every shard.
-    pub fn keyspace_lookup_stats(&self) -> (u64, u64) {
-        let gate = self.keyspace.shared();
-        let (mut hits, mut misses) = (0, 0);
-        for db in 0..self.keyspace.databases() {
-            self.keyspace.for_each_shard(&gate, db, |shard| {
-                let (h, m) = shard.lookup_stats();
-                hits += h;
-                misses += m;
-            });
-        }
-        (hits, misses)
-    }
-
-    /// CONFIG RESETSTAT's share of the keyspace counters.
-    pub fn reset_keyspace_lookup_stats(&self) {
-        let gate = self.keyspace.shared();
-        for db in 0..self.keyspace.databases() {
-            self.keyspace
-                .for_each_shard(&gate, db, |shard| shard.reset_lookup_stats());
-        }
-    }
-
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// The cron's statistics step: the `instantaneous_*` samples and the memory peak.
+    pub fn cron_stats(&self) {
+        self.stats.sample_instantaneous(unix_ms());
+        self.stats
+            .peak_memory
+            .fetch_max(MemoryStats::read().allocated, Relaxed);
     }
 }
 

@@ -211,7 +211,10 @@ impl Shard {
 
     /// Removes every key, returning the old contents so the caller may free them elsewhere.
     pub fn clear(&mut self) -> Shard {
-        std::mem::take(self)
+        let old = std::mem::take(self);
+        // Lookup statistics describe the server, not the keys: FLUSHALL keeps them.
+        (self.hits, self.misses) = (old.hits, old.misses);
+        old
     }
 
     /// One step of the active expiry cycle: samples up to `max_samples` volatile keys from where

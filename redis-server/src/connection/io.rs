@@ -64,6 +64,7 @@ pub async fn serve<S>(
                     break Close::Peer;
                 }
                 server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
+                server.stats.total_writes_processed.fetch_add(1, Relaxed);
             }
             read = stream.read_buf(&mut input) => {
                 let n = match read {
@@ -71,6 +72,7 @@ pub async fn serve<S>(
                     Ok(n) => n,
                 };
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
+                server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
                 let consumed = run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
                 input.drain(..consumed);
@@ -81,6 +83,7 @@ pub async fn serve<S>(
                         break Close::Peer;
                     }
                     server.stats.net_output_bytes.fetch_add(reply.len() as u64, Relaxed);
+                    server.stats.total_writes_processed.fetch_add(1, Relaxed);
                     reply.clear();
                     // Do not keep a huge buffer around after one big reply.
                     if reply.capacity() > 1 << 20 {
