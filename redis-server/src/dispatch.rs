@@ -54,6 +54,10 @@ fn resolve(server: &Server, args: ArgList<'_>) -> Result<&'static CommandSpec, C
         return Ok(spec);
     }
     let Some(sub_name) = args.get(1) else {
+        // A container with a handler of its own (COMMAND) runs bare, as Redis runs it.
+        if server.registry.entry(spec).is_some() {
+            return Ok(spec);
+        }
         return Err(CommandError::WrongArity(spec.name.to_owned()));
     };
     command_table::lookup_subcommand(spec, sub_name).ok_or_else(|| {

@@ -148,6 +148,12 @@ impl Shard {
         self.main.get(key)
     }
 
+    /// Looks a key up as stored: no expiry check, no access-clock update (DEBUG OBJECT and
+    /// DEBUG DIGEST-VALUE see logically expired keys, as Redis's do).
+    pub fn peek_stored(&self, key: &[u8]) -> Option<&Entry> {
+        self.main.get(key)
+    }
+
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.peek(key, now_ms).is_some()
     }

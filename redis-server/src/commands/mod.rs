@@ -190,6 +190,23 @@ impl Registry {
         Some(spec)
     }
 
+    /// Whether a top-level command answers to some name (COMMAND, COMMAND COUNT): it is
+    /// registered, or a container with a registered subcommand, and `rename-command` did not
+    /// disable it.
+    pub(crate) fn serves(&self, spec: &'static CommandSpec) -> bool {
+        let registered = self.entry(spec).is_some()
+            || command_table::subcommands(spec)
+                .iter()
+                .any(|sub| self.entry(sub).is_some());
+        let hidden = self.hidden.iter().any(|h| std::ptr::eq(*h, spec));
+        let renamed = || {
+            self.renamed
+                .values()
+                .any(|target| target.is_some_and(|t| std::ptr::eq(t, spec)))
+        };
+        registered && (!hidden || renamed())
+    }
+
     /// Applies `rename-command old new` (`new` empty disables the command). Errors name the
     /// problem as Redis's config loader does.
     pub fn rename(&mut self, old: &str, new: &str) -> Result<(), &'static str> {
