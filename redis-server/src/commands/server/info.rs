@@ -728,8 +728,8 @@ mod tests {
             view.shard(b"b")
                 .insert(common::keyspace::Entry::string(b"b", b"2", 0));
             view.shard(b"b").set_expire(b"b", i64::MAX);
-            view.shard(b"a").get(b"a", 0);
-            view.shard(b"a").get(b"zz", 0);
+            view.shard(b"a").lookup_read(b"a", 0);
+            view.shard(b"a").lookup_read(b"zz", 0);
         }
         let info = c.text(&["INFO", "keyspace", "stats"]);
         assert_eq!(
