@@ -13,7 +13,7 @@ use crate::connection::{Client, ReplyMode};
 use crate::server::{PauseKind, Server, unix_ms, unix_us};
 
 /// What became of a command.
-pub enum Dispatched {
+pub(crate) enum Dispatched {
     /// Executed (or rejected with an error reply).
     Done,
     /// Held back by CLIENT PAUSE until about this instant; run it again then.
@@ -79,7 +79,7 @@ fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
 }
 
 /// Runs one command and appends its reply (unless CLIENT REPLY says otherwise).
-pub fn execute(
+pub(crate) fn execute(
     server: &Server,
     client: &mut Client,
     args: ArgList<'_>,

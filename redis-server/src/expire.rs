@@ -28,7 +28,7 @@ impl Effort {
 }
 
 /// Runs the cron until shutdown.
-pub async fn run_cron(server: Arc<Server>) {
+pub(crate) async fn run_cron(server: Arc<Server>) {
     let mut shutdown = server.shutdown.subscribe();
     loop {
         let hz = server.hot.hz.load(Relaxed).max(1);
@@ -102,11 +102,11 @@ fn active_expire_cycle(server: &Server, period: Duration) {
             break 'dbs;
         }
     }
-    if sampled_total > 0 {
+    if let Some(stale_percent) = (expired_total * 100).checked_div(sampled_total) {
         server
             .stats
             .expired_stale_perc
-            .store((expired_total * 100 / sampled_total) as u64, Relaxed);
+            .store(stale_percent as u64, Relaxed);
     }
     server
         .stats

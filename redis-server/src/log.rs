@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 /// Log levels, lowest first, with the mark Redis prints for each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     Debug,
     Verbose,
     Notice,
@@ -23,7 +23,7 @@ impl Level {
     }
 
     /// The `loglevel` directive's value.
-    pub fn from_name(name: &str) -> Level {
+    pub(crate) fn from_name(name: &str) -> Level {
         match name {
             "debug" => Level::Debug,
             "verbose" => Level::Verbose,
@@ -39,7 +39,7 @@ enum Sink {
 }
 
 /// Where log lines go, and from which level on.
-pub struct Logger {
+pub(crate) struct Logger {
     sink: Mutex<Sink>,
     level: Mutex<Level>,
     role: char,
@@ -47,7 +47,7 @@ pub struct Logger {
 
 impl Logger {
     /// `logfile` empty means standard output, as in Redis.
-    pub fn open(logfile: &str, level: Level, role: char) -> std::io::Result<Logger> {
+    pub(crate) fn open(logfile: &str, level: Level, role: char) -> std::io::Result<Logger> {
         let sink = if logfile.is_empty() {
             Sink::Stdout
         } else {
@@ -65,15 +65,15 @@ impl Logger {
         })
     }
 
-    pub fn set_level(&self, level: Level) {
+    pub(crate) fn set_level(&self, level: Level) {
         *self.level.lock().unwrap_or_else(PoisonError::into_inner) = level;
     }
 
-    pub fn enabled(&self, level: Level) -> bool {
+    pub(crate) fn enabled(&self, level: Level) -> bool {
         level >= *self.level.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn log(&self, level: Level, msg: &str) {
+    pub(crate) fn log(&self, level: Level, msg: &str) {
         if !self.enabled(level) {
             return;
         }
@@ -89,7 +89,7 @@ impl Logger {
     }
 
     /// Writes bytes as they are (the start-up logo).
-    pub fn raw(&self, bytes: &[u8]) {
+    pub(crate) fn raw(&self, bytes: &[u8]) {
         let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written must not stop the server; Redis ignores it too.
         let _ = match &mut *sink {
@@ -101,15 +101,15 @@ impl Logger {
         };
     }
 
-    pub fn warning(&self, msg: &str) {
+    pub(crate) fn warning(&self, msg: &str) {
         self.log(Level::Warning, msg);
     }
 
-    pub fn notice(&self, msg: &str) {
+    pub(crate) fn notice(&self, msg: &str) {
         self.log(Level::Notice, msg);
     }
 
-    pub fn verbose(&self, msg: &str) {
+    pub(crate) fn verbose(&self, msg: &str) {
         self.log(Level::Verbose, msg);
     }
 }

@@ -303,6 +303,9 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.notice("Server initialized");
+    server
+        .log
+        .verbose(&format!("Serving with {} worker threads", server.threads));
 
     for listener in tcp {
         tokio::spawn(accept_tcp(server.clone(), listener));

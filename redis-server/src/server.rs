@@ -16,10 +16,10 @@ use crate::slowlog::SlowLog;
 
 /// Shards per database: enough that two cores rarely meet on one lock, few enough that
 /// whole-database commands (DBSIZE, KEYS) stay cheap.
-pub const SHARDS_PER_DB: usize = 16;
+pub(crate) const SHARDS_PER_DB: usize = 16;
 
 /// Configuration values read on every command, copied out of [`Config`] when it changes.
-pub struct HotConfig {
+pub(crate) struct HotConfig {
     pub proto_max_bulk_len: AtomicU64,
     pub client_query_buffer_limit: AtomicU64,
     pub maxclients: AtomicU64,
@@ -49,7 +49,7 @@ impl HotConfig {
     }
 
     /// Copies every hot value out of `config`.
-    pub fn reload(&self, config: &Config) {
+    pub(crate) fn reload(&self, config: &Config) {
         let int = |name: &str| config.get_int(name).unwrap_or(0);
         self.proto_max_bulk_len
             .store(int("proto-max-bulk-len") as u64, Relaxed);
@@ -74,7 +74,7 @@ impl HotConfig {
             .unwrap_or_else(PoisonError::into_inner) = pass;
     }
 
-    pub fn requirepass(&self) -> Option<Vec<u8>> {
+    pub(crate) fn requirepass(&self) -> Option<Vec<u8>> {
         self.requirepass
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -84,7 +84,7 @@ impl HotConfig {
 
 /// Server-wide counters for INFO.
 #[derive(Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub total_connections_received: AtomicU64,
     pub total_commands_processed: AtomicU64,
     pub rejected_connections: AtomicU64,
@@ -111,7 +111,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn count_error(&self, code: &str) {
+    pub(crate) fn count_error(&self, code: &str) {
         self.total_error_replies.fetch_add(1, Relaxed);
         let mut errors = self.errors.lock().unwrap_or_else(PoisonError::into_inner);
         // Redis stops tracking new error codes past 128 to bound memory.
@@ -122,7 +122,7 @@ impl Stats {
         }
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for counter in [
             &self.total_connections_received,
             &self.total_commands_processed,
@@ -153,7 +153,7 @@ impl Stats {
 
     /// Takes one sample of each `instantaneous_*` metric, at most every 100 ms (Redis's
     /// `serverCron` period for them). The cron calls this.
-    pub fn sample_instantaneous(&self, now_ms: i64) {
+    pub(crate) fn sample_instantaneous(&self, now_ms: i64) {
         let mut inst = self
             .instantaneous
             .lock()
@@ -173,7 +173,7 @@ impl Stats {
     }
 
     /// The mean of the recent samples of `metric`, per second.
-    pub fn instantaneous(&self, metric: Metric) -> u64 {
+    pub(crate) fn instantaneous(&self, metric: Metric) -> u64 {
         self.instantaneous
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -184,7 +184,7 @@ impl Stats {
 
 /// What the `instantaneous_*` INFO fields sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
+pub(crate) enum Metric {
     Commands = 0,
     NetInput = 1,
     NetOutput = 2,
@@ -231,7 +231,7 @@ impl InstantMetric {
 
 /// The `instantaneous_*` samplers.
 #[derive(Debug)]
-pub struct Instantaneous {
+pub(crate) struct Instantaneous {
     metrics: [InstantMetric; 3],
     last_sample_ms: i64,
 }
@@ -256,7 +256,7 @@ impl Default for Instantaneous {
 /// Current values other families keep up to date for INFO (not statistics: RESETSTAT leaves
 /// them alone).
 #[derive(Default)]
-pub struct Gauges {
+pub(crate) struct Gauges {
     /// Clients blocked in BLPOP-like commands, WAIT, etc.
     pub blocked_clients: AtomicU64,
     /// Blocked clients with a timeout.
@@ -270,7 +270,7 @@ pub struct Gauges {
 
 /// What jemalloc and the kernel say about our memory, in bytes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MemoryStats {
+pub(crate) struct MemoryStats {
     /// Bytes the program has allocated (Redis's `used_memory`).
     pub allocated: u64,
     /// Bytes in the allocator's active pages.
@@ -283,7 +283,7 @@ pub struct MemoryStats {
 
 impl MemoryStats {
     /// Reads fresh figures (advancing jemalloc's statistics epoch first).
-    pub fn read() -> MemoryStats {
+    pub(crate) fn read() -> MemoryStats {
         use tikv_jemalloc_ctl::{epoch, stats};
         // Statistics are cached per epoch; a failure leaves the previous epoch's figures.
         let _ = epoch::advance();
@@ -300,7 +300,7 @@ impl MemoryStats {
 }
 
 /// The size of a memory page.
-pub fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if size > 0 { size as u64 } else { 4096 }
@@ -315,7 +315,7 @@ fn process_rss() -> Option<u64> {
 
 /// Which commands CLIENT PAUSE holds back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseKind {
+pub(crate) enum PauseKind {
     /// Only commands that may write (and EVAL/PUBLISH-like ones).
     Write,
     All,
@@ -323,7 +323,7 @@ pub enum PauseKind {
 
 /// CLIENT PAUSE state.
 #[derive(Default)]
-pub struct Pause {
+pub(crate) struct Pause {
     /// True while a pause may be in force: every command reads it, so it is a plain atomic and
     /// the lock is taken only when it is set.
     active: AtomicBool,
@@ -333,7 +333,7 @@ pub struct Pause {
 }
 
 impl Pause {
-    pub fn pause(&self, kind: PauseKind, until: Instant) {
+    pub(crate) fn pause(&self, kind: PauseKind, until: Instant) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         // A new pause never shortens or weakens the current one (Redis keeps the stricter).
         let merged = match *state {
@@ -352,14 +352,14 @@ impl Pause {
         self.changed.notify_waiters();
     }
 
-    pub fn unpause(&self) {
+    pub(crate) fn unpause(&self) {
         *self.state.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.active.store(false, Relaxed);
         self.changed.notify_waiters();
     }
 
     /// The current pause, if one is in force.
-    pub fn current(&self) -> Option<(PauseKind, Instant)> {
+    pub(crate) fn current(&self) -> Option<(PauseKind, Instant)> {
         if !self.active.load(Relaxed) {
             return None;
         }
@@ -374,7 +374,7 @@ impl Pause {
 }
 
 /// Everything the connections share.
-pub struct Server {
+pub(crate) struct Server {
     pub keyspace: Keyspace,
     pub config: RwLock<Config>,
     pub hot: HotConfig,
@@ -415,7 +415,7 @@ pub struct Server {
 
 impl Server {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         config: Config,
         config_file: Option<String>,
         executable: String,
@@ -457,15 +457,15 @@ impl Server {
         }
     }
 
-    pub fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
+    pub(crate) fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
         self.config.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn config_mut(&self) -> std::sync::RwLockWriteGuard<'_, Config> {
+    pub(crate) fn config_mut(&self) -> std::sync::RwLockWriteGuard<'_, Config> {
         self.config.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn register_client(&self, info: Arc<ClientInfo>) {
+    pub(crate) fn register_client(&self, info: Arc<ClientInfo>) {
         self.connected_clients.fetch_add(1, Relaxed);
         self.clients
             .lock()
@@ -473,7 +473,7 @@ impl Server {
             .insert(info.id, info);
     }
 
-    pub fn unregister_client(&self, id: u64) {
+    pub(crate) fn unregister_client(&self, id: u64) {
         self.connected_clients.fetch_sub(1, Relaxed);
         self.clients
             .lock()
@@ -485,7 +485,7 @@ impl Server {
     }
 
     /// A snapshot of the connected clients, in id order.
-    pub fn client_list(&self) -> Vec<Arc<ClientInfo>> {
+    pub(crate) fn client_list(&self) -> Vec<Arc<ClientInfo>> {
         self.clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -494,7 +494,7 @@ impl Server {
             .collect()
     }
 
-    pub fn add_monitor(&self, info: Arc<ClientInfo>) {
+    pub(crate) fn add_monitor(&self, info: Arc<ClientInfo>) {
         let mut monitors = self.monitors.lock().unwrap_or_else(PoisonError::into_inner);
         if !monitors.iter().any(|m| m.id == info.id) {
             monitors.push(info);
@@ -503,17 +503,17 @@ impl Server {
     }
 
     /// Asks every task to stop; the caller exits once connections are closed.
-    pub fn request_shutdown(&self) {
+    pub(crate) fn request_shutdown(&self) {
         self.shutting_down.store(true, Relaxed);
         self.shutdown.send_replace(true);
     }
 
-    pub fn uptime(&self) -> Duration {
+    pub(crate) fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
 
     /// The cron's statistics step: the `instantaneous_*` samples and the memory peak.
-    pub fn cron_stats(&self) {
+    pub(crate) fn cron_stats(&self) {
         self.stats.sample_instantaneous(unix_ms());
         self.stats
             .peak_memory
@@ -522,21 +522,21 @@ impl Server {
 }
 
 /// Milliseconds since the Unix epoch.
-pub fn unix_ms() -> i64 {
+pub(crate) fn unix_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Microseconds since the Unix epoch.
-pub fn unix_us() -> i64 {
+pub(crate) fn unix_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// `len` random lowercase hex digits (run ids).
-pub fn random_hex(len: usize) -> String {
+pub(crate) fn random_hex(len: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..len)

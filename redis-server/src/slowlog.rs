@@ -10,7 +10,7 @@ const MAX_ARG_LEN: usize = 128;
 
 /// One logged command.
 #[derive(Debug, Clone)]
-pub struct SlowLogEntry {
+pub(crate) struct SlowLogEntry {
     pub id: u64,
     pub unix_time: i64,
     pub duration_us: u64,
@@ -20,14 +20,14 @@ pub struct SlowLogEntry {
 }
 
 #[derive(Default)]
-pub struct SlowLog {
+pub(crate) struct SlowLog {
     entries: Mutex<VecDeque<SlowLogEntry>>,
     next_id: AtomicU64,
 }
 
 impl SlowLog {
     /// Records a command, keeping at most `max_len` entries (newest first).
-    pub fn push<'a>(
+    pub(crate) fn push<'a>(
         &self,
         args: impl ExactSizeIterator<Item = &'a [u8]>,
         duration_us: u64,
@@ -67,7 +67,7 @@ impl SlowLog {
     }
 
     /// The newest `count` entries (all when `None`).
-    pub fn newest(&self, count: Option<usize>) -> Vec<SlowLogEntry> {
+    pub(crate) fn newest(&self, count: Option<usize>) -> Vec<SlowLogEntry> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries
             .iter()
@@ -76,14 +76,14 @@ impl SlowLog {
             .collect()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .len()
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -91,7 +91,7 @@ impl SlowLog {
     }
 
     /// Applies a lowered `slowlog-max-len`.
-    pub fn truncate(&self, max_len: usize) {
+    pub(crate) fn truncate(&self, max_len: usize) {
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -1,6 +1,6 @@
 //! A cursor over a command's arguments that turns them into typed values.
 
-use common::number::{parse_f64, parse_i64};
+use common::number::parse_i64;
 use common::resp::ArgList;
 
 use super::error::CommandError;
@@ -8,80 +8,70 @@ use super::error::CommandError;
 /// The arguments of one command, read front to back. Argument 0 is the command name; the
 /// cursor starts after it (after the subcommand name too, for a subcommand).
 #[derive(Clone, Copy)]
-pub struct Args<'a> {
+pub(crate) struct Args<'a> {
     list: ArgList<'a>,
     pos: usize,
 }
 
 impl<'a> Args<'a> {
-    pub fn new(list: ArgList<'a>, first: usize) -> Args<'a> {
+    pub(crate) fn new(list: ArgList<'a>, first: usize) -> Args<'a> {
         Args { list, pos: first }
     }
 
     /// Every argument, the command name included.
-    pub fn list(&self) -> ArgList<'a> {
+    pub(crate) fn list(&self) -> ArgList<'a> {
         self.list
     }
 
     /// Argument `i` of the whole command line.
-    pub fn get(&self, i: usize) -> Option<&'a [u8]> {
+    pub(crate) fn get(&self, i: usize) -> Option<&'a [u8]> {
         self.list.get(i)
     }
 
     /// Total arguments, the command name included.
-    pub fn argc(&self) -> usize {
+    pub(crate) fn argc(&self) -> usize {
         self.list.len()
     }
 
     /// Arguments not read yet.
-    pub fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.list.len().saturating_sub(self.pos)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
-    /// Index of the next argument.
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
-    pub fn peek(&self) -> Option<&'a [u8]> {
+    pub(crate) fn peek(&self) -> Option<&'a [u8]> {
         self.list.get(self.pos)
     }
 
     /// The next argument, or a syntax error when there is none.
-    pub fn next_bytes(&mut self) -> Result<&'a [u8], CommandError> {
+    pub(crate) fn next_bytes(&mut self) -> Result<&'a [u8], CommandError> {
         let arg = self.list.get(self.pos).ok_or(CommandError::Syntax)?;
         self.pos += 1;
         Ok(arg)
     }
 
     /// The next argument, if any.
-    pub fn next_opt(&mut self) -> Option<&'a [u8]> {
+    pub(crate) fn next_opt(&mut self) -> Option<&'a [u8]> {
         let arg = self.list.get(self.pos)?;
         self.pos += 1;
         Some(arg)
     }
 
     /// The next argument as a key (the same bytes; named for readability at call sites).
-    pub fn next_key(&mut self) -> Result<&'a [u8], CommandError> {
+    pub(crate) fn next_key(&mut self) -> Result<&'a [u8], CommandError> {
         self.next_bytes()
     }
 
     /// The next argument as an integer ("value is not an integer or out of range" otherwise).
-    pub fn next_i64(&mut self) -> Result<i64, CommandError> {
+    pub(crate) fn next_i64(&mut self) -> Result<i64, CommandError> {
         parse_i64(self.next_bytes()?).ok_or(CommandError::NotInteger)
     }
 
-    /// The next argument as a float ("value is not a valid float" otherwise).
-    pub fn next_f64(&mut self) -> Result<f64, CommandError> {
-        parse_f64(self.next_bytes()?).ok_or(CommandError::NotFloat)
-    }
-
     /// Consumes the next argument if it equals `word`, ignoring ASCII case.
-    pub fn eat(&mut self, word: &str) -> bool {
+    pub(crate) fn eat(&mut self, word: &str) -> bool {
         match self.peek() {
             Some(arg) if arg.eq_ignore_ascii_case(word.as_bytes()) => {
                 self.pos += 1;
@@ -92,24 +82,15 @@ impl<'a> Args<'a> {
     }
 
     /// Every argument not read yet; the cursor moves to the end.
-    pub fn rest(&mut self) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub(crate) fn rest(&mut self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let list = self.list;
         let start = self.pos;
         self.pos = list.len();
         (start..list.len()).filter_map(move |i| list.get(i))
     }
-
-    /// A syntax error unless every argument was read.
-    pub fn expect_end(&self) -> Result<(), CommandError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(CommandError::Syntax)
-        }
-    }
 }
 
 /// True when `arg` equals `word`, ignoring ASCII case.
-pub fn is(arg: &[u8], word: &str) -> bool {
+pub(crate) fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }

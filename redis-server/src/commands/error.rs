@@ -4,7 +4,7 @@ use std::fmt;
 
 /// An error reply. `Display` writes Redis's exact text (without the leading `-`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CommandError {
+pub(crate) enum CommandError {
     WrongType,
     Syntax,
     NotInteger,
@@ -31,12 +31,12 @@ pub enum CommandError {
 
 impl CommandError {
     /// `ERR <text>`.
-    pub fn err(text: impl Into<String>) -> CommandError {
+    pub(crate) fn err(text: impl Into<String>) -> CommandError {
         CommandError::Err(text.into())
     }
 
     /// The first word of the text, as INFO errorstats counts it.
-    pub fn code(&self) -> &str {
+    pub(crate) fn code(&self) -> &str {
         match self {
             CommandError::WrongType => "WRONGTYPE",
             CommandError::NoAuth => "NOAUTH",

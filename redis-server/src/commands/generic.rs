@@ -1,8 +1,6 @@
 //! Group `generic`: commands that work on keys whatever their type (DESIGN's "keys"): deletion,
 //! existence, renaming and copying, expiry, iteration (KEYS, SCAN, RANDOMKEY) and OBJECT.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use common::glob::glob_match;
 use common::keyspace::{Entry, Shard, lru_clock};
 use common::value::Value;

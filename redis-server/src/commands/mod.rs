@@ -6,8 +6,8 @@
 //! into [`CommandContext::reply`]. It returns `Err` for an error reply; dispatch writes and
 //! counts it.
 
-pub mod args;
-pub mod error;
+pub(crate) mod args;
+pub(crate) mod error;
 
 mod connection;
 mod generic;
@@ -21,14 +21,14 @@ use common::command_table::{self, CommandSpec};
 use common::keyspace::Locked;
 use common::resp::ReplyBuffer;
 
-pub use args::Args;
-pub use error::CommandError;
+pub(crate) use args::Args;
+pub(crate) use error::CommandError;
 
 use crate::connection::Client;
 use crate::server::Server;
 
 /// Everything a handler may use while it runs.
-pub struct CommandContext<'a> {
+pub(crate) struct CommandContext<'a> {
     pub server: &'a Server,
     pub client: &'a mut Client,
     pub reply: &'a mut ReplyBuffer,
@@ -41,16 +41,16 @@ pub struct CommandContext<'a> {
 
 impl CommandContext<'_> {
     /// The LRU clock value for entries this command creates or touches.
-    pub fn lru(&self) -> u32 {
+    pub(crate) fn lru(&self) -> u32 {
         common::keyspace::lru_clock(self.now_ms)
     }
 }
 
-pub type Handler = fn(&mut CommandContext<'_>) -> Result<(), CommandError>;
+pub(crate) type Handler = fn(&mut CommandContext<'_>) -> Result<(), CommandError>;
 
 /// How dispatch locks the keyspace for a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Locking {
+pub(crate) enum Locking {
     /// The shared gate plus the shards of the keys its key specs name.
     Keys,
     /// The exclusive gate: the command runs alone and may touch anything (FLUSHALL, SWAPDB,
@@ -59,7 +59,7 @@ pub enum Locking {
 }
 
 /// A registered command: its metadata, handler and INFO commandstats counters.
-pub struct CommandEntry {
+pub(crate) struct CommandEntry {
     pub spec: &'static CommandSpec,
     /// `get`, or `config|get` for a subcommand.
     pub full_name: String,
@@ -72,7 +72,7 @@ pub struct CommandEntry {
 }
 
 impl CommandEntry {
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         for counter in [
             &self.calls,
             &self.usec,
@@ -85,7 +85,7 @@ impl CommandEntry {
 }
 
 /// Every implemented command, keyed by its table entry.
-pub struct Registry {
+pub(crate) struct Registry {
     by_spec: HashMap<usize, CommandEntry, foldhash::fast::FixedState>,
     /// `rename-command` from the config: new lowercase name to the original top-level spec,
     /// `None` for a command renamed to "" (disabled). Empty unless the config renames.
@@ -105,7 +105,7 @@ impl Default for Registry {
 
 impl Registry {
     /// The registry with every family's commands.
-    pub fn new() -> Registry {
+    pub(crate) fn new() -> Registry {
         let mut r = Registry {
             by_spec: HashMap::default(),
             renamed: HashMap::new(),
@@ -136,22 +136,22 @@ impl Registry {
     }
 
     /// Registers a top-level command, locked by its keys.
-    pub fn add(&mut self, name: &str, handler: Handler) {
+    pub(crate) fn add(&mut self, name: &str, handler: Handler) {
         self.add_with(name, handler, Locking::Keys);
     }
 
-    pub fn add_with(&mut self, name: &str, handler: Handler, locking: Locking) {
+    pub(crate) fn add_with(&mut self, name: &str, handler: Handler, locking: Locking) {
         let spec = command_table::lookup(name.as_bytes())
             .expect("every registered command has an entry in the command table");
         self.insert(spec, handler, locking);
     }
 
     /// Registers a subcommand (`add_sub("config", "get", config_get)`).
-    pub fn add_sub(&mut self, container: &str, name: &str, handler: Handler) {
+    pub(crate) fn add_sub(&mut self, container: &str, name: &str, handler: Handler) {
         self.add_sub_with(container, name, handler, Locking::Keys);
     }
 
-    pub fn add_sub_with(
+    pub(crate) fn add_sub_with(
         &mut self,
         container: &str,
         name: &str,
@@ -166,17 +166,17 @@ impl Registry {
     }
 
     /// The registered command for a table entry.
-    pub fn entry(&self, spec: &'static CommandSpec) -> Option<&CommandEntry> {
+    pub(crate) fn entry(&self, spec: &'static CommandSpec) -> Option<&CommandEntry> {
         self.by_spec.get(&spec_key(spec))
     }
 
     /// Every registered command (INFO commandstats).
-    pub fn entries(&self) -> impl Iterator<Item = &CommandEntry> {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &CommandEntry> {
         self.by_spec.values()
     }
 
     /// Resolves a top-level command name, honouring `rename-command`.
-    pub fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+    pub(crate) fn lookup(&self, name: &[u8]) -> Option<&'static CommandSpec> {
         if !self.renamed.is_empty() {
             let lower = name.to_ascii_lowercase();
             if let Some(target) = self.renamed.get(&lower) {
@@ -209,7 +209,7 @@ impl Registry {
 
     /// Applies `rename-command old new` (`new` empty disables the command). Errors name the
     /// problem as Redis's config loader does.
-    pub fn rename(&mut self, old: &str, new: &str) -> Result<(), &'static str> {
+    pub(crate) fn rename(&mut self, old: &str, new: &str) -> Result<(), &'static str> {
         let spec = self
             .lookup(old.as_bytes())
             .ok_or("No such command in rename-command")?;
@@ -260,7 +260,7 @@ mod tests {
 
 /// In-process command runner for the family tests: the real registry and dispatcher, no socket.
 #[cfg(test)]
-pub mod testkit {
+pub(crate) mod testkit {
     use std::sync::Arc;
 
     use common::resp::{OwnedCommand, Protocol, ReplyBuffer};
@@ -271,18 +271,18 @@ pub mod testkit {
     use crate::server::Server;
 
     /// A server with one connected client.
-    pub struct TestClient {
+    pub(crate) struct TestClient {
         pub server: Arc<Server>,
         pub client: Client,
     }
 
     impl TestClient {
-        pub fn new() -> TestClient {
+        pub(crate) fn new() -> TestClient {
             Self::with_config(&[])
         }
 
         /// A server configured as `redis-server --name value ...` would be.
-        pub fn with_config(options: &[(&str, &str)]) -> TestClient {
+        pub(crate) fn with_config(options: &[(&str, &str)]) -> TestClient {
             let args: Vec<String> = options
                 .iter()
                 .flat_map(|(k, v)| [format!("--{k}"), (*v).to_owned()])
@@ -300,7 +300,7 @@ pub mod testkit {
         }
 
         /// Another client of the same server.
-        pub fn connect(server: &Arc<Server>) -> TestClient {
+        pub(crate) fn connect(server: &Arc<Server>) -> TestClient {
             let id = server
                 .next_client_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -320,11 +320,11 @@ pub mod testkit {
         }
 
         /// Runs one command; returns the raw reply bytes.
-        pub fn run(&mut self, args: &[&str]) -> Vec<u8> {
+        pub(crate) fn run(&mut self, args: &[&str]) -> Vec<u8> {
             self.run_bytes(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
         }
 
-        pub fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        pub(crate) fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
             let command = OwnedCommand::from_args(args.iter().copied());
             let mut reply = ReplyBuffer::new(self.client.protocol);
             match dispatch::execute(&self.server, &mut self.client, command.args(), &mut reply) {
@@ -335,11 +335,11 @@ pub mod testkit {
         }
 
         /// Runs one command; returns its reply as text for readable asserts.
-        pub fn text(&mut self, args: &[&str]) -> String {
+        pub(crate) fn text(&mut self, args: &[&str]) -> String {
             String::from_utf8_lossy(&self.run(args)).into_owned()
         }
 
-        pub fn protocol(&self) -> Protocol {
+        pub(crate) fn protocol(&self) -> Protocol {
             self.client.protocol
         }
     }

@@ -3,13 +3,12 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use common::keyspace::{Entry, Shard};
+use common::keyspace::Entry;
 use common::number::{format_human, parse_i64, parse_long_double};
 use common::value::string::{IntBuf, StrRef};
 
 use super::args::is;
 use super::{Args, CommandContext, CommandError, Registry};
-use crate::server::Stats;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("set", set);

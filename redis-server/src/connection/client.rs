@@ -12,7 +12,7 @@ use crate::server::unix_ms;
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyMode {
+pub(crate) enum ReplyMode {
     On,
     Off,
     /// Skip the reply of the next command only.
@@ -23,7 +23,7 @@ pub enum ReplyMode {
 
 /// Kinds of connection, for CLIENT LIST `flags` and CLIENT KILL TYPE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientKind {
+pub(crate) enum ClientKind {
     Normal,
     Monitor,
     Pubsub,
@@ -31,21 +31,9 @@ pub enum ClientKind {
     Master,
 }
 
-impl ClientKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ClientKind::Normal => "normal",
-            ClientKind::Monitor => "monitor",
-            ClientKind::Pubsub => "pubsub",
-            ClientKind::Replica => "slave",
-            ClientKind::Master => "master",
-        }
-    }
-}
-
 /// The mutable fields other clients read, behind one lock.
 #[derive(Debug, Clone)]
-pub struct ClientDetails {
+pub(crate) struct ClientDetails {
     pub name: Option<Vec<u8>>,
     pub kind: ClientKind,
     /// The last command the client sent that named a known command (CLIENT LIST `cmd=`);
@@ -53,11 +41,10 @@ pub struct ClientDetails {
     pub last_command: Option<&'static CommandSpec>,
     pub protocol: Protocol,
     pub no_evict: bool,
-    pub lib_name: Option<String>,
 }
 
 /// The part of a client other connections can see and act on.
-pub struct ClientInfo {
+pub(crate) struct ClientInfo {
     pub id: u64,
     pub addr: String,
     pub laddr: String,
@@ -79,7 +66,7 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    pub fn new(
+    pub(crate) fn new(
         id: u64,
         addr: String,
         laddr: String,
@@ -106,7 +93,6 @@ impl ClientInfo {
                 last_command: None,
                 protocol: Protocol::Resp2,
                 no_evict: false,
-                lib_name: None,
             }),
             killed: AtomicBool::new(false),
             kill: Notify::new(),
@@ -115,27 +101,27 @@ impl ClientInfo {
         (Arc::new(info), rx)
     }
 
-    pub fn details(&self) -> std::sync::MutexGuard<'_, ClientDetails> {
+    pub(crate) fn details(&self) -> std::sync::MutexGuard<'_, ClientDetails> {
         self.details.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn name(&self) -> Option<Vec<u8>> {
+    pub(crate) fn name(&self) -> Option<Vec<u8>> {
         self.details().name.clone()
     }
 
     /// Asks the client's task to close the connection.
-    pub fn request_kill(&self) {
+    pub(crate) fn request_kill(&self) {
         self.killed.store(true, Relaxed);
         self.kill.notify_one();
     }
 
-    pub fn is_killed(&self) -> bool {
+    pub(crate) fn is_killed(&self) -> bool {
         self.killed.load(Relaxed)
     }
 }
 
 /// What only the connection's own task touches.
-pub struct Client {
+pub(crate) struct Client {
     pub info: Arc<ClientInfo>,
     pub db: usize,
     pub protocol: Protocol,
@@ -149,7 +135,7 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+    pub(crate) fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
         Client {
             info,
             db: 0,
@@ -162,24 +148,24 @@ impl Client {
         }
     }
 
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         self.info.id
     }
 
     /// Switches the selected database, keeping CLIENT LIST's view in step.
-    pub fn select(&mut self, db: usize) {
+    pub(crate) fn select(&mut self, db: usize) {
         self.db = db;
         self.info.db.store(db, Relaxed);
     }
 
-    pub fn set_protocol(&mut self, protocol: Protocol) {
+    pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
         self.protocol = protocol;
         self.info.details().protocol = protocol;
     }
 
     /// Records the command being run for CLIENT LIST (`None`: an unknown command). Locks the
     /// shared details only when the command differs from the previous one.
-    pub fn set_last_command(&mut self, spec: Option<&'static CommandSpec>) {
+    pub(crate) fn set_last_command(&mut self, spec: Option<&'static CommandSpec>) {
         let same = match (self.last_command, spec) {
             (Some(a), Some(b)) => std::ptr::eq(a, b),
             (None, None) => true,

@@ -26,7 +26,7 @@ enum Close {
 }
 
 /// Serves one client until it disconnects or is closed.
-pub async fn serve<S>(
+pub(crate) async fn serve<S>(
     server: Arc<Server>,
     mut stream: S,
     info: Arc<ClientInfo>,

@@ -3,5 +3,5 @@
 mod client;
 mod io;
 
-pub use client::{Client, ClientDetails, ClientInfo, ClientKind, ReplyMode};
-pub use io::serve;
+pub(crate) use client::{Client, ClientInfo, ClientKind, ReplyMode};
+pub(crate) use io::serve;
