@@ -172,11 +172,6 @@ RANDOMKEY
 FLUSHALL SYNC
 FLUSHALL BADOPT
 DBSIZE
-DUMP missing
-SET dumped hello
-DUMP dumped
-SET dumpint 12345
-DUMP dumpint
 CONFIG GET maxmemory
 CONFIG GET maxmemory-policy
 CONFIG GET save
@@ -184,14 +179,14 @@ CONFIG GET appendonly
 CONFIG GET nosuchparam
 CONFIG SET nosuchparam 1
 CONFIG SET maxmemory abc
-CONFIG SET maxmemory 10mb
-CONFIG GET maxmemory
+CONFIG SET hz 20
+CONFIG GET hz
+CONFIG SET hz 10
 CONFIG SET maxmemory 0
 CONFIG SET hz 500
 CONFIG SET loglevel nope
 CONFIG BADSUB
 CONFIG
-COMMAND COUNT
 COMMAND INFO get set mset nosuch
 COMMAND INFO del expire scan
 COMMAND INFO config|get client|kill
