@@ -10,7 +10,7 @@ use common::resp::{ArgList, ReplyBuffer};
 
 use crate::commands::{Args, CommandContext, CommandEntry, CommandError, Locking};
 use crate::connection::{Client, ReplyMode};
-use crate::server::{PauseKind, Server, unix_ms, unix_us};
+use crate::server::{PauseKind, Server, unix_us};
 
 /// What became of a command.
 pub(crate) enum Dispatched {
@@ -197,8 +197,8 @@ fn call(
 ) {
     let spec = entry.spec;
     let first_arg = if spec.container.is_some() { 2 } else { 1 };
-    let started = Instant::now();
-    let now_ms = unix_ms();
+    let started = client.clock.next_start;
+    let now_ms = client.clock.unix_ms_at(started);
     let result = {
         let keyspace = &server.keyspace;
         let gate = match entry.locking {
@@ -229,7 +229,9 @@ fn call(
         };
         (entry.handler)(&mut ctx)
     };
-    let duration_us = started.elapsed().as_micros() as u64;
+    let finished = Instant::now();
+    client.clock.next_start = finished;
+    let duration_us = finished.duration_since(started).as_micros() as u64;
 
     entry.calls.fetch_add(1, Relaxed);
     entry.usec.fetch_add(duration_us, Relaxed);

@@ -48,6 +48,41 @@ impl<T> Table<T> {
     }
 }
 
+fn walk_mut<'t, T: DictItem>(t: &'t mut Table<T>, hash: u64, key: &[u8]) -> Option<&'t mut T> {
+    if !t.is_allocated() {
+        return None;
+    }
+    let mask = t.mask();
+    let mut node = t.buckets[(hash & mask) as usize].as_deref_mut();
+    while let Some(n) = node {
+        if n.item.key() == key {
+            return Some(&mut n.item);
+        }
+        node = n.next.as_deref_mut();
+    }
+    None
+}
+
+fn unlink<T: DictItem>(t: &mut Table<T>, hash: u64, key: &[u8]) -> Option<T> {
+    if !t.is_allocated() {
+        return None;
+    }
+    let slot = (hash & t.mask()) as usize;
+    let mut link = &mut t.buckets[slot];
+    loop {
+        match link {
+            None => return None,
+            Some(node) if node.item.key() == key => {
+                let mut node = link.take()?;
+                *link = node.next.take();
+                t.used -= 1;
+                return Some(node.item);
+            }
+            Some(node) => link = &mut node.next,
+        }
+    }
+}
+
 /// Dropping a long chain recursively could overflow the stack, so chains are unlinked in a loop.
 fn drop_chain<T>(mut bucket: Bucket<T>) {
     while let Some(mut node) = bucket {
@@ -219,19 +254,12 @@ impl<T: DictItem> Dict<T> {
         None
     }
 
-    /// Which table holds `key`, if any (the old one while rehashing, then the new one).
-    fn locate(&self, hash: u64, key: &[u8]) -> Option<usize> {
-        if self.find_in(0, hash, key).is_some() {
-            Some(0)
-        } else if self.rehash_index.is_some() && self.find_in(1, hash, key).is_some() {
-            Some(1)
-        } else {
-            None
-        }
+    pub fn get(&self, key: &[u8]) -> Option<&T> {
+        self.get_hashed(self.hash(key), key)
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<&T> {
-        let hash = self.hash(key);
+    /// [`Dict::get`] with the key's hash already computed by [`Dict::hash_key`].
+    pub fn get_hashed(&self, hash: u64, key: &[u8]) -> Option<&T> {
         self.find_in(0, hash, key).or_else(|| {
             if self.rehash_index.is_some() {
                 self.find_in(1, hash, key)
@@ -241,20 +269,29 @@ impl<T: DictItem> Dict<T> {
         })
     }
 
+    /// The hash this dict files `key` under (to look a key up several times with one hash).
+    pub fn hash_key(&self, key: &[u8]) -> u64 {
+        self.hash(key)
+    }
+
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut T> {
         self.step();
         let hash = self.hash(key);
-        let table = self.locate(hash, key)?;
-        let t = &mut self.tables[table];
-        let mask = t.mask();
-        let mut node = t.buckets[(hash & mask) as usize].as_deref_mut();
-        while let Some(n) = node {
-            if n.item.key() == key {
-                return Some(&mut n.item);
-            }
-            node = n.next.as_deref_mut();
+        self.get_mut_hashed(hash, key)
+    }
+
+    /// [`Dict::get_mut`] with the key's hash already computed; walks each chain once.
+    pub fn get_mut_hashed(&mut self, hash: u64, key: &[u8]) -> Option<&mut T> {
+        let rehashing = self.rehash_index.is_some();
+        let [old, new] = &mut self.tables;
+        if let Some(item) = walk_mut(old, hash, key) {
+            return Some(item);
         }
-        None
+        if rehashing {
+            walk_mut(new, hash, key)
+        } else {
+            None
+        }
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {
@@ -265,7 +302,7 @@ impl<T: DictItem> Dict<T> {
     pub fn insert(&mut self, item: T) -> Option<T> {
         self.step();
         let hash = self.hash(item.key());
-        if let Some(existing) = self.get_mut(item.key()) {
+        if let Some(existing) = self.get_mut_hashed(hash, item.key()) {
             return Some(std::mem::replace(existing, item));
         }
         self.expand_if_needed();
@@ -281,21 +318,12 @@ impl<T: DictItem> Dict<T> {
     pub fn remove(&mut self, key: &[u8]) -> Option<T> {
         self.step();
         let hash = self.hash(key);
-        let table = self.locate(hash, key)?;
-        let t = &mut self.tables[table];
-        let slot = (hash & t.mask()) as usize;
-        let mut link = &mut t.buckets[slot];
-        loop {
-            match link {
-                None => return None,
-                Some(node) if node.item.key() == key => {
-                    let mut node = link.take()?;
-                    *link = node.next.take();
-                    t.used -= 1;
-                    return Some(node.item);
-                }
-                Some(node) => link = &mut node.next,
-            }
+        let rehashing = self.rehash_index.is_some();
+        let [old, new] = &mut self.tables;
+        match unlink(old, hash, key) {
+            Some(item) => Some(item),
+            None if rehashing => unlink(new, hash, key),
+            None => None,
         }
     }
 

@@ -103,16 +103,36 @@ impl Shard {
 
     /// A read lookup as Redis counts it in INFO: touches the key and counts a hit or a miss.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        let found = self.get_mut(key, now_ms).is_some();
-        self.count_lookup(found);
-        self.main.get(key)
+        self.expire_if_needed(key, now_ms);
+        let Shard {
+            main, hits, misses, ..
+        } = self;
+        match main.get_mut(key) {
+            Some(entry) => {
+                *hits += 1;
+                entry.touch(lru_clock(now_ms));
+                Some(entry)
+            }
+            None => {
+                *misses += 1;
+                None
+            }
+        }
     }
 
     /// A counted read lookup that leaves the access clock alone (OBJECT, TYPE-like peeks).
     pub fn lookup_read_notouch(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        let found = self.peek(key, now_ms).is_some();
-        self.count_lookup(found);
-        self.main.get(key)
+        self.expire_if_needed(key, now_ms);
+        let Shard {
+            main, hits, misses, ..
+        } = self;
+        let entry = main.get(key);
+        if entry.is_some() {
+            *hits += 1;
+        } else {
+            *misses += 1;
+        }
+        entry
     }
 
     /// Counts one read lookup's outcome.

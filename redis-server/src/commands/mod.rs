@@ -327,6 +327,7 @@ pub(crate) mod testkit {
         pub(crate) fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
             let command = OwnedCommand::from_args(args.iter().copied());
             let mut reply = ReplyBuffer::new(self.client.protocol);
+            self.client.begin_batch();
             match dispatch::execute(&self.server, &mut self.client, command.args(), &mut reply) {
                 dispatch::Dispatched::Done => {}
                 dispatch::Dispatched::Paused(_) => reply.extend_raw(b"(paused)"),

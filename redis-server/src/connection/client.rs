@@ -132,6 +132,33 @@ pub(crate) struct Client {
     pub is_monitor: bool,
     /// What `info.details().last_command` holds, so dispatch locks only when it changes.
     last_command: Option<&'static CommandSpec>,
+    pub clock: CommandClock,
+}
+
+/// Time for the commands of one read batch, from one wall-clock read: each command's start is
+/// the previous one's end, so a command costs one monotonic clock read, not three clock calls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CommandClock {
+    batch_unix_ms: i64,
+    batch_start: std::time::Instant,
+    /// When the next command starts (the end of the previous one).
+    pub next_start: std::time::Instant,
+}
+
+impl CommandClock {
+    pub(crate) fn now() -> CommandClock {
+        let now = std::time::Instant::now();
+        CommandClock {
+            batch_unix_ms: unix_ms(),
+            batch_start: now,
+            next_start: now,
+        }
+    }
+
+    /// Unix milliseconds at `at`, an instant of this batch.
+    pub(crate) fn unix_ms_at(&self, at: std::time::Instant) -> i64 {
+        self.batch_unix_ms + at.duration_since(self.batch_start).as_millis() as i64
+    }
 }
 
 impl Client {
@@ -145,7 +172,13 @@ impl Client {
             close_after_reply: false,
             is_monitor: false,
             last_command: None,
+            clock: CommandClock::now(),
         }
+    }
+
+    /// Starts the clock for a new batch of commands (one read's worth).
+    pub(crate) fn begin_batch(&mut self) {
+        self.clock = CommandClock::now();
     }
 
     pub(crate) fn id(&self) -> u64 {

@@ -74,6 +74,7 @@ pub(crate) async fn serve<S>(
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                 server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
+                client.begin_batch();
                 let consumed = run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
                 input.drain(..consumed);
                 info.query_buffer.store(input.len(), Relaxed);
@@ -145,6 +146,7 @@ async fn run_commands(
                                     _ = unpaused => {}
                                     _ = client.info.kill.notified() => {}
                                 }
+                                client.begin_batch();
                                 // CLIENT KILL reaches held clients too; the caller closes.
                                 if client.info.is_killed() {
                                     return start;
