@@ -6,11 +6,17 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use common::command_table::{self, CommandSpec, Flag};
+use common::keyspace::Gate;
 use common::resp::{ArgList, ReplyBuffer};
 
 use crate::commands::{Args, CommandContext, CommandEntry, CommandError, Locking};
 use crate::connection::{Client, ReplyMode};
 use crate::server::{PauseKind, Server, unix_us};
+
+/// The shared keyspace gate, kept from one command to the next of a synchronous batch so that
+/// a pipeline pays for it once. Dropped at the end of the batch, never held across a wait.
+#[derive(Default)]
+pub(crate) struct HeldGate<'s>(Option<Gate<'s>>);
 
 /// What became of a command.
 pub(crate) enum Dispatched {
@@ -79,14 +85,15 @@ fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
 }
 
 /// Runs one command and appends its reply (unless CLIENT REPLY says otherwise).
-pub(crate) fn execute(
-    server: &Server,
+pub(crate) fn execute<'s>(
+    server: &'s Server,
     client: &mut Client,
     args: ArgList<'_>,
     reply: &mut ReplyBuffer,
+    held: &mut HeldGate<'s>,
 ) -> Dispatched {
     let reply_start = reply.len();
-    let outcome = run(server, client, args, reply);
+    let outcome = run(server, client, args, reply, held);
     if let Dispatched::Paused(_) = outcome {
         // Not run yet: CLIENT REPLY SKIP still applies to it when it runs.
         return outcome;
@@ -110,17 +117,18 @@ fn reject(
     e: &CommandError,
 ) {
     if let Some(entry) = entry {
-        entry.rejected_calls.fetch_add(1, Relaxed);
+        entry.record_rejected();
     }
     server.stats.count_error(e.code());
     reply.error(e.to_string().as_bytes());
 }
 
-fn run(
-    server: &Server,
+fn run<'s>(
+    server: &'s Server,
     client: &mut Client,
     args: ArgList<'_>,
     reply: &mut ReplyBuffer,
+    held: &mut HeldGate<'s>,
 ) -> Dispatched {
     let spec = match resolve(server, args) {
         Ok(spec) => spec,
@@ -183,17 +191,18 @@ fn run(
             return Dispatched::Paused(until);
         }
     }
-    call(server, client, args, reply, entry);
+    call(server, client, args, reply, entry, held);
     Dispatched::Done
 }
 
 /// Locks what the command needs, runs its handler, and does the bookkeeping.
-fn call(
-    server: &Server,
+fn call<'s>(
+    server: &'s Server,
     client: &mut Client,
     args: ArgList<'_>,
     reply: &mut ReplyBuffer,
     entry: &CommandEntry,
+    held: &mut HeldGate<'s>,
 ) {
     let spec = entry.spec;
     let first_arg = if spec.container.is_some() { 2 } else { 1 };
@@ -201,9 +210,15 @@ fn call(
     let now_ms = client.clock.unix_ms_at(started);
     let result = {
         let keyspace = &server.keyspace;
+        let exclusive;
         let gate = match entry.locking {
-            Locking::Keys => keyspace.shared(),
-            Locking::Exclusive => keyspace.exclusive(),
+            Locking::Keys => held.0.get_or_insert_with(|| keyspace.shared()),
+            Locking::Exclusive => {
+                // Never wait for the exclusive gate while holding the shared one.
+                held.0 = None;
+                exclusive = keyspace.exclusive();
+                &exclusive
+            }
         };
         let view = match entry.locking {
             Locking::Exclusive => keyspace.lock_lazily(&gate, client.db),
@@ -233,12 +248,11 @@ fn call(
     client.clock.next_start = finished;
     let duration_us = finished.duration_since(started).as_micros() as u64;
 
-    entry.calls.fetch_add(1, Relaxed);
-    entry.usec.fetch_add(duration_us, Relaxed);
-    server.stats.total_commands_processed.fetch_add(1, Relaxed);
+    entry.record_call(duration_us);
+    server.stats.count_command();
     client.info.commands_processed.fetch_add(1, Relaxed);
     if let Err(e) = result {
-        entry.failed_calls.fetch_add(1, Relaxed);
+        entry.record_failed();
         server.stats.count_error(e.code());
         reply.error(e.to_string().as_bytes());
     }

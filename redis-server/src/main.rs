@@ -12,6 +12,7 @@
 
 mod commands;
 mod connection;
+mod counters;
 mod dispatch;
 mod expire;
 mod log;

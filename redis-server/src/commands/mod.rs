@@ -15,7 +15,6 @@ mod server;
 mod string;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use common::command_table::{self, CommandSpec};
 use common::keyspace::Locked;
@@ -25,6 +24,7 @@ pub(crate) use args::Args;
 pub(crate) use error::CommandError;
 
 use crate::connection::Client;
+use crate::counters::Striped;
 use crate::server::Server;
 
 /// Everything a handler may use while it runs.
@@ -65,22 +65,47 @@ pub(crate) struct CommandEntry {
     pub full_name: String,
     pub handler: Handler,
     pub locking: Locking,
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
-    pub rejected_calls: AtomicU64,
-    pub failed_calls: AtomicU64,
+    /// calls, usec, rejected_calls, failed_calls (INFO commandstats).
+    stats: Striped<4>,
 }
 
 impl CommandEntry {
+    const CALLS: usize = 0;
+    const USEC: usize = 1;
+    const REJECTED: usize = 2;
+    const FAILED: usize = 3;
+
+    pub(crate) fn record_call(&self, usec: u64) {
+        self.stats.add(Self::CALLS, 1);
+        self.stats.add(Self::USEC, usec);
+    }
+
+    pub(crate) fn record_rejected(&self) {
+        self.stats.add(Self::REJECTED, 1);
+    }
+
+    pub(crate) fn record_failed(&self) {
+        self.stats.add(Self::FAILED, 1);
+    }
+
+    pub(crate) fn calls(&self) -> u64 {
+        self.stats.get(Self::CALLS)
+    }
+
+    pub(crate) fn usec(&self) -> u64 {
+        self.stats.get(Self::USEC)
+    }
+
+    pub(crate) fn rejected_calls(&self) -> u64 {
+        self.stats.get(Self::REJECTED)
+    }
+
+    pub(crate) fn failed_calls(&self) -> u64 {
+        self.stats.get(Self::FAILED)
+    }
+
     pub(crate) fn reset_stats(&self) {
-        for counter in [
-            &self.calls,
-            &self.usec,
-            &self.rejected_calls,
-            &self.failed_calls,
-        ] {
-            counter.store(0, Relaxed);
-        }
+        self.stats.reset();
     }
 }
 
@@ -127,10 +152,7 @@ impl Registry {
                 full_name,
                 handler,
                 locking,
-                calls: AtomicU64::new(0),
-                usec: AtomicU64::new(0),
-                rejected_calls: AtomicU64::new(0),
-                failed_calls: AtomicU64::new(0),
+                stats: Striped::default(),
             },
         );
     }
@@ -328,7 +350,14 @@ pub(crate) mod testkit {
             let command = OwnedCommand::from_args(args.iter().copied());
             let mut reply = ReplyBuffer::new(self.client.protocol);
             self.client.begin_batch();
-            match dispatch::execute(&self.server, &mut self.client, command.args(), &mut reply) {
+            let mut held = dispatch::HeldGate::default();
+            match dispatch::execute(
+                &self.server,
+                &mut self.client,
+                command.args(),
+                &mut reply,
+                &mut held,
+            ) {
                 dispatch::Dispatched::Done => {}
                 dispatch::Dispatched::Paused(_) => reply.extend_raw(b"(paused)"),
             }

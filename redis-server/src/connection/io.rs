@@ -115,7 +115,8 @@ pub(crate) async fn serve<S>(
 }
 
 /// Runs every complete command at the front of `input`; returns how many bytes they used.
-/// Stops early when the client must be closed (the reply explains why).
+/// Stops early when the client must be closed (the reply explains why). A command held by
+/// CLIENT PAUSE is waited for here, outside the synchronous batch that holds the keyspace gate.
 async fn run_commands(
     server: &Server,
     client: &mut Client,
@@ -123,6 +124,47 @@ async fn run_commands(
     input: &[u8],
     reply: &mut ReplyBuffer,
 ) -> usize {
+    let mut offset = 0;
+    loop {
+        match run_batch(server, client, parser, &input[offset..], reply) {
+            BatchEnd::Done(used) => return offset + used,
+            BatchEnd::Paused { used, until } => {
+                offset += used;
+                let unpaused = server.pause.changed.notified();
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.into()) => {}
+                    _ = unpaused => {}
+                    _ = client.info.kill.notified() => {}
+                }
+                client.begin_batch();
+                // CLIENT KILL reaches held clients too; the caller closes.
+                if client.info.is_killed() {
+                    return offset;
+                }
+            }
+        }
+    }
+}
+
+/// How a synchronous batch of commands ended.
+enum BatchEnd {
+    /// Every complete command ran; this many bytes were used.
+    Done(usize),
+    /// The command starting at `used` is held by CLIENT PAUSE until `until`.
+    Paused {
+        used: usize,
+        until: std::time::Instant,
+    },
+}
+
+fn run_batch(
+    server: &Server,
+    client: &mut Client,
+    parser: &mut RequestParser,
+    input: &[u8],
+    reply: &mut ReplyBuffer,
+) -> BatchEnd {
+    let mut held = dispatch::HeldGate::default();
     let mut start = 0;
     while start < input.len() && !client.close_after_reply {
         let limits = RequestLimits {
@@ -136,23 +178,12 @@ async fn run_commands(
                 let args = parser.args(frame);
                 if !args.is_empty() {
                     reply.set_protocol(client.protocol);
-                    loop {
-                        match dispatch::execute(server, client, args, reply) {
-                            Dispatched::Done => break,
-                            Dispatched::Paused(until) => {
-                                let unpaused = server.pause.changed.notified();
-                                tokio::select! {
-                                    _ = tokio::time::sleep_until(until.into()) => {}
-                                    _ = unpaused => {}
-                                    _ = client.info.kill.notified() => {}
-                                }
-                                client.begin_batch();
-                                // CLIENT KILL reaches held clients too; the caller closes.
-                                if client.info.is_killed() {
-                                    return start;
-                                }
-                            }
-                        }
+                    if let Dispatched::Paused(until) =
+                        dispatch::execute(server, client, args, reply, &mut held)
+                    {
+                        // The parser starts afresh on the same bytes when the pause ends.
+                        parser.reset();
+                        return BatchEnd::Paused { used: start, until };
                     }
                 }
                 start += consumed;
@@ -166,9 +197,9 @@ async fn run_commands(
                 ));
                 reply.error(&e.reply_text());
                 client.close_after_reply = true;
-                return input.len();
+                return BatchEnd::Done(input.len());
             }
         }
     }
-    start
+    BatchEnd::Done(start)
 }

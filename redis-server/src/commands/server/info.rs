@@ -369,7 +369,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     out.push_str("# Stats\r\n");
     fields!(out,
         "total_connections_received" => stats.total_connections_received.load(Relaxed),
-        "total_commands_processed" => stats.total_commands_processed.load(Relaxed),
+        "total_commands_processed" => stats.total_commands_processed(),
         "instantaneous_ops_per_sec" => stats.instantaneous(Metric::Commands),
         "total_net_input_bytes" => stats.net_input_bytes.load(Relaxed),
         "total_net_output_bytes" => stats.net_output_bytes.load(Relaxed),
@@ -479,10 +479,10 @@ fn commandstats_section(server: &Server, out: &mut String) {
         .map(|e| {
             (
                 e.full_name.as_str(),
-                e.calls.load(Relaxed),
-                e.usec.load(Relaxed),
-                e.rejected_calls.load(Relaxed),
-                e.failed_calls.load(Relaxed),
+                e.calls(),
+                e.usec(),
+                e.rejected_calls(),
+                e.failed_calls(),
             )
         })
         .filter(|(_, calls, _, rejected, failed)| calls + rejected + failed > 0)
