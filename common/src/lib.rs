@@ -11,6 +11,8 @@
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
 //! - [`number`]: Redis's number rules: strict integer and float parsing, `%.17g` and
 //!   INCRBYFLOAT printing.
+//! - [`long_double`]: an exact model of the x87 80-bit `long double` (parse, add, `%.17Lf`)
+//!   for INCRBYFLOAT.
 //! - [`cluster_slot`]: CRC16 hash slots and `{hash tags}`.
 //! - [`client`]: an async RESP client for the tools and the tests.
 //!
@@ -23,6 +25,7 @@ pub mod command_table;
 pub mod config;
 pub mod glob;
 pub mod keyspace;
+pub mod long_double;
 pub mod number;
 pub mod resp;
 pub mod value;

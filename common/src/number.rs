@@ -78,9 +78,10 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     }
 }
 
-/// Parses the argument of INCRBYFLOAT (and HINCRBYFLOAT) like Redis's `string2ld`.
+/// Parses a `long double` argument like Redis's `string2ld`, approximated in `f64`.
 ///
-/// Redis reads these into an x87 80-bit `long double`; we compute in `f64`. The grammar is the
+/// Redis reads these into an x87 80-bit `long double`; INCRBYFLOAT uses the exact model in
+/// [`crate::long_double`], this is the `f64` approximation. The grammar is the
 /// one of [`parse_f64`] (at most 5119 bytes). Differences that follow from the narrower type:
 /// magnitudes between `f64::MAX` and about `1.19e4932` are rejected (Redis accepts them), and
 /// values that underflow `f64` but not `long double` read as zero (Redis would print them as `0`
@@ -476,8 +477,8 @@ pub fn format_g17(d: f64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Appends `d` as INCRBYFLOAT and HINCRBYFLOAT store and print it (Redis's
-/// `ld2string(.., LD_STR_HUMAN)` of a `long double` sum; the reply is a bulk of this text):
+/// Approximates, for an `f64`, how INCRBYFLOAT and HINCRBYFLOAT print a sum (Redis's
+/// `ld2string(.., LD_STR_HUMAN)` of a `long double`; [`crate::long_double`] does it exactly):
 /// never an exponent, no trailing fractional zeros, `-0` printed as `0`, at most 17 fractional
 /// digits, `inf`/`-inf`.
 ///

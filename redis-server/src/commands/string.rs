@@ -4,7 +4,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use common::keyspace::Entry;
-use common::number::{format_human, parse_i64, parse_long_double};
+use common::long_double::LongDouble;
+use common::number::parse_i64;
 use common::value::string::{IntBuf, StrRef};
 
 use super::args::is;
@@ -292,19 +293,20 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let increment = ctx.args.next_bytes()?;
     let (now, lru) = (ctx.now_ms, ctx.lru());
     let shard = ctx.db.shard(key);
+    // Redis computes in an x87 `long double` and stores the printed sum.
     let current = match shard.get_mut(key, now) {
-        None => 0.0,
+        None => LongDouble::from_i64(0),
         Some(entry) => match string_of(entry)? {
-            StrRef::Int(n) => n as f64,
-            StrRef::Bytes(b) => parse_long_double(b).ok_or(CommandError::NotFloat)?,
+            StrRef::Int(n) => LongDouble::from_i64(n),
+            StrRef::Bytes(b) => LongDouble::parse(b).ok_or(CommandError::NotFloat)?,
         },
     };
-    let increment = parse_long_double(increment).ok_or(CommandError::NotFloat)?;
+    let increment = LongDouble::parse(increment).ok_or(CommandError::NotFloat)?;
     let sum = current + increment;
     if !sum.is_finite() {
         return Err(CommandError::IncrNanOrInfinity);
     }
-    let text = format_human(sum);
+    let text = sum.to_human();
     shard.insert_keep_ttl(Entry::plain_string(key, text.as_bytes(), lru));
     ctx.reply.bulk(text.as_bytes());
     Ok(())
@@ -1377,6 +1379,46 @@ mod tests {
         assert_eq!(encoding(&c, "s"), Some("raw"));
         assert_eq!(c.text(&["INCR", "s"]), ":101\r\n");
         assert_eq!(encoding(&c, "s"), Some("int"));
+    }
+
+    #[test]
+    fn incrbyfloat_computes_in_long_double() {
+        // Replies captured from redis-server 7.0.15 (x87 80-bit long double).
+        let mut c = TestClient::new();
+        c.run(&["SET", "k", "5000"]);
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "k", "10.6"]),
+            "$22\r\n5010.60000000000000009\r\n"
+        );
+        assert_eq!(c.text(&["GET", "k"]), "$22\r\n5010.60000000000000009\r\n");
+        assert_eq!(c.text(&["INCRBYFLOAT", "a", "0.1"]), "$3\r\n0.1\r\n");
+        assert_eq!(c.text(&["INCRBYFLOAT", "a", "0.2"]), "$3\r\n0.3\r\n");
+        c.run(&["SET", "q", "100000"]);
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "q", "2.2525"]),
+            "$24\r\n100002.25249999999999773\r\n"
+        );
+        c.text(&["INCRBYFLOAT", "n", "0.024390243902439025"]);
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "n", "-0.024390243902439025"]),
+            "$1\r\n0\r\n"
+        );
+        c.run(&["SET", "t", "-1e-20"]);
+        assert_eq!(c.text(&["INCRBYFLOAT", "t", "0"]), "$1\r\n0\r\n");
+        c.run(&["SET", "m", "1.18e4932"]);
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "m", "1.18e4932"]),
+            "-ERR increment would produce NaN or Infinity\r\n"
+        );
+        c.run(&["SET", "o", "1e4933"]);
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "o", "0"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        assert_eq!(
+            c.text(&["INCRBYFLOAT", "u", "1e-4952"]),
+            "-ERR value is not a valid float\r\n"
+        );
     }
 
     #[test]
