@@ -221,16 +221,16 @@ fn call<'s>(
             }
         };
         let view = match entry.locking {
-            Locking::Exclusive => keyspace.lock_lazily(&gate, client.db),
+            Locking::Exclusive => keyspace.lock_lazily(gate, client.db),
             Locking::Keys => match command_table::key_positions_by(spec, args.len(), |i| {
                 args.get(i).unwrap_or_default()
             }) {
                 Ok(keys) => {
-                    keyspace.lock_keys(&gate, client.db, keys.iter().filter_map(|i| args.get(i)))
+                    keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
                 }
                 // Arguments that defeat the key specs are the handler's to reject; it gets a
                 // view with nothing locked.
-                Err(_) => keyspace.lock_keys(&gate, client.db, std::iter::empty()),
+                Err(_) => keyspace.lock_keys(gate, client.db, std::iter::empty()),
             },
         };
         let mut ctx = CommandContext {
