@@ -18,6 +18,7 @@ mod expire;
 mod log;
 mod server;
 mod slowlog;
+mod workers;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -143,8 +144,9 @@ fn main() -> ExitCode {
     }
     let server = Arc::new(server);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
+    // The main runtime accepts connections and runs the cron; clients are served by the
+    // worker threads (see workers.rs).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -308,11 +310,25 @@ async fn run(server: Arc<Server>) -> ExitCode {
         .log
         .verbose(&format!("Serving with {} worker threads", server.threads));
 
+    let workers = match workers::Workers::start(server.threads) {
+        Ok(w) => Arc::new(w),
+        Err(e) => {
+            server
+                .log
+                .warning(&format!("Can't start the worker threads: {e}"));
+            return ExitCode::from(1);
+        }
+    };
     for listener in tcp {
-        tokio::spawn(accept_tcp(server.clone(), listener));
+        tokio::spawn(accept_tcp(server.clone(), workers.clone(), listener));
     }
     if let Some(listener) = unix {
-        tokio::spawn(accept_unix(server.clone(), listener, unixsocket.clone()));
+        tokio::spawn(accept_unix(
+            server.clone(),
+            workers.clone(),
+            listener,
+            unixsocket.clone(),
+        ));
     }
     tokio::spawn(expire::run_cron(server.clone()));
     tokio::spawn(watch_signals(server.clone()));
@@ -380,7 +396,7 @@ fn admit(server: &Server) -> bool {
     server.connected_clients.load(Relaxed) < max
 }
 
-async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
+async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listener: TcpListener) {
     let mut shutdown = server.shutdown.subscribe();
     loop {
         let accepted = tokio::select! {
@@ -417,13 +433,28 @@ async fn accept_tcp(server: Arc<Server>, listener: TcpListener) {
         use std::os::fd::AsRawFd;
         let fd = i64::from(stream.as_raw_fd());
         let id = server.next_client_id.fetch_add(1, Relaxed);
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
         let (info, pushes) = ClientInfo::new(id, peer.to_string(), laddr, fd, false);
         server.register_client(info.clone());
-        tokio::spawn(connection::serve(server.clone(), stream, info, pushes));
+        let server = server.clone();
+        workers.spawn(async move {
+            // The socket moves to the worker's own reactor.
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => connection::serve(server, stream, info, pushes).await,
+                Err(_) => server.unregister_client(info.id),
+            }
+        });
     }
 }
 
-async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: String) {
+async fn accept_unix(
+    server: Arc<Server>,
+    workers: Arc<workers::Workers>,
+    listener: UnixListener,
+    path: String,
+) {
     let mut shutdown = server.shutdown.subscribe();
     loop {
         let accepted = tokio::select! {
@@ -448,8 +479,17 @@ async fn accept_unix(server: Arc<Server>, listener: UnixListener, path: String) 
         use std::os::fd::AsRawFd;
         let fd = i64::from(stream.as_raw_fd());
         let id = server.next_client_id.fetch_add(1, Relaxed);
+        let Ok(stream) = stream.into_std() else {
+            continue;
+        };
         let (info, pushes) = ClientInfo::new(id, format!("{path}:0"), path.clone(), fd, true);
         server.register_client(info.clone());
-        tokio::spawn(connection::serve(server.clone(), stream, info, pushes));
+        let server = server.clone();
+        workers.spawn(async move {
+            match tokio::net::UnixStream::from_std(stream) {
+                Ok(stream) => connection::serve(server, stream, info, pushes).await,
+                Err(_) => server.unregister_client(info.id),
+            }
+        });
     }
 }

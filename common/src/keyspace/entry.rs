@@ -111,7 +111,11 @@ impl Entry {
     }
 
     pub fn touch(&mut self, lru: u32) {
-        self.lru = lru;
+        // The clock ticks once a second: skip the store when it would not change anything, so
+        // that reads on one core do not dirty a cache line another core is about to read.
+        if self.lru != lru {
+            self.lru = lru;
+        }
     }
 
     /// The string content, or `None` when the value is not a string.
