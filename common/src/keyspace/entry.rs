@@ -69,6 +69,13 @@ impl Entry {
         Entry::with_tail(key, &[], Value::Int(n), lru)
     }
 
+    /// An entry holding a collection (list, hash, set, sorted set, stream): only the key lives
+    /// in the shared allocation; the collection sits behind the value's own box.
+    pub fn collection(key: &[u8], value: Value, lru: u32) -> Entry {
+        debug_assert!(!value.is_string(), "strings are built with Entry::string");
+        Entry::with_tail(key, &[], value, lru)
+    }
+
     fn with_tail(key: &[u8], tail: &[u8], value: Value, lru: u32) -> Entry {
         Entry {
             kv: concat(key, tail),
