@@ -246,7 +246,11 @@ fn call<'s>(
     };
     let finished = Instant::now();
     client.clock.next_start = finished;
-    let duration_us = finished.duration_since(started).as_micros() as u64;
+    let duration = finished.duration_since(started);
+    let duration_us = duration.as_micros() as u64;
+    if server.hot.latency_tracking.load(Relaxed) {
+        entry.latency.record(duration.as_nanos() as u64);
+    }
 
     entry.record_call(duration_us);
     server.stats.count_command();

@@ -15,6 +15,7 @@ mod connection;
 mod counters;
 mod dispatch;
 mod expire;
+mod latency;
 mod log;
 mod server;
 mod slowlog;

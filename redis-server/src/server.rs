@@ -30,6 +30,8 @@ pub(crate) struct HotConfig {
     pub slowlog_log_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
     pub requirepass: RwLock<Option<Vec<u8>>>,
+    pub latency_tracking: AtomicBool,
+    pub latency_percentiles: RwLock<Vec<f64>>,
 }
 
 impl HotConfig {
@@ -44,6 +46,8 @@ impl HotConfig {
             slowlog_log_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             requirepass: RwLock::new(None),
+            latency_tracking: AtomicBool::new(true),
+            latency_percentiles: RwLock::new(Vec::new()),
         };
         hot.reload(config);
         hot
@@ -65,6 +69,13 @@ impl HotConfig {
             .store(int("slowlog-log-slower-than"), Relaxed);
         self.slowlog_max_len
             .store(int("slowlog-max-len") as u64, Relaxed);
+        self.latency_tracking
+            .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
+        *self
+            .latency_percentiles
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) =
+            config.latency_tracking_info_percentiles().to_vec();
         let pass = config
             .get_str("requirepass")
             .filter(|p| !p.is_empty())

@@ -25,6 +25,7 @@ pub(crate) use error::CommandError;
 
 use crate::connection::Client;
 use crate::counters::Striped;
+use crate::latency::LatencyHistogram;
 use crate::server::Server;
 
 /// Everything a handler may use while it runs.
@@ -67,6 +68,8 @@ pub(crate) struct CommandEntry {
     pub locking: Locking,
     /// calls, usec, rejected_calls, failed_calls (INFO commandstats).
     stats: Striped<4>,
+    /// INFO latencystats.
+    pub(crate) latency: LatencyHistogram,
 }
 
 impl CommandEntry {
@@ -106,6 +109,7 @@ impl CommandEntry {
 
     pub(crate) fn reset_stats(&self) {
         self.stats.reset();
+        self.latency.reset();
     }
 }
 
@@ -153,6 +157,7 @@ impl Registry {
                 handler,
                 locking,
                 stats: Striped::default(),
+                latency: LatencyHistogram::default(),
             },
         );
     }

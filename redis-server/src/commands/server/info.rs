@@ -32,6 +32,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("errorstats", true),
     ("cluster", true),
     ("keyspace", true),
+    ("latencystats", true),
 ];
 
 /// Which sections a request asks for.
@@ -116,6 +117,7 @@ fn render(ctx: &mut CommandContext<'_>, selection: &Selection) -> String {
             "commandstats" => commandstats_section(ctx.server, &mut out),
             "errorstats" => errorstats_section(ctx.server, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+            "latencystats" => latencystats_section(ctx.server, &mut out),
             _ => keyspace_section(ctx, &mut out),
         }
     }
@@ -503,6 +505,38 @@ fn commandstats_section(server: &Server, out: &mut String) {
     }
 }
 
+fn latencystats_section(server: &Server, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    if !server.hot.latency_tracking.load(Relaxed) {
+        return;
+    }
+    let percentiles = server
+        .hot
+        .latency_percentiles
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let mut rows: Vec<(&str, String)> = server
+        .registry
+        .entries()
+        .filter_map(|e| {
+            let values = e.latency.percentiles(&percentiles)?;
+            Some((
+                e.full_name.as_str(),
+                crate::latency::format_percentiles(&percentiles, &values),
+            ))
+        })
+        .collect();
+    rows.sort_unstable();
+    for (name, line) in rows {
+        let _ = write!(
+            out,
+            "latency_percentiles_usec_{}:{line}\r\n",
+            info_safe(name)
+        );
+    }
+}
+
 fn errorstats_section(server: &Server, out: &mut String) {
     out.push_str("# Errorstats\r\n");
     let errors = server
@@ -548,6 +582,44 @@ mod tests {
     }
 
     #[test]
+    fn latencystats_track_every_command_until_resetstat() {
+        let mut c = TestClient::new();
+        c.run(&["SET", "a", "b"]);
+        c.run(&["CLIENT", "ID"]);
+        let info = c.text(&["INFO", "latencystats"]);
+        let set = field(&info, "latency_percentiles_usec_set").unwrap();
+        assert!(
+            set.starts_with("p50=") && set.contains(",p99=") && set.contains(",p99.9="),
+            "{set}"
+        );
+        assert!(field(&info, "latency_percentiles_usec_client|id").is_some());
+        assert_eq!(
+            c.text(&[
+                "CONFIG",
+                "SET",
+                "latency-tracking-info-percentiles",
+                "0.0 50.0 100.0"
+            ]),
+            "+OK\r\n"
+        );
+        let info = c.text(&["INFO", "latencystats"]);
+        let set = field(&info, "latency_percentiles_usec_set").unwrap();
+        assert!(set.starts_with("p0=") && set.contains(",p100="), "{set}");
+        c.run(&["CONFIG", "RESETSTAT"]);
+        let info = c.text(&["INFO", "latencystats"]);
+        assert_eq!(field(&info, "latency_percentiles_usec_set"), None);
+        c.run(&["CONFIG", "SET", "latency-tracking", "no"]);
+        c.run(&["SET", "a", "b"]);
+        assert_eq!(
+            field(
+                &c.text(&["INFO", "latencystats"]),
+                "latency_percentiles_usec_set"
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn default_sections_in_redis_order() {
         let mut c = TestClient::new();
         let info = c.text(&["INFO"]);
@@ -565,18 +637,16 @@ mod tests {
                 "Modules",
                 "Errorstats",
                 "Cluster",
-                "Keyspace"
+                "Keyspace",
+                "Latencystats"
             ]
         );
-        assert_eq!(
-            c.text(&["INFO", "default"]).lines().count(),
-            info.lines().count()
-        );
+        assert_eq!(headers(&c.text(&["INFO", "default"])), headers(&info));
         assert!(!info.contains("rejected_calls"));
         let all = c.text(&["INFO", "all"]);
         assert!(all.contains("# Commandstats\r\n"));
         assert!(all.contains("rejected_calls"));
-        assert_eq!(headers(&c.text(&["INFO", "everything"])).len(), 12);
+        assert_eq!(headers(&c.text(&["INFO", "everything"])).len(), 13);
     }
 
     #[test]
