@@ -391,10 +391,54 @@ async fn watch_signals(server: Arc<Server>) {
     server.request_shutdown();
 }
 
-/// Admits a new client, or answers the max-clients error when full.
-fn admit(server: &Server) -> bool {
+/// Counts a new connection and admits it, or answers Redis's max-clients error and drops it.
+async fn admit<S: tokio::io::AsyncWrite + Unpin>(server: &Server, stream: &mut S) -> bool {
+    server
+        .stats
+        .total_connections_received
+        .fetch_add(1, Relaxed);
     let max = server.hot.maxclients.load(Relaxed) as usize;
-    server.connected_clients.load(Relaxed) < max
+    if server.connected_clients.load(Relaxed) < max {
+        return true;
+    }
+    server.stats.rejected_connections.fetch_add(1, Relaxed);
+    use tokio::io::AsyncWriteExt;
+    let _ = stream
+        .write_all(b"-ERR max number of clients reached\r\n")
+        .await;
+    false
+}
+
+/// Who connected, as CLIENT LIST shows it.
+struct Peer {
+    addr: String,
+    laddr: String,
+    fd: i64,
+    is_unix: bool,
+}
+
+/// Registers a client and hands its socket to the next worker, whose reactor it joins there
+/// (`attach` turns the std socket back into a tokio one inside the worker's runtime).
+fn hand_over<T, S>(
+    server: &Arc<Server>,
+    workers: &workers::Workers,
+    socket: T,
+    attach: fn(T) -> std::io::Result<S>,
+    peer: Peer,
+) where
+    T: Send + 'static,
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let id = server.next_client_id.fetch_add(1, Relaxed);
+    let (info, pushes) = ClientInfo::new(id, peer.addr, peer.laddr, peer.fd, peer.is_unix);
+    server.register_client(info.clone());
+    let server = server.clone();
+    workers.spawn(async move {
+        match attach(socket) {
+            Ok(stream) => connection::serve(server, stream, info, pushes).await,
+            Err(_) => server.unregister_client(info.id),
+        }
+    });
 }
 
 async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listener: TcpListener) {
@@ -407,16 +451,7 @@ async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listene
         let Ok((mut stream, peer)) = accepted else {
             continue;
         };
-        server
-            .stats
-            .total_connections_received
-            .fetch_add(1, Relaxed);
-        if !admit(&server) {
-            server.stats.rejected_connections.fetch_add(1, Relaxed);
-            use tokio::io::AsyncWriteExt;
-            let _ = stream
-                .write_all(b"-ERR max number of clients reached\r\n")
-                .await;
+        if !admit(&server, &mut stream).await {
             continue;
         }
         let _ = stream.set_nodelay(true);
@@ -433,20 +468,21 @@ async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listene
             .unwrap_or_default();
         use std::os::fd::AsRawFd;
         let fd = i64::from(stream.as_raw_fd());
-        let id = server.next_client_id.fetch_add(1, Relaxed);
-        let Ok(stream) = stream.into_std() else {
+        let Ok(socket) = stream.into_std() else {
             continue;
         };
-        let (info, pushes) = ClientInfo::new(id, peer.to_string(), laddr, fd, false);
-        server.register_client(info.clone());
-        let server = server.clone();
-        workers.spawn(async move {
-            // The socket moves to the worker's own reactor.
-            match tokio::net::TcpStream::from_std(stream) {
-                Ok(stream) => connection::serve(server, stream, info, pushes).await,
-                Err(_) => server.unregister_client(info.id),
-            }
-        });
+        hand_over(
+            &server,
+            &workers,
+            socket,
+            tokio::net::TcpStream::from_std,
+            Peer {
+                addr: peer.to_string(),
+                laddr,
+                fd,
+                is_unix: false,
+            },
+        );
     }
 }
 
@@ -465,32 +501,25 @@ async fn accept_unix(
         let Ok((mut stream, _)) = accepted else {
             continue;
         };
-        server
-            .stats
-            .total_connections_received
-            .fetch_add(1, Relaxed);
-        if !admit(&server) {
-            server.stats.rejected_connections.fetch_add(1, Relaxed);
-            use tokio::io::AsyncWriteExt;
-            let _ = stream
-                .write_all(b"-ERR max number of clients reached\r\n")
-                .await;
+        if !admit(&server, &mut stream).await {
             continue;
         }
         use std::os::fd::AsRawFd;
         let fd = i64::from(stream.as_raw_fd());
-        let id = server.next_client_id.fetch_add(1, Relaxed);
-        let Ok(stream) = stream.into_std() else {
+        let Ok(socket) = stream.into_std() else {
             continue;
         };
-        let (info, pushes) = ClientInfo::new(id, format!("{path}:0"), path.clone(), fd, true);
-        server.register_client(info.clone());
-        let server = server.clone();
-        workers.spawn(async move {
-            match tokio::net::UnixStream::from_std(stream) {
-                Ok(stream) => connection::serve(server, stream, info, pushes).await,
-                Err(_) => server.unregister_client(info.id),
-            }
-        });
+        hand_over(
+            &server,
+            &workers,
+            socket,
+            tokio::net::UnixStream::from_std,
+            Peer {
+                addr: format!("{path}:0"),
+                laddr: path.clone(),
+                fd,
+                is_unix: true,
+            },
+        );
     }
 }
