@@ -6,6 +6,7 @@
 //! - [`command_table`]: one [`command_table::CommandSpec`] per implemented command; dispatch,
 //!   `COMMAND`, ACL and the tools all read it.
 //! - [`value`]: the value types and their compact encodings.
+//! - [`encoding`]: the compact encodings themselves (intset), in Redis's byte layouts.
 //! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
 //! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
@@ -23,6 +24,7 @@ pub mod client;
 pub mod cluster_slot;
 pub mod command_table;
 pub mod config;
+pub mod encoding;
 pub mod glob;
 pub mod keyspace;
 pub mod long_double;

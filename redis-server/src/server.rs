@@ -29,6 +29,8 @@ pub(crate) struct HotConfig {
     pub active_expire_effort: AtomicU64,
     pub slowlog_log_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
+    /// Members a set may have and stay `intset` encoded (`set-max-intset-entries`).
+    pub set_max_intset_entries: AtomicU64,
     pub requirepass: RwLock<Option<Vec<u8>>>,
 }
 
@@ -43,6 +45,7 @@ impl HotConfig {
             active_expire_effort: AtomicU64::new(0),
             slowlog_log_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
+            set_max_intset_entries: AtomicU64::new(0),
             requirepass: RwLock::new(None),
         };
         hot.reload(config);
@@ -65,6 +68,8 @@ impl HotConfig {
             .store(int("slowlog-log-slower-than"), Relaxed);
         self.slowlog_max_len
             .store(int("slowlog-max-len") as u64, Relaxed);
+        self.set_max_intset_entries
+            .store(int("set-max-intset-entries").max(0) as u64, Relaxed);
         let pass = config
             .get_str("requirepass")
             .filter(|p| !p.is_empty())

@@ -1,0 +1,3 @@
+//! Compact encodings of collection values, named as `OBJECT ENCODING` names them.
+
+pub mod intset;
