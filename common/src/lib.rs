@@ -6,7 +6,7 @@
 //! - [`command_table`]: one [`command_table::CommandSpec`] per implemented command; dispatch,
 //!   `COMMAND`, ACL and the tools all read it.
 //! - [`value`]: the value types and their compact encodings.
-//! - [`encoding`]: Redis's byte layouts behind `OBJECT ENCODING` (listpack), shared with RDB.
+//! - [`encoding`]: Redis's byte layouts behind `OBJECT ENCODING` (intset, listpack), shared with RDB.
 //! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
 //! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).

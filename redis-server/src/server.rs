@@ -29,6 +29,8 @@ pub(crate) struct HotConfig {
     pub active_expire_effort: AtomicU64,
     pub slowlog_log_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicU64,
+    /// Members a set may have and stay `intset` encoded (`set-max-intset-entries`).
+    pub set_max_intset_entries: AtomicU64,
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
@@ -45,6 +47,7 @@ impl HotConfig {
             active_expire_effort: AtomicU64::new(0),
             slowlog_log_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
+            set_max_intset_entries: AtomicU64::new(0),
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
@@ -76,6 +79,8 @@ impl HotConfig {
             .write()
             .unwrap_or_else(PoisonError::into_inner) =
             config.latency_tracking_info_percentiles().to_vec();
+        self.set_max_intset_entries
+            .store(int("set-max-intset-entries").max(0) as u64, Relaxed);
         let pass = config
             .get_str("requirepass")
             .filter(|p| !p.is_empty())

@@ -758,7 +758,7 @@ pub static DIRECTIVES: &[Directive] = &[
         COLLECTIONS,
     )
     .alias("hash-max-ziplist-entries"),
-    uint("set-max-intset-entries", N, 0, LONG_MAX, 512, COLLECTIONS),
+    uint("set-max-intset-entries", N, 0, LONG_MAX, 512, None),
     uint(
         "zset-max-listpack-entries",
         N,

@@ -5,7 +5,10 @@
 //! Collection types (with the collections issue) hold their data behind a `Box`, so a `Value`
 //! stays two words.
 
+pub mod set;
 pub mod string;
+
+use set::SetValue;
 
 /// What a key holds, and in which encoding.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +19,8 @@ pub enum Value {
     Raw,
     /// A string holding a decimal integer that round-trips through `i64`.
     Int(i64),
+    /// A set, `intset` or `hashtable` encoded.
+    Set(Box<SetValue>),
 }
 
 /// The types `TYPE` reports.
@@ -61,6 +66,7 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Embstr | Value::Raw | Value::Int(_) => ValueType::String,
+            Value::Set(_) => ValueType::Set,
         }
     }
 
@@ -70,6 +76,7 @@ impl Value {
             Value::Embstr => "embstr",
             Value::Raw => "raw",
             Value::Int(_) => "int",
+            Value::Set(s) => s.encoding_name(),
         }
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod error;
 mod connection;
 mod generic;
 mod server;
+mod set;
 mod string;
 
 use std::collections::HashMap;
@@ -144,6 +145,7 @@ impl Registry {
         generic::register(&mut r);
         connection::register(&mut r);
         server::register(&mut r);
+        set::register(&mut r);
         r
     }
 

@@ -233,6 +233,27 @@ fn serialized_len(entry: &Entry) -> usize {
             }
             None => 0,
         },
+        Value::Set(set) => match set.as_intset() {
+            // An intset is saved as one string: its bytes as they are.
+            Some(intset) => rdb_len_size(intset.blob_len()) + intset.blob_len(),
+            None => {
+                let mut total = rdb_len_size(set.len());
+                set.for_each(|m| {
+                    total += match m {
+                        StrRef::Int(n) => rdb_int_size(n).unwrap_or_else(|| {
+                            let len = StrRef::Int(n).len();
+                            rdb_len_size(len) + len
+                        }),
+                        StrRef::Bytes(bytes) => (bytes.len() <= 11)
+                            .then(|| parse_i64(bytes))
+                            .flatten()
+                            .and_then(rdb_int_size)
+                            .unwrap_or(rdb_len_size(bytes.len()) + bytes.len()),
+                    };
+                });
+                total
+            }
+        },
     }
 }
 
@@ -264,6 +285,13 @@ fn value_digest(digest: &mut [u8; 20], shard: &Shard, entry: &Entry) {
                 let mut buf = [0u8; 20];
                 mix_digest(digest, s.bytes(&mut buf));
             }
+        }
+        Value::Set(set) => {
+            const OBJ_SET: u32 = 2;
+            mix_digest(digest, &OBJ_SET.to_be_bytes());
+            // Members are xored in, so the digest does not depend on their order.
+            let mut buf = [0u8; 20];
+            set.for_each(|m| xor_digest(digest, m.bytes(&mut buf)));
         }
     }
     if shard.expire_at(entry.key()).is_some() {
