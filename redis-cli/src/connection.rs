@@ -1,0 +1,224 @@
+//! One blocking connection to the server over TCP or a Unix socket.
+//!
+//! redis-cli waits for each reply before doing anything else, reads stdin and the terminal
+//! synchronously, and `-s` needs a Unix socket, so this is blocking std I/O rather than the
+//! async `common::client`; the protocol is the same `common::resp` ([`FrameScanner`] finds a
+//! reply's end once, [`Frame::parse`] builds it).
+
+use std::io::{self, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use common::resp::{Frame, FrameScanner, encode_command};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Where to connect.
+#[derive(Clone, Debug)]
+pub(crate) enum Target {
+    Tcp { host: String, port: u16 },
+    Unix(String),
+}
+
+#[derive(Debug)]
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.write_all(buf),
+            Stream::Unix(s) => s.write_all(buf),
+        }
+    }
+
+    fn try_clone(&self) -> io::Result<Stream> {
+        Ok(match self {
+            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
+            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+        })
+    }
+
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(timeout),
+            Stream::Unix(s) => s.set_read_timeout(timeout),
+        }
+    }
+}
+
+/// The write half of a connection, for `--pipe` (which writes while another thread reads).
+#[derive(Debug)]
+pub(crate) struct Writer(Stream);
+
+impl Writer {
+    pub(crate) fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+}
+
+/// A connection: commands go out as multibulk requests, replies come back as frames.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    stream: Stream,
+    /// Received bytes; `buf[start..]` is not consumed yet.
+    buf: Vec<u8>,
+    start: usize,
+    scanner: FrameScanner,
+    out: Vec<u8>,
+}
+
+/// An error as hiredis words it (`strerror` text, without Rust's "(os error N)").
+pub(crate) fn describe(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        return "Server closed the connection".to_string();
+    }
+    if let Some(code) = e.raw_os_error() {
+        return strerror(code);
+    }
+    let text = e.to_string();
+    match text.strip_prefix("failed to lookup address information: ") {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// The C library's message for an errno value.
+pub(crate) fn strerror(code: i32) -> String {
+    let text = io::Error::from_raw_os_error(code).to_string();
+    match text.rfind(" (os error ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}
+
+impl Connection {
+    pub(crate) fn connect(target: &Target) -> io::Result<Connection> {
+        let stream = match target {
+            Target::Tcp { host, port } => {
+                let mut last = None;
+                let mut found = None;
+                for addr in (host.as_str(), *port).to_socket_addrs()? {
+                    match TcpStream::connect(addr) {
+                        Ok(s) => {
+                            found = Some(s);
+                            break;
+                        }
+                        Err(e) => last = Some(e),
+                    }
+                }
+                let stream = match (found, last) {
+                    (Some(s), _) => s,
+                    (None, Some(e)) => return Err(e),
+                    (None, None) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::NotFound,
+                            "Name or service not known",
+                        ));
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                Stream::Tcp(stream)
+            }
+            Target::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
+        };
+        Ok(Connection {
+            stream,
+            buf: Vec::new(),
+            start: 0,
+            scanner: FrameScanner::new(),
+            out: Vec::new(),
+        })
+    }
+
+    /// Sends one command.
+    pub(crate) fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
+        self.out.clear();
+        encode_command(args, &mut self.out);
+        self.stream.write_all(&self.out)
+    }
+
+    /// Sends a command and reads its reply.
+    pub(crate) fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<Frame> {
+        self.send(args)?;
+        self.read_reply()
+    }
+
+    /// Sets how long a read may wait (`None`: forever); a read that times out is `WouldBlock`
+    /// or `TimedOut` and loses nothing.
+    pub(crate) fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stream.set_read_timeout(timeout)
+    }
+
+    /// A second handle on the socket for writing.
+    pub(crate) fn writer(&self) -> io::Result<Writer> {
+        Ok(Writer(self.stream.try_clone()?))
+    }
+
+    /// The next reply, if one is already buffered.
+    pub(crate) fn buffered_reply(&mut self) -> io::Result<Option<Frame>> {
+        let pending = &self.buf[self.start..];
+        let Some(len) = self.scanner.scan(pending)? else {
+            return Ok(None);
+        };
+        let Some((frame, _)) = Frame::parse(&pending[..len])? else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "reply scanned as complete but parsed as partial",
+            ));
+        };
+        self.start += len;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        Ok(Some(frame))
+    }
+
+    /// Reads the next reply.
+    pub(crate) fn read_reply(&mut self) -> io::Result<Frame> {
+        loop {
+            if let Some(frame) = self.buffered_reply()? {
+                return Ok(frame);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// Reads more bytes from the socket.
+    pub(crate) fn fill(&mut self) -> io::Result<()> {
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let old_len = self.buf.len();
+        self.buf.resize(old_len + READ_CHUNK, 0);
+        let read = self.stream.read(&mut self.buf[old_len..]);
+        let n = match read {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(old_len);
+                return Err(e);
+            }
+        };
+        self.buf.truncate(old_len + n);
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "Server closed the connection",
+            ));
+        }
+        Ok(())
+    }
+}

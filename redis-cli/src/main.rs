@@ -1,0 +1,231 @@
+//! `redis-cli`: a drop-in for Redis 7.0.15's command-line client.
+//!
+//! - `options`: the flags, parsed as redis-cli parses them.
+//! - `connection`: one blocking TCP or Unix-socket connection speaking `common::resp`.
+//! - `session`: connect/AUTH/SELECT/HELLO, send, read, print, redirections, MULTI state.
+//! - `format`: the tty, raw, CSV and JSON printing (no I/O).
+//! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
+//! - `repl`: the interactive prompt (rustyline) and commands read from a non-tty stdin.
+//! - `modes`: `--pipe`, `--scan` and `--eval`.
+//!
+//! Cluster management, `--rdb`, `--replica`, the stat and latency modes, the key samplers and
+//! TLS are not built: their flags are refused as unknown options.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod connection;
+mod format;
+mod hints;
+mod modes;
+mod options;
+mod repl;
+mod session;
+
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use options::{Options, Stop};
+use session::{Exit, Session};
+
+/// The Redis version this client stands in for.
+pub(crate) const REDIS_VERSION: &str = "7.0.15";
+
+/// Redis's `sdssplitargs`: `None` for unbalanced quotes.
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    common::config::split_args(line)
+}
+
+/// redis-cli's `unquoteCString`: a quoted string that is exactly one argument.
+pub(crate) fn unquote(s: &[u8]) -> Option<Vec<u8>> {
+    let mut args = split_args(s)?;
+    if args.len() == 1 { args.pop() } else { None }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut warn = |line: &str| eprintln!("{line}");
+    let (mut opts, first) = match Options::parse(&args, &mut warn) {
+        Ok(parsed) => parsed,
+        Err(Stop::Help) => {
+            print!("{}", usage());
+            return ExitCode::SUCCESS;
+        }
+        Err(Stop::Version) => {
+            println!("redis-cli {REDIS_VERSION}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Stop::Fail(line)) => {
+            eprintln!("{line}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if opts.auth.is_none() {
+        if let Some(auth) = std::env::var_os("REDISCLI_AUTH") {
+            opts.auth = Some(auth.into_encoded_bytes());
+        }
+    }
+    if opts.askpass {
+        opts.auth = Some(repl::ask_password("Please input password: ").into_bytes());
+    }
+    let command = &args[first..];
+    let result = run(opts, command);
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit(code)) => ExitCode::from(code),
+    }
+}
+
+fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
+    let mut session = Session::new(opts);
+    if session.opts.pipe {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return modes::pipe(&mut session);
+    }
+    if session.opts.scan {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return modes::scan(&mut session);
+    }
+    if command.is_empty() && session.opts.eval.is_none() {
+        session.connect(false, false);
+        return repl::run(&mut session);
+    }
+    if let Some(file) = session.opts.eval.clone() {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return modes::eval(&mut session, &file, command);
+    }
+    session.connect(false, true);
+    one_shot(&mut session, command)
+}
+
+/// `redis-cli [opts] cmd args...`, with `-x`/`-X` taking an argument from stdin.
+fn one_shot(session: &mut Session, command: &[String]) -> Result<(), Exit> {
+    let mut argv = Vec::with_capacity(command.len() + 1);
+    for arg in command {
+        if session.opts.quoted_input {
+            match unquote(arg.as_bytes()) {
+                Some(a) => argv.push(a),
+                None => {
+                    println!("Invalid quoted string");
+                    return Err(Exit(1));
+                }
+            }
+        } else {
+            argv.push(arg.as_bytes().to_vec());
+        }
+    }
+    if session.opts.stdin_lastarg {
+        argv.push(read_stdin()?);
+    } else if let Some(tag) = session.opts.stdin_tag.clone() {
+        match argv.iter().position(|a| *a == tag) {
+            Some(i) => argv[i] = read_stdin()?,
+            None => {
+                eprintln!("Using -X option but stdin tag not match.");
+                return Err(Exit(1));
+            }
+        }
+    }
+    let repeat = session.opts.repeat;
+    if session.issue(&argv, repeat)? {
+        Ok(())
+    } else {
+        Err(Exit(1))
+    }
+}
+
+fn read_stdin() -> Result<Vec<u8>, Exit> {
+    let mut arg = Vec::new();
+    match std::io::stdin().lock().read_to_end(&mut arg) {
+        Ok(_) => Ok(arg),
+        Err(e) => {
+            eprintln!("Reading from standard input: {}", connection::describe(&e));
+            Err(Exit(1))
+        }
+    }
+}
+
+/// True when stdin is a terminal (the REPL) rather than a pipe of commands.
+pub(crate) fn stdin_is_tty() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// `--help`: redis-cli's text, listing only the options this client has.
+fn usage() -> String {
+    format!(
+        "redis-cli {REDIS_VERSION}\n\
+\n\
+Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
+\x20 -h <hostname>      Server hostname (default: 127.0.0.1).\n\
+\x20 -p <port>          Server port (default: 6379).\n\
+\x20 -s <socket>        Server socket (overrides hostname and port).\n\
+\x20 -a <password>      Password to use when connecting to the server.\n\
+\x20                    You can also use the REDISCLI_AUTH environment\n\
+\x20                    variable to pass this password more safely\n\
+\x20                    (if both are used, this argument takes precedence).\n\
+\x20 --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.\n\
+\x20 --pass <password>  Alias of -a for consistency with the new --user option.\n\
+\x20 --askpass          Force user to input password with mask from STDIN.\n\
+\x20                    If this argument is used, '-a' and REDISCLI_AUTH\n\
+\x20                    environment variable will be ignored.\n\
+\x20 -u <uri>           Server URI.\n\
+\x20 -r <repeat>        Execute specified command N times.\n\
+\x20 -i <interval>      When -r is used, waits <interval> seconds per command.\n\
+\x20                    It is possible to specify sub-second times like -i 0.1.\n\
+\x20                    This interval is also used in --scan per cycle.\n\
+\x20 -n <db>            Database number.\n\
+\x20 -2                 Start session in RESP2 protocol mode.\n\
+\x20 -3                 Start session in RESP3 protocol mode.\n\
+\x20 -x                 Read last argument from STDIN (see example below).\n\
+\x20 -X                 Read <tag> argument from STDIN (see example below).\n\
+\x20 -d <delimiter>     Delimiter between response bulks for raw formatting (default: \\n).\n\
+\x20 -D <delimiter>     Delimiter between responses for raw formatting (default: \\n).\n\
+\x20 -c                 Enable cluster mode (follow -ASK and -MOVED redirections).\n\
+\x20 -e                 Return exit error code when command execution fails.\n\
+\x20 --raw              Use raw formatting for replies (default when STDOUT is\n\
+\x20                    not a tty).\n\
+\x20 --no-raw           Force formatted output even when STDOUT is not a tty.\n\
+\x20 --quoted-input     Force input to be handled as quoted strings.\n\
+\x20 --csv              Output in CSV format.\n\
+\x20 --json             Output in JSON format (default RESP3, use -2 if you want to use with RESP2).\n\
+\x20 --quoted-json      Same as --json, but produce ASCII-safe quoted strings, not Unicode.\n\
+\x20 --show-pushes <yn> Whether to print RESP3 PUSH messages.  Enabled by default when\n\
+\x20                    STDOUT is a tty but can be overridden with --show-pushes no.\n\
+\x20 --pipe             Transfer raw Redis protocol from stdin to server.\n\
+\x20 --pipe-timeout <n> In --pipe mode, abort with error if after sending all data.\n\
+\x20                    no reply is received within <n> seconds.\n\
+\x20                    Default timeout: {timeout}. Use 0 to wait forever.\n\
+\x20 --scan             List all keys using the SCAN command.\n\
+\x20 --pattern <pat>    Keys pattern when using the --scan option (default: *).\n\
+\x20 --quoted-pattern <pat> Same as --pattern, but the specified string can be\n\
+\x20                        quoted, in order to pass an otherwise non binary-safe string.\n\
+\x20 --eval <file>      Send an EVAL command using the Lua script at <file>.\n\
+\x20 --verbose          Verbose mode.\n\
+\x20 --no-auth-warning  Don't show warning message when using password on command\n\
+\x20                    line interface.\n\
+\x20 --help             Output this help and exit.\n\
+\x20 --version          Output version and exit.\n\
+\n\
+Examples:\n\
+\x20 cat /etc/passwd | redis-cli -x set mypasswd\n\
+\x20 redis-cli -D \"\" --raw dump key > key.dump && redis-cli -X dump_tag restore key2 0 dump_tag replace < key.dump\n\
+\x20 redis-cli -r 100 lpush mylist x\n\
+\x20 redis-cli -r 100 -i 1 info | grep used_memory_human:\n\
+\x20 redis-cli --quoted-input set '\"null-\\x00-separated\"' value\n\
+\x20 redis-cli --eval myscript.lua key1 key2 , arg1 arg2 arg3\n\
+\x20 redis-cli --scan --pattern '*:12345*'\n\
+\n\
+\x20 (Note: when using --eval the comma separates KEYS[] from ARGV[] items)\n\
+\n\
+When no command is given, redis-cli starts in interactive mode.\n\
+Type \"help\" in interactive mode for information on available commands\n\
+and settings.\n\
+\n",
+        timeout = options::DEFAULT_PIPE_TIMEOUT
+    )
+}

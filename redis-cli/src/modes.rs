@@ -1,0 +1,242 @@
+//! The modes that replace the command loop: `--pipe` (mass insertion), `--scan` and `--eval`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::resp::Frame;
+
+use crate::connection::{describe, strerror};
+use crate::format::{Output, repr};
+use crate::session::{Exit, Session};
+
+/// Bytes of stdin sent per write in `--pipe`.
+const PIPE_CHUNK: usize = 16 * 1024;
+
+/// 20 unpredictable bytes: the final ECHO's argument, so its reply cannot be confused with
+/// data the user sent.
+fn magic() -> [u8; 20] {
+    let state = RandomState::new();
+    let mut out = [0u8; 20];
+    for (i, chunk) in out.chunks_mut(8).enumerate() {
+        let mut h = state.build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.write_u32(std::process::id());
+        let bytes = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&bytes[..chunk.len()]);
+    }
+    out
+}
+
+/// `--pipe`: sends stdin (raw protocol) as it is while counting the replies; after EOF an
+/// `ECHO <magic>` marks the last reply. Prints redis-cli's summary and exits 1 on any error.
+pub(crate) fn pipe(session: &mut Session) -> Result<(), Exit> {
+    let timeout = session.opts.pipe_timeout;
+    let Some(conn) = session.connection() else {
+        return Err(Exit(1));
+    };
+    let mut writer = match conn.writer() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("Error writing to the server: {}", describe(&e));
+            return Err(Exit(1));
+        }
+    };
+    let magic = magic();
+    let eof = Arc::new(AtomicBool::new(false));
+    let eof_seen = Arc::clone(&eof);
+    // The writer: stdin to the socket, then the marker. It exits the process on a failure,
+    // as redis-cli does, since the reader may be waiting for replies that will never come.
+    std::thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        let mut buf = vec![0u8; PIPE_CHUNK];
+        loop {
+            let n = match stdin.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    eprintln!("Error reading from stdin: {}", describe(&e));
+                    std::process::exit(1);
+                }
+            };
+            let chunk: &[u8] = if n == 0 {
+                eof_seen.store(true, Ordering::SeqCst);
+                let mut out = io::stdout().lock();
+                let _ = out.write_all(b"All data transferred. Waiting for the last reply...\n");
+                let _ = out.flush();
+                // The leading CRLF keeps the ECHO well-formed after garbage input.
+                let mut echo = b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n".to_vec();
+                echo.extend_from_slice(&magic);
+                echo.extend_from_slice(b"\r\n");
+                buf = echo;
+                &buf
+            } else {
+                &buf[..n]
+            };
+            if let Err(e) = writer.write_all(chunk) {
+                eprintln!("Error writing to the server: {}", describe(&e));
+                std::process::exit(1);
+            }
+            if n == 0 {
+                return;
+            }
+        }
+    });
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+    let (mut errors, mut replies) = (0u64, 0u64);
+    let mut last_read = Instant::now();
+    loop {
+        match conn.read_reply() {
+            Ok(frame) => {
+                last_read = Instant::now();
+                replies += 1;
+                match &frame {
+                    Frame::Error(e) => {
+                        eprintln!("{}", String::from_utf8_lossy(e));
+                        errors += 1;
+                    }
+                    Frame::Bulk(s) if eof.load(Ordering::SeqCst) && s[..] == magic[..] => {
+                        println!("Last reply received from server.");
+                        replies -= 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                eprintln!("Error reading replies from server");
+                return Err(Exit(1));
+            }
+            Err(_) => return Err(Exit(1)),
+        }
+        if eof.load(Ordering::SeqCst)
+            && timeout > 0
+            && last_read.elapsed() > Duration::from_secs(timeout as u64)
+        {
+            eprintln!("No replies for {timeout} seconds: exiting.");
+            errors += 1;
+            break;
+        }
+    }
+    println!("errors: {errors}, replies: {replies}");
+    if errors > 0 { Err(Exit(1)) } else { Ok(()) }
+}
+
+/// `--scan [--pattern P]`: every key, one a line (quoted in the tty style).
+pub(crate) fn scan(session: &mut Session) -> Result<(), Exit> {
+    let pattern = session.opts.pattern.clone();
+    let quoted = session.opts.output == Output::Standard;
+    let interval = session.opts.interval_us;
+    let Some(conn) = session.connection() else {
+        return Err(Exit(1));
+    };
+    let mut cursor = b"0".to_vec();
+    let mut stdout = io::stdout().lock();
+    loop {
+        let mut args = vec![b"SCAN".to_vec(), cursor.clone()];
+        if let Some(p) = &pattern {
+            args.push(b"MATCH".to_vec());
+            args.push(p.clone());
+        }
+        let reply = match conn.command(&args) {
+            Ok(reply) => reply,
+            Err(_) => {
+                eprintln!("\nI/O error");
+                return Err(Exit(1));
+            }
+        };
+        let (next, keys) = match reply {
+            Frame::Error(e) => {
+                eprintln!("SCAN error: {}", String::from_utf8_lossy(&e));
+                return Err(Exit(1));
+            }
+            Frame::Array(items) => match <[Frame; 2]>::try_from(items) {
+                Ok([Frame::Bulk(next), Frame::Array(keys)]) => (next, keys),
+                Ok(_) => {
+                    eprintln!("Non ARRAY response from SCAN!");
+                    return Err(Exit(1));
+                }
+                Err(_) => {
+                    eprintln!("Invalid element count from SCAN!");
+                    return Err(Exit(1));
+                }
+            },
+            _ => {
+                eprintln!("Non ARRAY response from SCAN!");
+                return Err(Exit(1));
+            }
+        };
+        let mut out = Vec::new();
+        for key in keys {
+            let Frame::Bulk(key) = key else { continue };
+            if quoted {
+                repr(&key, &mut out);
+            } else {
+                // printf("%s"): the key up to a NUL.
+                let end = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+                out.extend_from_slice(&key[..end]);
+            }
+            out.push(b'\n');
+        }
+        let _ = stdout.write_all(&out);
+        let _ = stdout.flush();
+        if interval > 0 {
+            std::thread::sleep(Duration::from_micros(interval));
+        }
+        if crate::options::c_int(&String::from_utf8_lossy(&next)) == 0 {
+            return Ok(());
+        }
+        cursor = next;
+    }
+}
+
+/// `--eval file keys... , args...`: one EVAL of the file's script.
+pub(crate) fn eval(session: &mut Session, file: &str, args: &[String]) -> Result<(), Exit> {
+    let script = match std::fs::read(file) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+            eprintln!("Can't open file '{file}': {why}");
+            return Err(Exit(1));
+        }
+    };
+    let mut keys = Vec::new();
+    let mut rest = Vec::new();
+    let mut got_comma = false;
+    for arg in args {
+        if !got_comma && arg == "," {
+            got_comma = true;
+        } else if got_comma {
+            rest.push(arg.as_bytes().to_vec());
+        } else {
+            keys.push(arg.as_bytes().to_vec());
+        }
+    }
+    let mut argv = vec![
+        b"EVAL".to_vec(),
+        script,
+        keys.len().to_string().into_bytes(),
+    ];
+    argv.extend(keys);
+    argv.extend(rest);
+    let repeat = session.opts.repeat;
+    if session.issue(&argv, repeat)? {
+        Ok(())
+    } else {
+        Err(Exit(1))
+    }
+}

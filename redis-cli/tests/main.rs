@@ -1,0 +1,7 @@
+//! redis-cli's tests against real Redis: the golden corpus and the REPL through a pty.
+
+#![allow(clippy::unwrap_used)]
+
+mod golden;
+mod repl;
+mod support;
