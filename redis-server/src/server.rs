@@ -278,8 +278,6 @@ impl Default for Instantaneous {
 /// them alone).
 #[derive(Default)]
 pub(crate) struct Gauges {
-    /// Clients blocked in BLPOP-like commands, WAIT, etc.
-    pub blocked_clients: AtomicU64,
     /// Blocked clients with a timeout.
     pub clients_in_timeout_table: AtomicU64,
     /// Clients with CLIENT TRACKING on.
@@ -426,6 +424,8 @@ pub(crate) struct Server {
     /// `used_memory` once start-up was done (INFO `used_memory_startup`).
     pub startup_memory: u64,
     pub gauges: Gauges,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -468,6 +468,7 @@ impl Server {
             replid: Mutex::new(random_hex(40)),
             startup_memory: MemoryStats::read().allocated,
             gauges: Gauges::default(),
+            blocking: crate::blocking::Blocking::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
