@@ -32,6 +32,8 @@ pub(crate) struct HotConfig {
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
+    pub hash_max_listpack_entries: AtomicU64,
+    pub hash_max_listpack_value: AtomicU64,
 }
 
 impl HotConfig {
@@ -48,6 +50,8 @@ impl HotConfig {
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
+            hash_max_listpack_entries: AtomicU64::new(0),
+            hash_max_listpack_value: AtomicU64::new(0),
         };
         hot.reload(config);
         hot
@@ -69,6 +73,10 @@ impl HotConfig {
             .store(int("slowlog-log-slower-than"), Relaxed);
         self.slowlog_max_len
             .store(int("slowlog-max-len") as u64, Relaxed);
+        self.hash_max_listpack_entries
+            .store(int("hash-max-listpack-entries") as u64, Relaxed);
+        self.hash_max_listpack_value
+            .store(int("hash-max-listpack-value") as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         *self
@@ -84,6 +92,15 @@ impl HotConfig {
             .requirepass
             .write()
             .unwrap_or_else(PoisonError::into_inner) = pass;
+    }
+
+    /// The hash encoding thresholds in force.
+    pub(crate) fn hash_limits(&self) -> common::value::hash::HashLimits {
+        let limit = |v: &AtomicU64| usize::try_from(v.load(Relaxed)).unwrap_or(usize::MAX);
+        common::value::hash::HashLimits {
+            max_entries: limit(&self.hash_max_listpack_entries),
+            max_value: limit(&self.hash_max_listpack_value),
+        }
     }
 
     pub(crate) fn requirepass(&self) -> Option<Vec<u8>> {

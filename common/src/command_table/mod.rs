@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `hash`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -13,6 +13,7 @@ pub mod spec;
 
 mod connection;
 mod generic;
+mod hash;
 mod keys;
 mod server;
 mod string;
@@ -31,9 +32,10 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 4] = [
+const GROUPS: [&[CommandSpec]; 5] = [
     generic::COMMANDS,
     string::COMMANDS,
+    hash::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];
@@ -348,7 +350,7 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13);
-        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4);
+        assert_eq!(commands().count(), 22 + 22 + 16 + 8 + 13);
+        assert_eq!(every_spec().count(), 65 + 16 + 4 + 11 + 7 + 4 + 4);
     }
 }

@@ -224,16 +224,29 @@ fn serialized_len(entry: &Entry) -> usize {
                 let len = StrRef::Int(n).len();
                 rdb_len_size(len) + len
             }),
-            Some(StrRef::Bytes(bytes)) => {
-                let as_int = (bytes.len() <= 11)
-                    .then(|| parse_i64(bytes))
-                    .flatten()
-                    .and_then(rdb_int_size);
-                as_int.unwrap_or(rdb_len_size(bytes.len()) + bytes.len())
-            }
+            Some(StrRef::Bytes(bytes)) => rdb_string_size(bytes),
             None => 0,
         },
+        Value::Hash(h) => match h.as_listpack() {
+            // RDB stores a listpack hash as the listpack blob.
+            Some(lp) => rdb_len_size(lp.bytes_len()) + lp.bytes_len(),
+            None => h
+                .iter()
+                .fold(rdb_len_size(h.len()), |total, (field, value)| {
+                    total + rdb_string_size(&field.to_vec()) + rdb_string_size(&value.to_vec())
+                }),
+        },
     }
+}
+
+/// Bytes of a string as RDB stores it: as an integer when it is a short decimal, else with
+/// its length.
+fn rdb_string_size(bytes: &[u8]) -> usize {
+    let as_int = (bytes.len() <= 11)
+        .then(|| parse_i64(bytes))
+        .flatten()
+        .and_then(rdb_int_size);
+    as_int.unwrap_or(rdb_len_size(bytes.len()) + bytes.len())
 }
 
 fn sha1(data: &[u8]) -> [u8; 20] {
@@ -263,6 +276,17 @@ fn value_digest(digest: &mut [u8; 20], shard: &Shard, entry: &Entry) {
             if let Some(s) = entry.as_str() {
                 let mut buf = [0u8; 20];
                 mix_digest(digest, s.bytes(&mut buf));
+            }
+        }
+        Value::Hash(h) => {
+            const OBJ_HASH: u32 = 4;
+            mix_digest(digest, &OBJ_HASH.to_be_bytes());
+            // Each pair digested on its own and xor-ed in: the order of fields does not matter.
+            for (field, value) in h.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, &field.to_vec());
+                mix_digest(&mut pair, &value.to_vec());
+                xor_digest(digest, &pair);
             }
         }
     }
