@@ -9,9 +9,11 @@ use common::command_table::{self, CommandSpec, Flag};
 use common::keyspace::Gate;
 use common::resp::{ArgList, ReplyBuffer};
 
+use crate::blocking::{Waiter, WaiterState};
 use crate::commands::{Args, CommandContext, CommandEntry, CommandError, Locking};
 use crate::connection::{Client, ReplyMode};
-use crate::server::{PauseKind, Server, unix_us};
+use crate::server::{PauseKind, Server, unix_ms, unix_us};
+use std::sync::Arc;
 
 /// The shared keyspace gate, kept from one command to the next of a synchronous batch so that
 /// a pipeline pays for it once. Dropped at the end of the batch, never held across a wait.
@@ -24,6 +26,8 @@ pub(crate) enum Dispatched {
     Done,
     /// Held back by CLIENT PAUSE until about this instant; run it again then.
     Paused(Instant),
+    /// Blocked on keys: the reply comes through the waiter (or its timeout).
+    Blocked(Arc<Waiter>),
 }
 
 fn has_flag(spec: &CommandSpec, flag: Flag) -> bool {
@@ -191,8 +195,10 @@ fn run<'s>(
             return Dispatched::Paused(until);
         }
     }
-    call(server, client, args, reply, entry, held);
-    Dispatched::Done
+    match call(server, client, args, reply, entry, held) {
+        Some(waiter) => Dispatched::Blocked(waiter),
+        None => Dispatched::Done,
+    }
 }
 
 /// Locks what the command needs, runs its handler, and does the bookkeeping.
@@ -203,9 +209,8 @@ fn call<'s>(
     reply: &mut ReplyBuffer,
     entry: &CommandEntry,
     held: &mut HeldGate<'s>,
-) {
+) -> Option<Arc<Waiter>> {
     let spec = entry.spec;
-    let first_arg = if spec.container.is_some() { 2 } else { 1 };
     let started = client.clock.next_start;
     let now_ms = client.clock.unix_ms_at(started);
     let result = {
@@ -233,16 +238,7 @@ fn call<'s>(
                 Err(_) => keyspace.lock_keys(gate, client.db, std::iter::empty()),
             },
         };
-        let mut ctx = CommandContext {
-            server,
-            client: &mut *client,
-            reply: &mut *reply,
-            args: Args::new(args, first_arg),
-            db: view,
-            now_ms,
-            command: entry,
-        };
-        (entry.handler)(&mut ctx)
+        run_handler(server, client, args, reply, entry, view, now_ms)
     };
     let finished = Instant::now();
     client.clock.next_start = finished;
@@ -284,6 +280,94 @@ fn call<'s>(
     {
         feed_monitors(server, client, spec, args);
     }
+
+    if !client.ready_keys.is_empty() {
+        let ready = std::mem::take(&mut client.ready_keys);
+        if server.blocking.has_waiters() {
+            // Serving re-runs other clients' commands on any key: alone, under the exclusive
+            // gate, never waited for while holding the shared one.
+            held.0 = None;
+            serve_blocked(server, ready);
+        }
+    }
+    client.pending_block.take().map(|request| {
+        let waiter = Arc::new(Waiter {
+            client: client.info.clone(),
+            db: client.db,
+            protocol: client.protocol,
+            keys: request.keys,
+            command: args.to_owned_command(),
+            deadline: request.deadline,
+            timeout_reply: request.timeout_reply,
+            state: std::sync::Mutex::new(WaiterState::Waiting),
+            done: tokio::sync::Notify::new(),
+        });
+        server.blocking.add(waiter.clone());
+        waiter
+    })
+}
+
+/// Re-runs the commands of clients blocked on `ready` keys, first blocked first served, until
+/// no served command makes further keys ready.
+fn serve_blocked(server: &Server, ready: Vec<(usize, Box<[u8]>)>) {
+    let gate = server.keyspace.exclusive();
+    let mut queue: std::collections::VecDeque<(usize, Box<[u8]>)> = ready.into();
+    while let Some((db, key)) = queue.pop_front() {
+        for waiter in server.blocking.waiters(db, &key) {
+            let mut client = Client::new(waiter.client.clone(), true);
+            client.db = waiter.db;
+            client.protocol = waiter.protocol;
+            client.serving_blocked = true;
+            let mut reply = ReplyBuffer::new(waiter.protocol);
+            let args = waiter.command.args();
+            let Ok(spec) = resolve(server, args) else {
+                continue;
+            };
+            let Some(entry) = server.registry.entry(spec) else {
+                continue;
+            };
+            let view = server.keyspace.lock_lazily(&gate, client.db);
+            let now_ms = unix_ms();
+            let started = Instant::now();
+            let result = run_handler(server, &mut client, args, &mut reply, entry, view, now_ms);
+            if client.pending_block.take().is_some() {
+                // Still nothing for it (another waiter took it): it keeps its place.
+                continue;
+            }
+            entry.record_call(started.elapsed().as_micros() as u64);
+            server.stats.count_command();
+            if let Err(e) = result {
+                entry.record_failed();
+                server.stats.count_error(e.code());
+                reply.error(e.to_string().as_bytes());
+            }
+            server.blocking.serve(&waiter, reply.take());
+            queue.extend(client.ready_keys.drain(..));
+        }
+    }
+}
+
+/// Runs a handler with its view already locked.
+fn run_handler<'v>(
+    server: &'v Server,
+    client: &'v mut Client,
+    args: ArgList<'v>,
+    reply: &'v mut ReplyBuffer,
+    entry: &'v CommandEntry,
+    view: common::keyspace::Locked<'v>,
+    now_ms: i64,
+) -> Result<(), CommandError> {
+    let first_arg = if entry.spec.container.is_some() { 2 } else { 1 };
+    let mut ctx = CommandContext {
+        server,
+        client,
+        reply,
+        args: Args::new(args, first_arg),
+        db: view,
+        now_ms,
+        command: entry,
+    };
+    (entry.handler)(&mut ctx)
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.

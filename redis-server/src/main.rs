@@ -10,6 +10,7 @@
 //! - [`log`], [`slowlog`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod blocking;
 mod commands;
 mod connection;
 mod counters;

@@ -34,6 +34,8 @@ pub(crate) struct HotConfig {
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
+    pub hash_max_listpack_entries: AtomicU64,
+    pub hash_max_listpack_value: AtomicU64,
 }
 
 impl HotConfig {
@@ -51,6 +53,8 @@ impl HotConfig {
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
+            hash_max_listpack_entries: AtomicU64::new(0),
+            hash_max_listpack_value: AtomicU64::new(0),
         };
         hot.reload(config);
         hot
@@ -72,6 +76,10 @@ impl HotConfig {
             .store(int("slowlog-log-slower-than"), Relaxed);
         self.slowlog_max_len
             .store(int("slowlog-max-len") as u64, Relaxed);
+        self.hash_max_listpack_entries
+            .store(int("hash-max-listpack-entries") as u64, Relaxed);
+        self.hash_max_listpack_value
+            .store(int("hash-max-listpack-value") as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         *self
@@ -89,6 +97,15 @@ impl HotConfig {
             .requirepass
             .write()
             .unwrap_or_else(PoisonError::into_inner) = pass;
+    }
+
+    /// The hash encoding thresholds in force.
+    pub(crate) fn hash_limits(&self) -> common::value::hash::HashLimits {
+        let limit = |v: &AtomicU64| usize::try_from(v.load(Relaxed)).unwrap_or(usize::MAX);
+        common::value::hash::HashLimits {
+            max_entries: limit(&self.hash_max_listpack_entries),
+            max_value: limit(&self.hash_max_listpack_value),
+        }
     }
 
     pub(crate) fn requirepass(&self) -> Option<Vec<u8>> {
@@ -283,8 +300,6 @@ impl Default for Instantaneous {
 /// them alone).
 #[derive(Default)]
 pub(crate) struct Gauges {
-    /// Clients blocked in BLPOP-like commands, WAIT, etc.
-    pub blocked_clients: AtomicU64,
     /// Blocked clients with a timeout.
     pub clients_in_timeout_table: AtomicU64,
     /// Clients with CLIENT TRACKING on.
@@ -431,6 +446,8 @@ pub(crate) struct Server {
     /// `used_memory` once start-up was done (INFO `used_memory_startup`).
     pub startup_memory: u64,
     pub gauges: Gauges,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -473,6 +490,7 @@ impl Server {
             replid: Mutex::new(random_hex(40)),
             startup_memory: MemoryStats::read().allocated,
             gauges: Gauges::default(),
+            blocking: crate::blocking::Blocking::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),

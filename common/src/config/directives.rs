@@ -749,15 +749,7 @@ pub static DIRECTIVES: &[Directive] = &[
     mem("repl-backlog-size", N, 1, LONG_MAX, 1024 * 1024, REPL),
     umem("maxmemory", N, 0, ULLONG_MAX, 0, EVICTION),
     umem("cluster-link-sendbuf-limit", N, 0, ULLONG_MAX, 0, CLUSTER),
-    uint(
-        "hash-max-listpack-entries",
-        N,
-        0,
-        LONG_MAX,
-        512,
-        COLLECTIONS,
-    )
-    .alias("hash-max-ziplist-entries"),
+    uint("hash-max-listpack-entries", N, 0, LONG_MAX, 512, None).alias("hash-max-ziplist-entries"),
     uint("set-max-intset-entries", N, 0, LONG_MAX, 512, None),
     uint(
         "zset-max-listpack-entries",
@@ -776,8 +768,7 @@ pub static DIRECTIVES: &[Directive] = &[
         100 << 20,
         DEFRAG,
     ),
-    umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
-        .alias("hash-max-ziplist-value"),
+    umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
         .alias("zset-max-ziplist-value"),

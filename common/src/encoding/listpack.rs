@@ -367,6 +367,11 @@ impl Listpack {
         self.bytes.len().saturating_add(add) <= SAFETY_SIZE
     }
 
+    /// Releases spare capacity left by amortized growth.
+    pub fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+    }
+
     /// Appends `v` (stored as an integer when it is one).
     pub fn push_back(&mut self, v: &[u8]) {
         self.push_back_encoded(&Encoded::of(v));

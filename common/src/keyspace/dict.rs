@@ -345,6 +345,15 @@ impl<T: DictItem> Dict<T> {
         }
     }
 
+    /// Every item (no particular order).
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.tables.iter().flat_map(|t| {
+            t.buckets.iter().flat_map(|bucket| {
+                std::iter::successors(bucket.as_deref(), |n| n.next.as_deref()).map(|n| &n.item)
+            })
+        })
+    }
+
     /// Keeps only the items for which `keep` returns true.
     pub fn retain(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
         for t in &mut self.tables {
@@ -407,6 +416,44 @@ impl<T: DictItem> Dict<T> {
             }
         }
         v
+    }
+
+    /// A random item chosen among a sample of about 15 taken from consecutive buckets at a random
+    /// start (Redis's `dictGetFairRandomKey`): unlike [`Dict::random`], an item in a long chain
+    /// is not less likely than one alone in its bucket. HRANDFIELD and SRANDMEMBER need this
+    /// to pass Redis's distribution tests.
+    pub fn fair_random(&self, rng: &mut impl rand::Rng) -> Option<&T> {
+        const SAMPLE: usize = 15;
+        if self.is_empty() {
+            return None;
+        }
+        let size = self.tables[0]
+            .buckets
+            .len()
+            .max(self.tables[1].buckets.len());
+        let mut sample: smallvec::SmallVec<[&T; 32]> = smallvec::SmallVec::new();
+        let start = rng.random_range(0..size);
+        // Bounded like Redis's sampler, so a sparse table costs a few dozen bucket visits.
+        for step in 0..size.min(SAMPLE * 10) {
+            let index = (start + step) % size;
+            for t in &self.tables {
+                let Some(bucket) = t.buckets.get(index) else {
+                    continue;
+                };
+                let mut node = bucket.as_deref();
+                while let Some(n) = node {
+                    sample.push(&n.item);
+                    node = n.next.as_deref();
+                }
+            }
+            if sample.len() >= SAMPLE {
+                break;
+            }
+        }
+        if sample.is_empty() {
+            return self.random(rng);
+        }
+        Some(sample[rng.random_range(0..sample.len())])
     }
 
     /// A random item, roughly uniform (random non-empty bucket, then a random node of its chain).
@@ -556,6 +603,20 @@ mod tests {
         let mut count = 0;
         d.for_each(|_| count += 1);
         assert_eq!(count, 67);
+    }
+
+    #[test]
+    fn fair_random_is_close_to_uniform() {
+        let mut d = Dict::new();
+        for i in 0..10 {
+            d.insert(Item(key(i), i));
+        }
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let mut hits = [0u32; 10];
+        for _ in 0..10_000 {
+            hits[d.fair_random(&mut rng).unwrap().1 as usize] += 1;
+        }
+        assert!(hits.iter().all(|&h| (800..1200).contains(&h)), "{hits:?}");
     }
 
     use rand::SeedableRng;

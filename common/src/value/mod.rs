@@ -5,6 +5,7 @@
 //! Collection types (with the collections issue) hold their data behind a `Box`, so a `Value`
 //! stays two words.
 
+pub mod hash;
 pub mod set;
 pub mod string;
 
@@ -21,6 +22,8 @@ pub enum Value {
     Int(i64),
     /// A set, `intset` or `hashtable` encoded.
     Set(Box<SetValue>),
+    /// A hash, `listpack` or `hashtable`.
+    Hash(Box<hash::HashValue>),
 }
 
 /// The types `TYPE` reports.
@@ -67,6 +70,7 @@ impl Value {
         match self {
             Value::Embstr | Value::Raw | Value::Int(_) => ValueType::String,
             Value::Set(_) => ValueType::Set,
+            Value::Hash(_) => ValueType::Hash,
         }
     }
 
@@ -77,6 +81,7 @@ impl Value {
             Value::Raw => "raw",
             Value::Int(_) => "int",
             Value::Set(s) => s.encoding_name(),
+            Value::Hash(h) => h.encoding_name(),
         }
     }
 

@@ -11,6 +11,7 @@ pub(crate) mod error;
 
 mod connection;
 mod generic;
+mod hash;
 mod server;
 mod set;
 mod string;
@@ -45,6 +46,29 @@ impl CommandContext<'_> {
     /// The LRU clock value for entries this command creates or touches.
     pub(crate) fn lru(&self) -> u32 {
         common::keyspace::lru_clock(self.now_ms)
+    }
+
+    /// Blocks the client on `keys` (BLPOP and friends found nothing): nothing is replied now;
+    /// the command runs again when one of the keys receives data, or `timeout_reply` is sent
+    /// at `deadline` (`None`: wait forever).
+    pub(crate) fn block(
+        &mut self,
+        keys: Vec<Box<[u8]>>,
+        deadline: Option<std::time::Instant>,
+        timeout_reply: Vec<u8>,
+    ) {
+        self.client.pending_block = Some(crate::blocking::BlockRequest {
+            keys,
+            deadline,
+            timeout_reply,
+        });
+    }
+
+    /// Notes that `key` (in the selected database) received data that blocked clients may want.
+    pub(crate) fn signal_ready(&mut self, key: &[u8]) {
+        if self.server.blocking.has_waiters() {
+            self.client.ready_keys.push((self.db.db(), key.into()));
+        }
     }
 }
 
@@ -142,6 +166,7 @@ impl Registry {
             hidden: Vec::new(),
         };
         string::register(&mut r);
+        hash::register(&mut r);
         generic::register(&mut r);
         connection::register(&mut r);
         server::register(&mut r);
@@ -303,6 +328,8 @@ pub(crate) mod testkit {
     pub(crate) struct TestClient {
         pub server: Arc<Server>,
         pub client: Client,
+        /// The command this client last blocked on, if any.
+        pub blocked: Option<Arc<crate::blocking::Waiter>>,
     }
 
     impl TestClient {
@@ -345,6 +372,7 @@ pub(crate) mod testkit {
             TestClient {
                 server: server.clone(),
                 client: Client::new(info, authenticated),
+                blocked: None,
             }
         }
 
@@ -367,8 +395,26 @@ pub(crate) mod testkit {
             ) {
                 dispatch::Dispatched::Done => {}
                 dispatch::Dispatched::Paused(_) => reply.extend_raw(b"(paused)"),
+                dispatch::Dispatched::Blocked(waiter) => {
+                    reply.extend_raw(b"(blocked)");
+                    self.blocked = Some(waiter);
+                }
             }
             reply.take()
+        }
+
+        /// The reply a blocked command got since (`None` while it still waits); a timed-out
+        /// wait is not simulated here.
+        pub(crate) fn served(&mut self) -> Option<String> {
+            let waiter = self.blocked.as_ref()?;
+            let reply = match &*waiter.state() {
+                crate::blocking::WaiterState::Served(bytes) => {
+                    String::from_utf8_lossy(bytes).into_owned()
+                }
+                _ => return None,
+            };
+            self.blocked = None;
+            Some(reply)
         }
 
         /// Runs one command; returns its reply as text for readable asserts.

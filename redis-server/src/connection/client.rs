@@ -133,6 +133,12 @@ pub(crate) struct Client {
     /// What `info.details().last_command` holds, so dispatch locks only when it changes.
     last_command: Option<&'static CommandSpec>,
     pub clock: CommandClock,
+    /// Set by a blocking handler that found nothing to serve (see blocking.rs).
+    pub pending_block: Option<crate::blocking::BlockRequest>,
+    /// Keys that received data during this command, for blocked clients: (db, key).
+    pub ready_keys: Vec<(usize, Box<[u8]>)>,
+    /// True while a blocked command is re-run to serve it: it must not block again.
+    pub serving_blocked: bool,
 }
 
 /// Time for the commands of one read batch, from one wall-clock read: each command's start is
@@ -173,6 +179,9 @@ impl Client {
             is_monitor: false,
             last_command: None,
             clock: CommandClock::now(),
+            pending_block: None,
+            ready_keys: Vec::new(),
+            serving_blocked: false,
         }
     }
 

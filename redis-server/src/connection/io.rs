@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use super::client::{Client, ClientInfo};
+use crate::blocking::Waiter;
 use crate::dispatch::{self, Dispatched};
 use crate::server::{Server, unix_ms};
 
@@ -74,22 +75,44 @@ pub(crate) async fn serve<S>(
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                 server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
-                client.begin_batch();
-                let consumed = run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
-                input.drain(..consumed);
-                info.query_buffer.store(input.len(), Relaxed);
+                // Run what arrived; a blocked command waits here, then the commands pipelined
+                // after it run without waiting for another read.
+                let mut closed = None;
+                loop {
+                    client.begin_batch();
+                    let (consumed, blocked) =
+                        run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
+                    input.drain(..consumed);
+                    info.query_buffer.store(input.len(), Relaxed);
+                    if let Some(waiter) = blocked {
+                        let unblocked = wait_blocked(&server, &info, &waiter, &mut shutdown).await;
+                        match unblocked {
+                            Some(bytes) => reply.extend_raw(&bytes),
+                            None => {
+                                closed = Some(Close::Server);
+                                break;
+                            }
+                        }
+                        if !input.is_empty() {
+                            if !flush(&server, &mut stream, &mut reply).await {
+                                closed = Some(Close::Peer);
+                                break;
+                            }
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if let Some(why) = closed {
+                    break why;
+                }
                 reply.set_protocol(client.protocol);
-                if !reply.is_empty() {
-                    if stream.write_all(reply.as_bytes()).await.is_err() {
-                        break Close::Peer;
-                    }
-                    server.stats.net_output_bytes.fetch_add(reply.len() as u64, Relaxed);
-                    server.stats.total_writes_processed.fetch_add(1, Relaxed);
-                    reply.clear();
-                    // Do not keep a huge buffer around after one big reply.
-                    if reply.capacity() > 1 << 20 {
-                        reply = ReplyBuffer::new(client.protocol);
-                    }
+                if !flush(&server, &mut stream, &mut reply).await {
+                    break Close::Peer;
+                }
+                // Do not keep a huge buffer around after one big reply.
+                if reply.capacity() > 1 << 20 {
+                    reply = ReplyBuffer::new(client.protocol);
                 }
                 if client.close_after_reply || info.is_killed() {
                     break Close::Server;
@@ -114,6 +137,55 @@ pub(crate) async fn serve<S>(
     server.unregister_client(info.id);
 }
 
+/// Writes and clears the pending replies; false when the peer is gone.
+async fn flush<S: AsyncWrite + Unpin>(
+    server: &Server,
+    stream: &mut S,
+    reply: &mut ReplyBuffer,
+) -> bool {
+    if reply.is_empty() {
+        return true;
+    }
+    if stream.write_all(reply.as_bytes()).await.is_err() {
+        return false;
+    }
+    server
+        .stats
+        .net_output_bytes
+        .fetch_add(reply.len() as u64, Relaxed);
+    server.stats.total_writes_processed.fetch_add(1, Relaxed);
+    reply.clear();
+    true
+}
+
+/// Sleeps until a blocked command is served, times out, or the client goes away. Returns the
+/// reply to send, or `None` when the connection must close.
+async fn wait_blocked(
+    server: &Server,
+    info: &ClientInfo,
+    waiter: &Arc<Waiter>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Vec<u8>> {
+    let deadline = async {
+        match waiter.deadline {
+            Some(at) => tokio::time::sleep_until(at.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    let closing = tokio::select! {
+        _ = waiter.done.notified() => false,
+        _ = deadline => false,
+        _ = info.kill.notified() => true,
+        _ = shutdown.changed() => true,
+    };
+    let served = waiter.give_up();
+    server.blocking.remove(waiter);
+    if closing {
+        return None;
+    }
+    Some(served.unwrap_or_else(|| waiter.timeout_reply.clone()))
+}
+
 /// Runs every complete command at the front of `input`; returns how many bytes they used.
 /// Stops early when the client must be closed (the reply explains why). A command held by
 /// CLIENT PAUSE is waited for here, outside the synchronous batch that holds the keyspace gate.
@@ -123,11 +195,12 @@ async fn run_commands(
     parser: &mut RequestParser,
     input: &[u8],
     reply: &mut ReplyBuffer,
-) -> usize {
+) -> (usize, Option<Arc<Waiter>>) {
     let mut offset = 0;
     loop {
         match run_batch(server, client, parser, &input[offset..], reply) {
-            BatchEnd::Done(used) => return offset + used,
+            BatchEnd::Done(used) => return (offset + used, None),
+            BatchEnd::Blocked { used, waiter } => return (offset + used, Some(waiter)),
             BatchEnd::Paused { used, until } => {
                 offset += used;
                 let unpaused = server.pause.changed.notified();
@@ -139,7 +212,7 @@ async fn run_commands(
                 client.begin_batch();
                 // CLIENT KILL reaches held clients too; the caller closes.
                 if client.info.is_killed() {
-                    return offset;
+                    return (offset, None);
                 }
             }
         }
@@ -150,6 +223,8 @@ async fn run_commands(
 enum BatchEnd {
     /// Every complete command ran; this many bytes were used.
     Done(usize),
+    /// The command ending at `used` blocked; its reply comes through `waiter`.
+    Blocked { used: usize, waiter: Arc<Waiter> },
     /// The command starting at `used` is held by CLIENT PAUSE until `until`.
     Paused {
         used: usize,
@@ -178,12 +253,19 @@ fn run_batch(
                 let args = parser.args(frame);
                 if !args.is_empty() {
                     reply.set_protocol(client.protocol);
-                    if let Dispatched::Paused(until) =
-                        dispatch::execute(server, client, args, reply, &mut held)
-                    {
-                        // The parser starts afresh on the same bytes when the pause ends.
-                        parser.reset();
-                        return BatchEnd::Paused { used: start, until };
+                    match dispatch::execute(server, client, args, reply, &mut held) {
+                        Dispatched::Done => {}
+                        Dispatched::Paused(until) => {
+                            // The parser starts afresh on the same bytes when the pause ends.
+                            parser.reset();
+                            return BatchEnd::Paused { used: start, until };
+                        }
+                        Dispatched::Blocked(waiter) => {
+                            return BatchEnd::Blocked {
+                                used: start + consumed,
+                                waiter,
+                            };
+                        }
                     }
                 }
                 start += consumed;

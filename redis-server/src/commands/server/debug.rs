@@ -224,13 +224,7 @@ fn serialized_len(entry: &Entry) -> usize {
                 let len = StrRef::Int(n).len();
                 rdb_len_size(len) + len
             }),
-            Some(StrRef::Bytes(bytes)) => {
-                let as_int = (bytes.len() <= 11)
-                    .then(|| parse_i64(bytes))
-                    .flatten()
-                    .and_then(rdb_int_size);
-                as_int.unwrap_or(rdb_len_size(bytes.len()) + bytes.len())
-            }
+            Some(StrRef::Bytes(bytes)) => rdb_string_size(bytes),
             None => 0,
         },
         Value::Set(set) => match set.as_intset() {
@@ -244,17 +238,32 @@ fn serialized_len(entry: &Entry) -> usize {
                             let len = StrRef::Int(n).len();
                             rdb_len_size(len) + len
                         }),
-                        StrRef::Bytes(bytes) => (bytes.len() <= 11)
-                            .then(|| parse_i64(bytes))
-                            .flatten()
-                            .and_then(rdb_int_size)
-                            .unwrap_or(rdb_len_size(bytes.len()) + bytes.len()),
+                        StrRef::Bytes(bytes) => rdb_string_size(bytes),
                     };
                 });
                 total
             }
         },
+        Value::Hash(h) => match h.as_listpack() {
+            // RDB stores a listpack hash as the listpack blob.
+            Some(lp) => rdb_len_size(lp.bytes_len()) + lp.bytes_len(),
+            None => h
+                .iter()
+                .fold(rdb_len_size(h.len()), |total, (field, value)| {
+                    total + rdb_string_size(&field.to_vec()) + rdb_string_size(&value.to_vec())
+                }),
+        },
     }
+}
+
+/// Bytes of a string as RDB stores it: as an integer when it is a short decimal, else with
+/// its length.
+fn rdb_string_size(bytes: &[u8]) -> usize {
+    let as_int = (bytes.len() <= 11)
+        .then(|| parse_i64(bytes))
+        .flatten()
+        .and_then(rdb_int_size);
+    as_int.unwrap_or(rdb_len_size(bytes.len()) + bytes.len())
 }
 
 fn sha1(data: &[u8]) -> [u8; 20] {
@@ -292,6 +301,17 @@ fn value_digest(digest: &mut [u8; 20], shard: &Shard, entry: &Entry) {
             // Members are xored in, so the digest does not depend on their order.
             let mut buf = [0u8; 20];
             set.for_each(|m| xor_digest(digest, m.bytes(&mut buf)));
+        }
+        Value::Hash(h) => {
+            const OBJ_HASH: u32 = 4;
+            mix_digest(digest, &OBJ_HASH.to_be_bytes());
+            // Each pair digested on its own and xor-ed in: the order of fields does not matter.
+            for (field, value) in h.iter() {
+                let mut pair = [0u8; 20];
+                mix_digest(&mut pair, &field.to_vec());
+                mix_digest(&mut pair, &value.to_vec());
+                xor_digest(digest, &pair);
+            }
         }
     }
     if shard.expire_at(entry.key()).is_some() {

@@ -1,0 +1,584 @@
+//! Hash values (Redis's "Hash API" of `t_hash.c`): field → value maps in one of two encodings.
+//!
+//! - `listpack`: field, value, field, value... in one [`Listpack`], in insertion order, while
+//!   the hash has at most `hash-max-listpack-entries` fields and no field or value is longer
+//!   than `hash-max-listpack-value` bytes. Small hashes cost one allocation.
+//! - `hashtable`: a [`Dict`] of [`HashPair`]s (field and value in one allocation), whose
+//!   reverse-binary cursor keeps HSCAN's guarantee while the table resizes.
+//!
+//! A hash converts from `listpack` to `hashtable` at Redis 7.0's thresholds and never back.
+//! Elements are read as [`LpValue`]: the listpack hands back integers it stored as integers,
+//! the table always bytes.
+
+use std::collections::HashSet;
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::encoding::listpack::{Listpack, LpValue};
+use crate::keyspace::dict::{Dict, DictItem};
+
+/// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    pub max_entries: usize,
+    pub max_value: usize,
+}
+
+impl Default for HashLimits {
+    /// Redis 7.0's built-in defaults.
+    fn default() -> Self {
+        HashLimits {
+            max_entries: 512,
+            max_value: 64,
+        }
+    }
+}
+
+/// One field and its value, stored back to back in one allocation.
+pub struct HashPair {
+    bytes: Box<[u8]>,
+    field_len: usize,
+}
+
+impl HashPair {
+    fn new(field: &[u8], value: &[u8]) -> HashPair {
+        let mut bytes = Vec::with_capacity(field.len() + value.len());
+        bytes.extend_from_slice(field);
+        bytes.extend_from_slice(value);
+        HashPair {
+            bytes: bytes.into_boxed_slice(),
+            field_len: field.len(),
+        }
+    }
+
+    pub fn field(&self) -> &[u8] {
+        &self.bytes[..self.field_len]
+    }
+
+    pub fn value(&self) -> &[u8] {
+        &self.bytes[self.field_len..]
+    }
+}
+
+impl DictItem for HashPair {
+    fn key(&self) -> &[u8] {
+        self.field()
+    }
+}
+
+/// A hash, in Redis's encodings.
+pub enum HashValue {
+    Listpack(Listpack),
+    /// Boxed, so a small hash (the common case) costs only the listpack's size.
+    Table(Box<Dict<HashPair>>),
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue::new()
+    }
+}
+
+/// Writes an element's bytes, printing an integer into `buf`.
+fn lp_bytes<'a: 'b, 'b>(v: &LpValue<'a>, buf: &'b mut [u8; 20]) -> &'b [u8] {
+    match *v {
+        LpValue::Str(s) => s,
+        LpValue::Int(n) => crate::number::format_i64(n, buf),
+    }
+}
+
+impl HashValue {
+    /// An empty hash, `listpack`-encoded.
+    pub fn new() -> HashValue {
+        HashValue::Listpack(Listpack::new())
+    }
+
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            HashValue::Listpack(_) => "listpack",
+            HashValue::Table(_) => "hashtable",
+        }
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        match self {
+            HashValue::Listpack(lp) => lp.len() / 2,
+            HashValue::Table(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The listpack, when the hash is `listpack`-encoded (RDB writes it as is).
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match self {
+            HashValue::Listpack(lp) => Some(lp),
+            HashValue::Table(_) => None,
+        }
+    }
+
+    /// Position of `field`'s field entry in a listpack.
+    fn lp_find(lp: &Listpack, field: &[u8]) -> Option<usize> {
+        lp.find(lp.first()?, field, 1)
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<LpValue<'_>> {
+        match self {
+            HashValue::Listpack(lp) => {
+                let f = Self::lp_find(lp, field)?;
+                Some(lp.get(lp.next(f)?))
+            }
+            HashValue::Table(d) => d.get(field).map(|p| LpValue::Str(p.value())),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Converts to `hashtable` before a write of these arguments when one is longer than
+    /// `max_value`, or the listpack could not take them all (`hashTypeTryConversion`).
+    pub fn try_conversion<'a>(
+        &mut self,
+        args: impl IntoIterator<Item = &'a [u8]>,
+        limits: HashLimits,
+    ) {
+        let HashValue::Listpack(lp) = self else {
+            return;
+        };
+        let mut sum = 0usize;
+        for arg in args {
+            if arg.len() > limits.max_value {
+                self.convert();
+                return;
+            }
+            sum = sum.saturating_add(arg.len());
+        }
+        if !lp.safe_to_add(sum) {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`; true when the field is new (`hashTypeSet`). Converts to
+    /// `hashtable` first when either is too long for a listpack, and after adding when the
+    /// hash has more than `max_entries` fields.
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
+        if matches!(self, HashValue::Listpack(_))
+            && (field.len() > limits.max_value || value.len() > limits.max_value)
+        {
+            self.convert();
+        }
+        match self {
+            HashValue::Listpack(lp) => {
+                let inserted = match Self::lp_find(lp, field).and_then(|f| lp.next(f)) {
+                    Some(v) => {
+                        lp.replace(v, value);
+                        false
+                    }
+                    None => {
+                        lp.push_back(field);
+                        lp.push_back(value);
+                        true
+                    }
+                };
+                if lp.len() / 2 > limits.max_entries {
+                    self.convert();
+                }
+                inserted
+            }
+            HashValue::Table(d) => {
+                let pair = HashPair::new(field, value);
+                d.insert(pair).is_none()
+            }
+        }
+    }
+
+    /// Removes `field`; true when it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Listpack(lp) => {
+                let Some(f) = Self::lp_find(lp, field) else {
+                    return false;
+                };
+                if let Some(v) = lp.delete(f) {
+                    lp.delete(v);
+                }
+                true
+            }
+            HashValue::Table(d) => {
+                let removed = d.remove(field).is_some();
+                if removed {
+                    d.shrink_if_needed();
+                }
+                removed
+            }
+        }
+    }
+
+    /// Releases spare capacity a write left in a listpack (Redis reallocates a listpack to
+    /// its exact size on every write; we grow amortized and trim afterwards).
+    pub fn shrink_to_fit(&mut self) {
+        if let HashValue::Listpack(lp) = self {
+            lp.shrink_to_fit();
+        }
+    }
+
+    /// Converts a `listpack` hash to `hashtable` (`hashTypeConvertListpack`).
+    pub fn convert(&mut self) {
+        let HashValue::Listpack(lp) = self else {
+            return;
+        };
+        let mut d = Dict::new();
+        let mut it = lp.iter();
+        let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
+        while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            d.insert(HashPair::new(lp_bytes(&f, &mut fb), lp_bytes(&v, &mut vb)));
+        }
+        while d.rehash(100) {}
+        *self = HashValue::Table(Box::new(d));
+    }
+
+    /// Every field and value, in the encoding's order (insertion order for a listpack).
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (LpValue<'_>, LpValue<'_>)> + '_> {
+        match self {
+            HashValue::Listpack(lp) => {
+                let mut it = lp.iter();
+                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
+            }
+            HashValue::Table(d) => Box::new(
+                d.iter()
+                    .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
+            ),
+        }
+    }
+
+    /// One HSCAN call: calls `f` on the fields and values it returns and gives the next cursor.
+    /// A listpack returns everything with cursor 0; a table visits buckets from `cursor` until
+    /// `count` fields and values (counted separately, as Redis does) were seen, the scan ends,
+    /// or `count * 10` more buckets were visited.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+        match self {
+            HashValue::Listpack(_) => {
+                let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
+                for (field, value) in self.iter() {
+                    f(lp_bytes(&field, &mut fb), lp_bytes(&value, &mut vb));
+                }
+                0
+            }
+            HashValue::Table(d) => {
+                let count = count.saturating_mul(2);
+                let mut max_iterations = count.saturating_mul(10);
+                let mut seen = 0usize;
+                let mut cursor = cursor;
+                loop {
+                    cursor = d.scan(cursor, |p| {
+                        f(p.field(), p.value());
+                        seen += 2;
+                    });
+                    if cursor == 0 || max_iterations == 0 || seen >= count {
+                        return cursor;
+                    }
+                    max_iterations -= 1;
+                }
+            }
+        }
+    }
+
+    /// A random field and its value, or `None` when empty.
+    pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(LpValue<'_>, LpValue<'_>)> {
+        match self {
+            HashValue::Listpack(lp) => {
+                let n = lp.len() / 2;
+                if n == 0 {
+                    return None;
+                }
+                let i = rng.random_range(0..n);
+                let f = lp.seek(2 * i as i64)?;
+                Some((lp.get(f), lp.get(lp.next(f)?)))
+            }
+            HashValue::Table(d) => d
+                .fair_random(rng)
+                .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
+        }
+    }
+
+    /// Calls `f` on `count` random pairs, repeats allowed (HRANDFIELD with a negative count).
+    /// `f` returns false to stop early.
+    pub fn random_pairs(
+        &self,
+        count: u64,
+        rng: &mut impl Rng,
+        mut f: impl FnMut(LpValue<'_>, LpValue<'_>) -> bool,
+    ) {
+        match self {
+            HashValue::Listpack(_) => {
+                // One walk, then cheap picks (a listpack seek per pick would be O(n)).
+                let pairs: Vec<_> = self.iter().collect();
+                if pairs.is_empty() {
+                    return;
+                }
+                for _ in 0..count {
+                    let (field, value) = pairs[rng.random_range(0..pairs.len())];
+                    if !f(field, value) {
+                        return;
+                    }
+                }
+            }
+            HashValue::Table(d) => {
+                for _ in 0..count {
+                    let Some(p) = d.fair_random(rng) else {
+                        return;
+                    };
+                    if !f(LpValue::Str(p.field()), LpValue::Str(p.value())) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `count` distinct random pairs, `count` below the hash's size (HRANDFIELD with a
+    /// positive count).
+    pub fn random_distinct_pairs(
+        &self,
+        count: usize,
+        rng: &mut impl Rng,
+    ) -> Vec<(LpValue<'_>, LpValue<'_>)> {
+        let size = self.len();
+        match self {
+            // A big table and few picks: pick at random and skip repeats.
+            HashValue::Table(d) if count.saturating_mul(3) <= size => {
+                let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
+                let mut out = Vec::with_capacity(count);
+                while out.len() < count {
+                    let Some(p) = d.fair_random(rng) else {
+                        break;
+                    };
+                    if seen.insert(p.field()) {
+                        out.push((LpValue::Str(p.field()), LpValue::Str(p.value())));
+                    }
+                }
+                out
+            }
+            // Otherwise a partial shuffle of every pair.
+            _ => {
+                let mut pairs: Vec<_> = self.iter().collect();
+                let (picked, _) = pairs.partial_shuffle(rng, count);
+                picked.to_vec()
+            }
+        }
+    }
+}
+
+impl Clone for HashValue {
+    /// A copy in the same encoding (COPY keeps it, as `hashTypeDup` does).
+    fn clone(&self) -> Self {
+        match self {
+            HashValue::Listpack(lp) => HashValue::Listpack(lp.clone()),
+            HashValue::Table(d) => {
+                let mut copy = Dict::new();
+                for p in d.iter() {
+                    copy.insert(HashPair::new(p.field(), p.value()));
+                }
+                while copy.rehash(100) {}
+                HashValue::Table(Box::new(copy))
+            }
+        }
+    }
+}
+
+impl PartialEq for HashValue {
+    /// Same encoding and the same fields with the same values, in any order.
+    fn eq(&self, other: &Self) -> bool {
+        if self.encoding_name() != other.encoding_name() || self.len() != other.len() {
+            return false;
+        }
+        self.iter().all(|(field, value)| {
+            let (mut fb, mut vb, mut ob) = ([0u8; 20], [0u8; 20], [0u8; 20]);
+            let value = lp_bytes(&value, &mut vb);
+            other
+                .get(lp_bytes(&field, &mut fb))
+                .is_some_and(|o| lp_bytes(&o, &mut ob) == value)
+        })
+    }
+}
+
+impl std::fmt::Debug for HashValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+        let mut map = f.debug_map();
+        for (field, value) in self.iter() {
+            map.entry(
+                &String::from_utf8_lossy(lp_bytes(&field, &mut a)),
+                &String::from_utf8_lossy(lp_bytes(&value, &mut b)),
+            );
+        }
+        map.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use std::collections::HashMap;
+
+    fn bytes(v: LpValue<'_>) -> Vec<u8> {
+        v.to_vec()
+    }
+
+    fn small() -> HashLimits {
+        HashLimits {
+            max_entries: 4,
+            max_value: 8,
+        }
+    }
+
+    #[test]
+    fn set_get_remove_in_listpack() {
+        let mut h = HashValue::new();
+        assert!(h.set(b"a", b"1", small()));
+        assert!(h.set(b"b", b"two", small()));
+        assert!(!h.set(b"a", b"10", small()));
+        assert_eq!(h.encoding_name(), "listpack");
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(b"a"), Some(LpValue::Int(10)));
+        assert_eq!(h.get(b"b"), Some(LpValue::Str(b"two")));
+        assert_eq!(h.get(b"two"), None, "values are not fields");
+        assert!(h.remove(b"a"));
+        assert!(!h.remove(b"a"));
+        assert_eq!(h.len(), 1);
+        let pairs: Vec<_> = h.iter().map(|(f, v)| (bytes(f), bytes(v))).collect();
+        assert_eq!(pairs, vec![(b"b".to_vec(), b"two".to_vec())]);
+    }
+
+    #[test]
+    fn integer_fields_are_found_by_their_text() {
+        let mut h = HashValue::new();
+        h.set(b"10", b"x", small());
+        assert_eq!(h.get(b"10"), Some(LpValue::Str(b"x")));
+        assert_eq!(h.get(b"010"), None);
+    }
+
+    #[test]
+    fn converts_on_too_many_entries() {
+        let mut h = HashValue::new();
+        for i in 0..4 {
+            h.set(format!("f{i}").as_bytes(), b"v", small());
+        }
+        assert_eq!(h.encoding_name(), "listpack");
+        h.set(b"f4", b"v", small());
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.len(), 5);
+        for i in 0..5 {
+            assert_eq!(h.get(format!("f{i}").as_bytes()), Some(LpValue::Str(b"v")));
+        }
+    }
+
+    #[test]
+    fn converts_on_long_field_or_value() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"12345678", small());
+        assert_eq!(h.encoding_name(), "listpack");
+        h.set(b"a", b"123456789", small());
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(LpValue::Str(b"123456789")));
+
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        h.try_conversion([b"b".as_slice(), b"123456789"], small());
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(LpValue::Str(b"1")));
+    }
+
+    #[test]
+    fn table_scan_sees_every_field_while_growing() {
+        let mut h = HashValue::new();
+        for i in 0..100 {
+            h.set(format!("f{i}").as_bytes(), b"v", HashLimits::default());
+        }
+        h.convert();
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut next = 100;
+        loop {
+            cursor = h.scan(cursor, 5, |f, _| {
+                seen.insert(f.to_vec());
+            });
+            for _ in 0..20 {
+                h.set(format!("f{next}").as_bytes(), b"v", HashLimits::default());
+                next += 1;
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(format!("f{i}").as_bytes()), "missed f{i}");
+        }
+    }
+
+    #[test]
+    fn listpack_scan_returns_everything_at_once() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        h.set(b"b", b"x", small());
+        let mut out = Vec::new();
+        let cursor = h.scan(0, 1, |f, v| out.push((f.to_vec(), v.to_vec())));
+        assert_eq!(cursor, 0);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0], (b"a".to_vec(), b"1".to_vec()));
+    }
+
+    #[test]
+    fn random_picks_cover_both_encodings() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        for convert in [false, true] {
+            let mut h = HashValue::new();
+            for i in 0..30 {
+                h.set(
+                    format!("f{i}").as_bytes(),
+                    format!("v{i}").as_bytes(),
+                    HashLimits::default(),
+                );
+            }
+            if convert {
+                h.convert();
+            }
+            let (f, v) = h.random_pair(&mut rng).unwrap();
+            assert_eq!(bytes(v)[1..], bytes(f)[1..]);
+            let mut n = 0;
+            h.random_pairs(100, &mut rng, |f, v| {
+                assert_eq!(bytes(v)[1..], bytes(f)[1..]);
+                n += 1;
+                true
+            });
+            assert_eq!(n, 100);
+            for count in [1, 5, 20, 29] {
+                let picks = h.random_distinct_pairs(count, &mut rng);
+                let distinct: HashSet<_> = picks.iter().map(|(f, _)| bytes(*f)).collect();
+                assert_eq!(distinct.len(), count);
+            }
+        }
+    }
+
+    #[test]
+    fn clone_and_eq_keep_the_encoding() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        let copy = h.clone();
+        assert_eq!(copy, h);
+        let mut t = h.clone();
+        t.convert();
+        assert_ne!(t, h);
+        assert_eq!(t.clone(), t);
+        let m: HashMap<_, _> = t.iter().map(|(f, v)| (bytes(f), bytes(v))).collect();
+        assert_eq!(m.get(b"a".as_slice()), Some(&b"1".to_vec()));
+    }
+}
