@@ -172,6 +172,7 @@ type KeyFinder = for<'a> fn(usize, &dyn Fn(usize) -> &'a [u8], &mut KeyPositions
 fn native_key_finder(spec: &CommandSpec) -> Option<KeyFinder> {
     match (spec.container, spec.name) {
         (None, "set") => Some(set_keys),
+        (None, "bitfield") => Some(bitfield_keys),
         _ => None,
     }
 }
@@ -187,6 +188,34 @@ fn set_keys<'a>(argc: usize, arg: &dyn Fn(usize) -> &'a [u8], keys: &mut KeyPosi
     keys.push(KeyRef {
         pos: 1,
         flags: if get { READ_AND_WRITE } else { OVERWRITE },
+    });
+}
+
+/// BITFIELD's key is always argument 1; it is only read when every subcommand is a GET
+/// (`bitfieldGetKeys`: a SET, an INCRBY or a syntax error makes it a write).
+fn bitfield_keys<'a>(argc: usize, arg: &dyn Fn(usize) -> &'a [u8], keys: &mut KeyPositions) {
+    const READ: &[KeyFlag] = &[KeyFlag::Ro, KeyFlag::Access];
+    const READ_AND_WRITE: &[KeyFlag] = &[KeyFlag::Rw, KeyFlag::Access, KeyFlag::Update];
+    if argc < 2 {
+        return;
+    }
+    let mut readonly = true;
+    let mut i = 2;
+    while i < argc {
+        let remaining = argc - i - 1;
+        let word = arg(i);
+        if word.eq_ignore_ascii_case(b"get") && remaining >= 2 {
+            i += 3;
+        } else if word.eq_ignore_ascii_case(b"overflow") && remaining >= 1 {
+            i += 2;
+        } else {
+            readonly = false;
+            break;
+        }
+    }
+    keys.push(KeyRef {
+        pos: 1,
+        flags: if readonly { READ } else { READ_AND_WRITE },
     });
 }
 

@@ -5,12 +5,13 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `set`, `hash`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `set`, `hash`, `bitmap`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
 
+mod bitmap;
 mod connection;
 mod generic;
 mod hash;
@@ -33,11 +34,12 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 6] = [
+const GROUPS: [&[CommandSpec]; 7] = [
     generic::COMMANDS,
     string::COMMANDS,
     set::COMMANDS,
     hash::COMMANDS,
+    bitmap::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];
@@ -352,7 +354,7 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16);
-        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4 + 17 + 16);
+        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7);
+        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7);
     }
 }

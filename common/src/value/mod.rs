@@ -5,6 +5,7 @@
 //! Collection types (with the collections issue) hold their data behind a `Box`, so a `Value`
 //! stays two words.
 
+pub mod bitmap;
 pub mod hash;
 pub mod set;
 pub mod string;

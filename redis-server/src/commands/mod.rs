@@ -9,6 +9,7 @@
 pub(crate) mod args;
 pub(crate) mod error;
 
+mod bitmap;
 mod connection;
 mod generic;
 mod hash;
@@ -171,6 +172,7 @@ impl Registry {
         connection::register(&mut r);
         server::register(&mut r);
         set::register(&mut r);
+        bitmap::register(&mut r);
         r
     }
 
