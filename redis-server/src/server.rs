@@ -32,6 +32,9 @@ pub(crate) struct HotConfig {
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
+    /// `list-max-listpack-size` and `list-compress-depth`: node limits of new lists.
+    pub list_max_listpack_size: AtomicI64,
+    pub list_compress_depth: AtomicU64,
 }
 
 impl HotConfig {
@@ -48,6 +51,8 @@ impl HotConfig {
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
+            list_max_listpack_size: AtomicI64::new(-2),
+            list_compress_depth: AtomicU64::new(0),
         };
         hot.reload(config);
         hot
@@ -69,6 +74,10 @@ impl HotConfig {
             .store(int("slowlog-log-slower-than"), Relaxed);
         self.slowlog_max_len
             .store(int("slowlog-max-len") as u64, Relaxed);
+        self.list_max_listpack_size
+            .store(int("list-max-listpack-size"), Relaxed);
+        self.list_compress_depth
+            .store(int("list-compress-depth").max(0) as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         *self

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `list`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -14,6 +14,7 @@ pub mod spec;
 mod connection;
 mod generic;
 mod keys;
+mod list;
 mod server;
 mod string;
 
@@ -31,9 +32,10 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 4] = [
+const GROUPS: [&[CommandSpec]; 5] = [
     generic::COMMANDS,
     string::COMMANDS,
+    list::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
 ];
@@ -348,7 +350,7 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13);
-        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4);
+        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 22);
+        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4 + 22);
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod error;
 
 mod connection;
 mod generic;
+mod list;
 mod server;
 mod string;
 
@@ -164,6 +165,7 @@ impl Registry {
             hidden: Vec::new(),
         };
         string::register(&mut r);
+        list::register(&mut r);
         generic::register(&mut r);
         connection::register(&mut r);
         server::register(&mut r);
