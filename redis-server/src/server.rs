@@ -36,6 +36,9 @@ pub(crate) struct HotConfig {
     pub latency_percentiles: RwLock<Vec<f64>>,
     pub hash_max_listpack_entries: AtomicU64,
     pub hash_max_listpack_value: AtomicU64,
+    /// `list-max-listpack-size` and `list-compress-depth`: node limits of new lists.
+    pub list_max_listpack_size: AtomicI64,
+    pub list_compress_depth: AtomicU64,
 }
 
 impl HotConfig {
@@ -55,6 +58,8 @@ impl HotConfig {
             latency_percentiles: RwLock::new(Vec::new()),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
+            list_max_listpack_size: AtomicI64::new(-2),
+            list_compress_depth: AtomicU64::new(0),
         };
         hot.reload(config);
         hot
@@ -80,6 +85,10 @@ impl HotConfig {
             .store(int("hash-max-listpack-entries") as u64, Relaxed);
         self.hash_max_listpack_value
             .store(int("hash-max-listpack-value") as u64, Relaxed);
+        self.list_max_listpack_size
+            .store(int("list-max-listpack-size"), Relaxed);
+        self.list_compress_depth
+            .store(int("list-compress-depth").max(0) as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         *self

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `set`, `hash`, `bitmap`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -16,6 +16,7 @@ mod connection;
 mod generic;
 mod hash;
 mod keys;
+mod list;
 mod server;
 mod set;
 mod string;
@@ -34,9 +35,10 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 7] = [
+const GROUPS: [&[CommandSpec]; 8] = [
     generic::COMMANDS,
     string::COMMANDS,
+    list::COMMANDS,
     set::COMMANDS,
     hash::COMMANDS,
     bitmap::COMMANDS,
@@ -354,7 +356,10 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7);
-        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7);
+        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7 + 22);
+        assert_eq!(
+            every_spec().count(),
+            65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7 + 22
+        );
     }
 }

@@ -661,15 +661,7 @@ pub static DIRECTIVES: &[Directive] = &[
         CLUSTER,
     )
     .alias("cluster-slave-validity-factor"),
-    int(
-        "list-max-listpack-size",
-        N,
-        INT_MIN,
-        INT_MAX,
-        -2,
-        COLLECTIONS,
-    )
-    .alias("list-max-ziplist-size"),
+    int("list-max-listpack-size", N, INT_MIN, INT_MAX, -2, None).alias("list-max-ziplist-size"),
     int("tcp-keepalive", N, 0, INT_MAX, 300, None),
     int("cluster-migration-barrier", N, 0, INT_MAX, 1, CLUSTER),
     int("active-defrag-cycle-min", N, 1, 99, 1, DEFRAG),
@@ -691,7 +683,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("cluster-announce-tls-port", N, 0, 65535, 0, CLUSTER),
     int("repl-timeout", N, 1, INT_MAX, 60, REPL),
     int("repl-ping-replica-period", N, 1, INT_MAX, 10, REPL).alias("repl-ping-slave-period"),
-    int("list-compress-depth", DBG, 0, INT_MAX, 0, COLLECTIONS),
+    int("list-compress-depth", DBG, 0, INT_MAX, 0, None),
     int("rdb-key-save-delay", HID, INT_MIN, INT_MAX, 0, RDB),
     int("key-load-delay", HID, INT_MIN, INT_MAX, 0, RDB),
     int("active-expire-effort", N, 1, 10, 1, None),

@@ -7,6 +7,7 @@
 
 pub mod bitmap;
 pub mod hash;
+pub mod list;
 pub mod set;
 pub mod string;
 
@@ -25,6 +26,8 @@ pub enum Value {
     Set(Box<SetValue>),
     /// A hash, `listpack` or `hashtable`.
     Hash(Box<hash::HashValue>),
+    /// A list (always a quicklist in Redis 7.0).
+    List(Box<list::ListValue>),
 }
 
 /// The types `TYPE` reports.
@@ -72,6 +75,7 @@ impl Value {
             Value::Embstr | Value::Raw | Value::Int(_) => ValueType::String,
             Value::Set(_) => ValueType::Set,
             Value::Hash(_) => ValueType::Hash,
+            Value::List(_) => ValueType::List,
         }
     }
 
@@ -83,6 +87,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Set(s) => s.encoding_name(),
             Value::Hash(h) => h.encoding_name(),
+            Value::List(_) => "quicklist",
         }
     }
 

@@ -13,6 +13,7 @@ mod bitmap;
 mod connection;
 mod generic;
 mod hash;
+mod list;
 mod server;
 mod set;
 mod string;
@@ -168,6 +169,7 @@ impl Registry {
         };
         string::register(&mut r);
         hash::register(&mut r);
+        list::register(&mut r);
         generic::register(&mut r);
         connection::register(&mut r);
         server::register(&mut r);
