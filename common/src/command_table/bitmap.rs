@@ -14,7 +14,7 @@ const WRITE_BITMAP_SLOW: &[A] = &[A::Write, A::Bitmap, A::Slow];
 const BITFIELD_COMPLEXITY: &str = "O(1) for each subcommand specified";
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "bitcount",
         arity: -2,

@@ -18,7 +18,7 @@ const HANDSHAKE: &[F] = &[
 const FAST_CONNECTION: &[A] = &[A::Fast, A::Connection];
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "auth",
         arity: -2,
@@ -132,7 +132,7 @@ const CLIENT_ADMIN: CommandSpec = CommandSpec {
 };
 
 /// The subcommands of CLIENT.
-pub(super) const CLIENT: &[CommandSpec] = &[
+pub(super) static CLIENT: &[CommandSpec] = &[
     CommandSpec {
         name: "getname",
         since: "2.6.9",

@@ -21,7 +21,7 @@ const KEYSPACE_READ_SLOW: &[A] = &[A::Keyspace, A::Read, A::Slow];
 const MULTI_SHARD_SUM: &[&str] = &["request_policy:multi_shard", "response_policy:agg_sum"];
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "copy",
         arity: -3,
@@ -292,7 +292,7 @@ const OBJECT_SUB: CommandSpec = CommandSpec {
 };
 
 /// The subcommands of OBJECT.
-pub(super) const OBJECT: &[CommandSpec] = &[
+pub(super) static OBJECT: &[CommandSpec] = &[
     CommandSpec {
         name: "encoding",
         summary: "Name the internal encoding used for the value of a key",

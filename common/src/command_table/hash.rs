@@ -19,7 +19,7 @@ const READ_HASH_SLOW: &[A] = &[A::Read, A::Hash, A::Slow];
 const WHOLE_HASH: &str = "O(N) where N is the size of the hash.";
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "hdel",
         arity: -3,

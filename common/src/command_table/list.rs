@@ -44,7 +44,7 @@ const MPOP_COMPLEXITY: &str =
 const BPOP_COMPLEXITY: &str = "O(N) where N is the number of provided keys.";
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "blmove",
         arity: 6,

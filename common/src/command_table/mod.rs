@@ -35,7 +35,9 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 8] = [
+// Statics, not consts: a command is known by its address (the registry keys on it), and a
+// const may be duplicated wherever it is used.
+static GROUPS: [&[CommandSpec]; 8] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,

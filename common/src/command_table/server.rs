@@ -12,7 +12,7 @@ const KEYSPACE_FLUSH: &[A] = &[A::Keyspace, A::Write, A::Slow, A::Dangerous];
 const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_policy:all_succeeded"];
 
 /// Every top-level command of the group.
-pub(super) const COMMANDS: &[CommandSpec] = &[
+pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "command",
         arity: -1,
@@ -172,7 +172,7 @@ const COMMAND_SUB: CommandSpec = CommandSpec {
 };
 
 /// The subcommands of COMMAND.
-pub(super) const COMMAND: &[CommandSpec] = &[
+pub(super) static COMMAND: &[CommandSpec] = &[
     CommandSpec {
         name: "count",
         since: "2.8.13",
@@ -240,7 +240,7 @@ const CONFIG_SUB: CommandSpec = CommandSpec {
 };
 
 /// The subcommands of CONFIG.
-pub(super) const CONFIG: &[CommandSpec] = &[
+pub(super) static CONFIG: &[CommandSpec] = &[
     CommandSpec {
         name: "get",
         arity: -3,
@@ -283,7 +283,7 @@ const SLOWLOG_SUB: CommandSpec = CommandSpec {
 };
 
 /// The subcommands of SLOWLOG.
-pub(super) const SLOWLOG: &[CommandSpec] = &[
+pub(super) static SLOWLOG: &[CommandSpec] = &[
     CommandSpec {
         name: "get",
         arity: -2,
