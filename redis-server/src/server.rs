@@ -32,6 +32,8 @@ pub(crate) struct HotConfig {
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
+    pub zset_max_listpack_entries: AtomicU64,
+    pub zset_max_listpack_value: AtomicU64,
 }
 
 impl HotConfig {
@@ -48,6 +50,8 @@ impl HotConfig {
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
+            zset_max_listpack_entries: AtomicU64::new(128),
+            zset_max_listpack_value: AtomicU64::new(64),
         };
         hot.reload(config);
         hot
@@ -61,6 +65,10 @@ impl HotConfig {
         self.client_query_buffer_limit
             .store(int("client-query-buffer-limit") as u64, Relaxed);
         self.maxclients.store(int("maxclients") as u64, Relaxed);
+        self.zset_max_listpack_entries
+            .store(int("zset-max-listpack-entries") as u64, Relaxed);
+        self.zset_max_listpack_value
+            .store(int("zset-max-listpack-value") as u64, Relaxed);
         self.timeout_secs.store(int("timeout"), Relaxed);
         self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
         self.active_expire_effort

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `generic`, `connection`, `server`, `sorted_set`: the entries, one `const` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -15,6 +15,7 @@ mod connection;
 mod generic;
 mod keys;
 mod server;
+mod sorted_set;
 mod string;
 
 #[cfg(test)]
@@ -31,11 +32,12 @@ pub use keys::{
 pub use spec::*;
 
 /// The top-level entries of every group file.
-const GROUPS: [&[CommandSpec]; 4] = [
+const GROUPS: [&[CommandSpec]; 5] = [
     generic::COMMANDS,
     string::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    sorted_set::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -348,7 +350,7 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13);
-        assert_eq!(every_spec().count(), 65 + 4 + 11 + 7 + 4 + 4);
+        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 35);
+        assert_eq!(every_spec().count(), 65 + 35 + 4 + 11 + 7 + 4 + 4);
     }
 }

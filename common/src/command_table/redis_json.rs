@@ -377,7 +377,7 @@ fn table_matches_redis_command_json() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 95);
+    assert_eq!(checked, 130);
 }
 
 #[test]

@@ -765,7 +765,7 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         128,
-        COLLECTIONS,
+        None,
     )
     .alias("zset-max-ziplist-entries"),
     umem(
@@ -779,7 +779,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
         .alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
-    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
+    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None)
         .alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
     uint(

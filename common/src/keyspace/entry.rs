@@ -130,6 +130,7 @@ impl Entry {
         match self.value {
             Value::Embstr | Value::Raw => Some(StrRef::Bytes(&self.kv[self.key_len()..])),
             Value::Int(n) => Some(StrRef::Int(n)),
+            _ => None,
         }
     }
 

@@ -5,6 +5,7 @@
 //! Collection types (with the collections issue) hold their data behind a `Box`, so a `Value`
 //! stays two words.
 
+pub mod sorted_set;
 pub mod string;
 
 /// What a key holds, and in which encoding.
@@ -16,6 +17,8 @@ pub enum Value {
     Raw,
     /// A string holding a decimal integer that round-trips through `i64`.
     Int(i64),
+    /// A sorted set (`listpack` or `skiplist`).
+    ZSet(Box<sorted_set::ZSetValue>),
 }
 
 /// The types `TYPE` reports.
@@ -61,6 +64,7 @@ impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
             Value::Embstr | Value::Raw | Value::Int(_) => ValueType::String,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -70,6 +74,7 @@ impl Value {
             Value::Embstr => "embstr",
             Value::Raw => "raw",
             Value::Int(_) => "int",
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 

@@ -284,7 +284,7 @@ fn keys(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// A SCAN cursor as `strtoul` reads it in base 10: an optional sign (a minus wraps around), and
 /// the empty string is cursor 0; leading spaces, trailing bytes and overflow are errors.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(super) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if arg.is_empty() {
         return Some(0);
     }
@@ -615,7 +615,10 @@ fn object_idletime(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 }
 
 fn object_refcount(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let Some(value) = object_lookup(ctx)?.map(|e| e.value().clone()) else {
+    let Some(value) = object_lookup(ctx)?.map(|e| match e.value() {
+        Value::Int(n) => Value::Int(*n),
+        _ => Value::Raw,
+    }) else {
         ctx.reply.null();
         return Ok(());
     };

@@ -12,6 +12,7 @@ pub(crate) mod error;
 mod connection;
 mod generic;
 mod server;
+mod sorted_set;
 mod string;
 
 use std::collections::HashMap;
@@ -167,6 +168,7 @@ impl Registry {
         generic::register(&mut r);
         connection::register(&mut r);
         server::register(&mut r);
+        sorted_set::register(&mut r);
         r
     }
 
