@@ -1,6 +1,8 @@
 //! Group `sorted-set`: commands on sorted sets (members ordered by score, then bytewise).
 
-use super::spec::{AclCategory as A, BeginSearch, CommandSpec, Flag as F, FindKeys, Group, KeyFlag as K, KeySpec};
+use super::spec::{
+    AclCategory as A, BeginSearch, CommandSpec, FindKeys, Flag as F, Group, KeyFlag as K, KeySpec,
+};
 use super::{base, key_range};
 
 const BASE: CommandSpec = base(Group::SortedSet);
@@ -109,7 +111,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         arity: -4,
         flags: &[F::Write, F::Denyoom],
         acl_categories: &[A::Write, A::SortedSet, A::Slow],
-        key_specs: &[key_range(&[K::Ow, K::Update], 1, 0, 1, 0), key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1)],
+        key_specs: &[
+            key_range(&[K::Ow, K::Update], 1, 0, 1, 0),
+            key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1),
+        ],
         since: "6.2.0",
         complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
         summary: "Store the members of the first sorted set that no other given set holds",
@@ -153,7 +158,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         arity: -4,
         flags: &[F::Write, F::Denyoom],
         acl_categories: &[A::Write, A::SortedSet, A::Slow],
-        key_specs: &[key_range(&[K::Ow, K::Update], 1, 0, 1, 0), key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1)],
+        key_specs: &[
+            key_range(&[K::Ow, K::Update], 1, 0, 1, 0),
+            key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1),
+        ],
         since: "2.0.0",
         complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
         summary: "Store the members every given set holds, with combined scores",
@@ -270,7 +278,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         arity: -5,
         flags: &[F::Write, F::Denyoom],
         acl_categories: &[A::Write, A::SortedSet, A::Slow],
-        key_specs: &[key_range(&[K::Ow, K::Update], 1, 0, 1, 0), key_range(&[K::Ro, K::Access], 2, 0, 1, 0)],
+        key_specs: &[
+            key_range(&[K::Ow, K::Update], 1, 0, 1, 0),
+            key_range(&[K::Ro, K::Access], 2, 0, 1, 0),
+        ],
         since: "6.2.0",
         complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
         summary: "Store a range of a sorted set into another key",
@@ -423,7 +434,10 @@ pub(super) const COMMANDS: &[CommandSpec] = &[
         arity: -4,
         flags: &[F::Write, F::Denyoom],
         acl_categories: &[A::Write, A::SortedSet, A::Slow],
-        key_specs: &[key_range(&[K::Ow, K::Update], 1, 0, 1, 0), key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1)],
+        key_specs: &[
+            key_range(&[K::Ow, K::Update], 1, 0, 1, 0),
+            key_keynum(&[K::Ro, K::Access], 2, 0, 1, 1),
+        ],
         since: "2.0.0",
         complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
         summary: "Store the members any given set holds, with combined scores",

@@ -759,15 +759,7 @@ pub static DIRECTIVES: &[Directive] = &[
     )
     .alias("hash-max-ziplist-entries"),
     uint("set-max-intset-entries", N, 0, LONG_MAX, 512, COLLECTIONS),
-    uint(
-        "zset-max-listpack-entries",
-        N,
-        0,
-        LONG_MAX,
-        128,
-        None,
-    )
-    .alias("zset-max-ziplist-entries"),
+    uint("zset-max-listpack-entries", N, 0, LONG_MAX, 128, None).alias("zset-max-ziplist-entries"),
     umem(
         "active-defrag-ignore-bytes",
         N,
@@ -779,8 +771,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
         .alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
-    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None)
-        .alias("zset-max-ziplist-value"),
+    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
     uint(
         "tracking-table-max-keys",

@@ -536,8 +536,14 @@ mod tests {
         assert_eq!(l.len(), 4);
         assert_eq!(l.rank(2.0, b"b"), Some(2));
         assert_eq!(l.rank(2.0, b"x"), None);
-        assert_eq!(l.by_rank(0).map(|n| l.member(n).to_vec()), Some(b"a".to_vec()));
-        assert_eq!(l.by_rank(3).map(|n| l.member(n).to_vec()), Some(b"c".to_vec()));
+        assert_eq!(
+            l.by_rank(0).map(|n| l.member(n).to_vec()),
+            Some(b"a".to_vec())
+        );
+        assert_eq!(
+            l.by_rank(3).map(|n| l.member(n).to_vec()),
+            Some(b"c".to_vec())
+        );
         assert_eq!(l.by_rank(4), None);
         let last = l.last().unwrap();
         assert_eq!(l.member(last), b"c");

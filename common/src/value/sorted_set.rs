@@ -257,7 +257,13 @@ impl ZSetValue {
 
     /// Adds or updates `member` as ZADD does with `flags`, converting to skiplist when an
     /// insertion would cross `limits`. `score` is the increment under INCR.
-    pub fn add(&mut self, member: &[u8], score: f64, flags: AddFlags, limits: Limits) -> AddOutcome {
+    pub fn add(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        flags: AddFlags,
+        limits: Limits,
+    ) -> AddOutcome {
         if score.is_nan() {
             return AddOutcome::NotANumber;
         }
@@ -362,7 +368,13 @@ impl ZSetValue {
 
     /// Calls `f(member, score)` for ranks `lo..=hi` (ascending ranks, clamped to the set),
     /// in ascending order, or descending from `hi` when `rev`.
-    pub fn for_each_in_ranks(&self, lo: usize, hi: usize, rev: bool, mut f: impl FnMut(&[u8], f64)) {
+    pub fn for_each_in_ranks(
+        &self,
+        lo: usize,
+        hi: usize,
+        rev: bool,
+        mut f: impl FnMut(&[u8], f64),
+    ) {
         let len = self.len();
         if len == 0 || lo > hi || lo >= len {
             return;
@@ -450,11 +462,9 @@ impl ZSetValue {
             return None;
         }
         match self {
-            ZSetValue::Listpack(lp) => Self::lp_rank_interval(
-                lp,
-                |_, s| range.above_min(s),
-                |_, s| range.below_max(s),
-            ),
+            ZSetValue::Listpack(lp) => {
+                Self::lp_rank_interval(lp, |_, s| range.above_min(s), |_, s| range.below_max(s))
+            }
             ZSetValue::Skiplist(b) => {
                 let first = b.list.first_in_score_range(range)?;
                 let last = b.list.last_in_score_range(range)?;
@@ -469,11 +479,9 @@ impl ZSetValue {
             return None;
         }
         match self {
-            ZSetValue::Listpack(lp) => Self::lp_rank_interval(
-                lp,
-                |m, _| range.above_min(m),
-                |m, _| range.below_max(m),
-            ),
+            ZSetValue::Listpack(lp) => {
+                Self::lp_rank_interval(lp, |m, _| range.above_min(m), |m, _| range.below_max(m))
+            }
             ZSetValue::Skiplist(b) => {
                 let first = b.list.first_in_lex_range(range)?;
                 let last = b.list.last_in_lex_range(range)?;

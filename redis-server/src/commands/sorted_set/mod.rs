@@ -47,8 +47,7 @@ fn limits(server: &Server) -> Limits {
     Limits {
         max_entries: usize::try_from(hot.zset_max_listpack_entries.load(Relaxed))
             .unwrap_or(usize::MAX),
-        max_value: usize::try_from(hot.zset_max_listpack_value.load(Relaxed))
-            .unwrap_or(usize::MAX),
+        max_value: usize::try_from(hot.zset_max_listpack_value.load(Relaxed)).unwrap_or(usize::MAX),
     }
 }
 
@@ -174,7 +173,12 @@ fn add(ctx: &mut CommandContext<'_>, mode: AddMode) -> Result<(), CommandError> 
             "XX and NX options at the same time are not compatible",
         ));
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if [flags.gt, flags.lt, flags.nx]
+        .iter()
+        .filter(|f| **f)
+        .count()
+        > 1
+    {
         return Err(CommandError::err(
             "GT, LT, and/or NX options at the same time are not compatible",
         ));
@@ -206,11 +210,6 @@ fn add(ctx: &mut CommandContext<'_>, mode: AddMode) -> Result<(), CommandError> 
         if !exists {
             // Redis sizes a new set by its first member only.
             let z = ZSetValue::with_hint(0, pairs[0].1.len(), limits);
-            let z = if limits.max_entries == 0 || pairs[0].1.len() > limits.max_value {
-                ZSetValue::new_skiplist()
-            } else {
-                z
-            };
             shard.insert(Entry::collection(key, Value::ZSet(Box::new(z)), lru));
         }
         if let Some(Value::ZSet(z)) = shard.get_mut(key, now).map(Entry::value_mut) {
@@ -247,8 +246,7 @@ fn add(ctx: &mut CommandContext<'_>, mode: AddMode) -> Result<(), CommandError> 
             None => ctx.reply.null(),
         }
     } else {
-        ctx.reply
-            .integer(if ch { added + updated } else { added });
+        ctx.reply.integer(if ch { added + updated } else { added });
     }
     Ok(())
 }

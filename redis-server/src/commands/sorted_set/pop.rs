@@ -120,9 +120,7 @@ fn pop_first(
 }
 
 /// ZMPOP's and BZMPOP's tail: `numkeys key ... MIN|MAX [COUNT count]`.
-fn parse_mpop<'a>(
-    ctx: &mut CommandContext<'a>,
-) -> Result<(Vec<&'a [u8]>, End, u64), CommandError> {
+fn parse_mpop<'a>(ctx: &mut CommandContext<'a>) -> Result<(Vec<&'a [u8]>, End, u64), CommandError> {
     let numkeys = ctx.args.next_i64();
     let numkeys = match numkeys {
         Ok(n) if n >= 1 => n as u64,
@@ -221,5 +219,9 @@ fn bzmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 fn block(ctx: &mut CommandContext<'_>, keys: &[&[u8]], deadline: Option<Instant>) {
     let reply = timeout_reply(ctx.reply.protocol());
-    ctx.block(keys.iter().map(|k| Box::from(*k)).collect(), deadline, reply);
+    ctx.block(
+        keys.iter().map(|k| Box::from(*k)).collect(),
+        deadline,
+        reply,
+    );
 }

@@ -100,7 +100,11 @@ pub(super) fn parse_lex_range(min: &[u8], max: &[u8]) -> Result<LexRange, Comman
 /// Ascending rank interval of ZRANGE-style `start`/`stop` (negative from the end).
 fn rank_interval(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
+    let start = if start < 0 {
+        (len + start).max(0)
+    } else {
+        start
+    };
     let end = if end < 0 { len + end } else { end };
     if start > end || start >= len {
         return None;
@@ -206,8 +210,13 @@ fn range(
     let (interval, skip, take) = match &range {
         Range::Rank(start, end) => {
             // REV counts ranks from the top.
-            let interval = rank_interval(*start, *end, len)
-                .map(|(lo, hi)| if reverse { (len - 1 - hi, len - 1 - lo) } else { (lo, hi) });
+            let interval = rank_interval(*start, *end, len).map(|(lo, hi)| {
+                if reverse {
+                    (len - 1 - hi, len - 1 - lo)
+                } else {
+                    (lo, hi)
+                }
+            });
             (interval, 0, usize::MAX)
         }
         // Redis gives up at once when the offset is past the whole set.
@@ -320,7 +329,11 @@ fn zremrangebylex(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     remove_range(ctx, key, Range::Lex(range))
 }
 
-fn remove_range(ctx: &mut CommandContext<'_>, key: &[u8], range: Range) -> Result<(), CommandError> {
+fn remove_range(
+    ctx: &mut CommandContext<'_>,
+    key: &[u8],
+    range: Range,
+) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let Some(z) = write(&mut ctx.db, key, now)? else {
         ctx.reply.integer(0);

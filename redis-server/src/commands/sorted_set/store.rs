@@ -128,8 +128,8 @@ fn combine(ctx: &mut CommandContext<'_>, op: Op, dst: Option<&[u8]>) -> Result<(
         if op != Op::Diff && remaining >= sources.len() && is(arg, "weights") {
             for s in sources.iter_mut() {
                 let w = ctx.args.next_bytes()?;
-                s.weight = parse_f64(w)
-                    .ok_or_else(|| CommandError::err("weight value is not a float"))?;
+                s.weight =
+                    parse_f64(w).ok_or_else(|| CommandError::err("weight value is not a float"))?;
             }
         } else if op != Op::Diff && remaining >= 1 && is(arg, "aggregate") {
             let a = ctx.args.next_bytes()?;
