@@ -249,10 +249,10 @@ fn zintercard(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut limit: usize = 0;
     while let Some(arg) = ctx.args.next_opt() {
         if ctx.args.remaining() >= 1 && is(arg, "limit") {
-            let n = ctx.args.next_i64()?;
-            if n < 0 {
-                return Err(CommandError::err("LIMIT can't be negative"));
-            }
+            let n = match ctx.args.next_i64() {
+                Ok(n) if n >= 0 => n,
+                _ => return Err(CommandError::err("LIMIT can't be negative")),
+            };
             limit = usize::try_from(n).unwrap_or(usize::MAX);
         } else {
             return Err(CommandError::Syntax);
