@@ -78,6 +78,31 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
     }
 }
 
+/// Parses a double as a bare C `strtod` call that must consume the whole string (Redis's score
+/// range bounds, `zslParseRange`): leading white space is skipped, an empty string reads as 0,
+/// overflow gives an infinity and underflow a zero; NaN is rejected.
+pub fn parse_strtod(s: &[u8]) -> Option<f64> {
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
+        .unwrap_or(s.len());
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    // Only spaces: nothing converted, so the end pointer stays on the first space.
+    let s = &s[start..];
+    if s.is_empty() {
+        return None;
+    }
+    let negative = s[0] == b'-';
+    match strtod_whole(s)? {
+        Strtod::Finite(v) | Strtod::Infinite(v) => Some(v),
+        Strtod::Overflow if negative => Some(f64::NEG_INFINITY),
+        Strtod::Overflow => Some(f64::INFINITY),
+        Strtod::Underflow { negative, .. } => Some(if negative { -0.0 } else { 0.0 }),
+    }
+}
+
 /// Parses a `long double` argument like Redis's `string2ld`, approximated in `f64`.
 ///
 /// Redis reads these into an x87 80-bit `long double`; INCRBYFLOAT uses the exact model in

@@ -39,6 +39,8 @@ pub(crate) struct HotConfig {
     /// `list-max-listpack-size` and `list-compress-depth`: node limits of new lists.
     pub list_max_listpack_size: AtomicI64,
     pub list_compress_depth: AtomicU64,
+    pub zset_max_listpack_entries: AtomicU64,
+    pub zset_max_listpack_value: AtomicU64,
 }
 
 impl HotConfig {
@@ -60,6 +62,8 @@ impl HotConfig {
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
             list_compress_depth: AtomicU64::new(0),
+            zset_max_listpack_entries: AtomicU64::new(128),
+            zset_max_listpack_value: AtomicU64::new(64),
         };
         hot.reload(config);
         hot
@@ -73,6 +77,10 @@ impl HotConfig {
         self.client_query_buffer_limit
             .store(int("client-query-buffer-limit") as u64, Relaxed);
         self.maxclients.store(int("maxclients") as u64, Relaxed);
+        self.zset_max_listpack_entries
+            .store(int("zset-max-listpack-entries") as u64, Relaxed);
+        self.zset_max_listpack_value
+            .store(int("zset-max-listpack-value") as u64, Relaxed);
         self.timeout_secs.store(int("timeout"), Relaxed);
         self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
         self.active_expire_effort

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `generic`, `connection`, `server`: the entries, one `const` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -19,6 +19,7 @@ mod keys;
 mod list;
 mod server;
 mod set;
+mod sorted_set;
 mod string;
 
 #[cfg(test)]
@@ -37,7 +38,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 8] = [
+static GROUPS: [&[CommandSpec]; 9] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -46,6 +47,7 @@ static GROUPS: [&[CommandSpec]; 8] = [
     bitmap::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    sorted_set::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -358,10 +360,10 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7 + 22);
+        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35);
         assert_eq!(
             every_spec().count(),
-            65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7 + 22
+            65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35
         );
     }
 }

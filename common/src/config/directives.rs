@@ -371,7 +371,6 @@ const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = Some("keyspace notifications");
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
-const COLLECTIONS: Option<&str> = Some("collection types");
 const STREAMS: Option<&str> = Some("streams");
 const HLL: Option<&str> = Some("HyperLogLog");
 const TRACKING: Option<&str> = Some("client tracking");
@@ -743,15 +742,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("cluster-link-sendbuf-limit", N, 0, ULLONG_MAX, 0, CLUSTER),
     uint("hash-max-listpack-entries", N, 0, LONG_MAX, 512, None).alias("hash-max-ziplist-entries"),
     uint("set-max-intset-entries", N, 0, LONG_MAX, 512, None),
-    uint(
-        "zset-max-listpack-entries",
-        N,
-        0,
-        LONG_MAX,
-        128,
-        COLLECTIONS,
-    )
-    .alias("zset-max-ziplist-entries"),
+    uint("zset-max-listpack-entries", N, 0, LONG_MAX, 128, None).alias("zset-max-ziplist-entries"),
     umem(
         "active-defrag-ignore-bytes",
         N,
@@ -762,8 +753,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
-    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, COLLECTIONS)
-        .alias("zset-max-ziplist-value"),
+    umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
     uint(
         "tracking-table-max-keys",

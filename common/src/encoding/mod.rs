@@ -8,6 +8,7 @@
 //! - [`quicklist`]: Redis 7.0's list encoding, a chain of listpack nodes, the inner ones
 //!   optionally LZF-compressed.
 //! - [`lzf`]: the LZF compressor (quicklist nodes, and RDB strings).
+//! - [`skiplist`]: the ordered index of a big sorted set (ranks and ranges in O(log N)).
 //!
 //! Each encoding is a plain data structure over bytes: no keyspace, no I/O, no `unsafe`.
 
@@ -15,3 +16,4 @@ pub mod intset;
 pub mod listpack;
 pub mod lzf;
 pub mod quicklist;
+pub mod skiplist;

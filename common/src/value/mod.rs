@@ -9,6 +9,7 @@ pub mod bitmap;
 pub mod hash;
 pub mod list;
 pub mod set;
+pub mod sorted_set;
 pub mod string;
 
 use set::SetValue;
@@ -28,6 +29,8 @@ pub enum Value {
     Hash(Box<hash::HashValue>),
     /// A list (always a quicklist in Redis 7.0).
     List(Box<list::ListValue>),
+    /// A sorted set (`listpack` or `skiplist`).
+    ZSet(Box<sorted_set::ZSetValue>),
 }
 
 /// The types `TYPE` reports.
@@ -76,6 +79,7 @@ impl Value {
             Value::Set(_) => ValueType::Set,
             Value::Hash(_) => ValueType::Hash,
             Value::List(_) => ValueType::List,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 
@@ -88,6 +92,7 @@ impl Value {
             Value::Set(s) => s.encoding_name(),
             Value::Hash(h) => h.encoding_name(),
             Value::List(_) => "quicklist",
+            Value::ZSet(z) => z.encoding_name(),
         }
     }
 

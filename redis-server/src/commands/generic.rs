@@ -615,7 +615,10 @@ fn object_idletime(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 }
 
 fn object_refcount(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let Some(value) = object_lookup(ctx)?.map(|e| e.value().clone()) else {
+    let Some(value) = object_lookup(ctx)?.map(|e| match e.value() {
+        Value::Int(n) => Value::Int(*n),
+        _ => Value::Raw,
+    }) else {
         ctx.reply.null();
         return Ok(());
     };

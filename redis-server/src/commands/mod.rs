@@ -16,6 +16,7 @@ mod hash;
 mod list;
 mod server;
 mod set;
+mod sorted_set;
 mod string;
 
 use std::collections::HashMap;
@@ -175,6 +176,7 @@ impl Registry {
         server::register(&mut r);
         set::register(&mut r);
         bitmap::register(&mut r);
+        sorted_set::register(&mut r);
         r
     }
 

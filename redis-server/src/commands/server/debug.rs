@@ -272,6 +272,16 @@ fn serialized_len(entry: &Entry) -> usize {
             }
             total
         }
+        // RDB_TYPE_ZSET_LISTPACK stores the listpack as one string; RDB_TYPE_ZSET_2 a count
+        // and, per member, its string and an 8-byte binary score.
+        Value::ZSet(z) => match z.listpack() {
+            Some(lp) => rdb_len_size(lp.bytes_len()) + lp.bytes_len(),
+            None => {
+                let mut len = rdb_len_size(z.len());
+                z.for_each(|m, _| len += rdb_string_size(m) + 8);
+                len
+            }
+        },
     }
 }
 
@@ -338,6 +348,19 @@ fn value_digest(digest: &mut [u8; 20], shard: &Shard, entry: &Entry) {
             for element in list.to_vecs() {
                 mix_digest(digest, &element);
             }
+        }
+        Value::ZSet(z) => {
+            const OBJ_ZSET: u32 = 3;
+            mix_digest(digest, &OBJ_ZSET.to_be_bytes());
+            let mut text = Vec::with_capacity(24);
+            z.for_each(|member, score| {
+                let mut element = [0u8; 20];
+                mix_digest(&mut element, member);
+                text.clear();
+                common::number::write_g17(score, &mut text);
+                mix_digest(&mut element, &text);
+                xor_digest(digest, &element);
+            });
         }
     }
     if shard.expire_at(entry.key()).is_some() {

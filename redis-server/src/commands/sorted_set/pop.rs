@@ -1,0 +1,227 @@
+//! ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP.
+
+use std::time::{Duration, Instant};
+
+use common::number::parse_long_double;
+use common::resp::Protocol;
+use common::value::Value;
+
+use super::super::args::is;
+use super::{CommandContext, CommandError, Registry, delete_if_empty};
+
+pub(super) fn register(r: &mut Registry) {
+    r.add("zpopmin", zpopmin);
+    r.add("zpopmax", zpopmax);
+    r.add("zmpop", zmpop);
+    r.add("bzpopmin", bzpopmin);
+    r.add("bzpopmax", bzpopmax);
+    r.add("bzmpop", bzmpop);
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Min,
+    Max,
+}
+
+/// How a pop replies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// ZPOPMIN/ZPOPMAX: flat `member score ...`, or pairs in RESP3 when a count was given.
+    Plain { nested: bool },
+    /// BZPOPMIN/BZPOPMAX: flat `key member score`.
+    WithKey,
+    /// ZMPOP/BZMPOP: `key [[member score] ...]`.
+    KeyAndPairs,
+}
+
+fn zpopmin(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    zpop(ctx, End::Min)
+}
+
+fn zpopmax(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    zpop(ctx, End::Max)
+}
+
+fn zpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let count = match ctx.args.next_opt() {
+        None => None,
+        Some(arg) => {
+            if !ctx.args.is_empty() {
+                return Err(CommandError::Syntax);
+            }
+            let n = common::number::parse_i64(arg).ok_or(CommandError::NotInteger)?;
+            if n < 0 {
+                return Err(CommandError::err("value is out of range, must be positive"));
+            }
+            Some(n as u64)
+        }
+    };
+    let nested = count.is_some() && ctx.reply.protocol() == Protocol::Resp3;
+    if pop_first(ctx, &[key], end, count, Shape::Plain { nested })? {
+        return Ok(());
+    }
+    ctx.reply.array(0);
+    Ok(())
+}
+
+/// Pops from the first of `keys` holding a sorted set and replies; false (nothing replied)
+/// when none does. WRONGTYPE stops the search at the first key of another type.
+fn pop_first(
+    ctx: &mut CommandContext<'_>,
+    keys: &[&[u8]],
+    end: End,
+    count: Option<u64>,
+    shape: Shape,
+) -> Result<bool, CommandError> {
+    let now = ctx.now_ms;
+    for &key in keys {
+        let popped = match ctx.db.shard(key).get_mut(key, now) {
+            None => continue,
+            Some(e) => match e.value_mut() {
+                Value::ZSet(z) => {
+                    if count == Some(0) {
+                        ctx.reply.array(0);
+                        return Ok(true);
+                    }
+                    let n = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
+                    z.pop(n, end == End::Max)
+                }
+                _ => return Err(CommandError::WrongType),
+            },
+        };
+        delete_if_empty(&mut ctx.db, key, now);
+        let reply = &mut *ctx.reply;
+        match shape {
+            Shape::Plain { nested: false } => reply.array(popped.len() * 2),
+            Shape::Plain { nested: true } => reply.array(popped.len()),
+            Shape::WithKey => {
+                reply.array(popped.len() * 2 + 1);
+                reply.bulk(key);
+            }
+            Shape::KeyAndPairs => {
+                reply.array(2);
+                reply.bulk(key);
+                reply.array(popped.len());
+            }
+        }
+        let nested = matches!(shape, Shape::Plain { nested: true } | Shape::KeyAndPairs);
+        for (m, s) in &popped {
+            if nested {
+                reply.array(2);
+            }
+            reply.bulk(m);
+            reply.double(*s);
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// ZMPOP's and BZMPOP's tail: `numkeys key ... MIN|MAX [COUNT count]`.
+fn parse_mpop<'a>(ctx: &mut CommandContext<'a>) -> Result<(Vec<&'a [u8]>, End, u64), CommandError> {
+    let numkeys = ctx.args.next_i64();
+    let numkeys = match numkeys {
+        Ok(n) if n >= 1 => n as u64,
+        Ok(_) | Err(CommandError::NotInteger) => {
+            return Err(CommandError::err("numkeys should be greater than 0"));
+        }
+        Err(e) => return Err(e),
+    };
+    if numkeys >= ctx.args.remaining() as u64 {
+        return Err(CommandError::Syntax);
+    }
+    let keys: Vec<&[u8]> = (0..numkeys)
+        .map(|_| ctx.args.next_key())
+        .collect::<Result<_, _>>()?;
+    let where_ = ctx.args.next_bytes()?;
+    let end = if is(where_, "min") {
+        End::Min
+    } else if is(where_, "max") {
+        End::Max
+    } else {
+        return Err(CommandError::Syntax);
+    };
+    let mut count: Option<u64> = None;
+    while let Some(arg) = ctx.args.next_opt() {
+        if count.is_none() && is(arg, "count") && !ctx.args.is_empty() {
+            match ctx.args.next_i64() {
+                Ok(n) if n >= 1 => count = Some(n as u64),
+                _ => return Err(CommandError::err("count should be greater than 0")),
+            }
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    Ok((keys, end, count.unwrap_or(1)))
+}
+
+fn zmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let (keys, end, count) = parse_mpop(ctx)?;
+    if !pop_first(ctx, &keys, end, Some(count), Shape::KeyAndPairs)? {
+        ctx.reply.null_array();
+    }
+    Ok(())
+}
+
+/// A blocking timeout in seconds (float), as an instant; `None` waits forever.
+fn parse_timeout(arg: &[u8]) -> Result<Option<Instant>, CommandError> {
+    let secs = parse_long_double(arg)
+        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if ms < 0.0 {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    if ms == 0.0 {
+        return Ok(None);
+    }
+    // Far-future deadlines that do not fit an `Instant` wait forever.
+    Ok(Instant::now().checked_add(Duration::from_secs_f64(ms.min(1e15) / 1000.0)))
+}
+
+/// The reply a blocked pop times out with: the null array.
+fn timeout_reply(protocol: Protocol) -> Vec<u8> {
+    match protocol {
+        Protocol::Resp2 => b"*-1\r\n".to_vec(),
+        Protocol::Resp3 => b"_\r\n".to_vec(),
+    }
+}
+
+fn bzpopmin(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    bzpop(ctx, End::Min)
+}
+
+fn bzpopmax(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    bzpop(ctx, End::Max)
+}
+
+fn bzpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
+    let argc = ctx.args.argc();
+    let timeout = ctx.args.get(argc - 1).ok_or(CommandError::Syntax)?;
+    let deadline = parse_timeout(timeout)?;
+    let keys: Vec<&[u8]> = (1..argc - 1).filter_map(|i| ctx.args.get(i)).collect();
+    if !pop_first(ctx, &keys, end, None, Shape::WithKey)? {
+        block(ctx, &keys, deadline);
+    }
+    Ok(())
+}
+
+fn bzmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let timeout = ctx.args.next_bytes()?;
+    let (keys, end, count) = parse_mpop(ctx)?;
+    let deadline = parse_timeout(timeout)?;
+    if !pop_first(ctx, &keys, end, Some(count), Shape::KeyAndPairs)? {
+        block(ctx, &keys, deadline);
+    }
+    Ok(())
+}
+
+fn block(ctx: &mut CommandContext<'_>, keys: &[&[u8]], deadline: Option<Instant>) {
+    let reply = timeout_reply(ctx.reply.protocol());
+    ctx.block(
+        keys.iter().map(|k| Box::from(*k)).collect(),
+        deadline,
+        reply,
+    );
+}
