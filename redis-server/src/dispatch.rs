@@ -155,6 +155,7 @@ fn run<'s>(
     // As Redis, CLIENT LIST names a known command even when a gate then rejects it.
     client.set_last_command(Some(spec));
     if !arity_ok(spec, args.len()) {
+        abort_transaction(client);
         reject(
             server,
             reply,
@@ -195,10 +196,85 @@ fn run<'s>(
             return Dispatched::Paused(until);
         }
     }
+    if client.multi.is_some() && !runs_outside_the_queue(spec) {
+        if has_flag(spec, Flag::NoMulti) {
+            abort_transaction(client);
+            reject(
+                server,
+                reply,
+                Some(entry),
+                &CommandError::err("Command not allowed inside a transaction"),
+            );
+            return Dispatched::Done;
+        }
+        if let Some(multi) = &mut client.multi {
+            multi.queued.push(args.to_owned_command());
+        }
+        reply.simple(b"QUEUED");
+        return Dispatched::Done;
+    }
     match call(server, client, args, reply, entry, held) {
         Some(waiter) => Dispatched::Blocked(waiter),
         None => Dispatched::Done,
     }
+}
+
+/// Inside MULTI, these run at once instead of being queued.
+fn runs_outside_the_queue(spec: &CommandSpec) -> bool {
+    spec.container.is_none()
+        && matches!(
+            spec.name,
+            "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+        )
+}
+
+/// A command refused while queueing makes EXEC answer EXECABORT.
+fn abort_transaction(client: &mut Client) {
+    if let Some(multi) = &mut client.multi {
+        multi.aborted = true;
+    }
+}
+
+/// How a command run inside another command's locks ended.
+pub(crate) enum Ran {
+    Done,
+    /// A blocking command that found nothing (only when re-run to serve a waiter).
+    StillBlocked,
+}
+
+/// Runs one command with a view the caller holds under the exclusive gate (EXEC's queue, a
+/// served waiter): the handler, its stats and its error reply, without taking any lock.
+pub(crate) fn run_with_view<'v>(
+    server: &'v Server,
+    client: &'v mut Client,
+    args: ArgList<'v>,
+    reply: &'v mut ReplyBuffer,
+    view: common::keyspace::Locked<'v>,
+) -> Ran {
+    let entry = match resolve(server, args) {
+        Ok(spec) => server.registry.entry(spec),
+        Err(e) => {
+            reject(server, reply, None, &e);
+            return Ran::Done;
+        }
+    };
+    let Some(entry) = entry else {
+        return Ran::Done;
+    };
+    let now_ms = unix_ms();
+    let started = Instant::now();
+    let result = run_handler(server, client, args, reply, entry, view, now_ms);
+    if client.pending_block.take().is_some() {
+        return Ran::StillBlocked;
+    }
+    entry.record_call(started.elapsed().as_micros() as u64);
+    server.stats.count_command();
+    if let Err(e) = result {
+        entry.record_failed();
+        server.stats.count_error(e.code());
+        reply.error(e.to_string().as_bytes());
+    }
+    Ran::Done
 }
 
 /// Locks what the command needs, runs its handler, and does the bookkeeping.
@@ -319,27 +395,11 @@ fn serve_blocked(server: &Server, ready: Vec<(usize, Box<[u8]>)>) {
             client.protocol = waiter.protocol;
             client.serving_blocked = true;
             let mut reply = ReplyBuffer::new(waiter.protocol);
-            let args = waiter.command.args();
-            let Ok(spec) = resolve(server, args) else {
-                continue;
-            };
-            let Some(entry) = server.registry.entry(spec) else {
-                continue;
-            };
             let view = server.keyspace.lock_lazily(&gate, client.db);
-            let now_ms = unix_ms();
-            let started = Instant::now();
-            let result = run_handler(server, &mut client, args, &mut reply, entry, view, now_ms);
-            if client.pending_block.take().is_some() {
+            let ran = run_with_view(server, &mut client, waiter.command.args(), &mut reply, view);
+            if let Ran::StillBlocked = ran {
                 // Still nothing for it (another waiter took it): it keeps its place.
                 continue;
-            }
-            entry.record_call(started.elapsed().as_micros() as u64);
-            server.stats.count_command();
-            if let Err(e) = result {
-                entry.record_failed();
-                server.stats.count_error(e.code());
-                reply.error(e.to_string().as_bytes());
             }
             server.blocking.serve(&waiter, reply.take());
             queue.extend(client.ready_keys.drain(..));

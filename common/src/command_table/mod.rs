@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -21,6 +21,7 @@ mod server;
 mod set;
 mod sorted_set;
 mod string;
+mod transactions;
 
 #[cfg(test)]
 mod redis_json;
@@ -38,7 +39,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 9] = [
+static GROUPS: [&[CommandSpec]; 10] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -48,6 +49,7 @@ static GROUPS: [&[CommandSpec]; 9] = [
     connection::COMMANDS,
     server::COMMANDS,
     sorted_set::COMMANDS,
+    transactions::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -360,10 +362,13 @@ mod tests {
 
     #[test]
     fn every_command_counts() {
-        assert_eq!(commands().count(), 22 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35);
+        assert_eq!(
+            commands().count(),
+            22 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+        );
         assert_eq!(
             every_spec().count(),
-            65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35
+            65 + 4 + 11 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
         );
     }
 }

@@ -102,12 +102,12 @@ impl Keyspace {
         let mut view = Locked {
             keyspace: self,
             db,
-            guards: smallvec::SmallVec::new(),
+            guards: Guards::new(),
             lazy: gate.is_exclusive(),
         };
         for index in indices {
             view.guards
-                .push((db, index, lock(&self.dbs[db].shards[index])));
+                .push(db, index, lock(&self.dbs[db].shards[index]));
         }
         view
     }
@@ -117,7 +117,7 @@ impl Keyspace {
         Locked {
             keyspace: self,
             db,
-            guards: smallvec::SmallVec::new(),
+            guards: Guards::new(),
             lazy: gate.is_exclusive(),
         }
     }
@@ -131,11 +131,72 @@ impl Keyspace {
     }
 }
 
+/// One held shard lock: (database, shard index, guard).
+type Held<'a> = (usize, usize, MutexGuard<'a, Shard>);
+
+/// The shard locks a view holds: two inline (most commands touch one or two shards), the rest
+/// spilled. Not a SmallVec: a view must stay covariant in its lifetime so that EXEC can hand
+/// short-lived views to the commands it runs, and SmallVec's associated-type storage is not.
+struct Guards<'a> {
+    inline: [Option<Held<'a>>; 2],
+    spill: Vec<Held<'a>>,
+}
+
+impl<'a> Guards<'a> {
+    fn new() -> Self {
+        Guards {
+            inline: [None, None],
+            spill: Vec::new(),
+        }
+    }
+
+    fn slot(&self, pos: usize) -> Option<&Held<'a>> {
+        match pos {
+            0 | 1 => self.inline[pos].as_ref(),
+            _ => self.spill.get(pos - 2),
+        }
+    }
+
+    fn find(&self, db: usize, index: usize) -> Option<usize> {
+        (0..2 + self.spill.len())
+            .find(|&pos| matches!(self.slot(pos), Some((d, i, _)) if *d == db && *i == index))
+    }
+
+    fn push(&mut self, db: usize, index: usize, guard: MutexGuard<'a, Shard>) -> usize {
+        for (pos, slot) in self.inline.iter_mut().enumerate() {
+            if slot.is_none() {
+                *slot = Some((db, index, guard));
+                return pos;
+            }
+        }
+        self.spill.push((db, index, guard));
+        self.spill.len() + 1
+    }
+
+    fn shard_mut(&mut self, pos: usize) -> &mut Shard {
+        let held = match pos {
+            0 | 1 => self.inline[pos].as_mut(),
+            _ => self.spill.get_mut(pos - 2),
+        };
+        &mut held.expect("positions come from find or push").2
+    }
+
+    /// Swaps the contents of the shards at two positions (SWAPDB).
+    fn swap_contents(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let mut taken = std::mem::take(self.shard_mut(a));
+        std::mem::swap(self.shard_mut(b), &mut taken);
+        *self.shard_mut(a) = taken;
+    }
+}
+
 /// The shards a command may touch, locked. Handlers reach keys only through this view.
 pub struct Locked<'a> {
     keyspace: &'a Keyspace,
     db: usize,
-    guards: smallvec::SmallVec<[(usize, usize, MutexGuard<'a, Shard>); 2]>,
+    guards: Guards<'a>,
     lazy: bool,
 }
 
@@ -150,16 +211,23 @@ impl<'a> Locked<'a> {
         self.db = db;
     }
 
+    /// Another lazily-locking view of database `db`, for the commands of a transaction run
+    /// under the exclusive gate this view was made under. `None` outside the exclusive gate.
+    pub fn sibling(&self, db: usize) -> Option<Locked<'a>> {
+        self.lazy.then(|| Locked {
+            keyspace: self.keyspace,
+            db,
+            guards: Guards::new(),
+            lazy: true,
+        })
+    }
+
     pub fn keyspace(&self) -> &'a Keyspace {
         self.keyspace
     }
 
     fn position(&mut self, db: usize, index: usize) -> usize {
-        if let Some(pos) = self
-            .guards
-            .iter()
-            .position(|(d, i, _)| *d == db && *i == index)
-        {
+        if let Some(pos) = self.guards.find(db, index) {
             return pos;
         }
         // Outside the exclusive gate every shard was locked up front from the command's key
@@ -171,8 +239,7 @@ impl<'a> Locked<'a> {
             "shard {index} of db {db} touched without being declared"
         );
         self.guards
-            .push((db, index, lock(&self.keyspace.dbs[db].shards[index])));
-        self.guards.len() - 1
+            .push(db, index, lock(&self.keyspace.dbs[db].shards[index]))
     }
 
     /// The shard of `key` in the selected database.
@@ -185,7 +252,7 @@ impl<'a> Locked<'a> {
     pub fn shard_in(&mut self, db: usize, key: &[u8]) -> &mut Shard {
         let index = self.keyspace.shard_of(key);
         let pos = self.position(db, index);
-        &mut self.guards[pos].2
+        self.guards.shard_mut(pos)
     }
 
     /// Runs `f` on every shard of database `db`, in ascending order. Shards this view already
@@ -193,15 +260,11 @@ impl<'a> Locked<'a> {
     pub fn for_each_shard(&mut self, db: usize, mut f: impl FnMut(&mut Shard)) {
         let shards = self.keyspace.shards_per_db();
         for index in 0..shards {
-            if let Some(pos) = self
-                .guards
-                .iter()
-                .position(|(d, i, _)| *d == db && *i == index)
-            {
-                f(&mut self.guards[pos].2);
+            if let Some(pos) = self.guards.find(db, index) {
+                f(self.guards.shard_mut(pos));
             } else if self.lazy {
                 let pos = self.position(db, index);
-                f(&mut self.guards[pos].2);
+                f(self.guards.shard_mut(pos));
             } else {
                 f(&mut lock(&self.keyspace.dbs[db].shards[index]));
             }
@@ -236,11 +299,7 @@ impl<'a> Locked<'a> {
         let mut keys: Vec<Box<[u8]>> = Vec::new();
         loop {
             let index = shard as usize;
-            let pos = if let Some(pos) = self
-                .guards
-                .iter()
-                .position(|(d, i, _)| *d == db && *i == index)
-            {
+            let pos = if let Some(pos) = self.guards.find(db, index) {
                 Some(pos)
             } else if self.lazy {
                 Some(self.position(db, index))
@@ -249,7 +308,7 @@ impl<'a> Locked<'a> {
             };
             let mut temp;
             let s: &mut Shard = match pos {
-                Some(pos) => &mut self.guards[pos].2,
+                Some(pos) => self.guards.shard_mut(pos),
                 None => {
                     temp = lock(&self.keyspace.dbs[db].shards[index]);
                     &mut temp
@@ -288,15 +347,11 @@ impl<'a> Locked<'a> {
     /// Runs `f` on shard `index` of database `db`: a shard this view holds is reused; others
     /// are locked for the call only (or kept, under the exclusive gate).
     pub fn with_shard<R>(&mut self, db: usize, index: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
-        if let Some(pos) = self
-            .guards
-            .iter()
-            .position(|(d, i, _)| *d == db && *i == index)
-        {
-            f(&mut self.guards[pos].2)
+        if let Some(pos) = self.guards.find(db, index) {
+            f(self.guards.shard_mut(pos))
         } else if self.lazy {
             let pos = self.position(db, index);
-            f(&mut self.guards[pos].2)
+            f(self.guards.shard_mut(pos))
         } else {
             f(&mut lock(&self.keyspace.dbs[db].shards[index]))
         }
@@ -357,9 +412,7 @@ impl<'a> Locked<'a> {
         for index in 0..self.keyspace.shards_per_db() {
             let pa = self.position(a, index);
             let pb = self.position(b, index);
-            let (lo, hi) = if pa < pb { (pa, pb) } else { (pb, pa) };
-            let (left, right) = self.guards.split_at_mut(hi);
-            std::mem::swap(&mut *left[lo].2, &mut *right[0].2);
+            self.guards.swap_contents(pa, pb);
         }
     }
 }

@@ -94,6 +94,7 @@ fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         leave_monitor(ctx.server, ctx.client.id());
         ctx.client.is_monitor = false;
     }
+    ctx.client.multi = None;
     ctx.client.select(0);
     ctx.client.set_protocol(Protocol::Resp2);
     ctx.reply.set_protocol(Protocol::Resp2);

@@ -18,6 +18,7 @@ mod server;
 mod set;
 mod sorted_set;
 mod string;
+mod transactions;
 
 use std::collections::HashMap;
 
@@ -60,6 +61,11 @@ impl CommandContext<'_> {
         deadline: Option<std::time::Instant>,
         timeout_reply: Vec<u8>,
     ) {
+        if self.client.in_exec {
+            // Inside a transaction nothing can arrive while it runs: Redis answers at once.
+            self.reply.extend_raw(&timeout_reply);
+            return;
+        }
         self.client.pending_block = Some(crate::blocking::BlockRequest {
             keys,
             deadline,
@@ -169,6 +175,7 @@ impl Registry {
             hidden: Vec::new(),
         };
         string::register(&mut r);
+        transactions::register(&mut r);
         hash::register(&mut r);
         list::register(&mut r);
         generic::register(&mut r);

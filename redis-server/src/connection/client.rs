@@ -139,6 +139,18 @@ pub(crate) struct Client {
     pub ready_keys: Vec<(usize, Box<[u8]>)>,
     /// True while a blocked command is re-run to serve it: it must not block again.
     pub serving_blocked: bool,
+    /// Commands queued since MULTI.
+    pub multi: Option<Multi>,
+    /// True while EXEC runs the queue: blocking commands answer as if they timed out.
+    pub in_exec: bool,
+}
+
+/// A transaction being queued.
+#[derive(Debug, Default)]
+pub(crate) struct Multi {
+    pub queued: Vec<common::resp::OwnedCommand>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub aborted: bool,
 }
 
 /// Time for the commands of one read batch, from one wall-clock read: each command's start is
@@ -182,6 +194,8 @@ impl Client {
             pending_block: None,
             ready_keys: Vec::new(),
             serving_blocked: false,
+            multi: None,
+            in_exec: false,
         }
     }
 
