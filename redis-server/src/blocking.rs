@@ -129,6 +129,15 @@ impl Blocking {
             .unwrap_or_default()
     }
 
+    /// The waiter of a client, if it is blocked on keys (CLIENT UNBLOCK).
+    pub(crate) fn waiter_of(&self, client_id: u64) -> Option<Arc<Waiter>> {
+        let map = self.map();
+        map.values()
+            .flat_map(|q| q.iter())
+            .find(|w| w.client.id == client_id && w.is_waiting())
+            .cloned()
+    }
+
     /// Number of blocked clients (INFO `blocked_clients`).
     pub(crate) fn blocked_clients(&self) -> usize {
         let map = self.map();

@@ -205,6 +205,14 @@ pub(super) static CLIENT: &[CommandSpec] = &[
         ..CLIENT_SUB
     },
     CommandSpec {
+        name: "unblock",
+        arity: -3,
+        since: "5.0.0",
+        complexity: "O(log N) where N is the number of client connections",
+        summary: "Wake a client blocked on keys as if it had timed out, or with an error",
+        ..CLIENT_ADMIN
+    },
+    CommandSpec {
         name: "unpause",
         since: "6.2.0",
         complexity: "O(N) Where N is the number of paused clients",

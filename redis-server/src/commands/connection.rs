@@ -33,6 +33,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("client", "no-evict", client_no_evict);
     r.add_sub("client", "pause", client_pause);
     r.add_sub("client", "unpause", client_unpause);
+    r.add_sub("client", "unblock", client_unblock);
     r.add_sub("client", "help", client_help);
 }
 
@@ -83,6 +84,36 @@ fn quit(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// Returns the connection to the state of a fresh one: database 0, RESP2, replies on, no
 /// name, out of MONITOR, and authenticated only if the default user needs no password.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command now, with its
+/// timeout reply or an UNBLOCKED error; replies 1 when a blocked client was found.
+fn client_unblock(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let id = ctx.args.next_i64()?;
+    let error = match ctx.args.next_opt() {
+        None => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"timeout") => false,
+        Some(reason) if reason.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CommandError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+    };
+    let blocking = &ctx.server.blocking;
+    let unblocked = u64::try_from(id)
+        .ok()
+        .and_then(|id| blocking.waiter_of(id))
+        .is_some_and(|waiter| {
+            let reply = if error {
+                b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec()
+            } else {
+                waiter.timeout_reply.clone()
+            };
+            blocking.serve(&waiter, reply)
+        });
+    ctx.reply.integer(i64::from(unblocked));
+    Ok(())
+}
+
 fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let kind = ctx.client.info.details().kind;
     if matches!(kind, ClientKind::Replica | ClientKind::Master) {
@@ -1163,6 +1194,31 @@ mod tests {
         assert_eq!(
             c.text(&["CLIENT", "HELP", "x"]),
             "-ERR wrong number of arguments for 'client|help' command\r\n"
+        );
+    }
+
+    #[test]
+    fn client_unblock_ends_a_blocked_pop_with_its_timeout_or_an_error() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        let id = a.client.id().to_string();
+        assert_eq!(b.text(&["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+        assert_eq!(a.text(&["BLPOP", "q", "0"]), "(blocked)");
+        assert_eq!(
+            b.text(&["CLIENT", "UNBLOCK", &id, "maybe"]),
+            "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+        );
+        assert_eq!(b.text(&["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+        assert_eq!(a.served().as_deref(), Some("*-1\r\n"));
+        assert_eq!(a.text(&["BLPOP", "q", "0"]), "(blocked)");
+        assert_eq!(b.text(&["CLIENT", "UNBLOCK", &id, "ERROR"]), ":1\r\n");
+        assert_eq!(
+            a.served().as_deref(),
+            Some("-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n")
+        );
+        assert_eq!(
+            b.text(&["CLIENT", "UNBLOCK", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
         );
     }
 
