@@ -129,6 +129,15 @@ impl Blocking {
             .unwrap_or_default()
     }
 
+    /// Every key some client waits on in database `db` (SWAPDB re-checks them).
+    pub(crate) fn keys_in(&self, db: usize) -> Vec<Box<[u8]>> {
+        let map = self.map();
+        map.keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, key)| key.clone())
+            .collect()
+    }
+
     /// The waiter of a client, if it is blocked on keys (CLIENT UNBLOCK).
     pub(crate) fn waiter_of(&self, client_id: u64) -> Option<Arc<Waiter>> {
         let map = self.map();

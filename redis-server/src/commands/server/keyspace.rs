@@ -121,6 +121,14 @@ fn swapdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Err(CommandError::DbIndexOutOfRange);
     };
     ctx.db.swap_dbs(a, b);
+    // Clients blocked on a key of either database may find it there now, as in Redis.
+    if ctx.server.blocking.has_waiters() {
+        for db in [a, b] {
+            for key in ctx.server.blocking.keys_in(db) {
+                ctx.client.ready_keys.push((db, key));
+            }
+        }
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -193,6 +201,17 @@ mod tests {
         set_in(&c, 5, "x");
         assert_eq!(c.text(&["FLUSHALL", "SYNC"]), "+OK\r\n");
         assert_eq!(size_of(&c, 5), 0);
+    }
+
+    #[test]
+    fn swapdb_wakes_clients_blocked_on_keys_the_other_database_has() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        b.run(&["SELECT", "1"]);
+        b.run(&["RPUSH", "q", "x"]);
+        assert_eq!(a.text(&["BLPOP", "q", "0"]), "(blocked)");
+        assert_eq!(b.text(&["SWAPDB", "0", "1"]), "+OK\r\n");
+        assert_eq!(a.served().as_deref(), Some("*2\r\n$1\r\nq\r\n$1\r\nx\r\n"));
     }
 
     #[test]
