@@ -1,6 +1,8 @@
 //! Group `generic`: commands on keys of any type (existence, expiry, renaming, iteration).
 
-use super::spec::{AclCategory as A, CommandSpec, Flag as F, Group, KeyFlag as K, KeySpec};
+use super::spec::{
+    AclCategory as A, BeginSearch, CommandSpec, FindKeys, Flag as F, Group, KeyFlag as K, KeySpec,
+};
 use super::{base, key_range};
 
 const BASE: CommandSpec = base(Group::Generic);
@@ -10,6 +12,29 @@ const RO_ACCESS: &[KeySpec] = &[key_range(&[K::Ro, K::Access], 1, 0, 1, 0)];
 const RW_UPDATE: &[KeySpec] = &[key_range(&[K::Rw, K::Update], 1, 0, 1, 0)];
 const RM_DELETE_ALL: &[KeySpec] = &[key_range(&[K::Rm, K::Delete], 1, -1, 1, 0)];
 const RO_ALL: &[KeySpec] = &[key_range(&[K::Ro], 1, -1, 1, 0)];
+
+/// SORT's own key: always argument 1.
+const SORT_KEY: KeySpec = key_range(&[K::Ro, K::Access], 1, 0, 1, 0);
+
+/// The keys BY and GET patterns name, which depend on the sorted elements.
+const SORT_PATTERN_KEYS: KeySpec = KeySpec {
+    notes: Some(
+        "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+    ),
+    flags: &[K::Ro, K::Access],
+    begin_search: BeginSearch::Unknown,
+    find_keys: FindKeys::Unknown,
+};
+
+/// The STORE destination, which may follow any option.
+const SORT_STORE_KEY: KeySpec = KeySpec {
+    notes: Some(
+        "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+    ),
+    flags: &[K::Ow, K::Update],
+    begin_search: BeginSearch::Unknown,
+    find_keys: FindKeys::Unknown,
+};
 
 const WRITE_FAST: &[F] = &[F::Write, F::Fast];
 const READONLY_FAST: &[F] = &[F::Readonly, F::Fast];
@@ -228,6 +253,42 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "2.8.0",
         complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
         summary: "Walk the key names of the database a batch at a time with a cursor",
+        ..BASE
+    },
+    CommandSpec {
+        name: "sort",
+        arity: -2,
+        flags: &[F::Write, F::Denyoom],
+        acl_categories: &[
+            A::Write,
+            A::Set,
+            A::SortedSet,
+            A::List,
+            A::Slow,
+            A::Dangerous,
+        ],
+        key_specs: &[SORT_KEY, SORT_PATTERN_KEYS, SORT_STORE_KEY],
+        since: "1.0.0",
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        summary: "Order the elements of a list, set or sorted set, optionally by other keys, and return or store them",
+        ..BASE
+    },
+    CommandSpec {
+        name: "sort_ro",
+        arity: -2,
+        flags: &[F::Readonly],
+        acl_categories: &[
+            A::Read,
+            A::Set,
+            A::SortedSet,
+            A::List,
+            A::Slow,
+            A::Dangerous,
+        ],
+        key_specs: &[SORT_KEY, SORT_PATTERN_KEYS],
+        since: "7.0.0",
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        summary: "Order the elements of a list, set or sorted set without the option to store them",
         ..BASE
     },
     CommandSpec {

@@ -173,6 +173,8 @@ fn native_key_finder(spec: &CommandSpec) -> Option<KeyFinder> {
     match (spec.container, spec.name) {
         (None, "set") => Some(set_keys),
         (None, "bitfield") => Some(bitfield_keys),
+        (None, "sort") => Some(sort_keys),
+        (None, "sort_ro") => Some(sort_ro_keys),
         _ => None,
     }
 }
@@ -217,6 +219,48 @@ fn bitfield_keys<'a>(argc: usize, arg: &dyn Fn(usize) -> &'a [u8], keys: &mut Ke
         pos: 1,
         flags: if readonly { READ } else { READ_AND_WRITE },
     });
+}
+
+const SORT_SOURCE: &[KeyFlag] = &[KeyFlag::Ro, KeyFlag::Access];
+
+/// SORT_RO names only the key it sorts (`sortROGetKeys`): the keys its patterns reach depend
+/// on the data.
+fn sort_ro_keys<'a>(argc: usize, _arg: &dyn Fn(usize) -> &'a [u8], keys: &mut KeyPositions) {
+    if argc >= 2 {
+        keys.push(KeyRef {
+            pos: 1,
+            flags: SORT_SOURCE,
+        });
+    }
+}
+
+/// SORT names the key it sorts and the last STORE destination (`sortGetKeys`). The scan skips
+/// the arguments of LIMIT, GET and BY, and treats any other word as an option without one.
+fn sort_keys<'a>(argc: usize, arg: &dyn Fn(usize) -> &'a [u8], keys: &mut KeyPositions) {
+    const STORE: &[KeyFlag] = &[KeyFlag::Ow, KeyFlag::Update];
+    if argc < 2 {
+        return;
+    }
+    keys.push(KeyRef {
+        pos: 1,
+        flags: SORT_SOURCE,
+    });
+    let mut store = None;
+    let mut i = 2;
+    while i < argc {
+        let word = arg(i);
+        if word.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if word.eq_ignore_ascii_case(b"get") || word.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if word.eq_ignore_ascii_case(b"store") && i + 1 < argc {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    if let Some(pos) = store {
+        keys.push(KeyRef { pos, flags: STORE });
+    }
 }
 
 /// Redis `getKeysUsingKeySpecs` with the default search flags: `not_key` specs are skipped, and
@@ -515,6 +559,28 @@ mod tests {
         assert_eq!(flags_of(set, "SET k get"), [&[K::Ow, K::Update][..]]);
         assert_eq!(flags_of(set, "SET k v getx"), [&[K::Ow, K::Update][..]]);
         assert!(has_key_arguments(set));
+    }
+
+    #[test]
+    fn sort_names_its_key_and_the_last_store_destination() {
+        let sort = spec("sort");
+        assert_eq!(keys(sort, "SORT k").unwrap(), [1]);
+        assert_eq!(keys(sort, "SORT k STORE d").unwrap(), [1, 3]);
+        assert_eq!(
+            keys(sort, "SORT k store d1 LIMIT 0 1 STORE d2").unwrap(),
+            [1, 8]
+        );
+        // The arguments of BY, GET and LIMIT are never taken for the keyword.
+        assert_eq!(keys(sort, "SORT k BY store GET store").unwrap(), [1]);
+        assert_eq!(keys(sort, "SORT k LIMIT store x").unwrap(), [1]);
+        assert_eq!(keys(sort, "SORT k STORE").unwrap(), [1]);
+        assert_eq!(
+            flags_of(sort, "SORT k STORE d"),
+            [&[K::Ro, K::Access][..], &[K::Ow, K::Update][..]]
+        );
+        assert_eq!(keys(spec("sort_ro"), "SORT_RO k STORE d").unwrap(), [1]);
+        assert_eq!(legacy_key_range(sort), (1, 1, 1));
+        assert!(has_movable_keys(sort));
     }
 
     #[test]

@@ -364,11 +364,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            22 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
         );
         assert_eq!(
             every_spec().count(),
-            65 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
         );
     }
 }

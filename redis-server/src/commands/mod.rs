@@ -16,6 +16,7 @@ mod hash;
 mod list;
 mod server;
 mod set;
+mod sort;
 mod sorted_set;
 mod string;
 mod transactions;
@@ -182,6 +183,7 @@ impl Registry {
         connection::register(&mut r);
         server::register(&mut r);
         set::register(&mut r);
+        sort::register(&mut r);
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
         r
