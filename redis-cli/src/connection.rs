@@ -196,6 +196,30 @@ impl Connection {
         }
     }
 
+    /// One line (without its `\r\n` or `\n`) of a raw stream, such as a SYNC payload header.
+    pub(crate) fn read_line(&mut self) -> io::Result<Vec<u8>> {
+        loop {
+            if let Some(end) = self.buf[self.start..].iter().position(|&b| b == b'\n') {
+                let line = self.buf[self.start..self.start + end].to_vec();
+                self.start += end + 1;
+                let line = line.strip_suffix(b"\r").map(<[u8]>::to_vec).unwrap_or(line);
+                return Ok(line);
+            }
+            self.fill()?;
+        }
+    }
+
+    /// The next raw bytes: whatever is buffered, else one read from the socket.
+    pub(crate) fn read_raw(&mut self) -> io::Result<Vec<u8>> {
+        if self.start >= self.buf.len() {
+            self.fill()?;
+        }
+        let bytes = self.buf[self.start..].to_vec();
+        self.buf.clear();
+        self.start = 0;
+        Ok(bytes)
+    }
+
     /// Reads more bytes from the socket.
     pub(crate) fn fill(&mut self) -> io::Result<()> {
         if self.start > 0 && self.start >= self.buf.len() / 2 {

@@ -84,6 +84,12 @@ fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
         }
         return modes::pipe(&mut session);
     }
+    if let Some((file, functions_only)) = session.opts.rdb.clone() {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return modes::rdb(&mut session, &file, functions_only);
+    }
     if session.opts.scan {
         if !session.connect(false, false) {
             return Err(Exit(1));

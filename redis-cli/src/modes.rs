@@ -240,3 +240,107 @@ pub(crate) fn eval(session: &mut Session, file: &str, args: &[String]) -> Result
         Err(Exit(1))
     }
 }
+
+/// `--rdb FILE` and `--functions-rdb FILE`: a replica handshake that saves the snapshot the
+/// server sends (only its functions with `--functions-rdb`), with redis-cli's progress lines.
+pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Result<(), Exit> {
+    let Some(conn) = session.connection() else {
+        return Err(Exit(1));
+    };
+    let mut replconf = vec![("capa", "eof"), ("rdb-only", "1")];
+    if functions_only {
+        replconf.push(("rdb-filter-only", "functions"));
+    }
+    for (name, value) in replconf {
+        eprintln!("sending REPLCONF {name} {value}");
+        match conn.command(&["REPLCONF", name, value]) {
+            Ok(Frame::Error(e)) => {
+                eprintln!("REPLCONF {name} error: {}", String::from_utf8_lossy(&e));
+                // Older servers do not know rdb-only; a filter they cannot apply is fatal.
+                if name == "rdb-filter-only" {
+                    return Err(Exit(1));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("Error writing to master: {e}");
+                return Err(Exit(1));
+            }
+        }
+    }
+    let io_error = |e: io::Error| {
+        eprintln!("Error reading bulk length while SYNCing: {e}");
+        Exit(1)
+    };
+    conn.writer()
+        .and_then(|mut w| w.write_all(b"SYNC\r\n"))
+        .map_err(io_error)?;
+    // The master sends bare newlines while it prepares the payload.
+    let header = loop {
+        let line = conn.read_line().map_err(io_error)?;
+        if !line.is_empty() {
+            break line;
+        }
+    };
+    if header.first() == Some(&b'-') {
+        eprintln!("MASTER error: {}", String::from_utf8_lossy(&header[1..]));
+        return Err(Exit(1));
+    }
+    let mut out = match std::fs::File::create(file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("Error opening '{file}': {e}");
+            return Err(Exit(1));
+        }
+    };
+    let write_error = |e: io::Error| {
+        eprintln!("Error writing data to file: {e}");
+        Exit(1)
+    };
+    let written = if let Some(mark) = header.strip_prefix(b"$EOF:") {
+        eprintln!(
+            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
+        );
+        // Everything up to the 40-byte marker that ends the stream.
+        let mark = mark.to_vec();
+        let mut pending: Vec<u8> = Vec::new();
+        let mut written = 0usize;
+        loop {
+            pending.extend_from_slice(&conn.read_raw().map_err(io_error)?);
+            if pending.ends_with(&mark) {
+                let body = pending.len() - mark.len();
+                out.write_all(&pending[..body]).map_err(write_error)?;
+                written += body;
+                break;
+            }
+            // Keep a marker's length back: it may be split across reads.
+            let keep = mark.len().min(pending.len());
+            let flush = pending.len() - keep;
+            out.write_all(&pending[..flush]).map_err(write_error)?;
+            written += flush;
+            pending.drain(..flush);
+        }
+        written
+    } else {
+        let len: usize = header
+            .strip_prefix(b"$")
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| {
+                eprintln!("Bad protocol from MASTER, the first byte is not '$' (we received '{}'), are you sure the host and port are right?", String::from_utf8_lossy(&header));
+                Exit(1)
+            })?;
+        eprintln!("SYNC sent to master, writing {len} bytes to '{file}'");
+        let mut left = len;
+        while left > 0 {
+            let chunk = conn.read_raw().map_err(io_error)?;
+            let take = chunk.len().min(left);
+            out.write_all(&chunk[..take]).map_err(write_error)?;
+            left -= take;
+        }
+        len
+    };
+    out.sync_all().map_err(write_error)?;
+    eprintln!("Transfer finished with success after {written} bytes");
+    Ok(())
+}

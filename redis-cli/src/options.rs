@@ -40,6 +40,8 @@ pub(crate) struct Options {
     pub(crate) scan: bool,
     pub(crate) pattern: Option<Vec<u8>>,
     pub(crate) verbose: bool,
+    /// `--rdb FILE` / `--functions-rdb FILE`: the file, and whether only functions are wanted.
+    pub(crate) rdb: Option<(String, bool)>,
 }
 
 /// How parsing ended when it does not go on to connect.
@@ -109,6 +111,7 @@ impl Options {
             scan: false,
             pattern: None,
             verbose: false,
+            rdb: None,
         }
     }
 
@@ -201,6 +204,10 @@ impl Options {
                     i += 1;
                 }
                 "--pipe" => o.pipe = true,
+                "--rdb" | "--functions-rdb" if has_value => {
+                    o.rdb = Some((value(), arg == "--functions-rdb"));
+                    i += 1;
+                }
                 "--pipe-timeout" if has_value => {
                     o.pipe_timeout = i64::from(c_int(&value()) as i32);
                     i += 1;

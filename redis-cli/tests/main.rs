@@ -3,5 +3,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod golden;
+mod modes;
 mod repl;
 mod support;
