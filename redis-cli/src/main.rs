@@ -90,6 +90,12 @@ fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
         }
         return modes::rdb(&mut session, &file, functions_only);
     }
+    if session.opts.replica {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return modes::replica(&mut session);
+    }
     if session.opts.scan {
         if !session.connect(false, false) {
             return Err(Exit(1));

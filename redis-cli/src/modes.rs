@@ -241,16 +241,48 @@ pub(crate) fn eval(session: &mut Session, file: &str, args: &[String]) -> Result
     }
 }
 
+/// What a replica handshake is for.
+pub(crate) enum Sync<'a> {
+    /// `--rdb FILE` / `--functions-rdb FILE`: save the snapshot (functions only if asked).
+    Snapshot { file: &'a str, functions_only: bool },
+    /// `--replica`: skip the snapshot, then print every command the master propagates.
+    Replica,
+}
+
+/// `--replica`: a replica handshake, then the master's command stream, one CSV line each.
+pub(crate) fn replica(session: &mut Session) -> Result<(), Exit> {
+    sync(session, Sync::Replica)
+}
+
 /// `--rdb FILE` and `--functions-rdb FILE`: a replica handshake that saves the snapshot the
 /// server sends (only its functions with `--functions-rdb`), with redis-cli's progress lines.
 pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Result<(), Exit> {
+    sync(
+        session,
+        Sync::Snapshot {
+            file,
+            functions_only,
+        },
+    )
+}
+
+fn sync(session: &mut Session, mode: Sync<'_>) -> Result<(), Exit> {
     let Some(conn) = session.connection() else {
         return Err(Exit(1));
     };
-    let mut replconf = vec![("capa", "eof"), ("rdb-only", "1")];
-    if functions_only {
-        replconf.push(("rdb-filter-only", "functions"));
-    }
+    let replconf = match mode {
+        Sync::Snapshot {
+            functions_only: true,
+            ..
+        } => vec![
+            ("capa", "eof"),
+            ("rdb-only", "1"),
+            ("rdb-filter-only", "functions"),
+        ],
+        Sync::Snapshot { .. } => vec![("capa", "eof"), ("rdb-only", "1")],
+        // A replica wants no snapshot contents: an empty filter keeps the payload small.
+        Sync::Replica => vec![("capa", "eof"), ("rdb-filter-only", "")],
+    };
     for (name, value) in replconf {
         eprintln!("sending REPLCONF {name} {value}");
         match conn.command(&["REPLCONF", name, value]) {
@@ -286,21 +318,30 @@ pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Re
         eprintln!("MASTER error: {}", String::from_utf8_lossy(&header[1..]));
         return Err(Exit(1));
     }
-    let mut out = match std::fs::File::create(file) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("Error opening '{file}': {e}");
-            return Err(Exit(1));
-        }
+    let (file, mut out): (&str, Box<dyn Write>) = match mode {
+        Sync::Snapshot { file, .. } => match std::fs::File::create(file) {
+            Ok(f) => (file, Box::new(f)),
+            Err(e) => {
+                eprintln!("Error opening '{file}': {e}");
+                return Err(Exit(1));
+            }
+        },
+        Sync::Replica => ("", Box::new(io::sink())),
     };
+    let replica = matches!(mode, Sync::Replica);
     let write_error = |e: io::Error| {
         eprintln!("Error writing data to file: {e}");
         Exit(1)
     };
+    let until_mark = header.starts_with(b"$EOF:");
     let written = if let Some(mark) = header.strip_prefix(b"$EOF:") {
-        eprintln!(
-            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
-        );
+        if replica {
+            eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...");
+        } else {
+            eprintln!(
+                "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
+            );
+        }
         // Everything up to the 40-byte marker that ends the stream.
         let mark = mark.to_vec();
         let mut pending: Vec<u8> = Vec::new();
@@ -330,7 +371,11 @@ pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Re
                 eprintln!("Bad protocol from MASTER, the first byte is not '$' (we received '{}'), are you sure the host and port are right?", String::from_utf8_lossy(&header));
                 Exit(1)
             })?;
-        eprintln!("SYNC sent to master, writing {len} bytes to '{file}'");
+        if replica {
+            eprintln!("SYNC with master, discarding {len} bytes of bulk transfer...");
+        } else {
+            eprintln!("SYNC sent to master, writing {len} bytes to '{file}'");
+        }
         let mut left = len;
         while left > 0 {
             let chunk = conn.read_raw().map_err(io_error)?;
@@ -340,7 +385,47 @@ pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Re
         }
         len
     };
-    out.sync_all().map_err(write_error)?;
-    eprintln!("Transfer finished with success after {written} bytes");
-    Ok(())
+    out.flush().map_err(write_error)?;
+    drop(out);
+    if !replica {
+        std::fs::File::open(file)
+            .and_then(|f| f.sync_all())
+            .map_err(write_error)?;
+        eprintln!("Transfer finished with success after {written} bytes");
+        return Ok(());
+    }
+    if until_mark {
+        eprintln!("SYNC done after {written} bytes. Logging commands from master.");
+        // A diskless master streams commands only once the replica acknowledges the payload.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        eprintln!("sending REPLCONF ACK 0");
+        let mut ack = Vec::new();
+        common::resp::encode_command(&["REPLCONF", "ACK", "0"], &mut ack);
+        if conn.writer().and_then(|mut w| w.write_all(&ack)).is_err() {
+            eprintln!("\nI/O error");
+            return Err(Exit(1));
+        }
+    } else {
+        eprintln!("SYNC done. Logging commands from master.");
+    }
+    let mut stdout = io::stdout().lock();
+    loop {
+        let frame = match conn.read_reply() {
+            Ok(frame) => frame,
+            Err(e) => {
+                eprintln!("{}", crate::connection::describe(&e));
+                return Err(Exit(1));
+            }
+        };
+        let Ok(line) = crate::format::reply(&frame, Output::Csv, false, b"\n", b"\n") else {
+            continue;
+        };
+        if stdout
+            .write_all(&line)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return Err(Exit(1));
+        }
+    }
 }

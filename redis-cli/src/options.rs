@@ -42,6 +42,7 @@ pub(crate) struct Options {
     pub(crate) verbose: bool,
     /// `--rdb FILE` / `--functions-rdb FILE`: the file, and whether only functions are wanted.
     pub(crate) rdb: Option<(String, bool)>,
+    pub(crate) replica: bool,
 }
 
 /// How parsing ended when it does not go on to connect.
@@ -112,6 +113,7 @@ impl Options {
             pattern: None,
             verbose: false,
             rdb: None,
+            replica: false,
         }
     }
 
@@ -204,6 +206,7 @@ impl Options {
                     i += 1;
                 }
                 "--pipe" => o.pipe = true,
+                "--replica" => o.replica = true,
                 "--rdb" | "--functions-rdb" if has_value => {
                     o.rdb = Some((value(), arg == "--functions-rdb"));
                     i += 1;
