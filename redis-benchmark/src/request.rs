@@ -5,21 +5,21 @@
 use rand::RngCore;
 
 const PLACEHOLDER: &[u8] = b"__rand_int__";
-/// Digits written into each placeholder (its length).
+/// Digits written into each `__rand_int__` field (its length).
 const DIGITS: usize = PLACEHOLDER.len();
 
 /// The bytes a connection sends per round trip.
 #[derive(Clone, Debug)]
 pub(crate) struct Batch {
     bytes: Vec<u8>,
-    /// Where each placeholder starts in `bytes` (empty without `-r`).
+    /// Where each `__rand_int__` field starts in `bytes` (empty without `-r`).
     slots: Vec<usize>,
     /// `-r`: numbers are drawn from `0..keyspace` (all zeros for 0).
     keyspace: u64,
 }
 
 impl Batch {
-    /// `request` repeated `pipeline` times; with `keyspace`, its placeholders become random.
+    /// `request` repeated `pipeline` times; with `keyspace`, its `__rand_int__` fields become random.
     pub(crate) fn new(request: &[u8], pipeline: usize, keyspace: Option<u64>) -> Batch {
         let bytes = request.repeat(pipeline.max(1));
         let slots = match keyspace {
@@ -38,7 +38,7 @@ impl Batch {
         &self.bytes
     }
 
-    /// Writes a fresh number into every placeholder.
+    /// Writes a fresh number into every `__rand_int__` field.
     pub(crate) fn randomize(&mut self, rng: &mut impl RngCore) {
         for &start in &self.slots {
             let mut n = if self.keyspace == 0 {
@@ -86,7 +86,7 @@ mod tests {
     }
 
     #[test]
-    fn without_r_placeholders_stay_literal() {
+    fn without_r_rand_int_stays_literal() {
         let mut b = Batch::new(GET, 2, None);
         b.randomize(&mut SmallRng::seed_from_u64(1));
         assert_eq!(b.bytes(), GET.repeat(2));
