@@ -21,6 +21,38 @@ use tokio::sync::Notify;
 
 use crate::connection::ClientInfo;
 
+/// A blocking command's timeout argument in seconds (a float): the deadline, `None` to wait
+/// forever (0), with Redis's error texts.
+pub(crate) fn parse_timeout(
+    arg: &[u8],
+    now: Instant,
+) -> Result<Option<Instant>, crate::commands::CommandError> {
+    use crate::commands::CommandError;
+    let secs = common::number::parse_long_double(arg)
+        .filter(|d| !d.is_nan())
+        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    // Redis converts with a C cast; anything beyond i64 ends up negative there.
+    if !(0.0..9.223_372_036_854_775e18).contains(&ms) {
+        return Err(CommandError::err("timeout is negative"));
+    }
+    if ms == 0.0 {
+        return Ok(None);
+    }
+    // A deadline past what `Instant` can hold waits forever.
+    Ok(now.checked_add(std::time::Duration::from_millis(ms as u64)))
+}
+
+/// What a blocked command answers when it times out: a null array (BLPOP, BZPOPMIN...) or a
+/// null bulk (`bulk`: BLMOVE, BRPOPLPUSH), `_` in RESP3.
+pub(crate) fn timeout_reply(protocol: Protocol, bulk: bool) -> Vec<u8> {
+    match (protocol, bulk) {
+        (Protocol::Resp3, _) => b"_\r\n".to_vec(),
+        (_, true) => b"$-1\r\n".to_vec(),
+        (_, false) => b"*-1\r\n".to_vec(),
+    }
+}
+
 /// What a blocking handler asks for when it finds nothing to serve.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockRequest {

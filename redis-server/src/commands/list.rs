@@ -1,11 +1,11 @@
 //! Group `list`: commands on list values (`common::value::list`), blocking ones included.
 
-use std::time::{Duration, Instant};
+use crate::blocking::{parse_timeout, timeout_reply};
+use std::time::Instant;
 
 use common::encoding::listpack::LpValue;
 use common::keyspace::{Entry, Shard};
-use common::number::parse_long_double;
-use common::resp::{Protocol, ReplyBuffer};
+use common::resp::ReplyBuffer;
 use common::value::Value;
 use common::value::list::{End, ListValue, PosQuery};
 
@@ -532,31 +532,6 @@ fn lmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.reply.null_array();
     }
     Ok(())
-}
-
-/// A blocking timeout in seconds: the deadline (`None`: forever).
-fn parse_timeout(arg: &[u8], now: Instant) -> Result<Option<Instant>, CommandError> {
-    let secs = parse_long_double(arg)
-        .filter(|d| !d.is_nan())
-        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
-    let ms = (secs * 1000.0).ceil();
-    // Redis converts with a C cast; anything beyond i64 ends up negative there.
-    if !(0.0..9.223_372_036_854_775e18).contains(&ms) {
-        return Err(CommandError::err("timeout is negative"));
-    }
-    if ms == 0.0 {
-        return Ok(None);
-    }
-    Ok(now.checked_add(Duration::from_millis(ms as u64)))
-}
-
-/// The reply a blocked command times out with: a null array, or a null bulk with `bulk`.
-fn timeout_reply(protocol: Protocol, bulk: bool) -> Vec<u8> {
-    match (protocol, bulk) {
-        (Protocol::Resp3, _) => b"_\r\n".to_vec(),
-        (_, true) => b"$-1\r\n".to_vec(),
-        (_, false) => b"*-1\r\n".to_vec(),
-    }
 }
 
 fn block_on(ctx: &mut CommandContext<'_>, keys: &[&[u8]], deadline: Option<Instant>, bulk: bool) {

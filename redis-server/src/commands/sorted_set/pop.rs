@@ -1,8 +1,8 @@
 //! ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP.
 
-use std::time::{Duration, Instant};
+use crate::blocking::{parse_timeout, timeout_reply};
+use std::time::Instant;
 
-use common::number::parse_long_double;
 use common::resp::Protocol;
 use common::value::Value;
 
@@ -165,29 +165,6 @@ fn zmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// A blocking timeout in seconds (float), as an instant; `None` waits forever.
-fn parse_timeout(arg: &[u8]) -> Result<Option<Instant>, CommandError> {
-    let secs = parse_long_double(arg)
-        .ok_or_else(|| CommandError::err("timeout is not a float or out of range"))?;
-    let ms = (secs * 1000.0).ceil();
-    if ms < 0.0 {
-        return Err(CommandError::err("timeout is negative"));
-    }
-    if ms == 0.0 {
-        return Ok(None);
-    }
-    // Far-future deadlines that do not fit an `Instant` wait forever.
-    Ok(Instant::now().checked_add(Duration::from_secs_f64(ms.min(1e15) / 1000.0)))
-}
-
-/// The reply a blocked pop times out with: the null array.
-fn timeout_reply(protocol: Protocol) -> Vec<u8> {
-    match protocol {
-        Protocol::Resp2 => b"*-1\r\n".to_vec(),
-        Protocol::Resp3 => b"_\r\n".to_vec(),
-    }
-}
-
 fn bzpopmin(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     bzpop(ctx, End::Min)
 }
@@ -199,7 +176,7 @@ fn bzpopmax(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn bzpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
     let argc = ctx.args.argc();
     let timeout = ctx.args.get(argc - 1).ok_or(CommandError::Syntax)?;
-    let deadline = parse_timeout(timeout)?;
+    let deadline = parse_timeout(timeout, Instant::now())?;
     let keys: Vec<&[u8]> = (1..argc - 1).filter_map(|i| ctx.args.get(i)).collect();
     if !pop_first(ctx, &keys, end, None, Shape::WithKey)? {
         block(ctx, &keys, deadline);
@@ -210,7 +187,7 @@ fn bzpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
 fn bzmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let timeout = ctx.args.next_bytes()?;
     let (keys, end, count) = parse_mpop(ctx)?;
-    let deadline = parse_timeout(timeout)?;
+    let deadline = parse_timeout(timeout, Instant::now())?;
     if !pop_first(ctx, &keys, end, Some(count), Shape::KeyAndPairs)? {
         block(ctx, &keys, deadline);
     }
@@ -218,7 +195,7 @@ fn bzmpop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 }
 
 fn block(ctx: &mut CommandContext<'_>, keys: &[&[u8]], deadline: Option<Instant>) {
-    let reply = timeout_reply(ctx.reply.protocol());
+    let reply = timeout_reply(ctx.reply.protocol(), false);
     ctx.block(
         keys.iter().map(|k| Box::from(*k)).collect(),
         deadline,
