@@ -502,57 +502,9 @@ pub fn format_g17(d: f64) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Approximates, for an `f64`, how INCRBYFLOAT and HINCRBYFLOAT print a sum (Redis's
-/// `ld2string(.., LD_STR_HUMAN)` of a `long double`; [`crate::long_double`] does it exactly):
-/// never an exponent, no trailing fractional zeros, `-0` printed as `0`, at most 17 fractional
-/// digits, `inf`/`-inf`.
-///
-/// Redis prints an x87 `long double` with `%.17Lf` and strips the zeros; its 64-bit mantissa
-/// makes `10.5 + 0.1` come out as `10.6`. Printing our `f64` with `%.17f` would show its binary
-/// error (`10.59999999999999964`), so we print the shortest decimal that reads back as the same
-/// `f64` (`10.6`, `5000` for `5.0e3`), then round to 17 fractional digits like `%.17Lf` does (so
-/// `1e-20` prints `0`). Where `long double` arithmetic hides an error that `f64` arithmetic
-/// shows, we differ: `0.1 + 0.2` prints `0.30000000000000004` here and `0.3` in Redis.
-pub fn write_human(d: f64, out: &mut Vec<u8>) {
-    if d.is_nan() {
-        out.extend_from_slice(if d.is_sign_negative() {
-            b"-nan"
-        } else {
-            b"nan"
-        });
-        return;
-    }
-    if d.is_infinite() {
-        out.extend_from_slice(if d < 0.0 { b"-inf" } else { b"inf" });
-        return;
-    }
-    let start = out.len();
-    let mut shortest = String::new();
-    let _ = write!(shortest, "{d}");
-    let fraction_len = shortest.find('.').map_or(0, |p| shortest.len() - p - 1);
-    if fraction_len > 17 {
-        let fixed = format!("{d:.17}");
-        let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
-        out.extend_from_slice(trimmed.as_bytes());
-    } else {
-        out.extend_from_slice(shortest.as_bytes());
-    }
-    if &out[start..] == b"-0" {
-        out.truncate(start);
-        out.push(b'0');
-    }
-}
-
-/// `d` as INCRBYFLOAT prints it; see [`write_human`].
-pub fn format_human(d: f64) -> String {
-    let mut out = Vec::with_capacity(24);
-    write_human(d, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Appends `d` as Redis's `addReplyHumanLongDouble` prints an exact double (GEOPOS, GEORADIUS
 /// WITHCOORD): C's `%.17Lf` of the value, trailing fractional zeros and a bare `.` removed,
-/// `-0` as `0`, `inf`/`-inf`. Unlike [`write_human`] this shows the binary value as it is
+/// `-0` as `0`, `inf`/`-inf`. It shows the binary value as it is
 /// (`13.36138933897018433`), which is what Redis does since the `long double` holds the `f64`
 /// exactly.
 pub fn write_fixed17(d: f64, out: &mut Vec<u8>) {
@@ -733,23 +685,6 @@ mod tests {
         for &(d, want) in cases {
             assert_eq!(format_g17(d), want, "{d:e}");
         }
-    }
-
-    #[test]
-    fn format_human_prints_like_incrbyfloat() {
-        // Verified with redis-cli against redis-server 7.0.15 (INCRBYFLOAT on a missing key, or
-        // on the given start value).
-        assert_eq!(format_human(10.5 + 0.1), "10.6");
-        assert_eq!(format_human(5.0e3), "5000");
-        assert_eq!(format_human(10.5), "10.5");
-        assert_eq!(format_human(-0.0), "0");
-        assert_eq!(format_human(17179869184.0 + 1.5), "17179869185.5");
-        assert_eq!(format_human(1e20), "100000000000000000000");
-        assert_eq!(format_human(1e-20), "0");
-        assert_eq!(format_human(1.5e-17), "0.00000000000000002");
-        assert_eq!(format_human(-1.5e-18), "0");
-        assert_eq!(format_human(3.0e-5), "0.00003");
-        assert_eq!(format_human(f64::INFINITY), "inf");
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl ReplyBuffer {
 
     /// A double as Redis's `addReplyHumanLongDouble` (GEOPOS, GEORADIUS WITHCOORD): RESP2 a bulk
     /// of `%.17Lf` without trailing zeros (see [`number::write_fixed17`]), RESP3 `,<same>\r\n`.
-    /// INCRBYFLOAT does not use this: it replies with a bulk of [`number::format_human`] in both
+    /// INCRBYFLOAT does not use this: it replies with a bulk of `LongDouble::to_human` in both
     /// protocols.
     pub fn human_double(&mut self, d: f64) {
         let mut text = Vec::with_capacity(24);
