@@ -267,14 +267,29 @@ pub(crate) fn run_with_view<'v>(
     if client.pending_block.take().is_some() {
         return Ran::StillBlocked;
     }
-    entry.record_call(started.elapsed().as_micros() as u64);
+    account(server, entry, started.elapsed(), result, reply);
+    Ran::Done
+}
+
+/// What every executed command leaves behind: commandstats, latencystats, the total, and for
+/// a failure its error reply and errorstats.
+fn account(
+    server: &Server,
+    entry: &CommandEntry,
+    duration: std::time::Duration,
+    result: Result<(), CommandError>,
+    reply: &mut ReplyBuffer,
+) {
+    if server.hot.latency_tracking.load(Relaxed) {
+        entry.latency.record(duration.as_nanos() as u64);
+    }
+    entry.record_call(duration.as_micros() as u64);
     server.stats.count_command();
     if let Err(e) = result {
         entry.record_failed();
         server.stats.count_error(e.code());
         reply.error(e.to_string().as_bytes());
     }
-    Ran::Done
 }
 
 /// Locks what the command needs, runs its handler, and does the bookkeeping.
@@ -320,18 +335,8 @@ fn call<'s>(
     client.clock.next_start = finished;
     let duration = finished.duration_since(started);
     let duration_us = duration.as_micros() as u64;
-    if server.hot.latency_tracking.load(Relaxed) {
-        entry.latency.record(duration.as_nanos() as u64);
-    }
-
-    entry.record_call(duration_us);
-    server.stats.count_command();
+    account(server, entry, duration, result, reply);
     client.info.commands_processed.fetch_add(1, Relaxed);
-    if let Err(e) = result {
-        entry.record_failed();
-        server.stats.count_error(e.code());
-        reply.error(e.to_string().as_bytes());
-    }
 
     let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
     if threshold >= 0 && duration_us >= threshold as u64 && !has_flag(spec, Flag::SkipSlowlog) {
