@@ -99,6 +99,8 @@ impl<T> Drop for Table<T> {
 }
 
 const INITIAL_SIZE: usize = 4;
+/// Chain length up to which [`Dict::fair_random`] is exactly uniform.
+const FAIR_CHAIN: usize = 8;
 /// Buckets moved per lookup or insert while a rehash is in progress.
 const REHASH_STEP: usize = 1;
 /// Empty buckets visited at most per rehash step, so one step stays cheap on a sparse table.
@@ -378,10 +380,16 @@ impl<T: DictItem> Dict<T> {
     /// the scan is complete). Every item present from the first call to the last is visited at
     /// least once, whatever resizes happen in between.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&T)) -> u64 {
+        self.visit_group(cursor, &mut f)
+    }
+
+    /// Visits the bucket group a cursor names (one bucket, or while rehashing one bucket of the
+    /// small table and the buckets of the large one it expands to) and returns the next cursor.
+    fn visit_group<'a>(&'a self, cursor: u64, f: &mut dyn FnMut(&'a T)) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        let visit = |t: &Table<T>, index: u64, f: &mut dyn FnMut(&T)| {
+        let visit = |t: &'a Table<T>, index: u64, f: &mut dyn FnMut(&'a T)| {
             let mut node = t.buckets[(index & t.mask()) as usize].as_deref();
             while let Some(n) = node {
                 f(&n.item);
@@ -392,12 +400,10 @@ impl<T: DictItem> Dict<T> {
         if self.rehash_index.is_none() {
             let t = &self.tables[0];
             let mask = t.mask();
-            visit(t, v, &mut f);
+            visit(t, v, f);
             v |= !mask;
             v = v.reverse_bits().wrapping_add(1).reverse_bits();
         } else {
-            // Visit the small table's bucket, then every bucket of the large table that
-            // expands from it.
             let (small, large) = if self.tables[0].buckets.len() <= self.tables[1].buckets.len() {
                 (&self.tables[0], &self.tables[1])
             } else {
@@ -405,9 +411,9 @@ impl<T: DictItem> Dict<T> {
             };
             let m0 = small.mask();
             let m1 = large.mask();
-            visit(small, v, &mut f);
+            visit(small, v, f);
             loop {
-                visit(large, v, &mut f);
+                visit(large, v, f);
                 v |= !m1;
                 v = v.reverse_bits().wrapping_add(1).reverse_bits();
                 if v & (m0 ^ m1) == 0 {
@@ -418,42 +424,28 @@ impl<T: DictItem> Dict<T> {
         v
     }
 
-    /// A random item chosen among a sample of about 15 taken from consecutive buckets at a random
-    /// start (Redis's `dictGetFairRandomKey`): unlike [`Dict::random`], an item in a long chain
-    /// is not less likely than one alone in its bucket. HRANDFIELD and SRANDMEMBER need this
-    /// to pass Redis's distribution tests.
+    /// A random item, every item equally likely (SRANDMEMBER, HRANDFIELD and their distribution
+    /// tests). Picking a random bucket and then a random node of its chain would favour items
+    /// of short chains; instead a random bucket group is accepted with a probability
+    /// proportional to its size, then one of its items is taken. Exactly uniform for chains up
+    /// to [`FAIR_CHAIN`] long, which a table kept at about one item per bucket hardly exceeds.
     pub fn fair_random(&self, rng: &mut impl rand::Rng) -> Option<&T> {
-        const SAMPLE: usize = 15;
         if self.is_empty() {
             return None;
         }
-        let size = self.tables[0]
-            .buckets
-            .len()
-            .max(self.tables[1].buckets.len());
-        let mut sample: smallvec::SmallVec<[&T; 32]> = smallvec::SmallVec::new();
-        let start = rng.random_range(0..size);
-        // Bounded like Redis's sampler, so a sparse table costs a few dozen bucket visits.
-        for step in 0..size.min(SAMPLE * 10) {
-            let index = (start + step) % size;
-            for t in &self.tables {
-                let Some(bucket) = t.buckets.get(index) else {
-                    continue;
-                };
-                let mut node = bucket.as_deref();
-                while let Some(n) = node {
-                    sample.push(&n.item);
-                    node = n.next.as_deref();
-                }
-            }
-            if sample.len() >= SAMPLE {
-                break;
+        // Both tables have power-of-two sizes: the number of groups is the smaller one, the
+        // lowest set bit of the total.
+        let total = self.buckets() as u64;
+        let groups = total & total.wrapping_neg();
+        for _ in 0..10_000 {
+            let mut items: smallvec::SmallVec<[&T; 8]> = smallvec::SmallVec::new();
+            self.visit_group(rng.random_range(0..groups), &mut |item| items.push(item));
+            let pick = rng.random_range(0..FAIR_CHAIN.max(items.len()));
+            if let Some(item) = items.get(pick) {
+                return Some(*item);
             }
         }
-        if sample.is_empty() {
-            return self.random(rng);
-        }
-        Some(sample[rng.random_range(0..sample.len())])
+        self.random(rng)
     }
 
     /// A random item, roughly uniform (random non-empty bucket, then a random node of its chain).

@@ -229,7 +229,7 @@ impl SetValue {
                 }
                 s.get(rng.random_range(0..s.len())).map(StrRef::Int)
             }
-            SetValue::HashTable(d) => fair_random(d, rng).map(|m| StrRef::Bytes(&m.0)),
+            SetValue::HashTable(d) => d.fair_random(rng).map(|m| StrRef::Bytes(&m.0)),
         }
     }
 
@@ -244,7 +244,7 @@ impl SetValue {
                 s.remove_at(index).map(OwnedMember::Int)
             }
             SetValue::HashTable(d) => {
-                let key: Box<[u8]> = fair_random(d, rng)?.0.clone();
+                let key: Box<[u8]> = d.fair_random(rng)?.0.clone();
                 let member = d.remove(&key)?;
                 d.shrink_if_needed();
                 Some(OwnedMember::Bytes(member.0))
@@ -263,44 +263,6 @@ impl SetValue {
             SetValue::HashTable(d) => d.scan(cursor, |m| f(StrRef::Bytes(&m.0))),
         }
     }
-}
-
-/// Chain length up to which [`fair_random`] is exactly even (longer chains are vanishingly
-/// rare in a table kept at most about one member per bucket).
-const FAIR_CHAIN: usize = 8;
-
-/// A random member of a hash table, every member equally likely. Picking a random bucket and
-/// then a random node of its chain would favour members of short chains (Redis softens that
-/// with `dictGetFairRandomKey`); here a random bucket group (a bucket of the smaller table with
-/// the buckets it expands to in the larger one, while rehashing) is accepted with a
-/// probability proportional to its size, then one of its members is taken.
-fn fair_random<'a>(d: &'a Dict<Member>, rng: &mut impl rand::Rng) -> Option<&'a Member> {
-    if d.is_empty() {
-        return None;
-    }
-    // Both tables have power-of-two sizes, and differ while rehashing: the smaller one is
-    // the lowest set bit of the total.
-    let total = d.buckets() as u64;
-    let groups = total & total.wrapping_neg();
-    for _ in 0..10_000 {
-        let cursor = rng.random_range(0..groups);
-        let mut size = 0usize;
-        d.scan(cursor, |_| size += 1);
-        let pick = rng.random_range(0..FAIR_CHAIN.max(size));
-        if pick >= size {
-            continue;
-        }
-        let mut index = 0usize;
-        let mut chosen: Option<Box<[u8]>> = None;
-        d.scan(cursor, |m| {
-            if index == pick {
-                chosen = Some(m.0.clone());
-            }
-            index += 1;
-        });
-        return d.get(&chosen?);
-    }
-    d.random(rng)
 }
 
 impl Clone for SetValue {
