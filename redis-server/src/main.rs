@@ -15,11 +15,14 @@ mod commands;
 mod connection;
 mod counters;
 mod dispatch;
+mod effects;
 mod expire;
 mod latency;
 mod log;
+mod notify;
 mod server;
 mod slowlog;
+mod watch;
 mod workers;
 
 use std::process::ExitCode;

@@ -41,6 +41,8 @@ pub(crate) struct HotConfig {
     pub list_compress_depth: AtomicU64,
     pub zset_max_listpack_entries: AtomicU64,
     pub zset_max_listpack_value: AtomicU64,
+    /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
+    pub notify_keyspace_events: std::sync::atomic::AtomicU32,
 }
 
 impl HotConfig {
@@ -58,6 +60,7 @@ impl HotConfig {
             requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
+            notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
@@ -465,6 +468,8 @@ pub(crate) struct Server {
     pub gauges: Gauges,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
+    /// Keys clients WATCH.
+    pub watches: crate::watch::Watches,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -508,6 +513,7 @@ impl Server {
             startup_memory: MemoryStats::read().allocated,
             gauges: Gauges::default(),
             blocking: crate::blocking::Blocking::default(),
+            watches: crate::watch::Watches::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),

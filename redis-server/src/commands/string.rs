@@ -8,6 +8,8 @@ use common::long_double::LongDouble;
 use common::number::parse_i64;
 use common::value::string::{IntBuf, StrRef};
 
+use crate::effects::Event;
+
 use super::args::is;
 use super::{Args, CommandContext, CommandError, Registry};
 
@@ -639,6 +641,10 @@ fn set_generic(
     // A time already past is stored as is: the key expires on its next access, as in Redis 7.0.
     if let Some(at) = expire_at {
         shard.set_expire(key, at);
+    }
+    ctx.wrote(Event::String, "set", key);
+    if expire_at.is_some() {
+        ctx.notify(Event::Generic, "expire", key);
     }
     if !options.get {
         match reply {

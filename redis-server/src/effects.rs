@@ -1,0 +1,69 @@
+//! What a write leaves behind besides the data: the change counter (`dirty`, INFO
+//! `rdb_changes_since_last_save`), WATCH and client-side-caching invalidation of the keys it
+//! modified, and keyspace notifications. Every write command reaches them through the three
+//! [`CommandContext`] methods below, as Redis's commands call `server.dirty++`,
+//! `signalModifiedKey` and `notifyKeyspaceEvent`.
+//!
+//! [`CommandContext`]: crate::commands::CommandContext
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::commands::CommandContext;
+
+/// The classes of keyspace events, one bit per letter of `notify-keyspace-events`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum Event {
+    /// `g`: DEL, EXPIRE, RENAME... (type-independent).
+    Generic = 1 << 2,
+    /// `$`
+    String = 1 << 3,
+    /// `l`
+    List = 1 << 4,
+    /// `s`
+    Set = 1 << 5,
+    /// `h`
+    Hash = 1 << 6,
+    /// `z`
+    ZSet = 1 << 7,
+    /// `x`: a key expired.
+    Expired = 1 << 8,
+    /// `e`: a key was evicted for maxmemory.
+    Evicted = 1 << 9,
+    /// `t`
+    Stream = 1 << 10,
+    /// `m`: a read found no key (not part of `A`).
+    KeyMiss = 1 << 11,
+    /// `n`: a key was created (not part of `A`).
+    New = 1 << 13,
+}
+
+impl CommandContext<'_> {
+    /// Counts `n` changes toward the next save point.
+    pub(crate) fn dirty(&self, n: u64) {
+        if n > 0 {
+            self.server.dirty.fetch_add(n, Relaxed);
+        }
+    }
+
+    /// `key` (in the selected database) was modified: WATCHers of it fail their EXEC and
+    /// clients caching it are told to drop it. Call it once per modified key.
+    pub(crate) fn modified(&mut self, key: &[u8]) {
+        let db = self.db.db();
+        self.server.watches.touch(db, key);
+    }
+
+    /// Publishes keyspace event `event` (Redis's event name: "set", "lpush", "del"...) of
+    /// class `class` for `key`, when `notify-keyspace-events` asks for it.
+    pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
+        let db = self.db.db();
+        crate::notify::keyspace_event(self.server, class, event, key, db);
+    }
+
+    /// The common case of a write: one change, `key` modified, one event.
+    pub(crate) fn wrote(&mut self, class: Event, event: &str, key: &[u8]) {
+        self.dirty(1);
+        self.modified(key);
+        self.notify(class, event, key);
+    }
+}
