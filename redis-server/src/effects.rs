@@ -38,6 +38,25 @@ pub(crate) enum Event {
     New = 1 << 13,
 }
 
+impl Event {
+    /// The class's letter in `notify-keyspace-events`.
+    pub(crate) fn letter(self) -> char {
+        match self {
+            Event::Generic => 'g',
+            Event::String => '$',
+            Event::List => 'l',
+            Event::Set => 's',
+            Event::Hash => 'h',
+            Event::ZSet => 'z',
+            Event::Expired => 'x',
+            Event::Evicted => 'e',
+            Event::Stream => 't',
+            Event::KeyMiss => 'm',
+            Event::New => 'n',
+        }
+    }
+}
+
 impl CommandContext<'_> {
     /// Counts `n` changes toward the next save point.
     pub(crate) fn dirty(&self, n: u64) {

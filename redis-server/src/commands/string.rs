@@ -909,6 +909,20 @@ fn byte_range(len: usize, start: i64, end: i64) -> Option<std::ops::Range<usize>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn set_reports_its_writes() {
+        let mut c = crate::commands::testkit::TestClient::new();
+        crate::notify::test_log::take();
+        let before = c.server.dirty.load(std::sync::atomic::Ordering::Relaxed);
+        c.run(&["SET", "k", "v", "EX", "10"]);
+        c.run(&["SET", "k", "v", "NX"]);
+        assert_eq!(crate::notify::test_log::take(), ["$:set:k", "g:expire:k"]);
+        assert_eq!(
+            c.server.dirty.load(std::sync::atomic::Ordering::Relaxed),
+            before + 1
+        );
+    }
+
     use super::*;
     use crate::commands::testkit::TestClient;
     use common::resp::{OwnedCommand, Protocol};
