@@ -187,6 +187,23 @@ fn run<'s>(
         reject(server, reply, Some(entry), &CommandError::NoAuth);
         return Dispatched::Done;
     }
+    // In RESP2 a subscribed connection carries messages; only these commands fit in it.
+    if client.protocol == common::resp::Protocol::Resp2
+        && client.subscriptions.is_some()
+        && client.info.is_subscriber()
+        && !allowed_while_subscribed(spec)
+    {
+        reject(
+            server,
+            reply,
+            Some(entry),
+            &CommandError::err(format!(
+                "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                entry.full_name
+            )),
+        );
+        return Dispatched::Done;
+    }
     if let Some((kind, until)) = server.pause.current() {
         let held = match kind {
             PauseKind::All => true,
@@ -209,6 +226,10 @@ fn run<'s>(
         }
         if let Some(multi) = &mut client.multi {
             multi.queued.push(args.to_owned_command());
+            client
+                .info
+                .multi_queued
+                .store(multi.queued.len() as i64, Relaxed);
         }
         reply.simple(b"QUEUED");
         return Dispatched::Done;
@@ -217,6 +238,22 @@ fn run<'s>(
         Some(waiter) => Dispatched::Blocked(waiter),
         None => Dispatched::Done,
     }
+}
+
+fn allowed_while_subscribed(spec: &CommandSpec) -> bool {
+    spec.container.is_none()
+        && matches!(
+            spec.name,
+            "ping"
+                | "subscribe"
+                | "ssubscribe"
+                | "unsubscribe"
+                | "sunsubscribe"
+                | "psubscribe"
+                | "punsubscribe"
+                | "quit"
+                | "reset"
+        )
 }
 
 /// Inside MULTI, these run at once instead of being queued.
@@ -432,7 +469,9 @@ fn run_handler<'v>(
         now_ms,
         command: entry,
     };
-    (entry.handler)(&mut ctx)
+    let result = (entry.handler)(&mut ctx);
+    ctx.flush_expired();
+    result
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.

@@ -9,6 +9,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::commands::CommandContext;
+use crate::pubsub::SelfSink;
+use crate::watch::Touch;
 
 /// The classes of keyspace events, one bit per letter of `notify-keyspace-events`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +42,7 @@ pub(crate) enum Event {
 
 impl Event {
     /// The class's letter in `notify-keyspace-events`.
+    #[cfg(test)]
     pub(crate) fn letter(self) -> char {
         match self {
             Event::Generic => 'g',
@@ -68,15 +71,21 @@ impl CommandContext<'_> {
     /// `key` (in the selected database) was modified: WATCHers of it fail their EXEC and
     /// clients caching it are told to drop it. Call it once per modified key.
     pub(crate) fn modified(&mut self, key: &[u8]) {
+        self.flush_expired();
         let db = self.db.db();
-        self.server.watches.touch(db, key);
+        self.server.watches.touch(db, key, Touch::Modified);
     }
 
     /// Publishes keyspace event `event` (Redis's event name: "set", "lpush", "del"...) of
     /// class `class` for `key`, when `notify-keyspace-events` asks for it.
     pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
+        self.flush_expired();
         let db = self.db.db();
-        crate::notify::keyspace_event(self.server, class, event, key, db);
+        let mut sink = SelfSink {
+            id: self.client.info.id,
+            reply: self.reply,
+        };
+        crate::notify::keyspace_event(self.server, class, event, key, db, Some(&mut sink));
     }
 
     /// The common case of a write: one change, `key` modified, one event.
@@ -84,5 +93,23 @@ impl CommandContext<'_> {
         self.dirty(1);
         self.modified(key);
         self.notify(class, event, key);
+    }
+
+    /// Reports the keys this command's lookups found expired (and deleted) so far: counted in
+    /// `expired_keys`, touched for WATCH, notified as "expired". Redis does this inside the
+    /// lookup; doing it before every later effect keeps Redis's order of events. When nobody
+    /// watches and nobody listens, the cron counts them later instead.
+    pub(crate) fn flush_expired(&mut self) {
+        let server = self.server;
+        if !server.watches.active() && !crate::notify::wants(server, Event::Expired) {
+            return;
+        }
+        let mut sink = SelfSink {
+            id: self.client.info.id,
+            reply: self.reply,
+        };
+        self.db.drain_expired(|db, key| {
+            crate::notify::key_expired(server, db, &key, Some(&mut sink));
+        });
     }
 }

@@ -54,10 +54,7 @@ fn cron_step(server: &Server, period: Duration) {
     let gate = keyspace.shared();
     for db in 0..keyspace.databases() {
         keyspace.for_each_shard(&gate, db, |shard| {
-            let expired = shard.drain_expired().count() as u64;
-            if expired > 0 {
-                server.stats.expired_keys.fetch_add(expired, Relaxed);
-            }
+            crate::notify::keys_expired(server, db, shard.drain_expired());
             if rehash {
                 shard.cron(Duration::from_micros(100));
             }

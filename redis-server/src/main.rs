@@ -20,6 +20,7 @@ mod expire;
 mod latency;
 mod log;
 mod notify;
+mod pubsub;
 mod server;
 mod slowlog;
 mod watch;

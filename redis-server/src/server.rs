@@ -41,6 +41,8 @@ pub(crate) struct HotConfig {
     pub list_compress_depth: AtomicU64,
     pub zset_max_listpack_entries: AtomicU64,
     pub zset_max_listpack_value: AtomicU64,
+    /// `client-output-buffer-limit` by [`OutputClass`].
+    pub output_limits: RwLock<[common::config::OutputBufferLimit; 3]>,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
     pub notify_keyspace_events: std::sync::atomic::AtomicU32,
 }
@@ -61,6 +63,7 @@ impl HotConfig {
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
             notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
+            output_limits: RwLock::new(config.client_output_buffer_limits()),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
@@ -107,6 +110,12 @@ impl HotConfig {
             .write()
             .unwrap_or_else(PoisonError::into_inner) =
             config.latency_tracking_info_percentiles().to_vec();
+        self.notify_keyspace_events
+            .store(config.notify_keyspace_events(), Relaxed);
+        *self
+            .output_limits
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = config.client_output_buffer_limits();
         self.set_max_intset_entries
             .store(int("set-max-intset-entries").max(0) as u64, Relaxed);
         let pass = config
@@ -324,9 +333,6 @@ pub(crate) struct Gauges {
     pub clients_in_timeout_table: AtomicU64,
     /// Clients with CLIENT TRACKING on.
     pub tracking_clients: AtomicU64,
-    pub pubsub_channels: AtomicU64,
-    pub pubsub_patterns: AtomicU64,
-    pub pubsubshard_channels: AtomicU64,
 }
 
 /// What jemalloc and the kernel say about our memory, in bytes.
@@ -434,6 +440,14 @@ impl Pause {
     }
 }
 
+/// The classes of `client-output-buffer-limit`, in its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputClass {
+    Normal = 0,
+    // 1 is the replica class, for replication.
+    Pubsub = 2,
+}
+
 /// Everything the connections share.
 pub(crate) struct Server {
     pub keyspace: Keyspace,
@@ -470,6 +484,7 @@ pub(crate) struct Server {
     pub blocking: crate::blocking::Blocking,
     /// Keys clients WATCH.
     pub watches: crate::watch::Watches,
+    pub pubsub: crate::pubsub::PubSub,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -514,6 +529,7 @@ impl Server {
             gauges: Gauges::default(),
             blocking: crate::blocking::Blocking::default(),
             watches: crate::watch::Watches::default(),
+            pubsub: crate::pubsub::PubSub::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
@@ -522,6 +538,36 @@ impl Server {
             hot,
             log,
         }
+    }
+
+    /// Whether an output buffer of `pending` bytes breaks `class`'s limit: over the hard limit,
+    /// or over the soft limit for longer than its seconds (`soft_since` remembers when it
+    /// went over; Redis closes only on a later check, once that time has passed).
+    pub(crate) fn output_limit_exceeded(
+        &self,
+        class: OutputClass,
+        pending: u64,
+        soft_since: &AtomicI64,
+    ) -> bool {
+        let limit = self
+            .hot
+            .output_limits
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)[class as usize];
+        if limit.hard_bytes > 0 && pending >= limit.hard_bytes {
+            return true;
+        }
+        if limit.soft_bytes == 0 || pending < limit.soft_bytes {
+            soft_since.store(0, Relaxed);
+            return false;
+        }
+        let now = unix_ms();
+        let since = soft_since.load(Relaxed);
+        if since == 0 {
+            soft_since.store(now, Relaxed);
+            return false;
+        }
+        now - since > limit.soft_seconds * 1000
     }
 
     pub(crate) fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {

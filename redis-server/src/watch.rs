@@ -1,5 +1,9 @@
 //! WATCH: which clients watch which keys, and marking them when a key they watch is modified,
 //! so that their EXEC fails.
+//!
+//! Redis's subtlety about stale keys is kept: a key that was already logically expired when
+//! watched does not fail the EXEC when its expiry deletes it (no logical change), but a key
+//! that expires after WATCH does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
@@ -12,78 +16,153 @@ pub(crate) struct WatchState {
     pub dirty: AtomicBool,
 }
 
+/// One client watching one key.
+#[derive(Debug)]
+pub(crate) struct Watcher {
+    pub client: Arc<WatchState>,
+    /// The key was logically expired (but still stored) when watched.
+    pub expired_at_watch: AtomicBool,
+}
+
+/// A key a client watches, as the client keeps it (to unwatch, and for EXEC's expiry check).
+#[derive(Debug)]
+pub(crate) struct WatchedKey {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    pub watcher: Arc<Watcher>,
+}
+
+/// How a key changed, for [`Watches::touch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Touch {
+    /// A command modified it.
+    Modified,
+    /// Its expiry deleted it.
+    ExpiredDeleted,
+}
+
+type KeyMap = HashMap<(usize, Box<[u8]>), Vec<Arc<Watcher>>>;
+
 /// Every watched key of every database, and who watches it.
 #[derive(Default)]
 pub(crate) struct Watches {
     /// Number of (client, key) registrations, so writes skip the lock when nobody watches.
     registrations: AtomicUsize,
-    keys: Mutex<HashMap<(usize, Box<[u8]>), Vec<Arc<WatchState>>>>,
+    keys: Mutex<KeyMap>,
 }
 
 impl Watches {
-    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<(usize, Box<[u8]>), Vec<Arc<WatchState>>>> {
+    fn keys(&self) -> std::sync::MutexGuard<'_, KeyMap> {
         self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers `state` as watching `key` of `db`; false when it already did.
-    pub(crate) fn watch(&self, db: usize, key: &[u8], state: &Arc<WatchState>) -> bool {
-        let mut keys = self.keys();
-        let watchers = keys.entry((db, key.into())).or_default();
-        if watchers.iter().any(|w| Arc::ptr_eq(w, state)) {
-            return false;
-        }
-        watchers.push(state.clone());
-        self.registrations.fetch_add(1, Relaxed);
-        true
+    /// True when some client watches some key.
+    pub(crate) fn active(&self) -> bool {
+        self.registrations.load(Relaxed) > 0
     }
 
-    /// Removes `state` from the watchers of each of `keys`.
-    pub(crate) fn unwatch(&self, keys: &[(usize, Box<[u8]>)], state: &Arc<WatchState>) {
-        if keys.is_empty() {
+    /// Registers `client` as watching `key` of `db`; `None` when it already does.
+    pub(crate) fn watch(
+        &self,
+        db: usize,
+        key: &[u8],
+        client: &Arc<WatchState>,
+        expired: bool,
+    ) -> Option<WatchedKey> {
+        let mut keys = self.keys();
+        let watchers = keys.entry((db, key.into())).or_default();
+        if watchers.iter().any(|w| Arc::ptr_eq(&w.client, client)) {
+            return None;
+        }
+        let watcher = Arc::new(Watcher {
+            client: client.clone(),
+            expired_at_watch: AtomicBool::new(expired),
+        });
+        watchers.push(watcher.clone());
+        self.registrations.fetch_add(1, Relaxed);
+        Some(WatchedKey {
+            db,
+            key: key.into(),
+            watcher,
+        })
+    }
+
+    /// Removes every registration in `watched`.
+    pub(crate) fn unwatch(&self, watched: &[WatchedKey]) {
+        if watched.is_empty() {
             return;
         }
         let mut map = self.keys();
-        for key in keys {
-            let Some(watchers) = map.get_mut(key) else {
+        for w in watched {
+            let slot = (w.db, w.key.clone());
+            let Some(watchers) = map.get_mut(&slot) else {
                 continue;
             };
             let before = watchers.len();
-            watchers.retain(|w| !Arc::ptr_eq(w, state));
+            watchers.retain(|x| !Arc::ptr_eq(x, &w.watcher));
             self.registrations
                 .fetch_sub(before - watchers.len(), Relaxed);
             if watchers.is_empty() {
-                map.remove(key);
+                map.remove(&slot);
             }
         }
     }
 
-    /// `key` of `db` was modified: every client watching it fails its EXEC.
-    pub(crate) fn touch(&self, db: usize, key: &[u8]) {
-        if self.registrations.load(Relaxed) == 0 {
+    /// `key` of `db` changed: every client watching it fails its EXEC.
+    pub(crate) fn touch(&self, db: usize, key: &[u8], how: Touch) {
+        if !self.active() {
             return;
         }
         // The map is keyed by owned keys; building one costs an allocation, paid only while
         // somebody watches something.
         let map = self.keys();
-        if let Some(watchers) = map.get(&(db, Box::<[u8]>::from(key))) {
-            for w in watchers {
-                w.dirty.store(true, Relaxed);
+        let Some(watchers) = map.get(&(db, Box::<[u8]>::from(key))) else {
+            return;
+        };
+        for w in watchers {
+            if how == Touch::ExpiredDeleted && w.expired_at_watch.swap(false, Relaxed) {
+                // It was stale already when watched: deleting it changes nothing logically.
+                continue;
             }
+            w.expired_at_watch.store(false, Relaxed);
+            w.client.dirty.store(true, Relaxed);
         }
     }
 
-    /// Touches every watched key of `db` for which `affected(key)` holds (FLUSHDB, FLUSHALL,
-    /// SWAPDB: Redis touches only keys that existed, or exist after the swap).
-    pub(crate) fn touch_db(&self, db: usize, mut affected: impl FnMut(&[u8]) -> bool) {
-        if self.registrations.load(Relaxed) == 0 {
+    /// Touches the watched keys of a database whose contents are replaced (FLUSHDB, FLUSHALL,
+    /// SWAPDB). `state(key)` says whether the key was stored there before (expired or not)
+    /// and what is stored there after: `None`, or `Some(expired)`.
+    pub(crate) fn touch_db(&self, db: usize, mut state: impl FnMut(&[u8]) -> (bool, Option<bool>)) {
+        if !self.active() {
             return;
         }
         let map = self.keys();
         for ((key_db, key), watchers) in map.iter() {
-            if *key_db == db && affected(key) {
-                for w in watchers {
-                    w.dirty.store(true, Relaxed);
+            if *key_db != db {
+                continue;
+            }
+            let (existed, now) = state(key);
+            if !existed && now.is_none() {
+                continue;
+            }
+            for w in watchers {
+                if w.expired_at_watch.load(Relaxed) {
+                    match now {
+                        // The stale key is gone: no logical change.
+                        None => {
+                            w.expired_at_watch.store(false, Relaxed);
+                            continue;
+                        }
+                        // Replaced by another stale key: still no logical change.
+                        Some(true) => continue,
+                        Some(false) => {}
+                    }
+                } else if !existed && now == Some(true) {
+                    // Nothing replaced with something already expired: as good as nothing.
+                    w.expired_at_watch.store(true, Relaxed);
+                    continue;
                 }
+                w.client.dirty.store(true, Relaxed);
             }
         }
     }
@@ -98,14 +177,27 @@ mod tests {
         let watches = Watches::default();
         let a = Arc::new(WatchState::default());
         let b = Arc::new(WatchState::default());
-        assert!(watches.watch(0, b"k", &a));
-        assert!(!watches.watch(0, b"k", &a));
-        assert!(watches.watch(1, b"k", &b));
-        watches.touch(0, b"k");
+        let wa = watches.watch(0, b"k", &a, false).unwrap();
+        assert!(watches.watch(0, b"k", &a, false).is_none());
+        let wb = watches.watch(1, b"k", &b, false).unwrap();
+        watches.touch(0, b"k", Touch::Modified);
         assert!(a.dirty.load(Relaxed));
         assert!(!b.dirty.load(Relaxed));
-        watches.unwatch(&[(1, b"k".as_slice().into())], &b);
-        watches.touch(1, b"k");
+        watches.unwatch(&[wb]);
+        watches.touch(1, b"k", Touch::Modified);
         assert!(!b.dirty.load(Relaxed));
+        watches.unwatch(&[wa]);
+        assert!(!watches.active());
+    }
+
+    #[test]
+    fn a_key_stale_at_watch_time_may_expire_without_failing_exec() {
+        let watches = Watches::default();
+        let a = Arc::new(WatchState::default());
+        let _w = watches.watch(0, b"k", &a, true).unwrap();
+        watches.touch(0, b"k", Touch::ExpiredDeleted);
+        assert!(!a.dirty.load(Relaxed));
+        watches.touch(0, b"k", Touch::Modified);
+        assert!(a.dirty.load(Relaxed));
     }
 }

@@ -181,6 +181,13 @@ impl<'a> Guards<'a> {
         &mut held.expect("positions come from find or push").2
     }
 
+    fn held_mut(&mut self) -> impl Iterator<Item = &mut Held<'a>> {
+        self.inline
+            .iter_mut()
+            .flatten()
+            .chain(self.spill.iter_mut())
+    }
+
     /// Swaps the contents of the shards at two positions (SWAPDB).
     fn swap_contents(&mut self, a: usize, b: usize) {
         if a == b {
@@ -240,6 +247,16 @@ impl<'a> Locked<'a> {
         );
         self.guards
             .push(db, index, lock(&self.keyspace.dbs[db].shards[index]))
+    }
+
+    /// Hands `f` (database, key) for every key the held shards expired since they were last
+    /// drained (lazy expiry during this command), oldest first.
+    pub fn drain_expired(&mut self, mut f: impl FnMut(usize, Box<[u8]>)) {
+        for (db, _, shard) in self.guards.held_mut() {
+            for key in shard.drain_expired() {
+                f(*db, key);
+            }
+        }
     }
 
     /// The shard of `key` in the selected database.

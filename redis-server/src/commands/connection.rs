@@ -41,7 +41,15 @@ fn ping(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if ctx.args.remaining() > 1 {
         return Err(CommandError::WrongArity("ping".into()));
     }
-    match ctx.args.next_opt() {
+    let msg = ctx.args.next_opt();
+    // A subscribed RESP2 connection answers in the shape of a message.
+    if ctx.client.protocol == Protocol::Resp2 && ctx.client.info.is_subscriber() {
+        ctx.reply.array(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply.bulk(msg.unwrap_or_default());
+        return Ok(());
+    }
+    match msg {
         None => ctx.reply.simple(b"PONG"),
         Some(msg) => ctx.reply.bulk(msg),
     }
@@ -126,6 +134,9 @@ fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.client.is_monitor = false;
     }
     ctx.client.multi = None;
+    ctx.client.info.multi_queued.store(-1, Relaxed);
+    ctx.client.unwatch_all(ctx.server);
+    ctx.client.unsubscribe_all(ctx.server);
     ctx.client.select(0);
     ctx.client.set_protocol(Protocol::Resp2);
     ctx.reply.set_protocol(Protocol::Resp2);
@@ -433,7 +444,7 @@ impl ListView {
         };
         let _ = writeln!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             info.id,
             info.addr,
             info.laddr,
@@ -443,6 +454,10 @@ impl ListView {
             (self.now_ms - info.last_interaction_ms.load(Relaxed)).max(0) / 1000,
             flags,
             info.db.load(Relaxed),
+            info.subscriptions[0].load(Relaxed),
+            info.subscriptions[1].load(Relaxed),
+            info.subscriptions[2].load(Relaxed),
+            info.multi_queued.load(Relaxed),
             qbuf,
             argv_mem,
             omem,

@@ -14,6 +14,7 @@ mod connection;
 mod generic;
 mod hash;
 mod list;
+mod pubsub;
 mod server;
 mod set;
 mod sort;
@@ -80,6 +81,20 @@ impl CommandContext<'_> {
             self.client.ready_keys.push((self.db.db(), key.into()));
         }
     }
+}
+
+/// A subcommand help reply as Redis's `addReplyHelp` writes it: a header naming the command
+/// as the client typed it (upper-cased), the lines, and the HELP entry itself.
+pub(crate) fn write_help(reply: &mut ReplyBuffer, command: &[u8], lines: &[&str]) {
+    let mut header = command.to_ascii_uppercase();
+    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    reply.array(lines.len() + 3);
+    reply.simple(&header);
+    for line in lines {
+        reply.simple(line.as_bytes());
+    }
+    reply.simple(b"HELP");
+    reply.simple(b"    Prints this help.");
 }
 
 pub(crate) type Handler = fn(&mut CommandContext<'_>) -> Result<(), CommandError>;
@@ -186,6 +201,7 @@ impl Registry {
         sort::register(&mut r);
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
+        pubsub::register(&mut r);
         r
     }
 
@@ -345,6 +361,8 @@ pub(crate) mod testkit {
         pub client: Client,
         /// The command this client last blocked on, if any.
         pub blocked: Option<Arc<crate::blocking::Waiter>>,
+        /// What other clients pushed to this one (pub/sub messages, MONITOR lines).
+        pushes: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
     }
 
     impl TestClient {
@@ -375,7 +393,7 @@ pub(crate) mod testkit {
             let id = server
                 .next_client_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let (info, _pushes) = ClientInfo::new(
+            let (info, pushes) = ClientInfo::new(
                 id,
                 format!("127.0.0.1:{}", 40000 + id),
                 "127.0.0.1:6379".into(),
@@ -388,6 +406,7 @@ pub(crate) mod testkit {
                 server: server.clone(),
                 client: Client::new(info, authenticated),
                 blocked: None,
+                pushes,
             }
         }
 
@@ -430,6 +449,16 @@ pub(crate) mod testkit {
             };
             self.blocked = None;
             Some(reply)
+        }
+
+        /// Everything pushed to this client since the last call, as text.
+        pub(crate) fn pushed(&mut self) -> String {
+            let mut out = Vec::new();
+            while let Ok(bytes) = self.pushes.try_recv() {
+                self.client.info.pushed_written(bytes.len());
+                out.extend_from_slice(&bytes);
+            }
+            String::from_utf8_lossy(&out).into_owned()
         }
 
         /// Runs one command; returns its reply as text for readable asserts.

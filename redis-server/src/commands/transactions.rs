@@ -1,8 +1,12 @@
-//! Group `transactions`: MULTI, EXEC, DISCARD.
+//! Group `transactions`: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! Dispatch queues every command a client sends between MULTI and EXEC (checking existence and
 //! arity first; a refused command makes EXEC answer EXECABORT). EXEC runs under the exclusive
-//! gate, so no other client runs while the queue does, on any core. WATCH is not built yet.
+//! gate, so no other client runs while the queue does, on any core. WATCH registers keys in
+//! the server's [`Watches`](crate::watch::Watches); any write to one (see effects.rs) marks
+//! the watcher, and its EXEC answers a null array instead of running.
+
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::connection::Multi;
 use crate::dispatch::{self, Ran};
@@ -13,6 +17,54 @@ pub(super) fn register(r: &mut Registry) {
     r.add("multi", multi);
     r.add_with("exec", exec, Locking::Exclusive);
     r.add("discard", discard);
+    r.add("watch", watch);
+    r.add("unwatch", unwatch);
+}
+
+fn watch(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    if ctx.client.multi.is_some() {
+        return Err(CommandError::err("WATCH inside MULTI is not allowed"));
+    }
+    // Nothing more can happen to a client whose EXEC will fail anyway.
+    if !ctx.client.watch_state.dirty.load(Relaxed) {
+        let db = ctx.db.db();
+        let now = ctx.now_ms;
+        while let Some(key) = ctx.args.next_opt() {
+            let shard = ctx.db.shard(key);
+            let stale = shard.peek_stored(key).is_some()
+                && shard.expire_at(key).is_some_and(|at| at <= now);
+            let state = &ctx.client.watch_state;
+            if let Some(watched) = ctx.server.watches.watch(db, key, state, stale) {
+                ctx.client.watched.push(watched);
+            }
+        }
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+fn unwatch(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    ctx.client.unwatch_all(ctx.server);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// A key watched while alive that has logically expired since fails the EXEC, even if no
+/// lookup removed it yet (Redis's `isWatchedKeyExpired`).
+fn watched_key_expired(ctx: &mut CommandContext<'_>) -> bool {
+    let now = ctx.now_ms;
+    for w in &ctx.client.watched {
+        if w.watcher.expired_at_watch.load(Relaxed) {
+            continue;
+        }
+        let shard = ctx.db.shard_in(w.db, &w.key);
+        if shard.peek_stored(&w.key).is_some()
+            && shard.expire_at(&w.key).is_some_and(|at| at <= now)
+        {
+            return true;
+        }
+    }
+    false
 }
 
 fn multi(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -20,6 +72,7 @@ fn multi(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Err(CommandError::err("MULTI calls can not be nested"));
     }
     ctx.client.multi = Some(Multi::default());
+    ctx.client.info.multi_queued.store(0, Relaxed);
     ctx.reply.ok();
     Ok(())
 }
@@ -28,6 +81,8 @@ fn discard(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if ctx.client.multi.take().is_none() {
         return Err(CommandError::err("DISCARD without MULTI"));
     }
+    ctx.client.info.multi_queued.store(-1, Relaxed);
+    ctx.client.unwatch_all(ctx.server);
     ctx.reply.ok();
     Ok(())
 }
@@ -36,11 +91,19 @@ fn exec(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let Some(multi) = ctx.client.multi.take() else {
         return Err(CommandError::err("EXEC without MULTI"));
     };
+    ctx.client.info.multi_queued.store(-1, Relaxed);
     if multi.aborted {
+        ctx.client.unwatch_all(ctx.server);
         return Err(CommandError::Prefixed(
             "EXECABORT",
             "Transaction discarded because of previous errors.".into(),
         ));
+    }
+    let watch_failed = ctx.client.watch_state.dirty.load(Relaxed) || watched_key_expired(ctx);
+    ctx.client.unwatch_all(ctx.server);
+    if watch_failed {
+        ctx.reply.null_array();
+        return Ok(());
     }
     ctx.reply.array(multi.queued.len());
     ctx.client.in_exec = true;
@@ -125,5 +188,86 @@ mod tests {
         assert_eq!(b.text(&["EXEC"]), "*2\r\n:1\r\n:2\r\n");
         assert_eq!(a.served().as_deref(), Some("*2\r\n$1\r\nq\r\n$1\r\n1\r\n"));
         assert_eq!(b.text(&["LRANGE", "q", "0", "-1"]), "*1\r\n$1\r\n2\r\n");
+    }
+}
+
+#[cfg(test)]
+mod watch_tests {
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn a_write_by_another_client_fails_the_watchers_exec() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        a.run(&["SET", "k", "1"]);
+        assert_eq!(a.text(&["WATCH", "k"]), "+OK\r\n");
+        b.run(&["SET", "k", "2"]);
+        a.run(&["MULTI"]);
+        a.run(&["SET", "k", "3"]);
+        assert_eq!(a.text(&["EXEC"]), "*-1\r\n");
+        assert_eq!(a.text(&["GET", "k"]), "$1\r\n2\r\n");
+        // EXEC unwatched everything: the next transaction runs.
+        b.run(&["SET", "k", "4"]);
+        a.run(&["MULTI"]);
+        a.run(&["GET", "k"]);
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n$1\r\n4\r\n");
+    }
+
+    #[test]
+    fn unwatch_and_untouched_keys_let_exec_run() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        a.run(&["WATCH", "x", "y"]);
+        b.run(&["SET", "other", "1"]);
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n+PONG\r\n");
+        a.run(&["WATCH", "x"]);
+        b.run(&["SET", "x", "1"]);
+        assert_eq!(a.text(&["UNWATCH"]), "+OK\r\n");
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n+PONG\r\n");
+        a.run(&["MULTI"]);
+        assert_eq!(
+            a.text(&["WATCH", "x"]),
+            "-ERR WATCH inside MULTI is not allowed\r\n"
+        );
+    }
+
+    #[test]
+    fn flushes_touch_only_keys_that_existed() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        a.run(&["WATCH", "missing"]);
+        b.run(&["FLUSHALL"]);
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n+PONG\r\n");
+        b.run(&["SET", "k", "v"]);
+        a.run(&["WATCH", "k"]);
+        b.run(&["FLUSHDB"]);
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*-1\r\n");
+    }
+
+    #[test]
+    fn a_key_that_expires_after_watch_fails_exec_but_a_stale_one_does_not() {
+        let mut a = TestClient::new();
+        a.run(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        a.run(&["SET", "x", "foo", "PX", "1"]);
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        a.run(&["WATCH", "x"]);
+        assert_eq!(a.text(&["EXISTS", "x"]), ":0\r\n");
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n+PONG\r\n");
+        a.run(&["SET", "y", "foo", "PX", "5"]);
+        a.run(&["WATCH", "y"]);
+        std::thread::sleep(std::time::Duration::from_millis(8));
+        a.run(&["MULTI"]);
+        a.run(&["PING"]);
+        assert_eq!(a.text(&["EXEC"]), "*-1\r\n");
     }
 }

@@ -55,7 +55,17 @@ pub(crate) struct ClientInfo {
     pub last_interaction_ms: AtomicI64,
     pub db: AtomicUsize,
     pub query_buffer: AtomicUsize,
+    /// Bytes pushed to this client (pub/sub messages, MONITOR lines, invalidations) that its
+    /// task has not written yet: its output buffer as `client-output-buffer-limit` sees it.
     pub output_memory: AtomicUsize,
+    /// When the output buffer last went over the soft limit (ms), 0 when under it.
+    pub soft_limit_since_ms: AtomicI64,
+    /// True in RESP3 (HELLO 3), for encoding messages pushed from other clients.
+    pub resp3: AtomicBool,
+    /// Subscriptions: channels, patterns, shard channels (CLIENT LIST sub/psub/ssub).
+    pub subscriptions: [AtomicUsize; 3],
+    /// Commands queued since MULTI, -1 outside MULTI (CLIENT LIST `multi`).
+    pub multi_queued: AtomicI64,
     pub commands_processed: AtomicU64,
     pub details: Mutex<ClientDetails>,
     /// Set with `kill` when another client runs CLIENT KILL on this one.
@@ -86,6 +96,10 @@ impl ClientInfo {
             db: AtomicUsize::new(0),
             query_buffer: AtomicUsize::new(0),
             output_memory: AtomicUsize::new(0),
+            soft_limit_since_ms: AtomicI64::new(0),
+            resp3: AtomicBool::new(false),
+            subscriptions: Default::default(),
+            multi_queued: AtomicI64::new(-1),
             commands_processed: AtomicU64::new(0),
             details: Mutex::new(ClientDetails {
                 name: None,
@@ -118,6 +132,52 @@ impl ClientInfo {
     pub(crate) fn is_killed(&self) -> bool {
         self.killed.load(Relaxed)
     }
+
+    pub(crate) fn protocol(&self) -> Protocol {
+        if self.resp3.load(Relaxed) {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        }
+    }
+
+    /// True while subscribed to anything (the `pubsub` output-buffer class, flag `P`).
+    pub(crate) fn is_subscriber(&self) -> bool {
+        self.subscriptions.iter().any(|n| n.load(Relaxed) > 0)
+    }
+
+    /// Queues `bytes` for this client's task to write, unless that takes its output buffer
+    /// past its class's `client-output-buffer-limit`: then the client is disconnected instead
+    /// (as Redis does), so a subscriber that stops reading cannot make the server grow.
+    pub(crate) fn push_limited(&self, server: &crate::server::Server, bytes: Vec<u8>) -> bool {
+        if self.is_killed() {
+            return false;
+        }
+        let pending = self.output_memory.fetch_add(bytes.len(), Relaxed) + bytes.len();
+        let class = if self.is_subscriber() {
+            crate::server::OutputClass::Pubsub
+        } else {
+            crate::server::OutputClass::Normal
+        };
+        if server.output_limit_exceeded(class, pending as u64, &self.soft_limit_since_ms) {
+            self.output_memory.fetch_sub(bytes.len(), Relaxed);
+            server.log.warning(&format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                self.id, self.addr
+            ));
+            self.request_kill();
+            return false;
+        }
+        if self.push.send(bytes).is_err() {
+            return false;
+        }
+        true
+    }
+
+    /// The client's task wrote `n` pushed bytes.
+    pub(crate) fn pushed_written(&self, n: usize) {
+        self.output_memory.fetch_sub(n, Relaxed);
+    }
 }
 
 /// What only the connection's own task touches.
@@ -143,6 +203,20 @@ pub(crate) struct Client {
     pub multi: Option<Multi>,
     /// True while EXEC runs the queue: blocking commands answer as if they timed out.
     pub in_exec: bool,
+    /// Set by others when a key this client WATCHes changes.
+    pub watch_state: Arc<crate::watch::WatchState>,
+    pub watched: Vec<crate::watch::WatchedKey>,
+    /// What this client subscribes to; `None` until its first subscription.
+    pub subscriptions: Option<Box<Subscriptions>>,
+}
+
+/// A client's own record of its subscriptions (the server's registry has the other side).
+#[derive(Debug, Default)]
+pub(crate) struct Subscriptions {
+    pub channels: std::collections::HashSet<Box<[u8]>>,
+    /// In subscription order, as Redis keeps them.
+    pub patterns: Vec<Box<[u8]>>,
+    pub shard_channels: std::collections::HashSet<Box<[u8]>>,
 }
 
 /// A transaction being queued.
@@ -196,6 +270,9 @@ impl Client {
             serving_blocked: false,
             multi: None,
             in_exec: false,
+            watch_state: Arc::default(),
+            watched: Vec::new(),
+            subscriptions: None,
         }
     }
 
@@ -208,6 +285,44 @@ impl Client {
         self.info.id
     }
 
+    /// Forgets every WATCHed key and clears the failed-EXEC mark.
+    pub(crate) fn unwatch_all(&mut self, server: &crate::server::Server) {
+        server.watches.unwatch(&self.watched);
+        self.watched.clear();
+        self.watch_state.dirty.store(false, Relaxed);
+    }
+
+    /// Leaves every channel, pattern and shard channel (RESET, disconnect).
+    pub(crate) fn unsubscribe_all(&mut self, server: &crate::server::Server) {
+        use crate::pubsub::ChannelKind;
+        let Some(subs) = self.subscriptions.take() else {
+            return;
+        };
+        let id = self.info.id;
+        for c in &subs.channels {
+            server.pubsub.unsubscribe(ChannelKind::Global, c, id);
+        }
+        for c in &subs.shard_channels {
+            server.pubsub.unsubscribe(ChannelKind::Shard, c, id);
+        }
+        for p in &subs.patterns {
+            server.pubsub.punsubscribe(p, id);
+        }
+        for n in &self.info.subscriptions {
+            n.store(0, Relaxed);
+        }
+        let mut details = self.info.details();
+        if details.kind == ClientKind::Pubsub {
+            details.kind = ClientKind::Normal;
+        }
+    }
+
+    /// What a connection leaves behind when it ends.
+    pub(crate) fn disconnect(&mut self, server: &crate::server::Server) {
+        self.unwatch_all(server);
+        self.unsubscribe_all(server);
+    }
+
     /// Switches the selected database, keeping CLIENT LIST's view in step.
     pub(crate) fn select(&mut self, db: usize) {
         self.db = db;
@@ -217,6 +332,7 @@ impl Client {
     pub(crate) fn set_protocol(&mut self, protocol: Protocol) {
         self.protocol = protocol;
         self.info.details().protocol = protocol;
+        self.info.resp3.store(protocol == Protocol::Resp3, Relaxed);
     }
 
     /// Records the command being run for CLIENT LIST (`None`: an unknown command). Locks the

@@ -61,9 +61,18 @@ pub(crate) async fn serve<S>(
             _ = shutdown.changed() => break Close::Server,
             pushed = pushes.recv() => {
                 let Some(bytes) = pushed else { continue };
-                if stream.write_all(&bytes).await.is_err() {
-                    break Close::Peer;
+                // A subscriber that stops reading blocks this write; the publisher that takes
+                // it over its output limit kills it, which must end the wait.
+                tokio::select! {
+                    biased;
+                    _ = info.kill.notified() => break Close::Server,
+                    written = stream.write_all(&bytes) => {
+                        if written.is_err() {
+                            break Close::Peer;
+                        }
+                    }
                 }
+                info.pushed_written(bytes.len());
                 server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
                 server.stats.total_writes_processed.fetch_add(1, Relaxed);
             }
@@ -133,6 +142,7 @@ pub(crate) async fn serve<S>(
             }
         }
     };
+    client.disconnect(&server);
     let _ = stream.shutdown().await;
     server.unregister_client(info.id);
 }

@@ -3,5 +3,5 @@
 mod client;
 mod io;
 
-pub(crate) use client::{Client, ClientInfo, ClientKind, Multi, ReplyMode};
+pub(crate) use client::{Client, ClientInfo, ClientKind, Multi, ReplyMode, Subscriptions};
 pub(crate) use io::serve;

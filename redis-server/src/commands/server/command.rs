@@ -10,7 +10,7 @@ use common::command_table::{
 use common::glob::glob_match;
 use common::resp::ReplyBuffer;
 
-use crate::commands::{CommandContext, CommandError, Registry};
+use crate::commands::{CommandContext, CommandError, Registry, write_help};
 
 pub(super) fn register(r: &mut Registry) {
     r.add("command", command);
@@ -227,20 +227,6 @@ fn command_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let name = ctx.args.get(0).unwrap_or_default();
     write_help(ctx.reply, name, COMMAND_HELP);
     Ok(())
-}
-
-/// A subcommand help reply as Redis's `addReplyHelp` writes it: a header naming the command
-/// as the client typed it (upper-cased), the lines, and the HELP entry itself.
-pub(super) fn write_help(reply: &mut ReplyBuffer, command: &[u8], lines: &[&str]) {
-    let mut header = command.to_ascii_uppercase();
-    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    reply.array(lines.len() + 3);
-    reply.simple(&header);
-    for line in lines {
-        reply.simple(line.as_bytes());
-    }
-    reply.simple(b"HELP");
-    reply.simple(b"    Prints this help.");
 }
 
 /// Every top-level command the server answers to: registered (a container through its

@@ -366,7 +366,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     let (hits, misses) = lookup_stats(ctx);
     let server = ctx.server;
     let stats = &server.stats;
-    let gauges = &server.gauges;
+    let (pubsub_channels, pubsub_patterns, pubsubshard_channels) = server.pubsub.counts();
     let kbps = |metric| format!("{:.2}", stats.instantaneous(metric) as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
@@ -395,9 +395,9 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "current_eviction_exceeded_time" => 0,
         "keyspace_hits" => hits,
         "keyspace_misses" => misses,
-        "pubsub_channels" => gauges.pubsub_channels.load(Relaxed),
-        "pubsub_patterns" => gauges.pubsub_patterns.load(Relaxed),
-        "pubsubshard_channels" => gauges.pubsubshard_channels.load(Relaxed),
+        "pubsub_channels" => pubsub_channels,
+        "pubsub_patterns" => pubsub_patterns,
+        "pubsubshard_channels" => pubsubshard_channels,
         "latest_fork_usec" => 0,
         "total_forks" => 0,
         "migrate_cached_sockets" => 0,

@@ -1,7 +1,5 @@
 //! Group `server`, keyspace-wide commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 
-use std::sync::atomic::Ordering::Relaxed;
-
 use common::keyspace::{Locked, Shard};
 
 use crate::commands::args::is;
@@ -53,18 +51,23 @@ impl Free {
 
 /// Empties every shard of `db`, moving the old contents into `old`. Keys expired lazily but
 /// not yet counted by the cron are counted now, before their record goes with the shard.
-fn empty_db(ctx: &mut CommandContext<'_>, db: usize, old: &mut Vec<Shard>) {
-    let stats = &ctx.server.stats;
+/// Returns how many keys it held.
+fn empty_db(ctx: &mut CommandContext<'_>, db: usize, old: &mut Vec<Shard>) -> u64 {
+    let server = ctx.server;
     let view: &mut Locked<'_> = &mut ctx.db;
+    server.watches.touch_db(db, |key| {
+        let stored = view.shard_in(db, key).peek_stored(key).is_some();
+        (stored, None)
+    });
+    let mut removed = 0;
     view.for_each_shard(db, |shard| {
-        let expired = shard.drain_expired().count() as u64;
-        if expired > 0 {
-            stats.expired_keys.fetch_add(expired, Relaxed);
-        }
+        crate::notify::keys_expired(server, db, shard.drain_expired());
         if !shard.is_empty() {
+            removed += shard.len() as u64;
             old.push(shard.clear());
         }
     });
+    removed
 }
 
 fn release(old: Vec<Shard>, free: Free) {
@@ -88,7 +91,8 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let free = Free::parse(ctx)?;
     let db = ctx.db.db();
     let mut old = Vec::new();
-    empty_db(ctx, db, &mut old);
+    let removed = empty_db(ctx, db, &mut old);
+    ctx.dirty(removed);
     release(old, free);
     ctx.reply.ok();
     Ok(())
@@ -97,9 +101,12 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let free = Free::parse(ctx)?;
     let mut old = Vec::new();
+    let mut removed = 0;
     for db in 0..ctx.server.keyspace.databases() {
-        empty_db(ctx, db, &mut old);
+        removed += empty_db(ctx, db, &mut old);
     }
+    // One more, so that even an empty FLUSHALL is propagated and counted, as in Redis.
+    ctx.dirty(removed + 1);
     release(old, free);
     ctx.reply.ok();
     Ok(())
@@ -120,7 +127,22 @@ fn swapdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let (Some(a), Some(b)) = (in_range(a), in_range(b)) else {
         return Err(CommandError::DbIndexOutOfRange);
     };
+    if ctx.server.watches.active() {
+        let now = ctx.now_ms;
+        let view = &mut ctx.db;
+        let mut state = |key: &[u8], from: usize, to: usize| {
+            let existed = view.shard_in(from, key).peek_stored(key).is_some();
+            let replacement = view.shard_in(to, key);
+            let after = replacement
+                .peek_stored(key)
+                .map(|_| replacement.expire_at(key).is_some_and(|at| at <= now));
+            (existed, after)
+        };
+        ctx.server.watches.touch_db(a, |key| state(key, a, b));
+        ctx.server.watches.touch_db(b, |key| state(key, b, a));
+    }
     ctx.db.swap_dbs(a, b);
+    ctx.dirty(1);
     // Clients blocked on a key of either database may find it there now, as in Redis.
     if ctx.server.blocking.has_waiters() {
         for db in [a, b] {
