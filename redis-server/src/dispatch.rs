@@ -138,12 +138,14 @@ fn run<'s>(
         Ok(spec) => spec,
         Err(e) => {
             client.set_last_command(None);
+            abort_transaction(client);
             reject(server, reply, None, &e);
             return Dispatched::Done;
         }
     };
     let Some(entry) = server.registry.entry(spec) else {
         client.set_last_command(None);
+        abort_transaction(client);
         reject(
             server,
             reply,
@@ -170,6 +172,7 @@ fn run<'s>(
             || client.info.addr.starts_with("[::1]:");
         let allowed = server.config().allows("enable-debug-command", local);
         if !allowed {
+            abort_transaction(client);
             reject(
                 server,
                 reply,
@@ -184,6 +187,7 @@ fn run<'s>(
     }
     // Redis's order: existence, arity, protected commands, then authentication.
     if !client.authenticated && !has_flag(spec, Flag::NoAuth) {
+        abort_transaction(client);
         reject(server, reply, Some(entry), &CommandError::NoAuth);
         return Dispatched::Done;
     }
@@ -193,6 +197,7 @@ fn run<'s>(
         && client.info.is_subscriber()
         && !allowed_while_subscribed(spec)
     {
+        abort_transaction(client);
         reject(
             server,
             reply,
