@@ -69,6 +69,11 @@ impl CommandContext<'_> {
     /// clients caching it are told to drop it. Call it once per modified key.
     pub(crate) fn modified(&mut self, key: &[u8]) {
         let db = self.db.db();
+        self.modified_in(db, key);
+    }
+
+    /// [`modified`](Self::modified) for a key of database `db` (MOVE, COPY ... DB).
+    pub(crate) fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.server.watches.touch(db, key);
     }
 
@@ -76,6 +81,11 @@ impl CommandContext<'_> {
     /// class `class` for `key`, when `notify-keyspace-events` asks for it.
     pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
         let db = self.db.db();
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`notify`](Self::notify) for a key of database `db` (MOVE, COPY ... DB).
+    pub(crate) fn notify_in(&mut self, db: usize, class: Event, event: &str, key: &[u8]) {
         crate::notify::keyspace_event(self.server, class, event, key, db);
     }
 
