@@ -30,14 +30,10 @@ pub(crate) enum Event {
     ZSet = 1 << 7,
     /// `x`: a key expired.
     Expired = 1 << 8,
-    /// `e`: a key was evicted for maxmemory.
-    Evicted = 1 << 9,
     /// `t`
+    #[allow(dead_code)] // until the stream family lands
     Stream = 1 << 10,
-    /// `m`: a read found no key (not part of `A`).
-    KeyMiss = 1 << 11,
-    /// `n`: a key was created (not part of `A`).
-    New = 1 << 13,
+    // Not emitted yet: `e` (evicted: no eviction yet), `m` (keymiss) and `n` (new key).
 }
 
 impl Event {
@@ -52,10 +48,7 @@ impl Event {
             Event::Hash => 'h',
             Event::ZSet => 'z',
             Event::Expired => 'x',
-            Event::Evicted => 'e',
             Event::Stream => 't',
-            Event::KeyMiss => 'm',
-            Event::New => 'n',
         }
     }
 }
@@ -73,6 +66,11 @@ impl CommandContext<'_> {
     pub(crate) fn modified(&mut self, key: &[u8]) {
         self.flush_expired();
         let db = self.db.db();
+        self.modified_in(db, key);
+    }
+
+    /// [`modified`](Self::modified) for a key of database `db` (MOVE, COPY ... DB).
+    pub(crate) fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.server.watches.touch(db, key, Touch::Modified);
     }
 
@@ -81,6 +79,12 @@ impl CommandContext<'_> {
     pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
         self.flush_expired();
         let db = self.db.db();
+        self.notify_in(db, class, event, key);
+    }
+
+    /// [`notify`](Self::notify) for a key of database `db` (MOVE, COPY ... DB).
+    pub(crate) fn notify_in(&mut self, db: usize, class: Event, event: &str, key: &[u8]) {
+        self.flush_expired();
         let mut sink = SelfSink {
             id: self.client.info.id,
             reply: self.reply,

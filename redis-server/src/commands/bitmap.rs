@@ -10,7 +10,7 @@ use common::value::string::{IntBuf, StrRef};
 
 use super::args::is;
 use super::{Args, CommandContext, CommandError, Registry};
-use crate::server::Server;
+use crate::effects::Event;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("setbit", setbit);
@@ -44,7 +44,7 @@ fn setbit(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let (bytes, grown) = writable_bits(ctx.db.shard(key), key, offset, now, lru)?;
     let old = bitmap::set_bit(bytes, offset, on);
     if grown || old != on {
-        add_dirty(ctx.server, 1);
+        ctx.wrote(Event::String, "setbit", key);
     }
     ctx.reply.integer(i64::from(old));
     Ok(())
@@ -183,11 +183,11 @@ fn bitop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if result.is_empty() {
         shard.expire_if_needed(dest, now);
         if shard.remove(dest).is_some() {
-            add_dirty(ctx.server, 1);
+            ctx.wrote(Event::Generic, "del", dest);
         }
     } else {
         shard.insert(Entry::raw_string(dest, &result, lru));
-        add_dirty(ctx.server, 1);
+        ctx.wrote(Event::String, "set", dest);
     }
     ctx.reply.integer(i64::try_from(len).unwrap_or(i64::MAX));
     Ok(())
@@ -256,7 +256,11 @@ fn bitfield_generic(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), 
             Applied::Failed => ctx.reply.null(),
         }
     }
-    add_dirty(ctx.server, changes);
+    if changes > 0 {
+        ctx.modified(key);
+        ctx.notify(Event::String, "setbit", key);
+        ctx.dirty(changes);
+    }
     Ok(())
 }
 
@@ -502,14 +506,35 @@ fn max_bytes(ctx: &CommandContext<'_>) -> u64 {
     ctx.server.hot.proto_max_bulk_len.load(Relaxed)
 }
 
-fn add_dirty(server: &Server, n: u64) {
-    if n > 0 {
-        server.dirty.fetch_add(n, Relaxed);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn bitmap_writes_report_their_effects() {
+        let mut c = crate::commands::testkit::TestClient::new();
+        c.assert_effects(&["SETBIT", "b", "7", "1"], &["$:setbit:b"], 1);
+        c.assert_effects(&["SETBIT", "b", "7", "1"], &[], 0);
+        c.assert_effects(&["SETBIT", "b", "7", "0"], &["$:setbit:b"], 1);
+        c.assert_effects(&["SETBIT", "b", "100", "0"], &["$:setbit:b"], 1);
+        c.assert_effects(
+            &[
+                "BITFIELD", "b", "SET", "u8", "0", "5", "SET", "u8", "8", "0", "GET", "u8", "0",
+            ],
+            &["$:setbit:b"],
+            1,
+        );
+        c.assert_effects(&["BITFIELD", "b", "SET", "u8", "0", "5"], &[], 0);
+        c.assert_effects(
+            &[
+                "BITFIELD", "nb", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "10",
+            ],
+            &[],
+            0,
+        );
+        c.assert_effects(&["BITOP", "AND", "dest", "b", "nokey"], &["$:set:dest"], 1);
+        c.assert_effects(&["BITOP", "OR", "dest", "nokey"], &["g:del:dest"], 1);
+        c.assert_effects(&["BITOP", "OR", "dest", "nokey"], &[], 0);
+    }
     use super::*;
     use crate::commands::testkit::TestClient;
 

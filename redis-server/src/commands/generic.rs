@@ -5,6 +5,8 @@ use common::glob::glob_match;
 use common::keyspace::{Entry, Shard, lru_clock};
 use common::value::Value;
 
+use crate::effects::Event;
+
 use super::args::is;
 use super::{CommandContext, CommandError, Locking, Registry};
 
@@ -92,6 +94,7 @@ fn delete_keys(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         // A key whose time has come counts as already gone.
         shard.expire_if_needed(key, now);
         if shard.remove(key).is_some() {
+            ctx.wrote(Event::Generic, "del", key);
             deleted += 1;
         }
     }
@@ -174,6 +177,11 @@ fn rename_generic(ctx: &mut CommandContext<'_>, mode: IfTargetExists) -> Result<
         return Err(CommandError::NoSuchKey);
     };
     place(ctx.db.shard(dst), entry.with_key(dst), expire);
+    ctx.modified(src);
+    ctx.modified(dst);
+    ctx.notify(Event::Generic, "rename_from", src);
+    ctx.notify(Event::Generic, "rename_to", dst);
+    ctx.dirty(1);
     done(ctx, true);
     Ok(())
 }
@@ -224,6 +232,9 @@ fn copy(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut entry = source.with_key(dst);
     entry.touch(lru_clock(now));
     place(target, entry, expire);
+    ctx.modified_in(dst_db, dst);
+    ctx.notify_in(dst_db, Event::Generic, "copy_to", dst);
+    ctx.dirty(1);
     ctx.reply.integer(1);
     Ok(())
 }
@@ -251,6 +262,11 @@ fn move_(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Ok(());
     };
     place(ctx.db.shard_in(dst_db, key), entry, expire);
+    ctx.modified_in(src_db, key);
+    ctx.modified_in(dst_db, key);
+    ctx.notify_in(src_db, Event::Generic, "move_from", key);
+    ctx.notify_in(dst_db, Event::Generic, "move_to", key);
+    ctx.dirty(1);
     ctx.reply.integer(1);
     Ok(())
 }
@@ -501,8 +517,10 @@ fn expire_generic(
     }
     if when <= now {
         shard.remove(key);
+        ctx.wrote(Event::Generic, "del", key);
     } else {
         shard.set_expire(key, when);
+        ctx.wrote(Event::Generic, "expire", key);
     }
     ctx.reply.integer(1);
     Ok(())
@@ -562,6 +580,9 @@ fn persist(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let shard = ctx.db.shard(key);
     let removed = shard.get_mut(key, now).is_some() && shard.persist(key);
+    if removed {
+        ctx.wrote(Event::Generic, "persist", key);
+    }
     ctx.reply.integer(i64::from(removed));
     Ok(())
 }
@@ -665,6 +686,57 @@ mod tests {
     use super::*;
     use crate::commands::testkit::TestClient;
     use std::collections::HashSet;
+
+    #[test]
+    fn key_writes_report_their_effects() {
+        let mut c = TestClient::new();
+        c.run(&["SET", "a", "1"]);
+        c.assert_effects(
+            &["RENAME", "a", "b"],
+            &["g:rename_from:a", "g:rename_to:b"],
+            1,
+        );
+        c.assert_effects(&["RENAME", "b", "b"], &[], 0);
+        c.run(&["SET", "c", "1"]);
+        c.assert_effects(&["RENAMENX", "b", "c"], &[], 0);
+        c.assert_effects(&["COPY", "b", "c"], &[], 0);
+        c.assert_effects(&["COPY", "b", "c", "REPLACE"], &["g:copy_to:c"], 1);
+        c.assert_effects(&["COPY", "b", "d", "DB", "1"], &["g:copy_to:d"], 1);
+        c.assert_effects(&["MOVE", "b", "2"], &["g:move_from:b", "g:move_to:b"], 1);
+        c.assert_effects(&["MOVE", "nokey", "2"], &[], 0);
+        c.assert_effects(&["EXPIRE", "c", "100"], &["g:expire:c"], 1);
+        c.assert_effects(&["EXPIRE", "c", "100", "NX"], &[], 0);
+        c.assert_effects(&["EXPIRE", "nokey", "100"], &[], 0);
+        c.assert_effects(&["PERSIST", "c"], &["g:persist:c"], 1);
+        c.assert_effects(&["PERSIST", "c"], &[], 0);
+        c.assert_effects(&["PEXPIRE", "c", "-1"], &["g:del:c"], 1);
+        c.run(&["MSET", "c", "1", "d", "2"]);
+        c.assert_effects(&["DEL", "c", "nokey", "d"], &["g:del:c", "g:del:d"], 2);
+        c.assert_effects(&["UNLINK", "nokey"], &[], 0);
+        c.assert_effects(&["TOUCH", "nokey"], &[], 0);
+    }
+
+    #[test]
+    fn move_and_copy_touch_the_key_in_the_target_db() {
+        use crate::watch::WatchState;
+        use std::sync::Arc;
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut c = TestClient::new();
+        let (from, to, copy) = (
+            Arc::new(WatchState::default()),
+            Arc::default(),
+            Arc::default(),
+        );
+        c.server.watches.watch(0, b"k", &from, false);
+        c.server.watches.watch(1, b"k", &to, false);
+        c.server.watches.watch(2, b"c", &copy, false);
+        c.run(&["SET", "k", "v"]);
+        from.dirty.store(false, Relaxed);
+        c.run(&["MOVE", "k", "1"]);
+        c.run(&["SELECT", "1"]);
+        c.run(&["COPY", "k", "c", "DB", "2"]);
+        assert!(from.dirty.load(Relaxed) && to.dirty.load(Relaxed) && copy.dirty.load(Relaxed));
+    }
 
     /// The elements of a flat array reply of bulk strings.
     fn bulks(reply: &str) -> Vec<String> {

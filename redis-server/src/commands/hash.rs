@@ -9,6 +9,8 @@ use common::resp::{Protocol, ReplyBuffer};
 use common::value::Value;
 use common::value::hash::{HashLimits, HashValue};
 
+use crate::effects::Event;
+
 use super::args::is;
 use super::{CommandContext, CommandError, Registry};
 
@@ -135,6 +137,10 @@ fn set_fields(ctx: &mut CommandContext<'_>, reply: SetReply) -> Result<(), Comma
             .filter(|pair| h.set(pair[0], pair[1], limits))
             .count())
     })?;
+    // Every pair counts as a change, new field or not.
+    ctx.dirty((pairs.len() / 2) as u64);
+    ctx.modified(key);
+    ctx.notify(Event::Hash, "hset", key);
     match reply {
         SetReply::Created => ctx.reply.integer(created as i64),
         SetReply::Ok => ctx.reply.ok(),
@@ -154,6 +160,9 @@ fn hsetnx(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         h.set(field, value, limits);
         Ok(true)
     })?;
+    if set {
+        ctx.wrote(Event::Hash, "hset", key);
+    }
     ctx.reply.integer(i64::from(set));
     Ok(())
 }
@@ -196,7 +205,7 @@ fn hdel(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let Value::Hash(h) = entry.value_mut() else {
         return Err(CommandError::WrongType);
     };
-    let mut deleted = 0;
+    let mut deleted = 0u64;
     for field in ctx.args.rest() {
         if h.remove(field) {
             deleted += 1;
@@ -205,12 +214,21 @@ fn hdel(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
         }
     }
-    if h.is_empty() {
+    let emptied = h.is_empty();
+    if emptied {
         shard.remove(key);
     } else {
         h.shrink_to_fit();
     }
-    ctx.reply.integer(deleted);
+    if deleted > 0 {
+        ctx.modified(key);
+        ctx.notify(Event::Hash, "hdel", key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.dirty(deleted);
+    }
+    ctx.reply.integer(deleted as i64);
     Ok(())
 }
 
@@ -302,6 +320,7 @@ fn hincrby(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         h.set(field, common::number::format_i64(sum, &mut buf), limits);
         Ok(sum)
     })?;
+    ctx.wrote(Event::Hash, "hincrby", key);
     ctx.reply.integer(sum);
     Ok(())
 }
@@ -329,6 +348,7 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         h.set(field, text.as_bytes(), limits);
         Ok(text)
     })?;
+    ctx.wrote(Event::Hash, "hincrbyfloat", key);
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -467,6 +487,23 @@ fn hscan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 #[cfg(test)]
 mod tests {
     use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn hash_writes_report_their_effects() {
+        let mut c = TestClient::new();
+        c.assert_effects(&["HSET", "h", "a", "1", "b", "2"], &["h:hset:h"], 2);
+        c.assert_effects(&["HSET", "h", "a", "1"], &["h:hset:h"], 1);
+        c.assert_effects(&["HMSET", "h", "a", "3"], &["h:hset:h"], 1);
+        c.assert_effects(&["HSETNX", "h", "a", "1"], &[], 0);
+        c.assert_effects(&["HSETNX", "h", "c", "1"], &["h:hset:h"], 1);
+        c.assert_effects(&["HINCRBY", "h", "n", "1"], &["h:hincrby:h"], 1);
+        c.assert_effects(&["HINCRBYFLOAT", "h", "f", "1.5"], &["h:hincrbyfloat:h"], 1);
+        c.assert_effects(&["HINCRBY", "h", "a", "x"], &[], 0);
+        c.assert_effects(&["HDEL", "h", "zz"], &[], 0);
+        c.assert_effects(&["HDEL", "h", "a", "zz", "b"], &["h:hdel:h"], 2);
+        c.assert_effects(&["HDEL", "nokey", "a"], &[], 0);
+        c.assert_effects(&["HDEL", "h", "c", "n", "f"], &["h:hdel:h", "g:del:h"], 3);
+    }
 
     #[test]
     fn hset_counts_new_fields_and_hget_reads_them() {

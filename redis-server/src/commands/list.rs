@@ -1,6 +1,7 @@
 //! Group `list`: commands on list values (`common::value::list`), blocking ones included.
 
 use crate::blocking::{parse_timeout, timeout_reply};
+use crate::effects::Event;
 use std::time::Instant;
 
 use common::encoding::listpack::LpValue;
@@ -121,10 +122,44 @@ fn push_values<'v>(
 
 fn push(ctx: &mut CommandContext<'_>, end: End, if_missing: IfMissing) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
+    let pushed = ctx.args.remaining();
     let values = ctx.args.rest();
-    let len = push_values(ctx, key, end, values, if_missing)?.unwrap_or(0);
+    let len = match push_values(ctx, key, end, values, if_missing)? {
+        Some(len) => {
+            ctx.dirty(pushed as u64);
+            ctx.modified(key);
+            ctx.notify(Event::List, push_event(end), key);
+            len
+        }
+        None => 0,
+    };
     ctx.reply.integer(len as i64);
     Ok(())
+}
+
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpush",
+        End::Tail => "rpush",
+    }
+}
+
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Head => "lpop",
+        End::Tail => "rpop",
+    }
+}
+
+/// What popping `count` elements from `end` of `key` leaves behind (`emptied`: the key was
+/// deleted), as for LPOP, LMPOP and a served BLMPOP.
+fn popped(ctx: &mut CommandContext<'_>, key: &[u8], end: End, count: usize, emptied: bool) {
+    ctx.notify(Event::List, pop_event(end), key);
+    if emptied {
+        ctx.notify(Event::Generic, "del", key);
+    }
+    ctx.modified(key);
+    ctx.dirty(count as u64);
 }
 
 fn lpush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -174,9 +209,11 @@ fn pop_range(
             ctx.reply.bulk(&v);
         }
     }
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         ctx.db.shard(key).remove(key);
     }
+    popped(ctx, key, end, n, emptied);
     Ok(())
 }
 
@@ -206,9 +243,11 @@ fn pop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
             if let Some(v) = list.pop(end) {
                 ctx.reply.bulk(&v);
             }
-            if list.is_empty() {
+            let emptied = list.is_empty();
+            if emptied {
                 ctx.db.shard(key).remove(key);
             }
+            popped(ctx, key, end, 1, emptied);
         }
     }
     Ok(())
@@ -280,6 +319,7 @@ fn linsert(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     };
     if list.insert(pivot, value, after) {
         ctx.reply.integer(list.len() as i64);
+        ctx.wrote(Event::List, "linsert", key);
     } else {
         ctx.reply.integer(-1);
     }
@@ -316,8 +356,17 @@ fn lrem(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Ok(());
     };
     let removed = list.remove(value, count);
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         ctx.db.shard(key).remove(key);
+    }
+    if removed > 0 {
+        ctx.dirty(removed as u64);
+        ctx.modified(key);
+        ctx.notify(Event::List, "lrem", key);
+    }
+    if emptied {
+        ctx.notify(Event::Generic, "del", key);
     }
     ctx.reply.integer(removed as i64);
     Ok(())
@@ -334,6 +383,7 @@ fn lset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if !list.set(index, value) {
         return Err(CommandError::err("index out of range"));
     }
+    ctx.wrote(Event::List, "lset", key);
     ctx.reply.ok();
     Ok(())
 }
@@ -344,10 +394,20 @@ fn ltrim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let end = ctx.args.next_i64()?;
     let now = ctx.now_ms;
     if let Some(list) = write_list(ctx.db.shard(key), key, now)? {
+        let before = list.len();
         list.trim(start, end);
-        if list.is_empty() {
+        let trimmed = before - list.len();
+        let emptied = list.is_empty();
+        if emptied {
             ctx.db.shard(key).remove(key);
         }
+        // Redis reports a trim even when it removed nothing (it then counts no change).
+        ctx.notify(Event::List, "ltrim", key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.modified(key);
+        ctx.dirty(trimmed as u64);
     }
     ctx.reply.ok();
     Ok(())
@@ -445,21 +505,36 @@ fn move_element(
     let Some(value) = list.pop(from) else {
         return Ok(None);
     };
+    let mut emptied = false;
     if src == dst {
         list.push(to, &value);
         ctx.signal_ready(dst);
-        return Ok(Some(value));
+    } else {
+        emptied = list.is_empty();
+        if emptied {
+            ctx.db.shard(src).remove(src);
+        }
+        push_values(
+            ctx,
+            dst,
+            to,
+            std::iter::once(value.as_slice()),
+            IfMissing::Create,
+        )?;
     }
-    if list.is_empty() {
-        ctx.db.shard(src).remove(src);
+    // Redis reports the push before the pop.
+    ctx.modified(dst);
+    ctx.notify(Event::List, push_event(to), dst);
+    ctx.notify(Event::List, pop_event(from), src);
+    if emptied {
+        ctx.notify(Event::Generic, "del", src);
     }
-    push_values(
-        ctx,
-        dst,
-        to,
-        std::iter::once(value.as_slice()),
-        IfMissing::Create,
-    )?;
+    // Serving a blocked BLMOVE, Redis counts no change and leaves the source's WATCHers be
+    // (the push that woke it did both).
+    if !ctx.client.serving_blocked {
+        ctx.modified(src);
+        ctx.dirty(1);
+    }
     Ok(Some(value))
 }
 
@@ -556,8 +631,19 @@ fn bpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
         let Some(v) = list.pop(end) else {
             continue;
         };
-        if list.is_empty() {
+        let emptied = list.is_empty();
+        if emptied {
             ctx.db.shard(key).remove(key);
+        }
+        if ctx.client.serving_blocked {
+            // Redis counts no change and signals no WATCHers when serving a blocked BLPOP:
+            // the push that woke it did both.
+            ctx.notify(Event::List, pop_event(end), key);
+            if emptied {
+                ctx.notify(Event::Generic, "del", key);
+            }
+        } else {
+            popped(ctx, key, end, 1, emptied);
         }
         ctx.reply.array(2);
         ctx.reply.bulk(key);
@@ -728,6 +814,80 @@ mod tests {
             "-ERR MAXLEN can't be negative\r\n"
         );
         assert_eq!(c.text(&["LPOS", "l", "c", "RANK"]), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn list_writes_report_their_effects() {
+        let mut c = TestClient::new();
+        c.assert_effects(&["RPUSH", "l", "a", "b", "c"], &["l:rpush:l"], 3);
+        c.assert_effects(&["LPUSHX", "nol", "a"], &[], 0);
+        c.assert_effects(
+            &["LMOVE", "l", "l", "LEFT", "RIGHT"],
+            &["l:rpush:l", "l:lpop:l"],
+            1,
+        );
+        c.assert_effects(
+            &["LMOVE", "l", "d", "RIGHT", "LEFT"],
+            &["l:lpush:d", "l:rpop:l"],
+            1,
+        );
+        c.assert_effects(&["RPOPLPUSH", "l", "d"], &["l:lpush:d", "l:rpop:l"], 1);
+        c.assert_effects(
+            &["RPOPLPUSH", "l", "d"],
+            &["l:lpush:d", "l:rpop:l", "g:del:l"],
+            1,
+        );
+        c.assert_effects(&["LMOVE", "nol", "d", "LEFT", "LEFT"], &[], 0);
+        c.assert_effects(&["LINSERT", "d", "BEFORE", "zz", "x"], &[], 0);
+        c.assert_effects(&["LINSERT", "d", "BEFORE", "b", "x"], &["l:linsert:d"], 1);
+        c.assert_effects(&["LSET", "d", "0", "y"], &["l:lset:d"], 1);
+        c.assert_effects(&["LREM", "d", "0", "nomatch"], &[], 0);
+        // LTRIM reports itself even when it trims nothing.
+        c.assert_effects(&["LTRIM", "d", "0", "-1"], &["l:ltrim:d"], 0);
+        c.assert_effects(&["LTRIM", "d", "1", "0"], &["l:ltrim:d", "g:del:d"], 4);
+        c.assert_effects(&["LTRIM", "nol", "0", "1"], &[], 0);
+        c.run(&["RPUSH", "l", "a", "b", "c"]);
+        c.assert_effects(&["LPOP", "l", "0"], &[], 0);
+        c.assert_effects(&["LPOP", "l"], &["l:lpop:l"], 1);
+        c.assert_effects(&["RPOP", "l", "5"], &["l:rpop:l", "g:del:l"], 2);
+        c.assert_effects(&["LMPOP", "2", "nol", "l", "LEFT"], &[], 0);
+        c.run(&["RPUSH", "l", "a", "b", "a"]);
+        c.assert_effects(
+            &["LMPOP", "1", "l", "RIGHT", "COUNT", "2"],
+            &["l:rpop:l"],
+            2,
+        );
+        c.assert_effects(&["LREM", "l", "0", "a"], &["l:lrem:l", "g:del:l"], 1);
+        c.run(&["RPUSH", "l", "a"]);
+        c.assert_effects(&["BLPOP", "l", "0"], &["l:lpop:l", "g:del:l"], 1);
+    }
+
+    #[test]
+    fn served_blocking_pops_report_as_redis_does() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        let mut m = TestClient::connect(&a.server);
+        let mut p = TestClient::connect(&a.server);
+        a.run(&["BLPOP", "bl", "0"]);
+        b.run(&["BLMOVE", "bm", "dst", "RIGHT", "LEFT", "0"]);
+        m.run(&["BLMPOP", "0", "1", "bp", "LEFT", "COUNT", "5"]);
+        // Serving BLPOP and BLMOVE counts no change of its own; serving BLMPOP does.
+        p.assert_effects(
+            &["LPUSH", "bl", "a"],
+            &["l:lpush:bl", "l:lpop:bl", "g:del:bl"],
+            1,
+        );
+        p.assert_effects(
+            &["RPUSH", "bm", "a", "b"],
+            &["l:rpush:bm", "l:lpush:dst", "l:rpop:bm"],
+            2,
+        );
+        p.assert_effects(
+            &["RPUSH", "bp", "a", "b"],
+            &["l:rpush:bp", "l:lpop:bp", "g:del:bp"],
+            4,
+        );
+        assert!(a.served().is_some() && b.served().is_some() && m.served().is_some());
     }
 
     #[test]

@@ -469,6 +469,30 @@ pub(crate) mod testkit {
         pub(crate) fn protocol(&self) -> Protocol {
             self.client.protocol
         }
+
+        /// Runs one command; returns the keyspace events it emitted (as
+        /// [`crate::notify::test_log::take`] writes them) and how much it added to `dirty`.
+        pub(crate) fn effects(&mut self, args: &[&str]) -> (Vec<String>, u64) {
+            use std::sync::atomic::Ordering::Relaxed;
+            crate::notify::test_log::take();
+            let before = self.server.dirty.load(Relaxed);
+            self.run(args);
+            let events = crate::notify::test_log::take();
+            (events, self.server.dirty.load(Relaxed) - before)
+        }
+
+        /// Runs one command; asserts the keyspace events it emitted, in order, and the
+        /// `dirty` it added.
+        #[track_caller]
+        pub(crate) fn assert_effects(&mut self, args: &[&str], events: &[&str], dirty: u64) {
+            let (got, delta) = self.effects(args);
+            let got: Vec<&str> = got.iter().map(String::as_str).collect();
+            assert_eq!(
+                (got.as_slice(), delta),
+                (events, dirty),
+                "effects of {args:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,8 @@ use common::value::set::{OwnedMember, SetValue};
 use common::value::string::StrRef;
 use rand::Rng;
 
+use crate::effects::Event;
+
 use super::generic::parse_cursor;
 use super::{CommandContext, CommandError, Registry};
 
@@ -41,12 +43,6 @@ pub(super) fn register(r: &mut Registry) {
 /// `set-max-intset-entries`, read live.
 fn max_intset(ctx: &CommandContext<'_>) -> usize {
     usize::try_from(ctx.server.hot.set_max_intset_entries.load(Relaxed)).unwrap_or(usize::MAX)
-}
-
-fn add_dirty(ctx: &CommandContext<'_>, n: usize) {
-    if n > 0 {
-        ctx.server.dirty.fetch_add(n as u64, Relaxed);
-    }
 }
 
 /// The set an entry holds; `WRONGTYPE` for any other value.
@@ -102,7 +98,11 @@ fn sadd(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             shard.insert(Entry::collection(key, Value::Set(Box::new(set)), lru));
         }
     }
-    add_dirty(ctx, added);
+    if added > 0 {
+        ctx.modified(key);
+        ctx.notify(Event::Set, "sadd", key);
+        ctx.dirty(added as u64);
+    }
     ctx.reply.integer(added as i64);
     Ok(())
 }
@@ -132,7 +132,14 @@ fn srem(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if emptied {
         shard.remove(key);
     }
-    add_dirty(ctx, removed);
+    if removed > 0 {
+        ctx.modified(key);
+        ctx.notify(Event::Set, "srem", key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.dirty(removed as u64);
+    }
     ctx.reply.integer(removed as i64);
     Ok(())
 }
@@ -176,22 +183,32 @@ fn smove(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.reply.integer(0);
         return Ok(());
     }
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         src_shard.remove(src);
     }
-    let mut dirty = 1;
     let dst_shard = ctx.db.shard(dst);
-    if dst_exists {
-        if let Some(set) = dst_shard.get_mut(dst, now).map(as_set_mut).transpose()? {
-            dirty += usize::from(set.add(member, max));
-        }
+    let added = if dst_exists {
+        dst_shard
+            .get_mut(dst, now)
+            .map(as_set_mut)
+            .transpose()?
+            .is_some_and(|set| set.add(member, max))
     } else {
         let mut set = SetValue::for_member(member);
         set.add(member, max);
         dst_shard.insert(Entry::collection(dst, Value::Set(Box::new(set)), lru));
-        dirty += 1;
+        true
+    };
+    ctx.notify(Event::Set, "srem", src);
+    if emptied {
+        ctx.notify(Event::Generic, "del", src);
     }
-    add_dirty(ctx, dirty);
+    ctx.modified(src);
+    ctx.dirty(1);
+    if added {
+        ctx.wrote(Event::Set, "sadd", dst);
+    }
     ctx.reply.integer(1);
     Ok(())
 }
@@ -275,10 +292,16 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         if let Some(m) = set.pop_random(&mut rng) {
             reply_member(ctx.reply, m.as_ref());
         }
-        if set.is_empty() {
+        let emptied = set.is_empty();
+        if emptied {
             shard.remove(key);
         }
-        add_dirty(ctx, 1);
+        ctx.notify(Event::Set, "spop", key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.modified(key);
+        ctx.dirty(1);
         return Ok(());
     };
     if count == 0 {
@@ -291,7 +314,10 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.reply.set(size);
         set.for_each(|m| reply_member(ctx.reply, m));
         shard.remove(key);
-        add_dirty(ctx, size);
+        ctx.notify(Event::Set, "spop", key);
+        ctx.dirty(size as u64);
+        ctx.notify(Event::Generic, "del", key);
+        ctx.modified(key);
         return Ok(());
     }
     let count = count as usize;
@@ -315,7 +341,9 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         set.for_each(|m| reply_member(ctx.reply, m));
         *set = kept;
     }
-    add_dirty(ctx, count);
+    ctx.notify(Event::Set, "spop", key);
+    ctx.dirty(count as u64);
+    ctx.modified(key);
     Ok(())
 }
 
@@ -493,25 +521,26 @@ fn sinter_generic(
             for m in &members {
                 result.add_ref(m.as_ref(), max);
             }
-            store(ctx, dst, result);
+            store(ctx, dst, result, "sinterstore");
         }
     }
     Ok(())
 }
 
 /// Writes a *STORE result: replaces `dst` whatever it held (dropping its TTL), or deletes it
-/// when the result is empty; replies with the result's size.
-fn store(ctx: &mut CommandContext<'_>, dst: &[u8], result: SetValue) {
+/// when the result is empty; replies with the result's size. `event` names the command in
+/// the keyspace event of a stored result.
+fn store(ctx: &mut CommandContext<'_>, dst: &[u8], result: SetValue, event: &str) {
     let lru = ctx.lru();
     let len = result.len();
     let shard = ctx.db.shard(dst);
     if len == 0 {
         if shard.remove(dst).is_some() {
-            add_dirty(ctx, 1);
+            ctx.wrote(Event::Generic, "del", dst);
         }
     } else {
         shard.insert(Entry::collection(dst, Value::Set(Box::new(result)), lru));
-        add_dirty(ctx, 1);
+        ctx.wrote(Event::Set, event, dst);
     }
     ctx.reply.integer(len as i64);
 }
@@ -629,7 +658,13 @@ fn sunion_diff(
         }
     }
     match output {
-        Output::Store(dst) => store(ctx, dst, result),
+        Output::Store(dst) => {
+            let event = match op {
+                SetOp::Union => "sunionstore",
+                SetOp::Diff => "sdiffstore",
+            };
+            store(ctx, dst, result, event);
+        }
         _ => {
             ctx.reply.set(result.len());
             result.for_each(|m| reply_member(ctx.reply, m));
@@ -733,6 +768,36 @@ fn sscan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 #[cfg(test)]
 mod tests {
     use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn set_writes_report_their_effects() {
+        let mut c = TestClient::new();
+        c.assert_effects(&["SADD", "s", "a", "b"], &["s:sadd:s"], 2);
+        c.assert_effects(&["SADD", "s", "a"], &[], 0);
+        c.assert_effects(&["SREM", "s", "zz"], &[], 0);
+        c.assert_effects(&["SREM", "nos", "a"], &[], 0);
+        c.assert_effects(&["SMOVE", "s", "s", "a"], &[], 0);
+        c.assert_effects(&["SMOVE", "s", "d", "zz"], &[], 0);
+        c.assert_effects(&["SMOVE", "s", "d", "a"], &["s:srem:s", "s:sadd:d"], 2);
+        c.run(&["SADD", "d", "b"]);
+        // The member was already in the destination: only the source changed.
+        c.assert_effects(&["SMOVE", "s", "d", "b"], &["s:srem:s", "g:del:s"], 1);
+        c.run(&["SADD", "s", "1", "2", "3"]);
+        c.assert_effects(&["SPOP", "s", "0"], &[], 0);
+        c.assert_effects(&["SPOP", "nos", "2"], &[], 0);
+        c.assert_effects(&["SPOP", "s", "2"], &["s:spop:s"], 2);
+        c.assert_effects(&["SPOP", "s"], &["s:spop:s", "g:del:s"], 1);
+        c.run(&["SADD", "s", "1", "2"]);
+        c.assert_effects(&["SPOP", "s", "5"], &["s:spop:s", "g:del:s"], 2);
+        c.run(&["SADD", "x", "1", "2"]);
+        c.assert_effects(&["SUNIONSTORE", "dst", "x"], &["s:sunionstore:dst"], 1);
+        c.assert_effects(&["SINTERSTORE", "dst", "x", "nos"], &["g:del:dst"], 1);
+        c.assert_effects(&["SINTERSTORE", "dst", "x", "nos"], &[], 0);
+        c.assert_effects(&["SINTERSTORE", "dst", "x", "x"], &["s:sinterstore:dst"], 1);
+        c.assert_effects(&["SDIFFSTORE", "dst", "x", "x"], &["g:del:dst"], 1);
+        c.assert_effects(&["SDIFFSTORE", "dst", "x", "nos"], &["s:sdiffstore:dst"], 1);
+        c.assert_effects(&["SREM", "x", "1", "2", "3"], &["s:srem:x", "g:del:x"], 2);
+    }
 
     const WRONGTYPE: &str =
         "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";

@@ -16,6 +16,7 @@ use common::value::string::IntBuf;
 
 use super::{CommandContext, CommandError, Locking, Registry};
 use crate::commands::args::is;
+use crate::effects::Event;
 
 pub(super) fn register(r: &mut Registry) {
     r.add_with("sort", sort, Locking::Exclusive);
@@ -280,9 +281,11 @@ fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), Com
                     .shard(dst)
                     .insert(Entry::collection(dst, Value::List(Box::new(list)), lru));
                 ctx.signal_ready(dst);
-                ctx.server.dirty.fetch_add(output_len as u64, Relaxed);
+                ctx.modified(dst);
+                ctx.notify(Event::List, "sortstore", dst);
+                ctx.dirty(output_len as u64);
             } else if ctx.db.shard(dst).remove(dst).is_some() {
-                ctx.server.dirty.fetch_add(1, Relaxed);
+                ctx.wrote(Event::Generic, "del", dst);
             }
             ctx.reply.integer(output_len as i64);
         }
@@ -371,6 +374,16 @@ fn new_list(ctx: &CommandContext<'_>) -> ListValue {
 #[cfg(test)]
 mod tests {
     use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn sort_store_reports_its_effects() {
+        let mut c = TestClient::new();
+        c.run(&["RPUSH", "l", "3", "1", "2"]);
+        c.assert_effects(&["SORT", "l", "STORE", "dst"], &["l:sortstore:dst"], 3);
+        c.assert_effects(&["SORT", "nokey", "STORE", "dst"], &["g:del:dst"], 1);
+        c.assert_effects(&["SORT", "nokey", "STORE", "dst"], &[], 0);
+        c.assert_effects(&["SORT", "l"], &[], 0);
+    }
 
     /// Replies checked against Redis 7.0.15.
     fn fixture() -> TestClient {

@@ -123,12 +123,16 @@ fn getex(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         // An absolute time already past deletes the key, as its expiry would.
         (Some((kind, at)), _) if kind.is_absolute() && at <= now => {
             shard.remove(key);
+            ctx.wrote(Event::Generic, "del", key);
         }
         (Some((_, at)), _) => {
             shard.set_expire(key, at);
+            ctx.wrote(Event::Generic, "expire", key);
         }
         (None, TtlOption::Persist) => {
-            shard.persist(key);
+            if shard.persist(key) {
+                ctx.wrote(Event::Generic, "persist", key);
+            }
         }
         (None, _) => {}
     }
@@ -144,6 +148,7 @@ fn getdel(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         Some(e) => {
             reply_str(ctx.reply, string_of(e)?);
             shard.remove(key);
+            ctx.wrote(Event::Generic, "del", key);
         }
     }
     Ok(())
@@ -203,6 +208,7 @@ fn setrange(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             bytes.len()
         }
     };
+    ctx.wrote(Event::String, "setrange", key);
     ctx.reply.integer(len_i64(new_len));
     Ok(())
 }
@@ -225,6 +231,7 @@ fn append(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             entry.append(value)
         }
     };
+    ctx.wrote(Event::String, "append", key);
     ctx.reply.integer(len_i64(new_len));
     Ok(())
 }
@@ -284,6 +291,7 @@ fn incr_by(ctx: &mut CommandContext<'_>, key: &[u8], delta: i64) -> Result<(), C
             new
         }
     };
+    ctx.wrote(Event::String, "incrby", key);
     ctx.reply.integer(value);
     Ok(())
 }
@@ -310,6 +318,7 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let text = sum.to_human();
     shard.insert_keep_ttl(Entry::plain_string(key, text.as_bytes(), lru));
+    ctx.wrote(Event::String, "incrbyfloat", key);
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }
@@ -351,9 +360,14 @@ fn mset_generic(ctx: &mut CommandContext<'_>, condition: Condition) -> Result<()
             }
         }
     }
+    let mut pairs = 0;
     while let (Some(key), Some(value)) = (ctx.args.next_opt(), ctx.args.next_opt()) {
         ctx.db.shard(key).insert(Entry::string(key, value, lru));
+        ctx.modified(key);
+        ctx.notify(Event::String, "set", key);
+        pairs += 1;
     }
+    ctx.dirty(pairs);
     match condition {
         Condition::IfMissing => ctx.reply.integer(1),
         _ => ctx.reply.ok(),
@@ -926,6 +940,44 @@ mod tests {
     use super::*;
     use crate::commands::testkit::TestClient;
     use common::resp::{OwnedCommand, Protocol};
+
+    #[test]
+    fn string_writes_report_their_effects() {
+        let mut c = TestClient::new();
+        c.assert_effects(&["SET", "a", "1"], &["$:set:a"], 1);
+        c.assert_effects(&["SET", "a", "2", "NX"], &[], 0);
+        c.assert_effects(&["SET", "nope", "2", "XX"], &[], 0);
+        c.assert_effects(&["SETNX", "a", "2"], &[], 0);
+        c.assert_effects(&["SETEX", "e", "10", "v"], &["$:set:e", "g:expire:e"], 1);
+        c.assert_effects(&["GETSET", "a", "3"], &["$:set:a"], 1);
+        c.assert_effects(&["MSET", "a", "1", "b", "2"], &["$:set:a", "$:set:b"], 2);
+        c.assert_effects(&["MSETNX", "a", "1", "c", "3"], &[], 0);
+        c.assert_effects(&["MSETNX", "c", "3", "d", "4"], &["$:set:c", "$:set:d"], 2);
+        c.assert_effects(&["SETRANGE", "a", "1", "x"], &["$:setrange:a"], 1);
+        c.assert_effects(&["SETRANGE", "a", "1", ""], &[], 0);
+        c.assert_effects(&["SETRANGE", "new", "0", ""], &[], 0);
+        c.assert_effects(&["APPEND", "a", "y"], &["$:append:a"], 1);
+        c.assert_effects(&["INCR", "n"], &["$:incrby:n"], 1);
+        c.assert_effects(&["DECRBY", "n", "3"], &["$:incrby:n"], 1);
+        c.assert_effects(&["INCR", "a"], &[], 0);
+        c.assert_effects(&["INCRBYFLOAT", "n", "1.5"], &["$:incrbyfloat:n"], 1);
+        c.assert_effects(&["GET", "a"], &[], 0);
+    }
+
+    #[test]
+    fn getex_and_getdel_report_their_effects() {
+        let mut c = TestClient::new();
+        c.run(&["SET", "a", "1"]);
+        c.assert_effects(&["GETEX", "a", "PERSIST"], &[], 0);
+        c.assert_effects(&["GETEX", "a"], &[], 0);
+        c.assert_effects(&["GETEX", "a", "EX", "100"], &["g:expire:a"], 1);
+        c.assert_effects(&["GETEX", "a", "PERSIST"], &["g:persist:a"], 1);
+        c.assert_effects(&["GETEX", "a", "PXAT", "1"], &["g:del:a"], 1);
+        c.assert_effects(&["GETEX", "a", "EX", "100"], &[], 0);
+        c.run(&["SET", "a", "1"]);
+        c.assert_effects(&["GETDEL", "a"], &["g:del:a"], 1);
+        c.assert_effects(&["GETDEL", "a"], &[], 0);
+    }
 
     fn parse_set(words: &[&str]) -> Result<SetOptions<'static>, CommandError> {
         let command = Box::leak(Box::new(OwnedCommand::from_args(words.iter())));

@@ -23,6 +23,7 @@ use rand::Rng;
 
 use super::args::is;
 use super::{CommandContext, CommandError, Registry};
+use crate::effects::Event;
 use crate::server::Server;
 
 pub(super) fn register(r: &mut Registry) {
@@ -82,8 +83,9 @@ fn write<'a>(
     }
 }
 
-/// Deletes `key` if its sorted set became empty (emptied collections do not stay).
-fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) {
+/// Deletes `key` if its sorted set became empty (emptied collections do not stay); true when
+/// it did.
+fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) -> bool {
     let shard = db.shard(key);
     let empty = match shard.peek(key, now_ms).map(Entry::value) {
         Some(Value::ZSet(z)) => z.is_empty(),
@@ -92,6 +94,7 @@ fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) {
     if empty {
         shard.remove(key);
     }
+    empty
 }
 
 /// Stores `z` at `key`, replacing whatever was there (and its TTL).
@@ -236,6 +239,14 @@ fn add(ctx: &mut CommandContext<'_>, mode: AddMode) -> Result<(), CommandError> 
     }
     if added + updated > 0 {
         ctx.signal_ready(key);
+        // A NaN midway fails the command: Redis then reports the changes made so far but
+        // leaves them out of `dirty`.
+        if !nan {
+            ctx.dirty((added + updated) as u64);
+        }
+        ctx.modified(key);
+        let event = if flags.incr { "zincr" } else { "zadd" };
+        ctx.notify(Event::ZSet, event, key);
     }
     if nan {
         return Err(CommandError::err("resulting score is not a number (NaN)"));
@@ -324,7 +335,15 @@ fn zrem(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
         }
     }
-    delete_if_empty(&mut ctx.db, key, now);
+    let emptied = delete_if_empty(&mut ctx.db, key, now);
+    if deleted > 0 {
+        ctx.notify(Event::ZSet, "zrem", key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.modified(key);
+        ctx.dirty(deleted as u64);
+    }
     ctx.reply.integer(deleted);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! ZPOPMIN, ZPOPMAX, ZMPOP and their blocking forms BZPOPMIN, BZPOPMAX, BZMPOP.
 
 use crate::blocking::{parse_timeout, timeout_reply};
+use crate::effects::Event;
 use std::time::Instant;
 
 use common::resp::Protocol;
@@ -91,7 +92,20 @@ fn pop_first(
                 _ => return Err(CommandError::WrongType),
             },
         };
-        delete_if_empty(&mut ctx.db, key, now);
+        let emptied = delete_if_empty(&mut ctx.db, key, now);
+        // Served or not, a blocked pop counts as the plain pop does.
+        if !popped.is_empty() {
+            ctx.dirty(popped.len() as u64);
+            let event = match end {
+                End::Min => "zpopmin",
+                End::Max => "zpopmax",
+            };
+            ctx.notify(Event::ZSet, event, key);
+            ctx.modified(key);
+        }
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
         let reply = &mut *ctx.reply;
         match shape {
             Shape::Plain { nested: false } => reply.array(popped.len() * 2),

@@ -9,6 +9,7 @@ use super::{
     CommandContext, CommandError, Registry, delete_if_empty, limits, read, reply_member,
     reply_members_len, store_value, write,
 };
+use crate::effects::Event;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("zrange", zrange);
@@ -281,10 +282,13 @@ fn store_result(ctx: &mut CommandContext<'_>, dst: &[u8], result: Option<ZSetVal
         Some(z) => {
             let n = z.len();
             store_value(ctx, dst, z);
+            ctx.wrote(Event::ZSet, "zrangestore", dst);
             ctx.reply.integer(n as i64);
         }
         None => {
-            ctx.db.shard(dst).remove(dst);
+            if ctx.db.shard(dst).remove(dst).is_some() {
+                ctx.wrote(Event::Generic, "del", dst);
+            }
             ctx.reply.integer(0);
         }
     }
@@ -345,7 +349,20 @@ fn remove_range(
         Range::Lex(r) => z.lex_range_ranks(r),
     };
     let removed = interval.map_or(0, |(lo, hi)| z.remove_ranks(lo, hi));
-    delete_if_empty(&mut ctx.db, key, now);
+    let emptied = delete_if_empty(&mut ctx.db, key, now);
+    if removed > 0 {
+        ctx.modified(key);
+        let event = match range {
+            Range::Rank(..) => "zremrangebyrank",
+            Range::Score(_) => "zremrangebyscore",
+            Range::Lex(_) => "zremrangebylex",
+        };
+        ctx.notify(Event::ZSet, event, key);
+        if emptied {
+            ctx.notify(Event::Generic, "del", key);
+        }
+        ctx.dirty(removed as u64);
+    }
     ctx.reply.integer(removed as i64);
     Ok(())
 }

@@ -13,6 +13,7 @@ use super::super::args::is;
 use super::{
     CommandContext, CommandError, Registry, limits, reply_member, reply_members_len, store_value,
 };
+use crate::effects::Event;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("zunion", zunion);
@@ -170,12 +171,20 @@ fn combine(ctx: &mut CommandContext<'_>, op: Op, dst: Option<&[u8]>) -> Result<(
     match dst {
         Some(dst) => {
             if z.is_empty() {
-                ctx.db.shard(dst).remove(dst);
+                if ctx.db.shard(dst).remove(dst).is_some() {
+                    ctx.wrote(Event::Generic, "del", dst);
+                }
                 ctx.reply.integer(0);
             } else {
                 z.shrink_if_fits(limits, max_len);
                 let n = z.len();
                 store_value(ctx, dst, z);
+                let event = match op {
+                    Op::Union => "zunionstore",
+                    Op::Inter => "zinterstore",
+                    Op::Diff => "zdiffstore",
+                };
+                ctx.wrote(Event::ZSet, event, dst);
                 ctx.reply.integer(n as i64);
             }
         }

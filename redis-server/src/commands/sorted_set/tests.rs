@@ -478,3 +478,76 @@ fn digest_of_a_skiplist_set_matches_redis() {
         "*1\r\n+2e0ac00fe4361159e6aaa56762fbe0f38f5fff29\r\n"
     );
 }
+
+#[test]
+fn sorted_set_writes_report_their_effects() {
+    let mut c = TestClient::new();
+    c.assert_effects(&["ZADD", "z", "1", "a", "2", "b"], &["z:zadd:z"], 2);
+    c.assert_effects(&["ZADD", "z", "1", "a"], &[], 0);
+    c.assert_effects(&["ZADD", "z", "CH", "5", "a", "3", "c"], &["z:zadd:z"], 2);
+    c.assert_effects(&["ZADD", "z", "XX", "1", "nomember"], &[], 0);
+    c.assert_effects(&["ZADD", "nz", "XX", "1", "a"], &[], 0);
+    c.assert_effects(&["ZINCRBY", "z", "1", "a"], &["z:zincr:z"], 1);
+    c.assert_effects(&["ZADD", "z", "INCR", "1", "a"], &["z:zincr:z"], 1);
+    c.assert_effects(&["ZADD", "z", "NX", "INCR", "1", "a"], &[], 0);
+    c.assert_effects(&["ZREM", "z", "zz"], &[], 0);
+    c.assert_effects(&["ZREM", "z", "b"], &["z:zrem:z"], 1);
+    c.assert_effects(&["ZREMRANGEBYRANK", "z", "100", "200"], &[], 0);
+    c.assert_effects(
+        &["ZREMRANGEBYSCORE", "z", "0", "3"],
+        &["z:zremrangebyscore:z"],
+        1,
+    );
+    c.assert_effects(
+        &["ZREMRANGEBYLEX", "z", "-", "+"],
+        &["z:zremrangebylex:z", "g:del:z"],
+        1,
+    );
+    c.run(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    c.assert_effects(&["ZPOPMIN", "z", "0"], &[], 0);
+    c.assert_effects(&["ZPOPMIN", "nz"], &[], 0);
+    c.assert_effects(&["ZPOPMAX", "z", "2"], &["z:zpopmax:z"], 2);
+    c.assert_effects(
+        &["ZMPOP", "1", "z", "MIN", "COUNT", "5"],
+        &["z:zpopmin:z", "g:del:z"],
+        1,
+    );
+    c.run(&["ZADD", "x", "1", "a"]);
+    c.assert_effects(&["ZUNIONSTORE", "d", "1", "x"], &["z:zunionstore:d"], 1);
+    c.assert_effects(&["ZINTERSTORE", "d", "2", "x", "nz"], &["g:del:d"], 1);
+    c.assert_effects(&["ZINTERSTORE", "d", "2", "x", "nz"], &[], 0);
+    c.assert_effects(&["ZINTERSTORE", "d", "1", "x"], &["z:zinterstore:d"], 1);
+    c.assert_effects(&["ZDIFFSTORE", "d", "1", "x"], &["z:zdiffstore:d"], 1);
+    c.assert_effects(
+        &["ZRANGESTORE", "d2", "x", "0", "-1"],
+        &["z:zrangestore:d2"],
+        1,
+    );
+    c.assert_effects(&["ZRANGESTORE", "d2", "nz", "0", "-1"], &["g:del:d2"], 1);
+    c.assert_effects(&["ZRANGESTORE", "d2", "x", "5", "6"], &[], 0);
+    c.assert_effects(
+        &["ZREMRANGEBYRANK", "x", "0", "-1"],
+        &["z:zremrangebyrank:x", "g:del:x"],
+        1,
+    );
+}
+
+#[test]
+fn served_blocking_zset_pops_count_as_plain_pops() {
+    let mut a = TestClient::new();
+    let mut b = TestClient::connect(&a.server);
+    let mut p = TestClient::connect(&a.server);
+    a.run(&["BZPOPMIN", "bz", "0"]);
+    b.run(&["BZMPOP", "0", "1", "bzm", "MAX", "COUNT", "5"]);
+    p.assert_effects(
+        &["ZADD", "bz", "1", "a", "2", "b"],
+        &["z:zadd:bz", "z:zpopmin:bz"],
+        3,
+    );
+    p.assert_effects(
+        &["ZADD", "bzm", "1", "a", "2", "b"],
+        &["z:zadd:bzm", "z:zpopmax:bzm", "g:del:bzm"],
+        4,
+    );
+    assert!(a.served().is_some() && b.served().is_some());
+}
