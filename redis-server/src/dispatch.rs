@@ -209,6 +209,23 @@ fn run<'s>(
         );
         return Dispatched::Done;
     }
+    let maxmemory = server.hot.maxmemory.load(Relaxed);
+    if maxmemory > 0
+        && refused_on_oom(spec, client)
+        && crate::server::MemoryStats::allocated_now() > maxmemory
+    {
+        abort_transaction(client);
+        reject(
+            server,
+            reply,
+            Some(entry),
+            &CommandError::Prefixed(
+                "OOM",
+                "command not allowed when used memory > 'maxmemory'.".into(),
+            ),
+        );
+        return Dispatched::Done;
+    }
     if let Some((kind, until)) = server.pause.current() {
         let held = match kind {
             PauseKind::All => true,
@@ -243,6 +260,25 @@ fn run<'s>(
         Some(waiter) => Dispatched::Blocked(waiter),
         None => Dispatched::Done,
     }
+}
+
+/// Whether a command is refused while memory is over `maxmemory` (with `noeviction`, the only
+/// policy built so far): commands flagged `denyoom`, an EXEC whose queue holds one, and
+/// anything queued inside MULTI (queueing itself takes memory), as Redis decides it.
+fn refused_on_oom(spec: &CommandSpec, client: &Client) -> bool {
+    let top_level = |name: &str| spec.container.is_none() && spec.name == name;
+    if top_level("exec") {
+        return client.multi.as_ref().is_some_and(|multi| {
+            multi.queued.iter().any(|command| {
+                command_table::lookup(command.args().get(0).unwrap_or_default())
+                    .is_some_and(|queued| has_flag(queued, Flag::Denyoom))
+            })
+        });
+    }
+    if client.multi.is_some() && !["discard", "quit", "reset"].into_iter().any(top_level) {
+        return true;
+    }
+    has_flag(spec, Flag::Denyoom)
 }
 
 fn allowed_while_subscribed(spec: &CommandSpec) -> bool {

@@ -85,10 +85,7 @@ impl CommandContext<'_> {
     /// [`notify`](Self::notify) for a key of database `db` (MOVE, COPY ... DB).
     pub(crate) fn notify_in(&mut self, db: usize, class: Event, event: &str, key: &[u8]) {
         self.flush_expired();
-        let mut sink = SelfSink {
-            id: self.client.info.id,
-            reply: self.reply,
-        };
+        let mut sink = SelfSink::of(self.client, self.reply);
         crate::notify::keyspace_event(self.server, class, event, key, db, Some(&mut sink));
     }
 
@@ -108,10 +105,7 @@ impl CommandContext<'_> {
         if !server.watches.active() && !crate::notify::wants(server, Event::Expired) {
             return;
         }
-        let mut sink = SelfSink {
-            id: self.client.info.id,
-            reply: self.reply,
-        };
+        let mut sink = SelfSink::of(self.client, self.reply);
         self.db.drain_expired(|db, key| {
             crate::notify::key_expired(server, db, &key, Some(&mut sink));
         });

@@ -48,6 +48,19 @@ pub(crate) struct PubSub {
 pub(crate) struct SelfSink<'a> {
     pub id: u64,
     pub reply: &'a mut ReplyBuffer,
+    /// CLIENT REPLY OFF/SKIP drops the command's reply, but never pub/sub traffic: then the
+    /// client's messages take its push channel instead.
+    pub suppressed: bool,
+}
+
+impl<'a> SelfSink<'a> {
+    pub(crate) fn of(client: &crate::connection::Client, reply: &'a mut ReplyBuffer) -> Self {
+        SelfSink {
+            id: client.info.id,
+            reply,
+            suppressed: client.replies_suppressed(),
+        }
+    }
 }
 
 impl PubSub {
@@ -233,7 +246,9 @@ fn deliver<F: Fn(Protocol) -> Vec<u8>>(
 ) {
     let protocol = client.protocol();
     match sink {
-        Some(sink) if sink.id == client.id => sink.reply.extend_raw(frames.get(protocol)),
+        Some(sink) if sink.id == client.id && !sink.suppressed => {
+            sink.reply.extend_raw(frames.get(protocol))
+        }
         _ => {
             client.push_limited(server, frames.get(protocol).to_vec());
         }

@@ -41,6 +41,8 @@ pub(crate) struct HotConfig {
     pub list_compress_depth: AtomicU64,
     pub zset_max_listpack_entries: AtomicU64,
     pub zset_max_listpack_value: AtomicU64,
+    /// `maxmemory` in bytes, 0 for no limit.
+    pub maxmemory: AtomicU64,
     /// `client-output-buffer-limit` by [`OutputClass`].
     pub output_limits: RwLock<[common::config::OutputBufferLimit; 3]>,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
@@ -64,6 +66,7 @@ impl HotConfig {
             latency_percentiles: RwLock::new(Vec::new()),
             notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
             output_limits: RwLock::new(config.client_output_buffer_limits()),
+            maxmemory: AtomicU64::new(0),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
@@ -110,6 +113,7 @@ impl HotConfig {
             .write()
             .unwrap_or_else(PoisonError::into_inner) =
             config.latency_tracking_info_percentiles().to_vec();
+        self.maxmemory.store(int("maxmemory") as u64, Relaxed);
         self.notify_keyspace_events
             .store(config.notify_keyspace_events(), Relaxed);
         *self
@@ -349,6 +353,13 @@ pub(crate) struct MemoryStats {
 }
 
 impl MemoryStats {
+    /// Bytes allocated now (INFO `used_memory`), for the `maxmemory` check.
+    pub(crate) fn allocated_now() -> u64 {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        let _ = epoch::advance();
+        stats::allocated::read().unwrap_or(0) as u64
+    }
+
     /// Reads fresh figures (advancing jemalloc's statistics epoch first).
     pub(crate) fn read() -> MemoryStats {
         use tikv_jemalloc_ctl::{epoch, stats};

@@ -738,7 +738,8 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     int("stream-node-max-entries", N, 0, LONG_MAX, 100, STREAMS),
     mem("repl-backlog-size", N, 1, LONG_MAX, 1024 * 1024, REPL),
-    umem("maxmemory", N, 0, ULLONG_MAX, 0, EVICTION),
+    // Built with the default `noeviction` policy: over the limit, writes get OOM errors.
+    umem("maxmemory", N, 0, ULLONG_MAX, 0, None),
     umem("cluster-link-sendbuf-limit", N, 0, ULLONG_MAX, 0, CLUSTER),
     uint("hash-max-listpack-entries", N, 0, LONG_MAX, 512, None).alias("hash-max-ziplist-entries"),
     uint("set-max-intset-entries", N, 0, LONG_MAX, 512, None),

@@ -704,8 +704,8 @@ mod tests {
             ),
             // Our own text for features this server lacks.
             (
-                &[("maxmemory", "1gb")],
-                "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - maxmemory eviction is not supported by this server yet",
+                &[("maxmemory-policy", "allkeys-lru")],
+                "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - maxmemory eviction is not supported by this server yet",
             ),
             (
                 &[("timeout", "5"), ("save", "1 1")],

@@ -64,13 +64,23 @@ fn count(ctx: &CommandContext<'_>, sub: Sub) -> i64 {
 
 fn confirm(ctx: &mut CommandContext<'_>, sub: Sub, subscribing: bool, name: Option<&[u8]>) {
     let n = count(ctx, sub);
-    ctx.reply.push(3);
-    ctx.reply.bulk(sub.confirm_word(subscribing));
-    match name {
-        Some(name) => ctx.reply.bulk(name),
-        None => ctx.reply.null(),
+    let write = |out: &mut common::resp::ReplyBuffer| {
+        out.push(3);
+        out.bulk(sub.confirm_word(subscribing));
+        match name {
+            Some(name) => out.bulk(name),
+            None => out.null(),
+        }
+        out.integer(n);
+    };
+    if ctx.client.replies_suppressed() {
+        // Confirmations are pushes: CLIENT REPLY OFF does not silence them.
+        let mut out = common::resp::ReplyBuffer::new(ctx.client.protocol);
+        write(&mut out);
+        ctx.client.info.push_limited(ctx.server, out.take());
+    } else {
+        write(ctx.reply);
     }
-    ctx.reply.integer(n);
 }
 
 /// Keeps the `P` flag and the output-buffer class in step with the subscription counts.
@@ -198,10 +208,7 @@ fn sunsubscribe(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn publish_generic(ctx: &mut CommandContext<'_>, kind: ChannelKind) -> Result<(), CommandError> {
     let channel = ctx.args.next_bytes()?;
     let message = ctx.args.next_bytes()?;
-    let mut sink = SelfSink {
-        id: ctx.client.info.id,
-        reply: ctx.reply,
-    };
+    let mut sink = SelfSink::of(ctx.client, ctx.reply);
     let receivers = ctx
         .server
         .pubsub
@@ -389,5 +396,16 @@ mod tests {
         c.run(&["CONFIG", "SET", "notify-keyspace-events", "Kl"]);
         c.run(&["SET", "foo", "bar"]);
         assert_eq!(sub.pushed(), "");
+    }
+
+    #[test]
+    fn client_reply_off_does_not_silence_pubsub_traffic() {
+        let mut c = TestClient::new();
+        c.run(&["HELLO", "3"]);
+        c.run(&["CLIENT", "REPLY", "OFF"]);
+        assert_eq!(c.text(&["SUBSCRIBE", "ch"]), "");
+        assert_eq!(c.pushed(), ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+        assert_eq!(c.text(&["PUBLISH", "ch", "m"]), "");
+        assert_eq!(c.pushed(), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n");
     }
 }

@@ -270,4 +270,28 @@ mod watch_tests {
         a.run(&["PING"]);
         assert_eq!(a.text(&["EXEC"]), "*-1\r\n");
     }
+
+    #[test]
+    fn over_maxmemory_writes_are_refused_and_abort_a_transaction() {
+        let mut c = TestClient::new();
+        let mut admin = TestClient::connect(&c.server);
+        c.run(&["MULTI"]);
+        c.run(&["SET", "a", "1"]);
+        admin.run(&["CONFIG", "SET", "maxmemory", "1"]);
+        assert_eq!(
+            c.text(&["LPUSH", "l", "x"]),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
+        c.server
+            .hot
+            .maxmemory
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            c.text(&["EXEC"]),
+            "-EXECABORT Transaction discarded because of previous errors.\r\n"
+        );
+        c.run(&["CONFIG", "SET", "maxmemory", "1"]);
+        assert_eq!(c.text(&["GET", "a"]), "$-1\r\n");
+        assert!(c.text(&["SET", "a", "1"]).starts_with("-OOM"));
+    }
 }

@@ -285,6 +285,11 @@ impl Client {
         self.info.id
     }
 
+    /// True while CLIENT REPLY OFF or SKIP drops this command's reply.
+    pub(crate) fn replies_suppressed(&self) -> bool {
+        matches!(self.reply_mode, ReplyMode::Off | ReplyMode::SkipThis)
+    }
+
     /// Forgets every WATCHed key and clears the failed-EXEC mark.
     pub(crate) fn unwatch_all(&mut self, server: &crate::server::Server) {
         server.watches.unwatch(&self.watched);
