@@ -12,6 +12,7 @@ pub(crate) mod error;
 mod bitmap;
 mod connection;
 mod generic;
+mod geo;
 mod hash;
 mod list;
 mod server;
@@ -186,6 +187,7 @@ impl Registry {
         sort::register(&mut r);
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
+        geo::register(&mut r);
         r
     }
 
