@@ -166,7 +166,7 @@ pub fn encode_score(lon: f64, lat: f64) -> Option<u64> {
 fn score_bits(score: f64) -> u64 {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     let signed = |v: f64| {
-        if v.is_nan() || v >= TWO_63 || v < -TWO_63 {
+        if v.is_nan() || !(-TWO_63..TWO_63).contains(&v) {
             i64::MIN
         } else {
             v as i64
