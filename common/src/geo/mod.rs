@@ -3,6 +3,7 @@
 //! area, then filter by exact distance.
 //!
 //! - [`geohash`]: cells, encoding and decoding, neighbours, the score form (Redis `geohash.c`);
+//! - [`pqsort`]: Redis's partial quicksort, whose order among equal distances COUNT shows;
 //! - [`shape`]: distances on the sphere, the searched shape (circle or box), and the cells that
 //!   cover it (Redis `geohash_helper.c`).
 //!
@@ -10,6 +11,7 @@
 //! doubles, and so the same printed digits.
 
 pub mod geohash;
+pub mod pqsort;
 pub mod shape;
 
 pub use geohash::{HashBits, decode_score, encode_score, standard_geohash};

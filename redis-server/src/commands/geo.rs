@@ -3,9 +3,11 @@
 //! ZADD rules; the searches query the score ranges of the cells covering an area, then keep
 //! the members whose exact distance puts them inside.
 
+use std::cmp::Ordering;
 use std::ops::ControlFlow;
 
 use common::geo::geohash::{self, HashBits};
+use common::geo::pqsort::pqsort;
 use common::geo::{Extent, Shape, decode_score, distance, encode_score, standard_geohash};
 use common::keyspace::Entry;
 use common::number::parse_f64;
@@ -517,14 +519,12 @@ fn search(ctx: &mut CommandContext<'_>, kind: Kind, stores: Stores) -> Result<()
         ctx.reply.empty_array();
         return Ok(());
     }
-    match query.sort {
-        Sort::Unsorted => {}
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-    }
-    if query.count != 0 {
-        points.truncate(usize::try_from(query.count).unwrap_or(usize::MAX));
-    }
+    let returned = match usize::try_from(query.count) {
+        Ok(count) if count != 0 => count.min(points.len()),
+        _ => points.len(),
+    };
+    sort_points(&mut points, query.sort, returned);
+    points.truncate(returned);
     for p in &mut points {
         p.dist /= conversion;
     }
@@ -533,6 +533,30 @@ fn search(ctx: &mut CommandContext<'_>, kind: Kind, stores: Stores) -> Result<()
         Some(dest) => store_points(ctx, dest, &points, kind, query.store_score),
     }
     Ok(())
+}
+
+/// Orders the first `returned` points as Redis does: a full sort is glibc's `qsort`, a merge
+/// sort and so stable; a partial one is Redis's `pqsort`, whose order among equal distances
+/// differs and is reproduced.
+fn sort_points(points: &mut [Point], sort: Sort, returned: usize) {
+    let asc = |a: &Point, b: &Point| {
+        if a.dist > b.dist {
+            Ordering::Greater
+        } else if a.dist == b.dist {
+            Ordering::Equal
+        } else {
+            Ordering::Less
+        }
+    };
+    let desc = |a: &Point, b: &Point| asc(a, b).reverse();
+    match sort {
+        Sort::Unsorted => {}
+        _ if returned == 0 => {}
+        Sort::Asc if returned == points.len() => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
+        Sort::Desc if returned == points.len() => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+        Sort::Asc => pqsort(points, 0, returned - 1, &asc),
+        Sort::Desc => pqsort(points, 0, returned - 1, &desc),
+    }
 }
 
 /// The members inside `shape`, cell by cell in Redis's order, stopping once `limit` (if not 0)
