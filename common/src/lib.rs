@@ -7,6 +7,7 @@
 //!   `COMMAND`, ACL and the tools all read it.
 //! - [`value`]: the value types and their compact encodings.
 //! - [`encoding`]: Redis's byte layouts behind `OBJECT ENCODING` (intset, listpack), shared with RDB.
+//! - [`geo`]: geohash scores, distances and the cells a GEOSEARCH area covers.
 //! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
 //! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
@@ -25,6 +26,7 @@ pub mod cluster_slot;
 pub mod command_table;
 pub mod config;
 pub mod encoding;
+pub mod geo;
 pub mod glob;
 pub mod keyspace;
 pub mod long_double;

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -14,6 +14,7 @@ pub mod spec;
 mod bitmap;
 mod connection;
 mod generic;
+mod geo;
 mod hash;
 mod keys;
 mod list;
@@ -40,7 +41,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 11] = [
+static GROUPS: [&[CommandSpec]; 12] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -52,6 +53,7 @@ static GROUPS: [&[CommandSpec]; 11] = [
     sorted_set::COMMANDS,
     transactions::COMMANDS,
     pubsub::COMMANDS,
+    geo::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -367,11 +369,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 10
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 6
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 6 + 10
         );
     }
 }

@@ -14,6 +14,7 @@
 //! Positions are 0-based ranks in ascending order; a score or lex range maps to a rank interval.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 
 use crate::encoding::listpack::{Listpack, LpValue};
 pub use crate::encoding::skiplist::{LexBound, LexRange, ScoreRange};
@@ -473,6 +474,46 @@ impl ZSetValue {
         }
     }
 
+    /// Calls `f(member, score)` for the members with scores in `range`, ascending, until it
+    /// breaks (GEOSEARCH stops early once it has COUNT ANY members).
+    pub fn visit_score_range(
+        &self,
+        range: &ScoreRange,
+        mut f: impl FnMut(&[u8], f64) -> ControlFlow<()>,
+    ) {
+        if range.is_empty() {
+            return;
+        }
+        match self {
+            ZSetValue::Listpack(lp) => {
+                let mut it = lp.iter();
+                while let (Some(m), Some(s)) = (it.next(), it.next()) {
+                    let score = lp_score(s);
+                    if !range.above_min(score) {
+                        continue;
+                    }
+                    if !range.below_max(score) {
+                        break;
+                    }
+                    let mut buf = [0u8; MAX_I64_LEN];
+                    if f(lp_bytes(m, &mut buf), score).is_break() {
+                        break;
+                    }
+                }
+            }
+            ZSetValue::Skiplist(b) => {
+                let mut node = b.list.first_in_score_range(range);
+                while let Some(n) = node {
+                    let score = b.list.score(n);
+                    if !range.below_max(score) || f(b.list.member(n), score).is_break() {
+                        break;
+                    }
+                    node = b.list.next(n);
+                }
+            }
+        }
+    }
+
     /// Ascending rank interval of the members in the lex `range`.
     pub fn lex_range_ranks(&self, range: &LexRange) -> Option<(usize, usize)> {
         if range.is_empty() {
@@ -651,6 +692,45 @@ mod tests {
             };
             assert_eq!(z.add(b"zz", 1.0, xx, l), AddOutcome::Skipped);
             assert_eq!(z.len(), 2);
+        }
+    }
+
+    #[test]
+    fn score_range_visits_stop_when_asked() {
+        let big = Limits {
+            max_entries: 0,
+            max_value: 0,
+        };
+        for limits in [Limits::default(), big] {
+            let mut z = ZSetValue::with_hint(0, 0, limits);
+            for (i, m) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+                z.set(m.as_bytes(), i as f64, limits);
+            }
+            let r = ScoreRange {
+                min: 1.0,
+                max: 4.0,
+                min_exclusive: false,
+                max_exclusive: true,
+            };
+            let mut seen = Vec::new();
+            z.visit_score_range(&r, |m, s| {
+                seen.push((m.to_vec(), s));
+                ControlFlow::Continue(())
+            });
+            assert_eq!(
+                seen,
+                [
+                    (b"b".to_vec(), 1.0),
+                    (b"c".to_vec(), 2.0),
+                    (b"d".to_vec(), 3.0)
+                ]
+            );
+            seen.clear();
+            z.visit_score_range(&r, |m, s| {
+                seen.push((m.to_vec(), s));
+                ControlFlow::Break(())
+            });
+            assert_eq!(seen, [(b"b".to_vec(), 1.0)]);
         }
     }
 

@@ -12,6 +12,7 @@ pub(crate) mod error;
 mod bitmap;
 mod connection;
 mod generic;
+mod geo;
 mod hash;
 mod list;
 mod pubsub;
@@ -202,6 +203,7 @@ impl Registry {
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
         pubsub::register(&mut r);
+        geo::register(&mut r);
         r
     }
 

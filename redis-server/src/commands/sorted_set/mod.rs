@@ -43,7 +43,7 @@ pub(super) fn register(r: &mut Registry) {
 }
 
 /// The `zset-max-listpack-*` thresholds in force.
-fn limits(server: &Server) -> Limits {
+pub(super) fn limits(server: &Server) -> Limits {
     let hot = &server.hot;
     Limits {
         max_entries: usize::try_from(hot.zset_max_listpack_entries.load(Relaxed))
@@ -54,7 +54,7 @@ fn limits(server: &Server) -> Limits {
 
 /// A read lookup (counted in keyspace hits/misses): the sorted set, `None` when the key is
 /// missing, WRONGTYPE for another type.
-fn read<'a>(
+pub(super) fn read<'a>(
     db: &'a mut Locked<'_>,
     key: &[u8],
     now_ms: i64,
@@ -85,7 +85,7 @@ fn write<'a>(
 
 /// Deletes `key` if its sorted set became empty (emptied collections do not stay); true when
 /// it did.
-fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) -> bool {
+pub(super) fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) -> bool {
     let shard = db.shard(key);
     let empty = match shard.peek(key, now_ms).map(Entry::value) {
         Some(Value::ZSet(z)) => z.is_empty(),
@@ -98,7 +98,7 @@ fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) -> bool {
 }
 
 /// Stores `z` at `key`, replacing whatever was there (and its TTL).
-fn store_value(ctx: &mut CommandContext<'_>, key: &[u8], z: ZSetValue) {
+pub(super) fn store_value(ctx: &mut CommandContext<'_>, key: &[u8], z: ZSetValue) {
     let lru = ctx.lru();
     ctx.db
         .shard(key)
