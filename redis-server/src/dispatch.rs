@@ -79,6 +79,22 @@ fn resolve(server: &Server, args: ArgList<'_>) -> Result<&'static CommandSpec, C
     })
 }
 
+/// Resolves a command a script calls, with the arity check dispatch does for clients.
+pub(crate) fn resolve_for_script(
+    server: &Server,
+    args: ArgList<'_>,
+) -> Result<&'static CommandSpec, crate::commands::scripting::ScriptCallError> {
+    use crate::commands::scripting::ScriptCallError;
+    let spec = resolve(server, args).map_err(|_| ScriptCallError::Unknown)?;
+    if server.registry.entry(spec).is_none() {
+        return Err(ScriptCallError::Unknown);
+    }
+    if !arity_ok(spec, args.len()) {
+        return Err(ScriptCallError::Arity);
+    }
+    Ok(spec)
+}
+
 fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
     let arity = spec.arity;
     if arity >= 0 {

@@ -17,6 +17,7 @@ mod generic;
 mod hash;
 mod keys;
 mod list;
+mod scripting;
 mod server;
 mod set;
 mod sorted_set;
@@ -39,7 +40,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 10] = [
+static GROUPS: [&[CommandSpec]; 11] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -50,6 +51,7 @@ static GROUPS: [&[CommandSpec]; 10] = [
     server::COMMANDS,
     sorted_set::COMMANDS,
     transactions::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -98,6 +100,8 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "command" => server::COMMAND,
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
+        "script" => scripting::SCRIPT,
+        "function" => scripting::FUNCTION,
         _ => &[],
     }
 }
@@ -199,7 +203,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 5);
+        assert_eq!(containers.len(), 7);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -271,7 +275,8 @@ mod tests {
             if flag(Flag::Write) {
                 assert!(has(AclCategory::Write), "{name}");
             }
-            if flag(Flag::Readonly) {
+            // Redis adds @read to readonly commands, scripting ones (EVAL_RO...) excepted.
+            if flag(Flag::Readonly) && !has(AclCategory::Scripting) {
                 assert!(has(AclCategory::Read), "{name}");
             }
             if flag(Flag::Admin) {
@@ -364,11 +369,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3 + 8
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3 + 8 + 5 + 7
         );
     }
 }

@@ -14,7 +14,8 @@ mod connection;
 mod generic;
 mod hash;
 mod list;
-mod server;
+pub(crate) mod scripting;
+pub(crate) mod server;
 mod set;
 mod sort;
 mod sorted_set;
@@ -186,6 +187,7 @@ impl Registry {
         sort::register(&mut r);
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
+        scripting::register(&mut r);
         r
     }
 
