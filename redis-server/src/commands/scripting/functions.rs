@@ -31,6 +31,10 @@ pub(crate) struct Libraries {
 }
 
 impl Libraries {
+    pub(super) fn code_bytes(&self) -> usize {
+        self.libraries.values().map(|l| l.code.len()).sum()
+    }
+
     fn function_count(&self) -> usize {
         self.owner.len()
     }
@@ -305,9 +309,14 @@ pub(super) fn function_delete(ctx: &mut CommandContext<'_>) -> Result<(), Comman
 }
 
 pub(super) fn function_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    if ctx.args.remaining() > 1 {
+        return Err(CommandError::err(
+            "unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
+        ));
+    }
     match ctx.args.next_opt() {
         None => {}
-        Some(mode) if ctx.args.is_empty() && (is(mode, "sync") || is(mode, "async")) => {}
+        Some(mode) if is(mode, "sync") || is(mode, "async") => {}
         Some(_) => {
             return Err(CommandError::err(
                 "FUNCTION FLUSH only supports SYNC|ASYNC option",
@@ -441,9 +450,15 @@ pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
     let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
     let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
-    let (keys, argv) = keys_and_args(ctx)?;
     let mut guard = ctx.server.scripting.engine()?;
     let engine = guard.as_mut().ok_or_else(no_engine)?;
+    if !engine.libraries.owner.contains_key(&name) {
+        return Err(CommandError::err("Function not found"));
+    }
+    let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
+        CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
+        other => other,
+    })?;
     let Some(function) = engine
         .libraries
         .owner

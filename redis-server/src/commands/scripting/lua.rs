@@ -231,7 +231,16 @@ impl Vm {
                     return Err(mlua::Error::runtime("wrong number or type of arguments"));
                 };
                 let t = lua.create_table()?;
-                t.raw_set("err", error_text(&s.as_bytes()))?;
+                // A message without a code keeps its first word as the code.
+                let bytes = s.as_bytes();
+                let text = if bytes.starts_with(b"-") {
+                    error_text(&bytes)
+                } else {
+                    let mut dashed = b"-".to_vec();
+                    dashed.extend_from_slice(&bytes);
+                    error_text(&dashed)
+                };
+                t.raw_set("err", text)?;
                 Ok(t)
             })?,
         )?;
@@ -382,7 +391,13 @@ impl Vm {
                 Ok(Err(script_error(values.next().unwrap_or(Value::Nil)).msg))
             }
         });
-        let _ = self.private.raw_set("register_raw", Value::Nil);
+        if let Ok(outside) = self.lua.create_function(|_, _: MultiValue| {
+            Err::<(), _>(raise(
+                "ERR redis.register_function can only be called on FUNCTION LOAD command",
+            ))
+        }) {
+            let _ = self.private.raw_set("register_raw", outside);
+        }
         match outcome {
             Ok(r) => r,
             Err(e) => Err(format!("ERR {}", error_message(&e))),

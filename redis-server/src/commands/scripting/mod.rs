@@ -214,6 +214,16 @@ impl Scripting {
         }
     }
 
+    /// (libraries, functions, bytes of library code) for INFO.
+    pub(crate) fn function_counts(&self) -> (usize, usize, usize) {
+        let (libs, funcs) = *self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let bytes = match self.engine.try_lock() {
+            Ok(engine) => engine.as_ref().map_or(0, |e| e.libraries.code_bytes()),
+            Err(_) => 0,
+        };
+        (libs, funcs, bytes)
+    }
+
     /// How long other clients wait before they are answered BUSY (`busy-reply-threshold`).
     pub(crate) fn threshold(config: &common::config::Config) -> Duration {
         Duration::from_millis(
