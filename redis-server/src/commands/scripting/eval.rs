@@ -38,10 +38,13 @@ pub(super) fn evalsha_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandErro
     run(ctx, By::Sha, Access::ReadOnly)
 }
 
+/// The keys and the other arguments of a script call.
+pub(super) type KeysAndArgs<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
 /// Splits `numkeys key... arg...` as EVAL and FCALL read it.
 pub(super) fn keys_and_args<'a>(
     ctx: &mut CommandContext<'a>,
-) -> Result<(Vec<&'a [u8]>, Vec<&'a [u8]>), CommandError> {
+) -> Result<KeysAndArgs<'a>, CommandError> {
     let numkeys = ctx.args.next_i64()?;
     let rest: Vec<&[u8]> = ctx.args.rest().collect();
     if numkeys > rest.len() as i64 {
@@ -300,4 +303,34 @@ pub(super) fn script_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandErr
         ],
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn eval_converts_replies_and_reports_errors_as_redis() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["EVAL", "return {1, 'a', 3.9, {ok='fine'}}", "0"]),
+            "*4\r\n:1\r\n$1\r\na\r\n:3\r\n+fine\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"]),
+            ":1\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL", "return a", "0"]),
+            "-ERR user_script:1: Script attempted to access nonexistent global variable 'a' script: bbfcd1ececc90deec823f7fb730e4bfb2a4ba625, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
+            "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"]),
+            "-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n"
+        );
+    }
 }

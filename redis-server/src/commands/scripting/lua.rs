@@ -172,6 +172,10 @@ pub(crate) struct ScriptError {
     pub location: Option<(String, i64)>,
 }
 
+/// Receives each `redis.register_function` call of a library load: `(ok, error text)`.
+pub(crate) type Registrar<'r> =
+    dyn FnMut(&Lua, Variadic<Value>) -> mlua::Result<(bool, Value)> + 'r;
+
 /// The Lua state and the handles into it that every run needs.
 pub(crate) struct Vm {
     pub lua: Lua,
@@ -370,7 +374,7 @@ impl Vm {
     pub(crate) fn load_library(
         &self,
         chunk: &Function,
-        register: &mut dyn FnMut(&Lua, Variadic<Value>) -> mlua::Result<(bool, Value)>,
+        register: &mut Registrar<'_>,
     ) -> Result<(), String> {
         let outcome = self.lua.scope(|scope| {
             let raw = scope.create_function_mut(|lua, args: Variadic<Value>| {
