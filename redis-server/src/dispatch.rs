@@ -79,6 +79,22 @@ fn resolve(server: &Server, args: ArgList<'_>) -> Result<&'static CommandSpec, C
     })
 }
 
+/// Resolves a command a script calls, with the arity check dispatch does for clients.
+pub(crate) fn resolve_for_script(
+    server: &Server,
+    args: ArgList<'_>,
+) -> Result<&'static CommandSpec, crate::commands::scripting::ScriptCallError> {
+    use crate::commands::scripting::ScriptCallError;
+    let spec = resolve(server, args).map_err(|_| ScriptCallError::Unknown)?;
+    if server.registry.entry(spec).is_none() {
+        return Err(ScriptCallError::Unknown);
+    }
+    if !arity_ok(spec, args.len()) {
+        return Err(ScriptCallError::Arity);
+    }
+    Ok(spec)
+}
+
 fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
     let arity = spec.arity;
     if arity >= 0 {
@@ -226,6 +242,22 @@ fn run<'s>(
         );
         return Dispatched::Done;
     }
+    // One atomic load when no script runs; see `script_busy`.
+    let mut gate_free = false;
+    if server.scripting.busy.is_active() {
+        match script_busy(server, spec) {
+            Busy::Run => {}
+            Busy::RunWithoutGate => gate_free = true,
+            Busy::Wait(until) => {
+                *held = HeldGate::default();
+                return Dispatched::Paused(until);
+            }
+            Busy::Reject(e) => {
+                reject(server, reply, Some(entry), &e);
+                return Dispatched::Done;
+            }
+        }
+    }
     if let Some((kind, until)) = server.pause.current() {
         let held = match kind {
             PauseKind::All => true,
@@ -256,7 +288,7 @@ fn run<'s>(
         reply.simple(b"QUEUED");
         return Dispatched::Done;
     }
-    match call(server, client, args, reply, entry, held) {
+    match call(server, client, args, reply, entry, held, gate_free) {
         Some(waiter) => Dispatched::Blocked(waiter),
         None => Dispatched::Done,
     }
@@ -295,6 +327,44 @@ fn allowed_while_subscribed(spec: &CommandSpec) -> bool {
                 | "quit"
                 | "reset"
         )
+}
+
+/// What a command does while a script runs.
+enum Busy {
+    Run,
+    /// An `allow-busy` command (SCRIPT KILL, FUNCTION STATS...): runs at once, without the
+    /// keyspace gate the script holds.
+    RunWithoutGate,
+    /// Wait (asynchronously, like CLIENT PAUSE) until about then, or until the script ends.
+    Wait(Instant),
+    Reject(CommandError),
+}
+
+/// While a script runs, other clients never block a thread on the gate it holds: they wait
+/// asynchronously, and once it has run past `busy-reply-threshold` they are answered BUSY.
+fn script_busy(server: &Server, spec: &CommandSpec) -> Busy {
+    let Some(running) = server.scripting.busy.running() else {
+        return Busy::Run;
+    };
+    if has_flag(spec, Flag::AllowBusy) {
+        return Busy::RunWithoutGate;
+    }
+    let threshold = crate::commands::scripting::Scripting::threshold(&server.config());
+    let busy_at = running.started + threshold;
+    let now = Instant::now();
+    if now < busy_at {
+        // Re-checked often enough to notice the end even if a wake-up were missed.
+        return Busy::Wait(busy_at.min(now + std::time::Duration::from_millis(100)));
+    }
+    let kill = if running.function.is_some() {
+        "FUNCTION KILL"
+    } else {
+        "SCRIPT KILL"
+    };
+    Busy::Reject(CommandError::Prefixed(
+        "BUSY",
+        format!("Redis is busy running a script. You can only call {kill} or SHUTDOWN NOSAVE."),
+    ))
 }
 
 /// Inside MULTI, these run at once instead of being queued.
@@ -378,11 +448,16 @@ fn call<'s>(
     reply: &mut ReplyBuffer,
     entry: &CommandEntry,
     held: &mut HeldGate<'s>,
+    gate_free: bool,
 ) -> Option<Arc<Waiter>> {
     let spec = entry.spec;
     let started = client.clock.next_start;
     let now_ms = client.clock.unix_ms_at(started);
-    let result = {
+    let result = if gate_free {
+        held.0 = None;
+        let view = server.keyspace.view_without_gate(client.db);
+        run_handler(server, client, args, reply, entry, view, now_ms)
+    } else {
         let keyspace = &server.keyspace;
         let exclusive;
         let gate = match entry.locking {

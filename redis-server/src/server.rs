@@ -502,6 +502,8 @@ pub(crate) struct Server {
     pub shutting_down: AtomicBool,
     /// `server-threads` actually used.
     pub threads: usize,
+    /// The Lua engine, the script cache and function libraries.
+    pub scripting: crate::commands::scripting::Scripting,
 }
 
 impl Server {
@@ -545,6 +547,7 @@ impl Server {
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
             threads,
+            scripting: crate::commands::scripting::Scripting::new(),
             config: RwLock::new(config),
             hot,
             log,

@@ -122,6 +122,18 @@ impl Keyspace {
         }
     }
 
+    /// A view holding no lock, for the few commands that run while a script holds the
+    /// exclusive gate (SCRIPT KILL, FUNCTION STATS): they touch no key. Should one touch a
+    /// key, its shard is locked on the spot.
+    pub fn view_without_gate(&self, db: usize) -> Locked<'_> {
+        Locked {
+            keyspace: self,
+            db,
+            guards: Guards::new(),
+            lazy: false,
+        }
+    }
+
     /// Runs `f` on each shard of `db` in turn, locking one at a time (background jobs such as
     /// the active expiry cycle; the caller holds the shared gate).
     pub fn for_each_shard(&self, _gate: &Gate<'_>, db: usize, mut f: impl FnMut(&mut Shard)) {

@@ -25,6 +25,8 @@ pub(crate) enum CommandError {
     WrongPass,
     /// Redis's `-ERR <text>`.
     Err(String),
+    /// A script's error reply, verbatim (its code is its first word).
+    Script(String),
     /// Any other error with its own prefix: `<PREFIX> <text>` (`BUSYKEY ...`, `NOPERM ...`).
     Prefixed(&'static str, String),
 }
@@ -42,6 +44,7 @@ impl CommandError {
             CommandError::NoAuth => "NOAUTH",
             CommandError::WrongPass => "WRONGPASS",
             CommandError::Prefixed(prefix, _) => prefix,
+            CommandError::Script(text) => text.split(' ').next().unwrap_or("ERR"),
             _ => "ERR",
         }
     }
@@ -77,6 +80,7 @@ impl fmt::Display for CommandError {
             }
             CommandError::Err(text) => write!(f, "ERR {text}"),
             CommandError::Prefixed(prefix, text) => write!(f, "{prefix} {text}"),
+            CommandError::Script(text) => f.write_str(text),
         }
     }
 }

@@ -16,7 +16,8 @@ mod geo;
 mod hash;
 mod list;
 mod pubsub;
-mod server;
+pub(crate) mod scripting;
+pub(crate) mod server;
 mod set;
 mod sort;
 mod sorted_set;
@@ -204,6 +205,7 @@ impl Registry {
         sorted_set::register(&mut r);
         pubsub::register(&mut r);
         geo::register(&mut r);
+        scripting::register(&mut r);
         r
     }
 

@@ -17,7 +17,7 @@ pub(super) fn register(r: &mut Registry) {
 }
 
 /// Replies Redis's `addReplyHelp` shape: a title line, `lines`, then the HELP entry.
-pub(super) fn reply_help(ctx: &mut CommandContext<'_>, command: &str, lines: &[&str]) {
+pub(crate) fn reply_help(ctx: &mut CommandContext<'_>, command: &str, lines: &[&str]) {
     ctx.reply.array(lines.len() + 3);
     ctx.reply.simple(
         format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),

@@ -271,6 +271,10 @@ fn memory_section(server: &Server, out: &mut String) {
         .sum();
     let total_system = system_memory();
     let signed = |a: u64, b: u64| a as i64 - b as i64;
+    // EVAL and functions share one Lua VM here: its memory is reported under eval.
+    let lua = server.scripting.used_memory_lua() as u64;
+    let (scripts, scripts_bytes) = server.scripting.cached_scripts();
+    let (libraries, functions, functions_bytes) = server.scripting.function_counts();
     out.push_str("# Memory\r\n");
     fields!(out,
         "used_memory" => used,
@@ -286,6 +290,19 @@ fn memory_section(server: &Server, out: &mut String) {
         "allocator_resident" => mem.resident,
         "total_system_memory" => total_system,
         "total_system_memory_human" => bytes_to_human(total_system),
+        "used_memory_lua" => lua,
+        "used_memory_vm_eval" => lua,
+        "used_memory_lua_human" => bytes_to_human(lua),
+        "used_memory_scripts_eval" => scripts_bytes,
+        "number_of_cached_scripts" => scripts,
+        "number_of_functions" => functions,
+        "number_of_libraries" => libraries,
+        "used_memory_vm_functions" => 0,
+        "used_memory_vm_total" => lua,
+        "used_memory_vm_total_human" => bytes_to_human(lua),
+        "used_memory_functions" => functions_bytes,
+        "used_memory_scripts" => scripts_bytes + functions_bytes,
+        "used_memory_scripts_human" => bytes_to_human((scripts_bytes + functions_bytes) as u64),
         "maxmemory" => maxmemory,
         "maxmemory_human" => bytes_to_human(maxmemory),
         "maxmemory_policy" => policy,

@@ -9,7 +9,7 @@
 
 mod admin;
 mod command;
-mod config;
+pub(crate) mod config;
 mod debug;
 mod info;
 mod keyspace;

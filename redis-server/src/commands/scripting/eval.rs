@@ -1,0 +1,336 @@
+//! EVAL, EVALSHA, their `_RO` forms, and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
+
+use common::resp::Protocol;
+
+use super::lua::CallState;
+use super::{Engine, Script, ScriptFlags, Scripting, no_engine};
+use crate::commands::args::is;
+use crate::commands::{CommandContext, CommandError};
+use crate::connection::Client;
+
+/// Whether the command names the script by its body or by its SHA1.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum By {
+    Body,
+    Sha,
+}
+
+/// Whether the command is one of the `_RO` forms.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+pub(super) fn eval(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    run(ctx, By::Body, Access::ReadWrite)
+}
+
+pub(super) fn evalsha(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    run(ctx, By::Sha, Access::ReadWrite)
+}
+
+pub(super) fn eval_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    run(ctx, By::Body, Access::ReadOnly)
+}
+
+pub(super) fn evalsha_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    run(ctx, By::Sha, Access::ReadOnly)
+}
+
+/// The keys and the other arguments of a script call.
+pub(super) type KeysAndArgs<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
+/// Splits `numkeys key... arg...` as EVAL and FCALL read it.
+pub(super) fn keys_and_args<'a>(
+    ctx: &mut CommandContext<'a>,
+) -> Result<KeysAndArgs<'a>, CommandError> {
+    let numkeys = ctx.args.next_i64()?;
+    let rest: Vec<&[u8]> = ctx.args.rest().collect();
+    if numkeys > rest.len() as i64 {
+        return Err(CommandError::err(
+            "Number of keys can't be greater than number of args",
+        ));
+    }
+    if numkeys < 0 {
+        return Err(CommandError::err("Number of keys can't be negative"));
+    }
+    let (keys, argv) = rest.split_at(numkeys as usize);
+    Ok((keys.to_vec(), argv.to_vec()))
+}
+
+fn sha1_hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+/// Reads a `#!lua [flags=a,b]` first line; `None` without a shebang.
+fn shebang_flags(body: &[u8]) -> Result<Option<ScriptFlags>, CommandError> {
+    if !body.starts_with(b"#!") {
+        return Ok(None);
+    }
+    let line_end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+    let line = &body[..line_end];
+    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or_default();
+    if engine != b"#!lua" {
+        return Err(CommandError::err(format!(
+            "Unexpected engine in script shebang: {}",
+            String::from_utf8_lossy(line)
+        )));
+    }
+    let mut flags = ScriptFlags::default();
+    for part in parts {
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            return Err(CommandError::err(format!(
+                "Unknown lua shebang option: {}",
+                String::from_utf8_lossy(part)
+            )));
+        };
+        for flag in list.split(|&b| b == b',').filter(|f| !f.is_empty()) {
+            if !flags.set(flag) {
+                return Err(CommandError::err(format!(
+                    "Unexpected flag in script shebang: {}",
+                    String::from_utf8_lossy(flag)
+                )));
+            }
+        }
+    }
+    Ok(Some(flags))
+}
+
+/// Compiles `body` into the cache (if new); returns its SHA1.
+fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CommandError> {
+    let sha = sha1_hex(body);
+    if engine.scripts.contains_key(&sha) {
+        return Ok(sha);
+    }
+    let flags = shebang_flags(body)?;
+    // The shebang line stays as a comment, so line numbers match Redis's.
+    let source: std::borrow::Cow<'_, [u8]> = if flags.is_some() {
+        let mut s = b"--".to_vec();
+        s.extend_from_slice(&body[2..]);
+        s.into()
+    } else {
+        body.into()
+    };
+    let func = engine.vm.compile("@user_script", &source).map_err(|msg| {
+        CommandError::err(format!("Error compiling script (new function): {msg}"))
+    })?;
+    engine.scripts.insert(
+        sha.clone(),
+        Script {
+            func,
+            body: body.to_vec(),
+            flags: flags.unwrap_or_default(),
+            shebang: flags.is_some(),
+        },
+    );
+    Ok(sha)
+}
+
+fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), CommandError> {
+    let script_arg = ctx.args.next_bytes()?;
+    let (keys, argv) = keys_and_args(ctx)?;
+    let scripting: &Scripting = &ctx.server.scripting;
+    let mut guard = scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    let sha = match by {
+        By::Body => load(engine, script_arg)?,
+        By::Sha => {
+            let sha = String::from_utf8_lossy(script_arg).to_ascii_lowercase();
+            if !engine.scripts.contains_key(&sha) {
+                return Err(CommandError::Prefixed(
+                    "NOSCRIPT",
+                    "No matching script. Please use EVAL.".into(),
+                ));
+            }
+            sha
+        }
+    };
+    let Some(script) = engine.scripts.get(&sha) else {
+        return Err(no_engine());
+    };
+    if script.shebang && !script.flags.no_writes && access == Access::ReadOnly {
+        return Err(CommandError::err(
+            "Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let func = script.func.clone();
+    let read_only = access == Access::ReadOnly || script.flags.no_writes;
+    engine
+        .vm
+        .set_keys_and_argv(&keys, &argv)
+        .map_err(|e| CommandError::err(e.to_string()))?;
+    engine.count_run();
+    execute(ctx, engine, &func, None, read_only, &sha, None)
+}
+
+/// Runs a compiled script or function for `ctx`'s client and writes its reply.
+pub(super) fn execute(
+    ctx: &mut CommandContext<'_>,
+    engine: &Engine,
+    func: &mlua::Function,
+    args: Option<(mlua::Table, mlua::Table)>,
+    read_only: bool,
+    funcname: &str,
+    function: Option<(String, Vec<Vec<u8>>)>,
+) -> Result<(), CommandError> {
+    let busy = &*ctx.server.scripting.busy;
+    let mut client = Client::new(ctx.client.info.clone(), true);
+    client.db = ctx.client.db;
+    client.in_exec = true;
+    client.protocol = Protocol::Resp2;
+    let mut state = CallState {
+        server: ctx.server,
+        view: &ctx.db,
+        client,
+        read_only,
+        resp: Protocol::Resp2,
+        busy,
+    };
+    busy.begin(function);
+    let result = engine.vm.run(&mut state, func, args, ctx.reply);
+    busy.end();
+    ctx.server.pause.changed.notify_waiters();
+    let ready = std::mem::take(&mut state.client.ready_keys);
+    ctx.client.ready_keys.extend(ready);
+    result.map_err(|e| e.into_command_error(funcname))
+}
+
+pub(super) fn script_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let body = ctx.args.next_bytes()?;
+    let mut guard = ctx.server.scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    let sha = load(engine, body)?;
+    ctx.reply.bulk(sha.as_bytes());
+    Ok(())
+}
+
+pub(super) fn script_exists(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let shas: Vec<&[u8]> = ctx.args.rest().collect();
+    let guard = ctx.server.scripting.engine()?;
+    ctx.reply.array(shas.len());
+    for sha in shas {
+        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+        let known = guard.as_ref().is_some_and(|e| e.scripts.contains_key(&sha));
+        ctx.reply.integer(i64::from(known));
+    }
+    Ok(())
+}
+
+pub(super) fn script_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    match ctx.args.next_opt() {
+        None => {}
+        Some(mode) if is(mode, "sync") || is(mode, "async") => {}
+        Some(_) => {
+            return Err(CommandError::err(
+                "SCRIPT FLUSH only support SYNC|ASYNC option",
+            ));
+        }
+    }
+    if !ctx.args.is_empty() {
+        return Err(CommandError::err(
+            "SCRIPT FLUSH only support SYNC|ASYNC option",
+        ));
+    }
+    let mut guard = ctx.server.scripting.engine()?;
+    if let Some(engine) = guard.as_mut() {
+        engine.scripts.clear();
+        engine.vm.gc_step();
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// SCRIPT KILL and FUNCTION KILL: `eval` says which of the two asks.
+pub(super) fn kill(ctx: &mut CommandContext<'_>, eval: bool) -> Result<(), CommandError> {
+    let busy = &ctx.server.scripting.busy;
+    let Some(running) = busy.running() else {
+        return Err(CommandError::Prefixed(
+            "NOTBUSY",
+            "No scripts in execution right now.".into(),
+        ));
+    };
+    if busy.wrote.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(CommandError::Prefixed(
+            "UNKILLABLE",
+            "Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into(),
+        ));
+    }
+    let is_eval = running.function.is_none();
+    if eval && !is_eval {
+        return Err(CommandError::Prefixed(
+            "BUSY",
+            "Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+                .into(),
+        ));
+    }
+    if !eval && is_eval {
+        return Err(CommandError::Prefixed(
+            "BUSY",
+            "Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+                .into(),
+        ));
+    }
+    busy.kill.store(true, std::sync::atomic::Ordering::Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+pub(super) fn script_kill(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    kill(ctx, true)
+}
+
+pub(super) fn script_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    crate::commands::server::config::reply_help(
+        ctx,
+        "SCRIPT",
+        &[
+            "DEBUG (YES|SYNC|NO)",
+            "    Set the debug mode for subsequent scripts executed.",
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn eval_converts_replies_and_reports_errors_as_redis() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["EVAL", "return {1, 'a', 3.9, {ok='fine'}}", "0"]),
+            "*4\r\n:1\r\n$1\r\na\r\n:3\r\n+fine\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL", "return redis.call('incr', KEYS[1])", "1", "k"]),
+            ":1\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL", "return a", "0"]),
+            "-ERR user_script:1: Script attempted to access nonexistent global variable 'a' script: bbfcd1ececc90deec823f7fb730e4bfb2a4ba625, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
+            "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"]),
+            "-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n"
+        );
+    }
+}

@@ -1,0 +1,541 @@
+//! FCALL, FCALL_RO and FUNCTION LOAD/LIST/DELETE/FLUSH/STATS/KILL/HELP: libraries of Lua
+//! functions, loaded with `#!lua name=<library>` and `redis.register_function`.
+
+use std::collections::BTreeMap;
+
+use mlua::{Lua, Value, Variadic};
+
+use super::eval::{Access, execute, keys_and_args};
+use super::{ScriptFlags, no_engine};
+use crate::commands::args::is;
+use crate::commands::{CommandContext, CommandError};
+
+/// One registered function.
+struct Function {
+    callback: mlua::Function,
+    flags: ScriptFlags,
+    description: Option<Vec<u8>>,
+}
+
+/// One library: its code and functions.
+struct Library {
+    code: Vec<u8>,
+    functions: BTreeMap<String, Function>,
+}
+
+/// Every loaded library, and which library each function belongs to.
+#[derive(Default)]
+pub(crate) struct Libraries {
+    libraries: BTreeMap<String, Library>,
+    owner: BTreeMap<String, String>,
+}
+
+impl Libraries {
+    pub(super) fn code_bytes(&self) -> usize {
+        self.libraries.values().map(|l| l.code.len()).sum()
+    }
+
+    fn function_count(&self) -> usize {
+        self.owner.len()
+    }
+
+    fn remove(&mut self, name: &str) -> Option<Library> {
+        let lib = self.libraries.remove(name)?;
+        for f in lib.functions.keys() {
+            self.owner.remove(f);
+        }
+        Some(lib)
+    }
+
+    fn insert(&mut self, name: String, lib: Library) {
+        for f in lib.functions.keys() {
+            self.owner.insert(f.clone(), name.clone());
+        }
+        self.libraries.insert(name, lib);
+    }
+}
+
+const NAME_RULE: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Reads the `#!lua name=<lib>` line.
+fn library_name(code: &[u8]) -> Result<String, CommandError> {
+    if !code.starts_with(b"#!") {
+        return Err(CommandError::err("Missing library metadata"));
+    }
+    let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+    let mut parts = code[2..end].split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or_default();
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        return Err(CommandError::err(format!(
+            "Engine '{}' not found",
+            String::from_utf8_lossy(engine)
+        )));
+    }
+    let mut name = None;
+    for part in parts {
+        match part.strip_prefix(b"name=") {
+            Some(n) => name = Some(n),
+            None => {
+                return Err(CommandError::err(format!(
+                    "Invalid metadata value given: {}",
+                    String::from_utf8_lossy(part)
+                )));
+            }
+        }
+    }
+    let Some(name) = name else {
+        return Err(CommandError::err("Library name was not given"));
+    };
+    if !valid_name(name) {
+        return Err(CommandError::err(NAME_RULE));
+    }
+    Ok(String::from_utf8_lossy(name).into_owned())
+}
+
+/// The string value of a Lua argument (numbers become their text, as `lua_tostring` does).
+fn lua_text(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(n) => Some(n.to_string().into_bytes()),
+        Value::Number(n) => Some(super::lua::lua_number_text(*n).into_bytes()),
+        _ => None,
+    }
+}
+
+/// Reads one `redis.register_function` call.
+fn registration(args: Variadic<Value>) -> Result<(Vec<u8>, Function), &'static str> {
+    let (name, callback, flags, description) = match args.len() {
+        1 => {
+            let Value::Table(t) = &args[0] else {
+                return Err(
+                    "ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
+                );
+            };
+            let mut name = None;
+            let mut callback = None;
+            let mut flags = ScriptFlags::default();
+            let mut description = None;
+            for pair in t.pairs::<Value, Value>() {
+                let Ok((k, v)) = pair else {
+                    return Err("ERR unknown argument given to redis.register_function");
+                };
+                let key = lua_text(&k).unwrap_or_default();
+                match &key[..] {
+                    b"function_name" => match lua_text(&v) {
+                        Some(n) => name = Some(n),
+                        None => {
+                            return Err(
+                                "ERR function_name argument given to redis.register_function must be a string",
+                            );
+                        }
+                    },
+                    b"callback" => match v {
+                        Value::Function(f) => callback = Some(f),
+                        _ => {
+                            return Err(
+                                "ERR callback argument given to redis.register_function must be a function",
+                            );
+                        }
+                    },
+                    b"description" => match lua_text(&v) {
+                        Some(d) => description = Some(d),
+                        None => {
+                            return Err(
+                                "ERR description argument given to redis.register_function must be a string",
+                            );
+                        }
+                    },
+                    b"flags" => {
+                        let Value::Table(list) = v else {
+                            return Err(
+                                "ERR flags argument to redis.register_function must be a table representing function flags",
+                            );
+                        };
+                        for flag in list.sequence_values::<Value>() {
+                            let ok = flag
+                                .ok()
+                                .and_then(|f| lua_text(&f))
+                                .is_some_and(|f| flags.set(&f));
+                            if !ok {
+                                return Err("ERR unknown flag given");
+                            }
+                        }
+                    }
+                    _ => return Err("ERR unknown argument given to redis.register_function"),
+                }
+            }
+            let Some(name) = name else {
+                return Err("ERR redis.register_function must get a function name argument");
+            };
+            let Some(callback) = callback else {
+                return Err("ERR redis.register_function must get a callback argument");
+            };
+            (name, callback, flags, description)
+        }
+        2 => {
+            let Some(name) = lua_text(&args[0]) else {
+                return Err("ERR first argument to redis.register_function must be a string");
+            };
+            let Value::Function(callback) = &args[1] else {
+                return Err("ERR second argument to redis.register_function must be a function");
+            };
+            (name, callback.clone(), ScriptFlags::default(), None)
+        }
+        _ => return Err("ERR wrong number of arguments to redis.register_function"),
+    };
+    if !valid_name(&name) {
+        return Err(
+            "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long",
+        );
+    }
+    Ok((
+        name,
+        Function {
+            callback,
+            flags,
+            description,
+        },
+    ))
+}
+
+pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let mut replace = false;
+    let code = loop {
+        let arg = ctx.args.next_bytes()?;
+        if ctx.args.is_empty() {
+            break arg;
+        }
+        if is(arg, "replace") {
+            replace = true;
+        } else {
+            return Err(CommandError::err(format!(
+                "Unknown option given: {}",
+                String::from_utf8_lossy(arg)
+            )));
+        }
+    };
+    let name = library_name(code)?;
+    let mut guard = ctx.server.scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    if engine.libraries.libraries.contains_key(&name) && !replace {
+        return Err(CommandError::err(format!(
+            "Library '{name}' already exists"
+        )));
+    }
+    let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+    let mut source = b"--".to_vec();
+    source.extend_from_slice(&code[2..end]);
+    source.extend_from_slice(&code[end..]);
+    let chunk = engine
+        .vm
+        .compile("@user_function", &source)
+        .map_err(|msg| CommandError::err(format!("Error compiling function: {msg}")))?;
+    let mut functions: BTreeMap<String, Function> = BTreeMap::new();
+    let mut register = |lua: &Lua, args: Variadic<Value>| -> mlua::Result<(bool, Value)> {
+        match registration(args) {
+            Ok((fname, f)) => {
+                let fname = String::from_utf8_lossy(&fname).into_owned();
+                if functions.contains_key(&fname) {
+                    return Ok((
+                        false,
+                        Value::String(
+                            lua.create_string("ERR Function already exists in the library")?,
+                        ),
+                    ));
+                }
+                functions.insert(fname, f);
+                Ok((true, Value::Nil))
+            }
+            Err(msg) => Ok((false, Value::String(lua.create_string(msg)?))),
+        }
+    };
+    let loaded = engine.vm.load_library(&chunk, &mut register);
+    if let Err(msg) = loaded {
+        return Err(CommandError::err(format!(
+            "Error registering functions: {msg}"
+        )));
+    }
+    if functions.is_empty() {
+        return Err(CommandError::err("No functions registered"));
+    }
+    let old = engine.libraries.remove(&name);
+    if let Some(taken) = functions
+        .keys()
+        .find(|f| engine.libraries.owner.contains_key(*f))
+    {
+        let err = CommandError::err(format!("Function {taken} already exists"));
+        if let Some(old) = old {
+            engine.libraries.insert(name, old);
+        }
+        return Err(err);
+    }
+    engine.libraries.insert(
+        name.clone(),
+        Library {
+            code: code.to_vec(),
+            functions,
+        },
+    );
+    update_counts(ctx, &engine.libraries);
+    ctx.dirty(1);
+    ctx.reply.bulk(name.as_bytes());
+    Ok(())
+}
+
+fn update_counts(ctx: &CommandContext<'_>, libraries: &Libraries) {
+    *ctx.server
+        .scripting
+        .counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        (libraries.libraries.len(), libraries.function_count());
+}
+
+pub(super) fn function_delete(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
+    let mut guard = ctx.server.scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    if engine.libraries.remove(&name).is_none() {
+        return Err(CommandError::err("Library not found"));
+    }
+    update_counts(ctx, &engine.libraries);
+    ctx.dirty(1);
+    ctx.reply.ok();
+    Ok(())
+}
+
+pub(super) fn function_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    if ctx.args.remaining() > 1 {
+        return Err(CommandError::err(
+            "unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.",
+        ));
+    }
+    match ctx.args.next_opt() {
+        None => {}
+        Some(mode) if is(mode, "sync") || is(mode, "async") => {}
+        Some(_) => {
+            return Err(CommandError::err(
+                "FUNCTION FLUSH only supports SYNC|ASYNC option",
+            ));
+        }
+    }
+    let mut guard = ctx.server.scripting.engine()?;
+    if let Some(engine) = guard.as_mut() {
+        engine.libraries = Libraries::default();
+        update_counts(ctx, &engine.libraries);
+    }
+    ctx.dirty(1);
+    ctx.reply.ok();
+    Ok(())
+}
+
+pub(super) fn function_list(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let mut pattern: Option<&[u8]> = None;
+    let mut with_code = false;
+    while let Some(arg) = ctx.args.next_opt() {
+        if is(arg, "withcode") && !with_code {
+            with_code = true;
+        } else if is(arg, "libraryname") && pattern.is_none() {
+            match ctx.args.next_opt() {
+                Some(p) => pattern = Some(p),
+                None => return Err(CommandError::err("library name argument was not given")),
+            }
+        } else {
+            return Err(CommandError::err(format!(
+                "Unknown argument {}",
+                String::from_utf8_lossy(arg)
+            )));
+        }
+    }
+    let guard = ctx.server.scripting.engine()?;
+    let empty = Libraries::default();
+    let libraries = guard.as_ref().map_or(&empty, |e| &e.libraries);
+    let shown: Vec<(&String, &Library)> = libraries
+        .libraries
+        .iter()
+        .filter(|(name, _)| {
+            pattern.is_none_or(|p| common::glob::glob_match(p, name.as_bytes(), false))
+        })
+        .collect();
+    ctx.reply.array(shown.len());
+    for (name, lib) in shown {
+        ctx.reply.map(if with_code { 4 } else { 3 });
+        ctx.reply.bulk(b"library_name");
+        ctx.reply.bulk(name.as_bytes());
+        ctx.reply.bulk(b"engine");
+        ctx.reply.bulk(b"LUA");
+        ctx.reply.bulk(b"functions");
+        ctx.reply.array(lib.functions.len());
+        for (fname, f) in &lib.functions {
+            ctx.reply.map(3);
+            ctx.reply.bulk(b"name");
+            ctx.reply.bulk(fname.as_bytes());
+            ctx.reply.bulk(b"description");
+            match &f.description {
+                Some(d) => ctx.reply.bulk(d),
+                None => ctx.reply.null(),
+            }
+            ctx.reply.bulk(b"flags");
+            let names = f.flags.names();
+            ctx.reply.set(names.len());
+            for n in names {
+                ctx.reply.bulk(n.as_bytes());
+            }
+        }
+        if with_code {
+            ctx.reply.bulk(b"library_code");
+            ctx.reply.bulk(&lib.code);
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn function_stats(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let (libs, funcs) = *ctx
+        .server
+        .scripting
+        .counts
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ctx.reply.map(2);
+    ctx.reply.bulk(b"running_script");
+    match ctx
+        .server
+        .scripting
+        .busy
+        .running()
+        .and_then(|r| r.function.map(|f| (r.started, f)))
+    {
+        Some((started, (name, command))) => {
+            ctx.reply.map(3);
+            ctx.reply.bulk(b"name");
+            ctx.reply.bulk(name.as_bytes());
+            ctx.reply.bulk(b"command");
+            ctx.reply.array(command.len());
+            for arg in &command {
+                ctx.reply.bulk(arg);
+            }
+            ctx.reply.bulk(b"duration_ms");
+            ctx.reply.integer(started.elapsed().as_millis() as i64);
+        }
+        None => ctx.reply.null(),
+    }
+    ctx.reply.bulk(b"engines");
+    ctx.reply.map(1);
+    ctx.reply.bulk(b"LUA");
+    ctx.reply.map(2);
+    ctx.reply.bulk(b"libraries_count");
+    ctx.reply.integer(libs as i64);
+    ctx.reply.bulk(b"functions_count");
+    ctx.reply.integer(funcs as i64);
+    Ok(())
+}
+
+pub(super) fn function_kill(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    super::eval::kill(ctx, false)
+}
+
+pub(super) fn fcall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    call(ctx, Access::ReadWrite)
+}
+
+pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    call(ctx, Access::ReadOnly)
+}
+
+fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
+    let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
+    let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
+    let mut guard = ctx.server.scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    if !engine.libraries.owner.contains_key(&name) {
+        return Err(CommandError::err("Function not found"));
+    }
+    let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
+        CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
+        other => other,
+    })?;
+    let Some(function) = engine
+        .libraries
+        .owner
+        .get(&name)
+        .and_then(|lib| engine.libraries.libraries.get(lib))
+        .and_then(|lib| lib.functions.get(&name))
+    else {
+        return Err(CommandError::err("Function not found"));
+    };
+    if !function.flags.no_writes && access == Access::ReadOnly {
+        return Err(CommandError::err(
+            "Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let callback = function.callback.clone();
+    let read_only = access == Access::ReadOnly || function.flags.no_writes;
+    let lua_keys = engine.vm.byte_array(&keys);
+    let lua_args = engine.vm.byte_array(&argv);
+    let (Ok(lua_keys), Ok(lua_args)) = (lua_keys, lua_args) else {
+        return Err(CommandError::err("Lua out of memory"));
+    };
+    engine.count_run();
+    let _ = engine.vm.lua();
+    execute(
+        ctx,
+        engine,
+        &callback,
+        Some((lua_keys, lua_args)),
+        read_only,
+        &name.clone(),
+        Some((name, command)),
+    )
+}
+
+pub(super) fn function_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    crate::commands::server::config::reply_help(
+        ctx,
+        "FUNCTION",
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ],
+    );
+    Ok(())
+}

@@ -1,0 +1,1007 @@
+//! The Lua VM scripts and functions run in: the sandbox Redis 7.0 builds around Lua 5.1
+//! (read-only globals and libraries, no file or OS access), the `redis` library, and the
+//! conversions between Lua values and RESP replies.
+
+use std::sync::Arc;
+
+use common::resp::{OwnedCommand, Protocol, ReplyBuffer};
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value, Variadic};
+
+use super::Busy;
+use crate::commands::CommandError;
+use crate::connection::Client;
+use crate::dispatch;
+use crate::log::Level;
+use crate::server::Server;
+
+/// Replies nested deeper than this answer "reached lua stack limit", as Redis does when Lua's
+/// stack runs out (a table that contains itself).
+const MAX_REPLY_DEPTH: usize = 1000;
+
+/// Builds the sandbox. Runs once with the real globals `G` and the private table `P` (hooks the
+/// Rust side fills in). Everything the user sees goes through read-only proxies; user chunks run
+/// with `env` as their globals.
+const SANDBOX: &str = r#"
+local G, P = ...
+local rawget, rawset, setmetatable, getmetatable, error, tostring, type, select =
+      rawget, rawset, setmetatable, getmetatable, error, tostring, type, select
+local pcall, xpcall, loadstring, load, setfenv, getfenv, unpack =
+      pcall, xpcall, loadstring, load, setfenv, getfenv, unpack
+local protected = setmetatable({}, {__mode = 'k'})
+local function readonly() error('Attempt to modify a readonly table', 2) end
+local locked_meta = setmetatable({}, {__newindex = readonly, __metatable = false})
+protected[locked_meta] = true
+local function protect(t)
+  local proxy = setmetatable({}, {__index = t, __newindex = readonly, __metatable = locked_meta})
+  protected[proxy] = true
+  return proxy
+end
+P.protect = protect
+local env = {}
+setmetatable(env, {__index = G, __newindex = readonly, __metatable = locked_meta})
+protected[env] = true
+P.env = env
+local function pack_kill(ok, ...)
+  if not ok then
+    if P.killed() then error((...), 0) end
+    return ok, P.unwrap((...))
+  end
+  return ok, ...
+end
+rawset(G, 'pcall', function(...) return pack_kill(pcall(...)) end)
+rawset(G, 'xpcall', function(...) return pack_kill(xpcall(...)) end)
+rawset(G, 'setmetatable', function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return setmetatable(t, mt)
+end)
+rawset(G, 'rawset', function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return rawset(t, k, v)
+end)
+rawset(G, 'getfenv', function(...)
+  local e = getfenv(...)
+  if e == G then return env end
+  return e
+end)
+rawset(G, 'setfenv', function(f, e)
+  if protected[e] and e ~= env then error('Attempt to modify a readonly table', 2) end
+  return setfenv(f, e)
+end)
+rawset(G, 'loadstring', function(s, name)
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, env) end
+  return f, e
+end)
+rawset(G, 'load', function(fn, name)
+  local f, e = load(fn, name)
+  if f then setfenv(f, env) end
+  return f, e
+end)
+for _, name in ipairs({'print', 'dofile', 'loadfile', 'require', 'module', 'package', 'os', 'io', 'debug'}) do
+  rawset(G, name, nil)
+end
+local redis = G.redis
+for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'struct', 'cmsgpack', 'redis'}) do
+  local lib = rawget(G, name)
+  if lib then rawset(G, name, protect(lib)) end
+end
+local real_redis = rawget(G, 'redis')
+local load_api = {
+  register_function = function(...) return P.register_raw(...) end,
+  log = function() end,
+  LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE,
+  LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}
+local load_redis = setmetatable({}, {
+  __index = function(_, k)
+    local v = load_api[k]
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = readonly,
+  __metatable = locked_meta,
+})
+protected[load_redis] = true
+P.begin_load = function() rawset(G, 'redis', load_redis) end
+P.end_load = function() rawset(G, 'redis', real_redis) end
+rawset(G, '_G', env)
+setmetatable(G, {
+  __index = function(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+  __newindex = readonly,
+  __metatable = locked_meta,
+})
+P.run = function(handler, f, ...)
+  local n = select('#', ...)
+  local args = {...}
+  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+end
+P.run0 = function(handler, f) return xpcall(f, handler) end
+"#;
+
+/// An error table raised from Rust (`redis.call` and friends): Lua sees it as an error value,
+/// the message handler and `pcall` turn it back into `{err=...}`.
+#[derive(Debug)]
+pub(crate) struct Raised(pub String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+fn raise(msg: impl Into<String>) -> mlua::Error {
+    mlua::Error::external(Raised(msg.into()))
+}
+
+fn find_raised(e: &mlua::Error) -> Option<String> {
+    match e {
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>().map(|r| r.0.clone()),
+        mlua::Error::CallbackError { cause, .. } => find_raised(cause),
+        mlua::Error::WithContext { cause, .. } => find_raised(cause),
+        _ => None,
+    }
+}
+
+/// Turns a `(ok, value)` pair from the raw functions into a value or a raised error table.
+fn raised_or(result: (bool, Value)) -> mlua::Result<Value> {
+    match result {
+        (true, v) => Ok(v),
+        (false, Value::Table(t)) => Err(raise(
+            t.raw_get::<Option<String>>("err")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        )),
+        (false, Value::String(s)) => {
+            Err(raise(String::from_utf8_lossy(&s.as_bytes()).into_owned()))
+        }
+        (false, _) => Err(raise("ERR unknown error")),
+    }
+}
+
+/// A Lua error as Redis reports it: `{err=..., source=..., line=...}`.
+pub(crate) struct ScriptError {
+    pub msg: String,
+    pub location: Option<(String, i64)>,
+}
+
+/// Receives each `redis.register_function` call of a library load: `(ok, error text)`.
+pub(crate) type Registrar<'r> =
+    dyn FnMut(&Lua, Variadic<Value>) -> mlua::Result<(bool, Value)> + 'r;
+
+/// The Lua state and the handles into it that every run needs.
+pub(crate) struct Vm {
+    pub lua: Lua,
+    redis: Table,
+    globals: Table,
+    private: Table,
+    env: Table,
+    handler: Function,
+    run: Function,
+    run0: Function,
+}
+
+/// What `redis.call` reaches while a script runs.
+pub(crate) struct CallState<'s, 'v> {
+    pub server: &'s Server,
+    pub view: &'v common::keyspace::Locked<'s>,
+    pub client: Client,
+    /// EVAL_RO, FCALL_RO or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+    /// `redis.setresp`: the protocol command replies are converted from.
+    pub resp: Protocol,
+    pub busy: &'s Busy,
+}
+
+impl Vm {
+    pub(crate) fn new(busy: Arc<Busy>) -> mlua::Result<Vm> {
+        let lua = Lua::new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH,
+            LuaOptions::new(),
+        )?;
+        let globals = lua.globals();
+        super::libs::register(&lua, &globals)?;
+        let redis = lua.create_table()?;
+        redis.raw_set("REDIS_VERSION", crate::REDIS_VERSION)?;
+        redis.raw_set("REDIS_VERSION_NUM", redis_version_num())?;
+        for (name, level) in [
+            ("LOG_DEBUG", 0),
+            ("LOG_VERBOSE", 1),
+            ("LOG_NOTICE", 2),
+            ("LOG_WARNING", 3),
+        ] {
+            redis.raw_set(name, level)?;
+        }
+        for (name, value) in [
+            ("REPL_NONE", 0),
+            ("REPL_AOF", 1),
+            ("REPL_SLAVE", 2),
+            ("REPL_REPLICA", 2),
+            ("REPL_ALL", 3),
+        ] {
+            redis.raw_set(name, value)?;
+        }
+        redis.raw_set(
+            "error_reply",
+            lua.create_function(|lua, v: Value| {
+                let Value::String(s) = v else {
+                    return Err(mlua::Error::runtime("wrong number or type of arguments"));
+                };
+                let t = lua.create_table()?;
+                // A message without a code keeps its first word as the code.
+                let bytes = s.as_bytes();
+                let text = if bytes.starts_with(b"-") {
+                    error_text(&bytes)
+                } else {
+                    let mut dashed = b"-".to_vec();
+                    dashed.extend_from_slice(&bytes);
+                    error_text(&dashed)
+                };
+                t.raw_set("err", text)?;
+                Ok(t)
+            })?,
+        )?;
+        redis.raw_set(
+            "status_reply",
+            lua.create_function(|lua, v: Value| {
+                let Value::String(s) = v else {
+                    return Err(mlua::Error::runtime("wrong number or type of arguments"));
+                };
+                let t = lua.create_table()?;
+                t.raw_set("ok", s)?;
+                Ok(t)
+            })?,
+        )?;
+        redis.raw_set("replicate_commands", lua.create_function(|_, ()| Ok(true))?)?;
+        redis.raw_set("breakpoint", lua.create_function(|_, ()| Ok(false))?)?;
+        redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+        globals.raw_set("redis", redis.clone())?;
+
+        let private = lua.create_table()?;
+        let killed = busy.clone();
+        private.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(killed.kill_requested()))?,
+        )?;
+        private.raw_set(
+            "unwrap",
+            lua.create_function(|lua, v: Value| match v {
+                Value::Error(e) => match find_raised(&e) {
+                    Some(msg) => {
+                        let t = lua.create_table()?;
+                        t.raw_set("err", msg)?;
+                        Ok(Value::Table(t))
+                    }
+                    None => Ok(Value::String(lua.create_string(error_message(&e))?)),
+                },
+                other => Ok(other),
+            })?,
+        )?;
+        redis.raw_set(
+            "set_repl",
+            lua.create_function(|lua, a: Variadic<Value>| {
+                let (ok, msg) = set_repl(lua, a)?;
+                if ok { Ok(()) } else { Err(raise(msg)) }
+            })?,
+        )?;
+        redis.raw_set(
+            "sha1hex",
+            lua.create_function(|lua, a: Variadic<Value>| raised_or(sha1hex(lua, a)?))?,
+        )?;
+        Self::set_outside(&lua, &redis)?;
+        lua.load(SANDBOX)
+            .set_name("=redis_sandbox")
+            .call::<()>((globals.clone(), private.clone()))?;
+        let env: Table = private.raw_get("env")?;
+        let handler = lua.create_function(error_handler)?;
+        let run: Function = private.raw_get("run")?;
+        let run0: Function = private.raw_get("run0")?;
+        let hook_busy = busy;
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(100_000),
+            move |_, _| {
+                if hook_busy.kill_requested() {
+                    return Err(mlua::Error::runtime(
+                        "ERR Script killed by user with SCRIPT KILL...",
+                    ));
+                }
+                Ok(mlua::VmState::Continue)
+            },
+        );
+        Ok(Vm {
+            lua,
+            redis,
+            globals,
+            private,
+            env,
+            handler,
+            run,
+            run0,
+        })
+    }
+
+    /// Outside a run, `redis.call` and friends answer that they need one.
+    fn set_outside(lua: &Lua, redis: &Table) -> mlua::Result<()> {
+        for (name, msg) in [
+            (
+                "call",
+                "ERR redis.call/pcall can only be called inside a script invocation",
+            ),
+            (
+                "pcall",
+                "ERR redis.call/pcall can only be called inside a script invocation",
+            ),
+            (
+                "setresp",
+                "ERR redis.setresp can only be called inside a script invocation",
+            ),
+            (
+                "log",
+                "ERR redis.log can only be called inside a script invocation",
+            ),
+        ] {
+            redis.raw_set(
+                name,
+                lua.create_function(move |_, _: MultiValue| Err::<(), _>(raise(msg)))?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Compiles a user chunk (named `@user_script`, Redis's name) with the sandbox as globals.
+    pub(crate) fn compile(&self, name: &str, body: &[u8]) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name(name)
+            .set_mode(mlua::ChunkMode::Text)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
+    /// Runs a library's code with the load-time `redis` API (`register_function`, `log`),
+    /// `register` receiving each registration. Returns the error table's text on failure.
+    pub(crate) fn load_library(
+        &self,
+        chunk: &Function,
+        register: &mut Registrar<'_>,
+    ) -> Result<(), String> {
+        let outcome = self.lua.scope(|scope| {
+            let raw = scope.create_function_mut(|lua, args: Variadic<Value>| {
+                raised_or(register(lua, args)?)
+            })?;
+            self.private.raw_set("register_raw", raw)?;
+            let begin: Function = self.private.raw_get("begin_load")?;
+            let end: Function = self.private.raw_get("end_load")?;
+            begin.call::<()>(())?;
+            let result: mlua::Result<MultiValue> =
+                self.run0.call((self.handler.clone(), chunk.clone()));
+            end.call::<()>(())?;
+            let mut values = result?.into_iter();
+            let ok = matches!(values.next(), Some(Value::Boolean(true)));
+            if ok {
+                Ok(Ok(()))
+            } else {
+                Ok(Err(script_error(values.next().unwrap_or(Value::Nil)).msg))
+            }
+        });
+        if let Ok(outside) = self.lua.create_function(|_, _: MultiValue| {
+            Err::<(), _>(raise(
+                "ERR redis.register_function can only be called on FUNCTION LOAD command",
+            ))
+        }) {
+            let _ = self.private.raw_set("register_raw", outside);
+        }
+        match outcome {
+            Ok(r) => r,
+            Err(e) => Err(format!("ERR {}", error_message(&e))),
+        }
+    }
+
+    /// A Lua table of byte strings.
+    pub(crate) fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    #[allow(dead_code)]
+    fn globals(&self) -> &Table {
+        &self.globals
+    }
+
+    /// Sets the KEYS and ARGV globals of an EVAL.
+    pub(crate) fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
+        self.globals.raw_set("KEYS", self.byte_array(keys)?)?;
+        self.globals.raw_set("ARGV", self.byte_array(argv)?)?;
+        Ok(())
+    }
+
+    pub(crate) fn byte_array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
+        let t = self.lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, item) in items.iter().enumerate() {
+            t.raw_set(i + 1, self.lua.create_string(item)?)?;
+        }
+        Ok(t)
+    }
+
+    /// Runs `f` (with `args` when given) under the error handler, `redis.call` wired to `state`.
+    /// Writes the reply (converted with `state.resp`'s rules) to `reply`, or returns the error.
+    pub(crate) fn run(
+        &self,
+        state: &mut CallState<'_, '_>,
+        f: &Function,
+        args: Option<(Table, Table)>,
+        reply: &mut ReplyBuffer,
+    ) -> Result<(), ScriptError> {
+        let server = state.server;
+        let state = std::cell::RefCell::new(state);
+        let outcome = self.lua.scope(|scope| {
+            let call = scope.create_function(|lua, args: Variadic<Value>| {
+                let mut state = state
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                raised_or(call_redis(lua, &mut state, args.into_iter().collect())?)
+            })?;
+            self.redis.raw_set("call", call)?;
+            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
+                let mut state = state
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                Ok(call_redis(lua, &mut state, args.into_iter().collect())?.1)
+            })?;
+            self.redis.raw_set("pcall", pcall)?;
+            let setresp = scope.create_function(|_, args: Variadic<Value>| {
+                let mut state = state
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.setresp() requires one argument."));
+                }
+                let version = match &args[0] {
+                    Value::Integer(n) => *n as f64,
+                    Value::Number(n) => *n,
+                    _ => 0.0,
+                };
+                if version == 2.0 {
+                    state.resp = Protocol::Resp2;
+                } else if version == 3.0 {
+                    state.resp = Protocol::Resp3;
+                } else {
+                    return Err(raise("ERR RESP version must be 2 or 3."));
+                }
+                Ok(())
+            })?;
+            self.redis.raw_set("setresp", setresp)?;
+            let log = scope
+                .create_function(|lua, args: Variadic<Value>| raised_or(log(lua, server, args)?))?;
+            self.redis.raw_set("log", log)?;
+            let result: MultiValue = match args {
+                Some((keys, argv)) => {
+                    self.run
+                        .call((self.handler.clone(), f.clone(), keys, argv))?
+                }
+                None => self.run0.call((self.handler.clone(), f.clone()))?,
+            };
+            let mut values = result.into_iter();
+            let ok = matches!(values.next(), Some(Value::Boolean(true)));
+            let value = values.next().unwrap_or(Value::Nil);
+            if ok {
+                let script_resp = state.borrow().resp;
+                lua_to_reply(&value, reply, script_resp, 0);
+                Ok(Ok(()))
+            } else {
+                Ok(Err(script_error(value)))
+            }
+        });
+        let _ = Self::set_outside(&self.lua, &self.redis);
+        match outcome {
+            Ok(result) => result,
+            Err(e) => Err(ScriptError {
+                msg: format!("ERR {}", error_message(&e)),
+                location: None,
+            }),
+        }
+    }
+
+    /// Steps the garbage collector a little, as Redis does every 50 runs.
+    pub(crate) fn gc_step(&self) {
+        let _ = self.lua.gc_step_kbytes(50);
+    }
+}
+
+fn redis_version_num() -> i64 {
+    let mut parts = crate::REDIS_VERSION
+        .split('.')
+        .map(|p| p.parse::<i64>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    let patch = parts.next().unwrap_or(0);
+    (major << 16) | (minor << 8) | patch
+}
+
+/// The text of an error table made from `s` as Redis's `luaPushErrorBuff` does: `-CODE msg`
+/// keeps its code, anything else gets `ERR `; trailing line ends go.
+pub(crate) fn error_text(s: &[u8]) -> String {
+    let s = String::from_utf8_lossy(s);
+    let (code, msg) = match s.strip_prefix('-') {
+        Some(rest) => match rest.split_once(' ') {
+            Some((code, msg)) => (code.to_owned(), msg.to_owned()),
+            None => ("ERR".to_owned(), rest.to_owned()),
+        },
+        None => ("ERR".to_owned(), s.into_owned()),
+    };
+    format!("{code} {}", msg.trim_end_matches(['\r', '\n']))
+}
+
+fn error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::RuntimeError(msg) => msg.clone(),
+        mlua::Error::CallbackError { cause, .. } => error_message(cause),
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::MemoryError(msg) => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The message handler every run is called under: turns any error into Redis's error table,
+/// with the position of the user code that raised it.
+fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
+    let table = match err {
+        Value::Table(t) => t,
+        other => {
+            let msg = match other {
+                Value::Error(e) if find_raised(&e).is_some() => find_raised(&e).unwrap_or_default(),
+                Value::Error(e) => {
+                    let text = error_message(&e);
+                    if text.starts_with("ERR ") {
+                        text
+                    } else {
+                        format!("ERR {text}")
+                    }
+                }
+                Value::String(s) => format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())),
+                Value::Integer(n) => format!("ERR {n}"),
+                Value::Number(n) => format!("ERR {n}"),
+                Value::Nil => "ERR nil".to_owned(),
+                Value::Boolean(b) => format!("ERR {b}"),
+                v => format!("ERR {}", v.type_name()),
+            };
+            let t = lua.create_table()?;
+            t.raw_set("err", msg)?;
+            t
+        }
+    };
+    let mut level = 1;
+    while let Some(frame) = lua.inspect_stack(level) {
+        let source = frame.source();
+        let internal =
+            source.what == "C" || source.source.as_deref().is_none_or(|s| s.starts_with('='));
+        if !internal {
+            if let Some(src) = source.source.as_deref() {
+                table.raw_set("source", src)?;
+                table.raw_set("line", frame.curr_line())?;
+            }
+            break;
+        }
+        level += 1;
+        if level > 64 {
+            break;
+        }
+    }
+    Ok(table)
+}
+
+fn script_error(value: Value) -> ScriptError {
+    match value {
+        Value::Table(t) => {
+            let msg = match t.raw_get::<Value>("err") {
+                Ok(Value::String(s)) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                _ => "ERR unknown error".to_owned(),
+            };
+            let source: Option<String> = t.raw_get("source").ok().flatten();
+            let line: Option<i64> = t.raw_get("line").ok().flatten();
+            ScriptError {
+                msg,
+                location: source.zip(line),
+            }
+        }
+        Value::String(s) => ScriptError {
+            msg: format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())),
+            location: None,
+        },
+        _ => ScriptError {
+            msg: "ERR execution failure".to_owned(),
+            location: None,
+        },
+    }
+}
+
+impl ScriptError {
+    /// The error reply of a failed run: `<msg> script: <name>, on <source>:<line>.`
+    pub(crate) fn into_command_error(self, funcname: &str) -> CommandError {
+        let text = match self.location {
+            Some((source, line)) => format!("{} script: {funcname}, on {source}:{line}.", self.msg),
+            None => self.msg,
+        };
+        CommandError::Script(text)
+    }
+}
+
+fn set_repl(_: &Lua, args: Variadic<Value>) -> mlua::Result<(bool, &'static str)> {
+    if args.len() != 1 {
+        return Ok((false, "ERR redis.set_repl() requires two arguments."));
+    }
+    let flags = match &args[0] {
+        Value::Integer(n) => *n,
+        Value::Number(n) => *n as i64,
+        _ => -1,
+    };
+    if !(0..=3).contains(&flags) {
+        return Ok((
+            false,
+            "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+        ));
+    }
+    Ok((true, ""))
+}
+
+fn sha1hex(lua: &Lua, args: Variadic<Value>) -> mlua::Result<(bool, Value)> {
+    if args.len() != 1 {
+        return Ok((
+            false,
+            Value::String(lua.create_string("ERR wrong number of arguments")?),
+        ));
+    }
+    let bytes = match &args[0] {
+        Value::String(s) => s.as_bytes().to_vec(),
+        Value::Integer(n) => n.to_string().into_bytes(),
+        Value::Number(n) => lua_number_text(*n).into_bytes(),
+        _ => Vec::new(),
+    };
+    let hex = sha1_smol::Sha1::from(&bytes).digest().to_string();
+    Ok((true, Value::String(lua.create_string(hex)?)))
+}
+
+fn log(lua: &Lua, server: &Server, args: Variadic<Value>) -> mlua::Result<(bool, Value)> {
+    let err = |s: &str| Ok((false, Value::String(lua.create_string(s)?)));
+    if args.len() < 2 {
+        return err("ERR redis.log() requires two arguments or more.");
+    }
+    let level = match &args[0] {
+        Value::Integer(n) => *n,
+        Value::Number(n) => *n as i64,
+        _ => return err("ERR First argument must be a number (log level)."),
+    };
+    let level = match level {
+        0 => Level::Debug,
+        1 => Level::Verbose,
+        2 => Level::Notice,
+        3 => Level::Warning,
+        _ => return err("ERR Invalid debug level."),
+    };
+    let mut msg = String::new();
+    for (i, v) in args.iter().skip(1).enumerate() {
+        if i > 0 {
+            msg.push(' ');
+        }
+        match v {
+            Value::String(s) => msg.push_str(&String::from_utf8_lossy(&s.as_bytes())),
+            Value::Integer(n) => msg.push_str(&n.to_string()),
+            Value::Number(n) => msg.push_str(&lua_number_text(*n)),
+            _ => {}
+        }
+    }
+    server.log.log(level, &msg);
+    Ok((true, Value::Nil))
+}
+
+/// Lua's own `%.14g` text of a number.
+pub(crate) fn lua_number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        let mut out = Vec::new();
+        common::number::write_g17(n, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// `%.17g`, as Redis turns a Lua number argument into a command argument.
+fn number_arg(n: f64) -> Vec<u8> {
+    let mut out = Vec::new();
+    common::number::write_g17(n, &mut out);
+    out
+}
+
+/// `redis.call` / `redis.pcall`: runs one command as the script's client.
+fn call_redis(
+    lua: &Lua,
+    state: &mut CallState<'_, '_>,
+    args: Vec<Value>,
+) -> mlua::Result<(bool, Value)> {
+    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
+        let t = lua.create_table()?;
+        t.raw_set("err", msg)?;
+        Ok((false, Value::Table(t)))
+    };
+    if args.is_empty() {
+        return fail("ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut command = OwnedCommand::default();
+    for arg in &args {
+        match arg {
+            Value::String(s) => command.push(&s.as_bytes()),
+            Value::Integer(n) => command.push(&number_arg(*n as f64)),
+            Value::Number(n) => command.push(&number_arg(*n)),
+            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    let server = state.server;
+    let argv = command.args();
+    let spec = match dispatch::resolve_for_script(server, argv) {
+        Ok(spec) => spec,
+        Err(ScriptCallError::Unknown) => {
+            return fail("ERR Unknown Redis command called from script");
+        }
+        Err(ScriptCallError::Arity) => {
+            return fail("ERR Wrong number of args calling Redis command from script");
+        }
+    };
+    use common::command_table::Flag;
+    if spec.flags.contains(&Flag::Noscript) {
+        return fail("ERR This Redis command is not allowed from script");
+    }
+    let writes = spec.flags.contains(&Flag::Write);
+    if writes && state.read_only {
+        return fail("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if writes {
+        state.busy.mark_wrote();
+    }
+    let Some(view) = state.view.sibling(state.client.db) else {
+        return fail("ERR script run outside the exclusive gate");
+    };
+    let mut reply = ReplyBuffer::new(state.resp);
+    state.client.protocol = state.resp;
+    dispatch::run_with_view(server, &mut state.client, argv, &mut reply, view);
+    let bytes = reply.take();
+    let mut pos = 0;
+    let value = resp_to_lua(lua, &bytes, &mut pos, 0)?;
+    Ok((bytes.first() != Some(&b'-'), value))
+}
+
+/// Why a script's command was refused before running.
+pub(crate) enum ScriptCallError {
+    Unknown,
+    Arity,
+}
+
+fn line_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    bytes[pos..]
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|i| pos + i)
+}
+
+/// Converts one RESP reply at `pos` into a Lua value with Redis's rules.
+pub(crate) fn resp_to_lua(
+    lua: &Lua,
+    bytes: &[u8],
+    pos: &mut usize,
+    depth: usize,
+) -> mlua::Result<Value> {
+    let Some(&kind) = bytes.get(*pos) else {
+        return Ok(Value::Nil);
+    };
+    let Some(end) = line_end(bytes, *pos + 1) else {
+        return Ok(Value::Nil);
+    };
+    let line = &bytes[*pos + 1..end];
+    *pos = end + 2;
+    let int = || common::number::parse_i64(line).unwrap_or(0);
+    let table_with = |key: &str, v: Value| -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        t.raw_set(key, v)?;
+        Ok(Value::Table(t))
+    };
+    if depth > MAX_REPLY_DEPTH {
+        return Ok(Value::Nil);
+    }
+    Ok(match kind {
+        b'+' => table_with("ok", Value::String(lua.create_string(line)?))?,
+        b'-' => table_with("err", Value::String(lua.create_string(line)?))?,
+        b':' => Value::Number(int() as f64),
+        b'$' | b'=' => {
+            let len = int();
+            if len < 0 {
+                return Ok(Value::Boolean(false));
+            }
+            let len = len as usize;
+            let start = *pos;
+            let stop = (start + len).min(bytes.len());
+            *pos = (stop + 2).min(bytes.len());
+            let body = &bytes[start..stop];
+            if kind == b'=' {
+                let t = lua.create_table()?;
+                let (format, text) = if body.len() >= 4 {
+                    (&body[..3], &body[4..])
+                } else {
+                    (&b"txt"[..], body)
+                };
+                t.raw_set("format", lua.create_string(format)?)?;
+                t.raw_set("string", lua.create_string(text)?)?;
+                table_with("verbatim_string", Value::Table(t))?
+            } else {
+                Value::String(lua.create_string(body)?)
+            }
+        }
+        b'*' | b'>' | b'~' => {
+            let n = int();
+            if n < 0 {
+                return Ok(Value::Boolean(false));
+            }
+            let t = lua.create_table()?;
+            for i in 0..n as usize {
+                let v = resp_to_lua(lua, bytes, pos, depth + 1)?;
+                if kind == b'~' {
+                    t.raw_set(v, true)?;
+                } else {
+                    t.raw_set(i + 1, v)?;
+                }
+            }
+            if kind == b'~' {
+                table_with("set", Value::Table(t))?
+            } else {
+                Value::Table(t)
+            }
+        }
+        b'%' | b'|' => {
+            let n = int().max(0) as usize;
+            let t = lua.create_table()?;
+            for _ in 0..n {
+                let k = resp_to_lua(lua, bytes, pos, depth + 1)?;
+                let v = resp_to_lua(lua, bytes, pos, depth + 1)?;
+                t.raw_set(k, v)?;
+            }
+            if kind == b'|' {
+                // Attributes are dropped: the reply they describe follows.
+                return resp_to_lua(lua, bytes, pos, depth);
+            }
+            table_with("map", Value::Table(t))?
+        }
+        b'_' => Value::Nil,
+        b'#' => Value::Boolean(line == b"t"),
+        b',' => {
+            let d = std::str::from_utf8(line)
+                .ok()
+                .and_then(|s| match s {
+                    "inf" => Some(f64::INFINITY),
+                    "-inf" => Some(f64::NEG_INFINITY),
+                    "nan" => Some(f64::NAN),
+                    _ => s.parse().ok(),
+                })
+                .unwrap_or(0.0);
+            table_with("double", Value::Number(d))?
+        }
+        b'(' => table_with("big_number", Value::String(lua.create_string(line)?))?,
+        _ => Value::Nil,
+    })
+}
+
+fn sanitized(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect()
+}
+
+/// Writes a Lua value as a reply, with Redis's rules (`luaReplyToRedisReply`).
+pub(crate) fn lua_to_reply(
+    value: &Value,
+    reply: &mut ReplyBuffer,
+    script_resp: Protocol,
+    depth: usize,
+) {
+    if depth > MAX_REPLY_DEPTH {
+        reply.error(b"ERR reached lua stack limit");
+        return;
+    }
+    match value {
+        Value::String(s) => reply.bulk(&s.as_bytes()),
+        Value::Boolean(b) => {
+            if script_resp == Protocol::Resp2 {
+                if *b {
+                    reply.integer(1);
+                } else {
+                    reply.null();
+                }
+            } else {
+                reply.boolean(*b);
+            }
+        }
+        Value::Integer(n) => reply.integer(*n),
+        Value::Number(n) => reply.integer(truncate(*n)),
+        Value::Table(t) => table_to_reply(t, reply, script_resp, depth),
+        _ => reply.null(),
+    }
+}
+
+fn truncate(n: f64) -> i64 {
+    if n.is_nan() { i64::MIN } else { n as i64 }
+}
+
+fn table_to_reply(t: &Table, reply: &mut ReplyBuffer, script_resp: Protocol, depth: usize) {
+    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+        reply.error(&e.as_bytes());
+        return;
+    }
+    if let Ok(Value::String(ok)) = t.raw_get::<Value>("ok") {
+        reply.simple(&sanitized(&ok.as_bytes()));
+        return;
+    }
+    match t.raw_get::<Value>("double") {
+        Ok(Value::Number(d)) => return reply.double(d),
+        Ok(Value::Integer(d)) => return reply.double(d as f64),
+        _ => {}
+    }
+    if let Ok(Value::String(n)) = t.raw_get::<Value>("big_number") {
+        reply.big_number(&sanitized(&n.as_bytes()));
+        return;
+    }
+    if let Ok(Value::Table(v)) = t.raw_get::<Value>("verbatim_string") {
+        if let (Ok(Value::String(format)), Ok(Value::String(text))) =
+            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
+        {
+            let f = format.as_bytes();
+            let mut fmt = [b' '; 3];
+            for (d, s) in fmt.iter_mut().zip(f.iter()) {
+                *d = *s;
+            }
+            reply.verbatim(&fmt, &text.as_bytes());
+            return;
+        }
+    }
+    if let Ok(Value::Table(map)) = t.raw_get::<Value>("map") {
+        let pairs: Vec<(Value, Value)> =
+            map.pairs::<Value, Value>().filter_map(Result::ok).collect();
+        reply.map(pairs.len());
+        for (k, v) in &pairs {
+            lua_to_reply(k, reply, script_resp, depth + 1);
+            lua_to_reply(v, reply, script_resp, depth + 1);
+        }
+        return;
+    }
+    if let Ok(Value::Table(set)) = t.raw_get::<Value>("set") {
+        let keys: Vec<Value> = set
+            .pairs::<Value, Value>()
+            .filter_map(Result::ok)
+            .map(|(k, _)| k)
+            .collect();
+        reply.set(keys.len());
+        for k in &keys {
+            lua_to_reply(k, reply, script_resp, depth + 1);
+        }
+        return;
+    }
+    let mut items = Vec::new();
+    let mut i = 1;
+    loop {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(v),
+        }
+        i += 1;
+    }
+    reply.array(items.len());
+    for v in &items {
+        lua_to_reply(v, reply, script_resp, depth + 1);
+    }
+}

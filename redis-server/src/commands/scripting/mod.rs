@@ -1,0 +1,261 @@
+//! Group `scripting`: EVAL and the script cache (eval.rs), FCALL and libraries of functions
+//! (functions.rs), the Lua VM and its conversions (lua.rs) and the libraries Redis loads into
+//! it (libs/).
+//!
+//! A script runs under the exclusive keyspace gate, so it is atomic as in Redis; every
+//! `redis.call` runs through dispatch on a fresh view of that gate. While one runs, [`Busy`]
+//! tells dispatch to keep other clients waiting (asynchronously) and, past
+//! `busy-reply-threshold`, to answer them BUSY; SCRIPT KILL and FUNCTION KILL reach the script
+//! through a Lua hook.
+
+mod eval;
+mod functions;
+mod libs;
+mod lua;
+
+pub(crate) use lua::ScriptCallError;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::Registry;
+use super::{CommandError, Locking};
+
+pub(super) fn register(r: &mut Registry) {
+    r.add_with("eval", eval::eval, Locking::Exclusive);
+    r.add_with("evalsha", eval::evalsha, Locking::Exclusive);
+    r.add_with("eval_ro", eval::eval_ro, Locking::Exclusive);
+    r.add_with("evalsha_ro", eval::evalsha_ro, Locking::Exclusive);
+    r.add_sub("script", "load", eval::script_load);
+    r.add_sub("script", "exists", eval::script_exists);
+    r.add_sub("script", "flush", eval::script_flush);
+    r.add_sub("script", "kill", eval::script_kill);
+    r.add_sub("script", "help", eval::script_help);
+    r.add_with("fcall", functions::fcall, Locking::Exclusive);
+    r.add_with("fcall_ro", functions::fcall_ro, Locking::Exclusive);
+    r.add_sub("function", "load", functions::function_load);
+    r.add_sub("function", "list", functions::function_list);
+    r.add_sub("function", "delete", functions::function_delete);
+    r.add_sub("function", "flush", functions::function_flush);
+    r.add_sub("function", "stats", functions::function_stats);
+    r.add_sub("function", "kill", functions::function_kill);
+    r.add_sub("function", "help", functions::function_help);
+}
+
+/// Script flags (`#!lua flags=...` for EVAL, `flags={...}` for functions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ScriptFlags {
+    pub no_writes: bool,
+    pub allow_oom: bool,
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot_keys: bool,
+}
+
+impl ScriptFlags {
+    /// Sets the flag named `name`; false for an unknown name.
+    fn set(&mut self, name: &[u8]) -> bool {
+        match name {
+            b"no-writes" => self.no_writes = true,
+            b"allow-oom" => self.allow_oom = true,
+            b"allow-stale" => self.allow_stale = true,
+            b"no-cluster" => self.no_cluster = true,
+            b"allow-cross-slot-keys" => self.allow_cross_slot_keys = true,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The names set, in Redis's order.
+    fn names(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.no_writes {
+            out.push("no-writes");
+        }
+        if self.allow_oom {
+            out.push("allow-oom");
+        }
+        if self.allow_stale {
+            out.push("allow-stale");
+        }
+        if self.no_cluster {
+            out.push("no-cluster");
+        }
+        if self.allow_cross_slot_keys {
+            out.push("allow-cross-slot-keys");
+        }
+        out
+    }
+}
+
+/// What is running now, for BUSY, SCRIPT KILL and FUNCTION STATS.
+#[derive(Default)]
+pub(crate) struct Busy {
+    /// True while a script or function runs: dispatch reads it before taking the gate.
+    active: AtomicBool,
+    kill: AtomicBool,
+    wrote: AtomicBool,
+    state: Mutex<Option<Running>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Running {
+    pub started: Instant,
+    /// `Some((function name, command line))` for FCALL; `None` for EVAL.
+    pub function: Option<(String, Vec<Vec<u8>>)>,
+}
+
+impl Busy {
+    fn state(&self) -> MutexGuard<'_, Option<Running>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// True while a script runs (one atomic load: the fast path of every command).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Relaxed)
+    }
+
+    /// When the running script started, if one runs.
+    pub(crate) fn running(&self) -> Option<Running> {
+        self.state().clone()
+    }
+
+    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>) {
+        *self.state() = Some(Running {
+            started: Instant::now(),
+            function,
+        });
+        self.kill.store(false, Relaxed);
+        self.wrote.store(false, Relaxed);
+        self.active.store(true, Relaxed);
+    }
+
+    fn end(&self) {
+        *self.state() = None;
+        self.active.store(false, Relaxed);
+        self.kill.store(false, Relaxed);
+    }
+
+    pub(crate) fn kill_requested(&self) -> bool {
+        self.kill.load(Relaxed)
+    }
+
+    pub(crate) fn mark_wrote(&self) {
+        self.wrote.store(true, Relaxed);
+    }
+}
+
+/// The scripting engine's shared state, one per server.
+pub(crate) struct Scripting {
+    pub(crate) busy: Arc<Busy>,
+    engine: Mutex<Option<Engine>>,
+    /// (libraries, functions), readable while a function runs (FUNCTION STATS).
+    counts: Mutex<(usize, usize)>,
+}
+
+/// A cached EVAL script.
+struct Script {
+    func: mlua::Function,
+    body: Vec<u8>,
+    flags: ScriptFlags,
+    /// Started with `#!`: flags govern it, not the compatibility defaults.
+    shebang: bool,
+}
+
+pub(crate) struct Engine {
+    vm: lua::Vm,
+    scripts: HashMap<String, Script>,
+    libraries: functions::Libraries,
+    runs: u64,
+}
+
+impl Default for Scripting {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scripting {
+    pub(crate) fn new() -> Scripting {
+        let busy = Arc::new(Busy::default());
+        let engine = Engine::new(busy.clone());
+        Scripting {
+            busy,
+            engine: Mutex::new(engine),
+            counts: Mutex::new((0, 0)),
+        }
+    }
+
+    fn engine(&self) -> Result<MutexGuard<'_, Option<Engine>>, CommandError> {
+        Ok(self.engine.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Bytes the Lua VM uses (INFO `used_memory_lua`).
+    pub(crate) fn used_memory_lua(&self) -> usize {
+        match self.engine.try_lock() {
+            Ok(engine) => engine.as_ref().map_or(0, |e| e.vm.lua.used_memory()),
+            Err(_) => 0,
+        }
+    }
+
+    /// Cached scripts and the bytes of their bodies (INFO `number_of_cached_scripts`,
+    /// `used_memory_scripts`).
+    pub(crate) fn cached_scripts(&self) -> (usize, usize) {
+        match self.engine.try_lock() {
+            Ok(engine) => engine.as_ref().map_or((0, 0), |e| {
+                (
+                    e.scripts.len(),
+                    e.scripts.values().map(|s| s.body.len() + 40).sum(),
+                )
+            }),
+            Err(_) => (0, 0),
+        }
+    }
+
+    /// (libraries, functions, bytes of library code) for INFO.
+    pub(crate) fn function_counts(&self) -> (usize, usize, usize) {
+        let (libs, funcs) = *self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let bytes = match self.engine.try_lock() {
+            Ok(engine) => engine.as_ref().map_or(0, |e| e.libraries.code_bytes()),
+            Err(_) => 0,
+        };
+        (libs, funcs, bytes)
+    }
+
+    /// How long other clients wait before they are answered BUSY (`busy-reply-threshold`).
+    pub(crate) fn threshold(config: &common::config::Config) -> Duration {
+        Duration::from_millis(
+            config
+                .get_int("busy-reply-threshold")
+                .unwrap_or(5000)
+                .max(0) as u64,
+        )
+    }
+}
+
+impl Engine {
+    fn new(busy: Arc<Busy>) -> Option<Engine> {
+        let vm = lua::Vm::new(busy).ok()?;
+        Some(Engine {
+            vm,
+            scripts: HashMap::new(),
+            libraries: functions::Libraries::default(),
+            runs: 0,
+        })
+    }
+
+    /// Counts a run; every 50 runs steps Lua's garbage collector, as Redis does.
+    fn count_run(&mut self) {
+        self.runs += 1;
+        if self.runs % 50 == 0 {
+            self.vm.gc_step();
+        }
+    }
+}
+
+/// The error when the Lua VM could not be created.
+fn no_engine() -> CommandError {
+    CommandError::err("Lua engine is not available")
+}
