@@ -143,6 +143,43 @@ fn reject(
     reply.error(e.to_string().as_bytes());
 }
 
+/// Refuses a command after its lookup, as Redis's `rejectCommand` does: the error, and a
+/// pending MULTI flagged; an EXEC refused this way discards its transaction and says why.
+fn reject_command(
+    server: &Server,
+    client: &mut Client,
+    reply: &mut ReplyBuffer,
+    entry: &CommandEntry,
+    e: CommandError,
+) {
+    abort_transaction(client);
+    let spec = entry.spec;
+    if spec.container.is_none() && spec.name == "exec" && client.multi.take().is_some() {
+        client.info.multi_queued.store(-1, Relaxed);
+        client.unwatch_all(server);
+        let e = CommandError::Prefixed(
+            "EXECABORT",
+            format!("Transaction discarded because of: {e}"),
+        );
+        reject(server, reply, Some(entry), &e);
+        return;
+    }
+    reject(server, reply, Some(entry), &e);
+}
+
+/// Whether the command (for EXEC: any queued command) carries `flag`.
+fn command_has(spec: &CommandSpec, client: &Client, flag: Flag) -> bool {
+    if spec.container.is_none() && spec.name == "exec" {
+        return client.multi.as_ref().is_some_and(|multi| {
+            multi.queued.iter().any(|command| {
+                command_table::lookup(command.args().get(0).unwrap_or_default())
+                    .is_some_and(|queued| has_flag(queued, flag))
+            })
+        });
+    }
+    has_flag(spec, flag)
+}
+
 fn run<'s>(
     server: &'s Server,
     client: &mut Client,
@@ -230,16 +267,21 @@ fn run<'s>(
         && refused_on_oom(spec, client)
         && crate::server::MemoryStats::allocated_now() > maxmemory
     {
-        abort_transaction(client);
-        reject(
-            server,
-            reply,
-            Some(entry),
-            &CommandError::Prefixed(
-                "OOM",
-                "command not allowed when used memory > 'maxmemory'.".into(),
-            ),
+        let e = CommandError::Prefixed(
+            "OOM",
+            "command not allowed when used memory > 'maxmemory'.".into(),
         );
+        reject_command(server, client, reply, entry, e);
+        return Dispatched::Done;
+    }
+    // With no replicas at all (replication is not built), `min-replicas-to-write` refuses
+    // every write, exactly as Redis does when too few replicas are connected.
+    if server.hot.min_replicas_to_write.load(Relaxed) > 0
+        && server.hot.min_replicas_max_lag.load(Relaxed) > 0
+        && command_has(spec, client, Flag::Write)
+    {
+        let e = CommandError::Prefixed("NOREPLICAS", "Not enough good replicas to write.".into());
+        reject_command(server, client, reply, entry, e);
         return Dispatched::Done;
     }
     // One atomic load when no script runs; see `script_busy`.
@@ -253,7 +295,7 @@ fn run<'s>(
                 return Dispatched::Paused(until);
             }
             Busy::Reject(e) => {
-                reject(server, reply, Some(entry), &e);
+                reject_command(server, client, reply, entry, e);
                 return Dispatched::Done;
             }
         }
@@ -299,18 +341,14 @@ fn run<'s>(
 /// anything queued inside MULTI (queueing itself takes memory), as Redis decides it.
 fn refused_on_oom(spec: &CommandSpec, client: &Client) -> bool {
     let top_level = |name: &str| spec.container.is_none() && spec.name == name;
-    if top_level("exec") {
-        return client.multi.as_ref().is_some_and(|multi| {
-            multi.queued.iter().any(|command| {
-                command_table::lookup(command.args().get(0).unwrap_or_default())
-                    .is_some_and(|queued| has_flag(queued, Flag::Denyoom))
-            })
-        });
-    }
-    if client.multi.is_some() && !["discard", "quit", "reset"].into_iter().any(top_level) {
+    if client.multi.is_some()
+        && !["exec", "discard", "quit", "reset"]
+            .into_iter()
+            .any(top_level)
+    {
         return true;
     }
-    has_flag(spec, Flag::Denyoom)
+    command_has(spec, client, Flag::Denyoom)
 }
 
 fn allowed_while_subscribed(spec: &CommandSpec) -> bool {
@@ -586,7 +624,7 @@ fn run_handler<'v>(
         command: entry,
     };
     let result = (entry.handler)(&mut ctx);
-    ctx.flush_expired();
+    ctx.flush_key_events();
     result
 }
 

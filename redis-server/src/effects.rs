@@ -33,7 +33,9 @@ pub(crate) enum Event {
     /// `t`
     #[allow(dead_code)] // until the stream family lands
     Stream = 1 << 10,
-    // Not emitted yet: `e` (evicted: no eviction yet), `m` (keymiss) and `n` (new key).
+    /// `n`: a key was created (not part of `A`).
+    New = 1 << 14,
+    // Not emitted yet: `e` (evicted: no eviction yet) and `m` (keymiss).
 }
 
 impl Event {
@@ -49,6 +51,7 @@ impl Event {
             Event::ZSet => 'z',
             Event::Expired => 'x',
             Event::Stream => 't',
+            Event::New => 'n',
         }
     }
 }
@@ -64,7 +67,7 @@ impl CommandContext<'_> {
     /// `key` (in the selected database) was modified: WATCHers of it fail their EXEC and
     /// clients caching it are told to drop it. Call it once per modified key.
     pub(crate) fn modified(&mut self, key: &[u8]) {
-        self.flush_expired();
+        self.flush_key_events();
         let db = self.db.db();
         self.modified_in(db, key);
     }
@@ -77,14 +80,14 @@ impl CommandContext<'_> {
     /// Publishes keyspace event `event` (Redis's event name: "set", "lpush", "del"...) of
     /// class `class` for `key`, when `notify-keyspace-events` asks for it.
     pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
-        self.flush_expired();
+        self.flush_key_events();
         let db = self.db.db();
         self.notify_in(db, class, event, key);
     }
 
     /// [`notify`](Self::notify) for a key of database `db` (MOVE, COPY ... DB).
     pub(crate) fn notify_in(&mut self, db: usize, class: Event, event: &str, key: &[u8]) {
-        self.flush_expired();
+        self.flush_key_events();
         let mut sink = SelfSink::of(self.client, self.reply);
         crate::notify::keyspace_event(self.server, class, event, key, db, Some(&mut sink));
     }
@@ -96,18 +99,24 @@ impl CommandContext<'_> {
         self.notify(class, event, key);
     }
 
-    /// Reports the keys this command's lookups found expired (and deleted) so far: counted in
-    /// `expired_keys`, touched for WATCH, notified as "expired". Redis does this inside the
-    /// lookup; doing it before every later effect keeps Redis's order of events. When nobody
-    /// watches and nobody listens, the cron counts them later instead.
-    pub(crate) fn flush_expired(&mut self) {
+    /// Reports what this command's lookups and inserts did to the keyspace so far: keys found
+    /// expired (counted in `expired_keys`, touched for WATCH, notified "expired") and keys
+    /// created (notified "new"). Redis does this inside the lookup and `dbAdd`; doing it
+    /// before every later effect keeps Redis's order of events. When nobody watches and
+    /// nobody listens, the cron counts expired keys later instead.
+    pub(crate) fn flush_key_events(&mut self) {
         let server = self.server;
-        if !server.watches.active() && !crate::notify::wants(server, Event::Expired) {
-            return;
+        if server.watches.active() || crate::notify::wants(server, Event::Expired) {
+            let mut sink = SelfSink::of(self.client, self.reply);
+            self.db.drain_expired(|db, key| {
+                crate::notify::key_expired(server, db, &key, Some(&mut sink));
+            });
         }
-        let mut sink = SelfSink::of(self.client, self.reply);
-        self.db.drain_expired(|db, key| {
-            crate::notify::key_expired(server, db, &key, Some(&mut sink));
-        });
+        if crate::notify::wants(server, Event::New) {
+            let mut sink = SelfSink::of(self.client, self.reply);
+            self.db.drain_created(|db, key| {
+                crate::notify::keyspace_event(server, Event::New, "new", &key, db, Some(&mut sink));
+            });
+        }
     }
 }

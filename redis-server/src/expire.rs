@@ -55,6 +55,8 @@ fn cron_step(server: &Server, period: Duration) {
     for db in 0..keyspace.databases() {
         keyspace.for_each_shard(&gate, db, |shard| {
             crate::notify::keys_expired(server, db, shard.drain_expired());
+            // Commands report created keys themselves; drop what a config change left behind.
+            shard.drain_created();
             if rehash {
                 shard.cron(Duration::from_micros(100));
             }

@@ -41,6 +41,8 @@ pub(crate) struct HotConfig {
     pub list_compress_depth: AtomicU64,
     pub zset_max_listpack_entries: AtomicU64,
     pub zset_max_listpack_value: AtomicU64,
+    pub min_replicas_to_write: AtomicU64,
+    pub min_replicas_max_lag: AtomicU64,
     /// `maxmemory` in bytes, 0 for no limit.
     pub maxmemory: AtomicU64,
     /// `client-output-buffer-limit` by [`OutputClass`].
@@ -67,6 +69,8 @@ impl HotConfig {
             notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
             output_limits: RwLock::new(config.client_output_buffer_limits()),
             maxmemory: AtomicU64::new(0),
+            min_replicas_to_write: AtomicU64::new(0),
+            min_replicas_max_lag: AtomicU64::new(0),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
@@ -114,6 +118,10 @@ impl HotConfig {
             .unwrap_or_else(PoisonError::into_inner) =
             config.latency_tracking_info_percentiles().to_vec();
         self.maxmemory.store(int("maxmemory") as u64, Relaxed);
+        self.min_replicas_to_write
+            .store(int("min-replicas-to-write").max(0) as u64, Relaxed);
+        self.min_replicas_max_lag
+            .store(int("min-replicas-max-lag").max(0) as u64, Relaxed);
         self.notify_keyspace_events
             .store(config.notify_keyspace_events(), Relaxed);
         *self
@@ -518,7 +526,7 @@ impl Server {
         let databases = config.get_int("databases").unwrap_or(16).max(1) as usize;
         let hot = HotConfig::from_config(&config);
         let now_ms = unix_ms();
-        Server {
+        let server = Server {
             keyspace: Keyspace::new(databases, SHARDS_PER_DB),
             registry: Registry::new(),
             stats: Stats::default(),
@@ -551,7 +559,11 @@ impl Server {
             config: RwLock::new(config),
             hot,
             log,
-        }
+        };
+        server
+            .keyspace
+            .set_record_created(crate::notify::wants(&server, crate::effects::Event::New));
+        server
     }
 
     /// Whether an output buffer of `pending` bytes breaks `class`'s limit: over the hard limit,

@@ -688,8 +688,9 @@ pub static DIRECTIVES: &[Directive] = &[
     int("active-expire-effort", N, 1, 10, 1, None),
     // Out-of-range values are accepted and clamped to 1..=500 (see `Config::set`).
     int("hz", N, 0, INT_MAX, 10, None),
-    int("min-replicas-to-write", N, 0, INT_MAX, 0, REPL).alias("min-slaves-to-write"),
-    int("min-replicas-max-lag", N, 0, INT_MAX, 10, REPL).alias("min-slaves-max-lag"),
+    // Built: with no replicas, a positive `min-replicas-to-write` refuses writes (NOREPLICAS).
+    int("min-replicas-to-write", N, 0, INT_MAX, 0, None).alias("min-slaves-to-write"),
+    int("min-replicas-max-lag", N, 0, INT_MAX, 10, None).alias("min-slaves-max-lag"),
     int("watchdog-period", HID, 0, INT_MAX, 0, WATCHDOG),
     int("shutdown-timeout", N, 0, INT_MAX, 10, REPL),
     int("repl-diskless-sync-max-replicas", N, 0, INT_MAX, 0, REPL),

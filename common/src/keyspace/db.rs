@@ -37,6 +37,8 @@ pub struct Keyspace {
     dbs: Box<[Db]>,
     shard_shift: u32,
     gate: RwLock<()>,
+    /// Shards record the keys they create (for keyspace "new" events) while this is set.
+    record_created: std::sync::atomic::AtomicBool,
 }
 
 /// Proof that the caller holds the gate, shared or exclusive.
@@ -64,7 +66,14 @@ impl Keyspace {
             dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
             shard_shift,
             gate: RwLock::new(()),
+            record_created: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Turns recording of created keys on or off (see [`Locked::drain_created`]).
+    pub fn set_record_created(&self, on: bool) {
+        self.record_created
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn databases(&self) -> usize {
@@ -271,6 +280,16 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Hands `f` (database, key) for every key the held shards created since they were last
+    /// drained, oldest first.
+    pub fn drain_created(&mut self, mut f: impl FnMut(usize, Box<[u8]>)) {
+        for (db, _, shard) in self.guards.held_mut() {
+            for key in shard.drain_created() {
+                f(*db, key);
+            }
+        }
+    }
+
     /// The shard of `key` in the selected database.
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
         let db = self.db;
@@ -281,7 +300,13 @@ impl<'a> Locked<'a> {
     pub fn shard_in(&mut self, db: usize, key: &[u8]) -> &mut Shard {
         let index = self.keyspace.shard_of(key);
         let pos = self.position(db, index);
-        self.guards.shard_mut(pos)
+        let record = self
+            .keyspace
+            .record_created
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let shard = self.guards.shard_mut(pos);
+        shard.record_created = record;
+        shard
     }
 
     /// Runs `f` on every shard of database `db`, in ascending order. Shards this view already

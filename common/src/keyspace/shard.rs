@@ -34,6 +34,10 @@ pub struct Shard {
     expired: Vec<Box<[u8]>>,
     /// Total keys expired here, lazily or actively (INFO `expired_keys`).
     expired_total: u64,
+    /// Keys created since the caller last drained them, recorded only while `record_created`
+    /// (keyspace "new" events are asked for).
+    created: Vec<Box<[u8]>>,
+    pub(crate) record_created: bool,
     /// Read lookups that found / did not find their key (INFO `keyspace_hits/misses`). Counted
     /// here, under the shard's lock, rather than in shared atomics every core would contend on.
     hits: u64,
@@ -181,7 +185,11 @@ impl Shard {
     /// Stores `entry` with no expiry, replacing any previous value and TTL (SET semantics).
     pub fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
         entry.set_volatile(false);
-        let old = self.main.insert(entry)?;
+        let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
+        let Some(old) = self.main.insert(entry) else {
+            self.created.extend(key);
+            return None;
+        };
         if old.is_volatile() {
             self.expires.remove(old.key());
         }
@@ -193,7 +201,17 @@ impl Shard {
     pub fn insert_keep_ttl(&mut self, mut entry: Entry) -> Option<Entry> {
         let had_ttl = self.main.get(entry.key()).is_some_and(Entry::is_volatile);
         entry.set_volatile(had_ttl);
-        self.main.insert(entry)
+        let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
+        let old = self.main.insert(entry);
+        if old.is_none() {
+            self.created.extend(key);
+        }
+        old
+    }
+
+    /// Keys created since the last call (while recording was on), oldest first.
+    pub fn drain_created(&mut self) -> std::vec::Drain<'_, Box<[u8]>> {
+        self.created.drain(..)
     }
 
     /// Removes a key and its expiry.

@@ -408,4 +408,26 @@ mod tests {
         assert_eq!(c.text(&["PUBLISH", "ch", "m"]), "");
         assert_eq!(c.pushed(), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n");
     }
+
+    #[test]
+    fn new_key_events_come_only_for_created_keys_before_the_write_event() {
+        let mut sub = TestClient::with_config(&[("notify-keyspace-events", "En$")]);
+        let mut c = TestClient::connect(&sub.server);
+        sub.run(&["PSUBSCRIBE", "*"]);
+        c.run(&["SET", "foo", "bar"]);
+        c.run(&["SET", "foo", "baz"]);
+        let pushed = sub.pushed();
+        let events: Vec<&str> = pushed
+            .split("\r\n")
+            .filter(|l| l.starts_with("__keyevent"))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                "__keyevent@0__:new",
+                "__keyevent@0__:set",
+                "__keyevent@0__:set"
+            ]
+        );
+    }
 }

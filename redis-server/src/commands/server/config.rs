@@ -110,6 +110,9 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "slowlog-max-len" => server
                 .slowlog
                 .truncate(server.hot.slowlog_max_len.load(Relaxed) as usize),
+            "notify-keyspace-events" => server
+                .keyspace
+                .set_record_created(crate::notify::wants(server, crate::effects::Event::New)),
             _ => {}
         }
     }
