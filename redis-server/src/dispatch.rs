@@ -362,6 +362,14 @@ fn call<'s>(
         feed_monitors(server, client, spec, args);
     }
 
+    if server.blocking.has_delete_waiters() {
+        // Redis signals a stream key as ready when it is deleted or overwritten, so that
+        // XREADGROUP clients blocked on it get an error: find the keys that stopped holding
+        // a stream.
+        held.0 = None;
+        let gone = streams_gone(server, now_ms);
+        client.ready_keys.extend(gone);
+    }
     if !client.ready_keys.is_empty() {
         let ready = std::mem::take(&mut client.ready_keys);
         if server.blocking.has_waiters() {
@@ -377,15 +385,34 @@ fn call<'s>(
             db: client.db,
             protocol: client.protocol,
             keys: request.keys,
-            command: args.to_owned_command(),
+            command: request.rewritten.unwrap_or_else(|| args.to_owned_command()),
             deadline: request.deadline,
             timeout_reply: request.timeout_reply,
+            wake_on_delete: request.wake_on_delete,
             state: std::sync::Mutex::new(WaiterState::Waiting),
             done: tokio::sync::Notify::new(),
         });
         server.blocking.add(waiter.clone());
         waiter
     })
+}
+
+/// Keys XREADGROUP clients wait on that no longer hold a stream.
+fn streams_gone(server: &Server, now_ms: i64) -> Vec<(usize, Box<[u8]>)> {
+    let keys = server.blocking.delete_waiter_keys();
+    if keys.is_empty() {
+        return keys;
+    }
+    let gate = server.keyspace.exclusive();
+    keys.into_iter()
+        .filter(|(db, key)| {
+            let mut view = server.keyspace.lock_lazily(&gate, *db);
+            !matches!(
+                view.shard(key).peek(key, now_ms).map(|e| e.value()),
+                Some(common::value::Value::Stream(_))
+            )
+        })
+        .collect()
 }
 
 /// Re-runs the commands of clients blocked on `ready` keys, first blocked first served, until

@@ -5,8 +5,8 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `transactions`, `generic`, `connection`, `server`, `stream`: the entries, one `static` slice per group and
+//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -20,6 +20,7 @@ mod list;
 mod server;
 mod set;
 mod sorted_set;
+mod stream;
 mod string;
 mod transactions;
 
@@ -39,7 +40,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 10] = [
+static GROUPS: [&[CommandSpec]; 11] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -50,6 +51,7 @@ static GROUPS: [&[CommandSpec]; 10] = [
     server::COMMANDS,
     sorted_set::COMMANDS,
     transactions::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -98,6 +100,8 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "command" => server::COMMAND,
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
+        "xgroup" => stream::XGROUP,
+        "xinfo" => stream::XINFO,
         _ => &[],
     }
 }
@@ -199,7 +203,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 5);
+        assert_eq!(containers.len(), 7);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -364,11 +368,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3 + 15
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3 + 15 + 6 + 4
         );
     }
 }

@@ -231,7 +231,7 @@ fn command_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// A subcommand help reply as Redis's `addReplyHelp` writes it: a header naming the command
 /// as the client typed it (upper-cased), the lines, and the HELP entry itself.
-pub(super) fn write_help(reply: &mut ReplyBuffer, command: &[u8], lines: &[&str]) {
+pub(in crate::commands) fn write_help(reply: &mut ReplyBuffer, command: &[u8], lines: &[&str]) {
     let mut header = command.to_ascii_uppercase();
     header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     reply.array(lines.len() + 3);

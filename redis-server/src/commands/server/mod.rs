@@ -9,6 +9,8 @@
 
 mod admin;
 mod command;
+
+pub(super) use command::write_help;
 mod config;
 mod debug;
 mod info;
