@@ -335,7 +335,11 @@ fn call<'s>(
     client.clock.next_start = finished;
     let duration = finished.duration_since(started);
     let duration_us = duration.as_micros() as u64;
-    account(server, entry, duration, result, reply);
+    // A command that blocks is counted once, when it is finally served (Redis's
+    // updateStatsOnUnblock), not also for the call that blocked it.
+    if client.pending_block.is_none() {
+        account(server, entry, duration, result, reply);
+    }
     client.info.commands_processed.fetch_add(1, Relaxed);
 
     let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
@@ -379,7 +383,8 @@ fn call<'s>(
             serve_blocked(server, ready);
         }
     }
-    client.pending_block.take().map(|request| {
+    let request = client.pending_block.take()?;
+    {
         let waiter = Arc::new(Waiter {
             client: client.info.clone(),
             db: client.db,
@@ -393,8 +398,25 @@ fn call<'s>(
             done: tokio::sync::Notify::new(),
         });
         server.blocking.add(waiter.clone());
-        waiter
-    })
+        // Another client may have written one of the keys (or deleted a stream) between this
+        // handler's look and the filing of the waiter: look once more, under the exclusive
+        // gate, so no wakeup is lost.
+        held.0 = None;
+        let keys = waiter.keys.iter().map(|k| (waiter.db, k.clone())).collect();
+        serve_blocked(server, keys);
+        Some(waiter)
+    }
+}
+
+/// A blocked command that timed out (or was unblocked) counts as one call then, as Redis's
+/// updateStatsOnUnblock counts it.
+pub(crate) fn count_unblocked(server: &Server, command: &common::resp::OwnedCommand) {
+    if let Ok(spec) = resolve(server, command.args())
+        && let Some(entry) = server.registry.entry(spec)
+    {
+        entry.record_call(0);
+        server.stats.count_command();
+    }
 }
 
 /// Keys XREADGROUP clients wait on that no longer hold a stream.

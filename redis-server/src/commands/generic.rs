@@ -174,6 +174,8 @@ fn rename_generic(ctx: &mut CommandContext<'_>, mode: IfTargetExists) -> Result<
         return Err(CommandError::NoSuchKey);
     };
     place(ctx.db.shard(dst), entry.with_key(dst), expire);
+    // Redis's dbAdd signals the new key: clients blocked on it may be served.
+    ctx.signal_ready(dst);
     done(ctx, true);
     Ok(())
 }

@@ -580,19 +580,35 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
     let mut from = Vec::with_capacity(nstreams);
     let mut rewrote = false;
     for (key, id_arg) in keys.iter().zip(id_args) {
-        let stream = read(ctx.db.shard(key), key, now)?;
+        if serving && group.is_some() {
+            let is_stream = matches!(
+                ctx.db.shard(key).peek(key, now).map(|e| e.value()),
+                Some(Value::Stream(_))
+            );
+            if !is_stream {
+                // The key was deleted or overwritten while the client waited.
+                return Err(CommandError::Prefixed(
+                    "UNBLOCKED",
+                    "the stream key no longer exists".into(),
+                ));
+            }
+        }
+        // A waiter re-run to serve it ignores keys that hold another type (Redis serves
+        // stream waiters from stream keys only).
+        let stream = if serving {
+            match ctx.db.shard(key).peek(key, now).map(|e| e.value()) {
+                Some(Value::Stream(s)) => Some(&**s),
+                _ => None,
+            }
+        } else {
+            read(ctx.db.shard(key), key, now)?
+        };
         if let Some((g, _)) = group {
             match stream {
                 Some(s) if s.groups.contains_key(g) => {}
                 Some(_) if serving => {
                     return Err(nogroup(
                         "the consumer group this client was blocked on no longer exists".into(),
-                    ));
-                }
-                None if serving => {
-                    return Err(CommandError::Prefixed(
-                        "UNBLOCKED",
-                        "the stream key no longer exists".into(),
                     ));
                 }
                 _ => {
@@ -635,8 +651,13 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
     let mut served = 0;
     let mut top = None;
     for (key, start) in keys.iter().zip(&from) {
-        let Some(stream) = write(ctx.db.shard(key), key, now)? else {
-            continue;
+        let stream = match ctx.db.shard(key).get_mut(key, now) {
+            Some(entry) => match entry.value_mut() {
+                Value::Stream(s) => s,
+                _ if serving => continue,
+                _ => return Err(CommandError::WrongType),
+            },
+            None => continue,
         };
         let serve = match (group, start) {
             (Some(_), ReadFrom::After(_)) => true,
