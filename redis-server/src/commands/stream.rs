@@ -663,18 +663,12 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
             (Some(_), ReadFrom::After(_)) => true,
             (Some((g, _)), ReadFrom::New) => {
                 let last = stream.groups.get(g).map_or(StreamId::MAX, |g| g.last_id);
-                if serving {
-                    stream.meta.last_id > last
-                } else {
-                    stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > last)
-                }
+                stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > last)
             }
+            // Only when there is something to return: a waiter is re-run on every write to its
+            // keys (and once more after blocking), never to answer an empty array.
             (None, ReadFrom::After(after)) => {
-                if serving {
-                    stream.meta.last_id > *after
-                } else {
-                    stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > *after)
-                }
+                stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > *after)
             }
             (None, ReadFrom::New) => false,
         };
