@@ -663,12 +663,12 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
             (Some(_), ReadFrom::After(_)) => true,
             (Some((g, _)), ReadFrom::New) => {
                 let last = stream.groups.get(g).map_or(StreamId::MAX, |g| g.last_id);
-                stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > last)
+                !stream.is_empty() && stream.last_valid_id().is_some_and(|m| m > last)
             }
             // Only when there is something to return: a waiter is re-run on every write to its
             // keys (and once more after blocking), never to answer an empty array.
             (None, ReadFrom::After(after)) => {
-                stream.len() > 0 && stream.last_valid_id().is_some_and(|m| m > *after)
+                !stream.is_empty() && stream.last_valid_id().is_some_and(|m| m > *after)
             }
             (None, ReadFrom::New) => false,
         };
@@ -1031,7 +1031,7 @@ fn xsetid(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let now = ctx.now_ms;
     let stream = write(ctx.db.shard(key), key, now)?.ok_or(CommandError::NoSuchKey)?;
-    if stream.len() > 0 {
+    if !stream.is_empty() {
         if stream.last_valid_id().is_some_and(|max| id < max) {
             return Err(CommandError::err(
                 "The ID specified in XSETID is smaller than the target stream top item",
