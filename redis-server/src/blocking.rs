@@ -61,6 +61,10 @@ pub(crate) struct BlockRequest {
     pub deadline: Option<Instant>,
     /// The reply on timeout, in the client's protocol (`*-1`, `_`, `$-1`...).
     pub timeout_reply: Vec<u8>,
+    /// The command to re-run instead of the one sent (XREAD with `$` resolved).
+    pub rewritten: Option<OwnedCommand>,
+    /// Re-run also when a key stops holding a stream (XREADGROUP, answered with an error).
+    pub wake_on_delete: bool,
 }
 
 /// Where a waiter stands.
@@ -82,6 +86,8 @@ pub(crate) struct Waiter {
     pub command: OwnedCommand,
     pub deadline: Option<Instant>,
     pub timeout_reply: Vec<u8>,
+    /// See [`BlockRequest::wake_on_delete`].
+    pub wake_on_delete: bool,
     pub state: Mutex<WaiterState>,
     /// Woken when the state leaves `Waiting`.
     pub done: Notify,
@@ -161,6 +167,21 @@ impl Blocking {
             .unwrap_or_default()
     }
 
+    /// Whether some waiter must be re-run when its key stops holding a stream.
+    pub(crate) fn has_delete_waiters(&self) -> bool {
+        self.has_waiters() && self.map().values().flatten().any(|w| w.wake_on_delete)
+    }
+
+    /// The keys of waiters re-run when the key stops holding a stream (see
+    /// [`BlockRequest::wake_on_delete`]), once each.
+    pub(crate) fn delete_waiter_keys(&self) -> Vec<(usize, Box<[u8]>)> {
+        let map = self.map();
+        map.iter()
+            .filter(|(_, q)| q.iter().any(|w| w.wake_on_delete && w.is_waiting()))
+            .map(|(slot, _)| slot.clone())
+            .collect()
+    }
+
     /// Every key some client waits on in database `db` (SWAPDB re-checks them).
     pub(crate) fn keys_in(&self, db: usize) -> Vec<Box<[u8]>> {
         let map = self.map();
@@ -220,6 +241,7 @@ mod tests {
             command: OwnedCommand::from_args(["BLPOP", "k", "0"]),
             deadline: None,
             timeout_reply: b"*-1\r\n".to_vec(),
+            wake_on_delete: false,
             state: Mutex::new(WaiterState::Waiting),
             done: Notify::new(),
         })

@@ -526,7 +526,11 @@ fn call<'s>(
     client.clock.next_start = finished;
     let duration = finished.duration_since(started);
     let duration_us = duration.as_micros() as u64;
-    account(server, entry, duration, result, reply);
+    // A command that blocks is counted once, when it is finally served (Redis's
+    // updateStatsOnUnblock), not also for the call that blocked it.
+    if client.pending_block.is_none() {
+        account(server, entry, duration, result, reply);
+    }
     client.info.commands_processed.fetch_add(1, Relaxed);
 
     let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
@@ -553,6 +557,14 @@ fn call<'s>(
         feed_monitors(server, client, spec, args);
     }
 
+    if server.blocking.has_delete_waiters() {
+        // Redis signals a stream key as ready when it is deleted or overwritten, so that
+        // XREADGROUP clients blocked on it get an error: find the keys that stopped holding
+        // a stream.
+        held.0 = None;
+        let gone = streams_gone(server, now_ms);
+        client.ready_keys.extend(gone);
+    }
     if !client.ready_keys.is_empty() {
         let ready = std::mem::take(&mut client.ready_keys);
         if server.blocking.has_waiters() {
@@ -562,21 +574,58 @@ fn call<'s>(
             serve_blocked(server, ready);
         }
     }
-    client.pending_block.take().map(|request| {
+    let request = client.pending_block.take()?;
+    {
         let waiter = Arc::new(Waiter {
             client: client.info.clone(),
             db: client.db,
             protocol: client.protocol,
             keys: request.keys,
-            command: args.to_owned_command(),
+            command: request.rewritten.unwrap_or_else(|| args.to_owned_command()),
             deadline: request.deadline,
             timeout_reply: request.timeout_reply,
+            wake_on_delete: request.wake_on_delete,
             state: std::sync::Mutex::new(WaiterState::Waiting),
             done: tokio::sync::Notify::new(),
         });
         server.blocking.add(waiter.clone());
-        waiter
-    })
+        // Another client may have written one of the keys (or deleted a stream) between this
+        // handler's look and the filing of the waiter: look once more, under the exclusive
+        // gate, so no wakeup is lost.
+        held.0 = None;
+        let keys = waiter.keys.iter().map(|k| (waiter.db, k.clone())).collect();
+        serve_blocked(server, keys);
+        Some(waiter)
+    }
+}
+
+/// A blocked command that timed out (or was unblocked) counts as one call then, as Redis's
+/// updateStatsOnUnblock counts it.
+pub(crate) fn count_unblocked(server: &Server, command: &common::resp::OwnedCommand) {
+    if let Ok(spec) = resolve(server, command.args())
+        && let Some(entry) = server.registry.entry(spec)
+    {
+        entry.record_call(0);
+        server.stats.count_command();
+    }
+}
+
+/// Keys XREADGROUP clients wait on that no longer hold a stream.
+fn streams_gone(server: &Server, now_ms: i64) -> Vec<(usize, Box<[u8]>)> {
+    let keys = server.blocking.delete_waiter_keys();
+    if keys.is_empty() {
+        return keys;
+    }
+    let gate = server.keyspace.exclusive();
+    keys.into_iter()
+        .filter(|(db, key)| {
+            let mut view = server.keyspace.lock_lazily(&gate, *db);
+            !matches!(
+                view.shard(key).peek(key, now_ms).map(|e| e.value()),
+                Some(common::value::Value::Stream(_))
+            )
+        })
+        .collect()
 }
 
 /// Re-runs the commands of clients blocked on `ready` keys, first blocked first served, until

@@ -31,7 +31,6 @@ pub(crate) enum Event {
     /// `x`: a key expired.
     Expired = 1 << 8,
     /// `t`
-    #[allow(dead_code)] // until the stream family lands
     Stream = 1 << 10,
     /// `n`: a key was created (not part of `A`).
     New = 1 << 14,

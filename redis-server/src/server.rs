@@ -47,6 +47,8 @@ pub(crate) struct HotConfig {
     pub maxmemory: AtomicU64,
     /// `client-output-buffer-limit` by [`OutputClass`].
     pub output_limits: RwLock<[common::config::OutputBufferLimit; 3]>,
+    pub stream_node_max_bytes: AtomicU64,
+    pub stream_node_max_entries: AtomicU64,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
     pub notify_keyspace_events: std::sync::atomic::AtomicU32,
 }
@@ -77,6 +79,8 @@ impl HotConfig {
             list_compress_depth: AtomicU64::new(0),
             zset_max_listpack_entries: AtomicU64::new(128),
             zset_max_listpack_value: AtomicU64::new(64),
+            stream_node_max_bytes: AtomicU64::new(4096),
+            stream_node_max_entries: AtomicU64::new(100),
         };
         hot.reload(config);
         hot
@@ -94,6 +98,10 @@ impl HotConfig {
             .store(int("zset-max-listpack-entries") as u64, Relaxed);
         self.zset_max_listpack_value
             .store(int("zset-max-listpack-value") as u64, Relaxed);
+        self.stream_node_max_bytes
+            .store(int("stream-node-max-bytes").max(0) as u64, Relaxed);
+        self.stream_node_max_entries
+            .store(int("stream-node-max-entries").max(0) as u64, Relaxed);
         self.timeout_secs.store(int("timeout"), Relaxed);
         self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
         self.active_expire_effort
@@ -146,6 +154,15 @@ impl HotConfig {
         common::value::hash::HashLimits {
             max_entries: limit(&self.hash_max_listpack_entries),
             max_value: limit(&self.hash_max_listpack_value),
+        }
+    }
+
+    /// The stream node limits in force.
+    pub(crate) fn stream_limits(&self) -> common::value::stream::NodeLimits {
+        let limit = |v: &AtomicU64| usize::try_from(v.load(Relaxed)).unwrap_or(usize::MAX);
+        common::value::stream::NodeLimits {
+            max_bytes: limit(&self.stream_node_max_bytes),
+            max_entries: limit(&self.stream_node_max_entries),
         }
     }
 

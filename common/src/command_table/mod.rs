@@ -5,8 +5,8 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -23,6 +23,7 @@ mod scripting;
 mod server;
 mod set;
 mod sorted_set;
+mod stream;
 mod string;
 mod transactions;
 
@@ -42,7 +43,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 13] = [
+static GROUPS: [&[CommandSpec]; 14] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -56,6 +57,7 @@ static GROUPS: [&[CommandSpec]; 13] = [
     pubsub::COMMANDS,
     geo::COMMANDS,
     scripting::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -107,6 +109,8 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "pubsub" => pubsub::PUBSUB,
         "script" => scripting::SCRIPT,
         "function" => scripting::FUNCTION,
+        "xgroup" => stream::XGROUP,
+        "xinfo" => stream::XINFO,
         _ => &[],
     }
 }
@@ -208,7 +212,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 8);
+        assert_eq!(containers.len(), 10);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -374,11 +378,30 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 10 + 8
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 10 + 8 + 15
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 6 + 10 + 8 + 5 + 7
+            67 + 4
+                + 12
+                + 7
+                + 4
+                + 4
+                + 17
+                + 16
+                + 7
+                + 22
+                + 35
+                + 5
+                + 9
+                + 6
+                + 10
+                + 8
+                + 5
+                + 7
+                + 15
+                + 6
+                + 4
         );
     }
 }

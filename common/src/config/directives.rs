@@ -371,7 +371,6 @@ const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
-const STREAMS: Option<&str> = Some("streams");
 const HLL: Option<&str> = Some("HyperLogLog");
 const TRACKING: Option<&str> = Some("client tracking");
 const DEFRAG: Option<&str> = Some("active defragmentation");
@@ -737,7 +736,7 @@ pub static DIRECTIVES: &[Directive] = &[
         512 * 1024 * 1024,
         None,
     ),
-    int("stream-node-max-entries", N, 0, LONG_MAX, 100, STREAMS),
+    int("stream-node-max-entries", N, 0, LONG_MAX, 100, None),
     mem("repl-backlog-size", N, 1, LONG_MAX, 1024 * 1024, REPL),
     // Built with the default `noeviction` policy: over the limit, writes get OOM errors.
     umem("maxmemory", N, 0, ULLONG_MAX, 0, None),
@@ -754,7 +753,7 @@ pub static DIRECTIVES: &[Directive] = &[
         DEFRAG,
     ),
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("hash-max-ziplist-value"),
-    umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
+    umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, None),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
     uint(

@@ -367,6 +367,11 @@ impl Listpack {
         self.bytes.len().saturating_add(add) <= SAFETY_SIZE
     }
 
+    /// Reserves room for `additional` more bytes, so appends do not reallocate meanwhile.
+    pub fn reserve(&mut self, additional: usize) {
+        self.bytes.reserve(additional);
+    }
+
     /// Releases spare capacity left by amortized growth.
     pub fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();

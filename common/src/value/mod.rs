@@ -10,6 +10,7 @@ pub mod hash;
 pub mod list;
 pub mod set;
 pub mod sorted_set;
+pub mod stream;
 pub mod string;
 
 use set::SetValue;
@@ -31,6 +32,8 @@ pub enum Value {
     List(Box<list::ListValue>),
     /// A sorted set (`listpack` or `skiplist`).
     ZSet(Box<sorted_set::ZSetValue>),
+    /// A stream (always `stream` encoded: listpack nodes in a radix tree).
+    Stream(Box<stream::StreamValue>),
 }
 
 /// The types `TYPE` reports.
@@ -80,6 +83,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::List(_) => ValueType::List,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Stream(_) => ValueType::Stream,
         }
     }
 
@@ -93,6 +97,7 @@ impl Value {
             Value::Hash(h) => h.encoding_name(),
             Value::List(_) => "quicklist",
             Value::ZSet(z) => z.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 

@@ -182,6 +182,8 @@ fn rename_generic(ctx: &mut CommandContext<'_>, mode: IfTargetExists) -> Result<
     ctx.notify(Event::Generic, "rename_from", src);
     ctx.notify(Event::Generic, "rename_to", dst);
     ctx.dirty(1);
+    // Redis's dbAdd signals the new key: clients blocked on it may be served.
+    ctx.signal_ready(dst);
     done(ctx, true);
     Ok(())
 }

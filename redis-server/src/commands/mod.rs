@@ -21,6 +21,7 @@ pub(crate) mod server;
 mod set;
 mod sort;
 mod sorted_set;
+mod stream;
 mod string;
 mod transactions;
 
@@ -65,6 +66,20 @@ impl CommandContext<'_> {
         deadline: Option<std::time::Instant>,
         timeout_reply: Vec<u8>,
     ) {
+        self.block_with(keys, deadline, timeout_reply, None, false);
+    }
+
+    /// [`CommandContext::block`] with the command to re-run instead of the one the client
+    /// sent (XREAD resolves `$` to an ID), and whether the waiter must also be re-run when one
+    /// of its keys stops holding a stream (XREADGROUP then answers an error).
+    pub(crate) fn block_with(
+        &mut self,
+        keys: Vec<Box<[u8]>>,
+        deadline: Option<std::time::Instant>,
+        timeout_reply: Vec<u8>,
+        rewritten: Option<common::resp::OwnedCommand>,
+        wake_on_delete: bool,
+    ) {
         if self.client.in_exec {
             // Inside a transaction nothing can arrive while it runs: Redis answers at once.
             self.reply.extend_raw(&timeout_reply);
@@ -74,6 +89,8 @@ impl CommandContext<'_> {
             keys,
             deadline,
             timeout_reply,
+            rewritten,
+            wake_on_delete,
         });
     }
 
@@ -206,6 +223,7 @@ impl Registry {
         pubsub::register(&mut r);
         geo::register(&mut r);
         scripting::register(&mut r);
+        stream::register(&mut r);
         r
     }
 

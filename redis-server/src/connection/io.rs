@@ -193,6 +193,9 @@ async fn wait_blocked(
     if closing {
         return None;
     }
+    if served.is_none() {
+        crate::dispatch::count_unblocked(server, &waiter.command);
+    }
     Some(served.unwrap_or_else(|| waiter.timeout_reply.clone()))
 }
 

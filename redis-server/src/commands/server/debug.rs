@@ -272,6 +272,51 @@ fn serialized_len(entry: &Entry) -> usize {
             }
             total
         }
+        // RDB_TYPE_STREAM_LISTPACKS_3: per node its master ID and its listpack as strings (LZF
+        // when it shrinks), then the stream's counters and IDs, then the groups with their
+        // pending entries and consumers.
+        Value::Stream(stream) => {
+            let mut total = rdb_len_size(stream.node_count());
+            for (_, lp) in stream.nodes() {
+                let raw = lp.as_bytes();
+                total += rdb_len_size(16) + 16;
+                let lzf = (raw.len() > 20)
+                    .then(|| common::encoding::lzf::compress(raw, raw.len() - 4))
+                    .flatten();
+                total += match lzf {
+                    Some(c) => 1 + rdb_len_size(c.len()) + rdb_len_size(raw.len()) + c.len(),
+                    None => rdb_len_size(raw.len()) + raw.len(),
+                };
+            }
+            let m = &stream.meta;
+            for n in [
+                m.length,
+                m.last_id.ms,
+                m.last_id.seq,
+                m.first_id.ms,
+                m.first_id.seq,
+                m.max_deleted_entry_id.ms,
+                m.max_deleted_entry_id.seq,
+                m.entries_added,
+            ] {
+                total += rdb_len_size(usize::try_from(n).unwrap_or(usize::MAX));
+            }
+            total += rdb_len_size(stream.groups.len());
+            for (name, g) in &stream.groups {
+                total += rdb_len_size(name.len()) + name.len();
+                total += rdb_len_size(usize::try_from(g.last_id.ms).unwrap_or(usize::MAX));
+                total += rdb_len_size(usize::try_from(g.last_id.seq).unwrap_or(usize::MAX));
+                total += rdb_len_size(usize::try_from(g.entries_read.max(0)).unwrap_or(0));
+                total += rdb_len_size(g.pel.len()) + g.pel.len() * (16 + 8);
+                total += rdb_len_size(g.pel.len());
+                total += rdb_len_size(g.consumers.len());
+                for (cname, c) in &g.consumers {
+                    total += rdb_len_size(cname.len()) + cname.len() + 8;
+                    total += rdb_len_size(c.pel.len()) + c.pel.len() * 16;
+                }
+            }
+            total
+        }
         // RDB_TYPE_ZSET_LISTPACK stores the listpack as one string; RDB_TYPE_ZSET_2 a count
         // and, per member, its string and an 8-byte binary score.
         Value::ZSet(z) => match z.listpack() {
@@ -361,6 +406,18 @@ fn value_digest(digest: &mut [u8; 20], shard: &Shard, entry: &Entry) {
                 mix_digest(&mut element, &text);
                 xor_digest(digest, &element);
             });
+        }
+        Value::Stream(stream) => {
+            const OBJ_STREAM: u32 = 6;
+            mix_digest(digest, &OBJ_STREAM.to_be_bytes());
+            let all = common::value::stream::StreamId::MAX;
+            for e in stream.range(common::value::stream::StreamId::MIN, all, false) {
+                mix_digest(digest, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (field, value) in e.fields() {
+                    mix_digest(digest, &field.to_vec());
+                    mix_digest(digest, &value.to_vec());
+                }
+            }
         }
     }
     if shard.expire_at(entry.key()).is_some() {
