@@ -601,12 +601,20 @@ fn call<'s>(
 
 /// A blocked command that timed out (or was unblocked) counts as one call then, as Redis's
 /// updateStatsOnUnblock counts it.
-pub(crate) fn count_unblocked(server: &Server, command: &common::resp::OwnedCommand) {
+pub(crate) fn count_unblocked(
+    server: &Server,
+    command: &common::resp::OwnedCommand,
+    error_code: Option<&str>,
+) {
     if let Ok(spec) = resolve(server, command.args())
         && let Some(entry) = server.registry.entry(spec)
     {
         entry.record_call(0);
         server.stats.count_command();
+        if let Some(code) = error_code {
+            entry.record_failed();
+            server.stats.count_error(code);
+        }
     }
 }
 

@@ -116,7 +116,13 @@ fn client_unblock(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             } else {
                 waiter.timeout_reply.clone()
             };
-            blocking.serve(&waiter, reply)
+            let served = blocking.serve(&waiter, reply);
+            if served {
+                // The blocked command ends here: one call, failed when ended with an error.
+                let code = error.then_some("UNBLOCKED");
+                crate::dispatch::count_unblocked(ctx.server, &waiter.command, code);
+            }
+            served
         });
     ctx.reply.integer(i64::from(unblocked));
     Ok(())
@@ -1230,6 +1236,15 @@ mod tests {
         assert_eq!(
             a.served().as_deref(),
             Some("-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n")
+        );
+        let info = b.text(&["INFO", "commandstats"]);
+        assert!(
+            info.contains("cmdstat_blpop:calls=2,") && info.contains("failed_calls=1"),
+            "{info}"
+        );
+        assert!(
+            b.text(&["INFO", "errorstats"])
+                .contains("errorstat_UNBLOCKED:count=1")
         );
         assert_eq!(
             b.text(&["CLIENT", "UNBLOCK", "x"]),

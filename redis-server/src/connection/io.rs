@@ -194,7 +194,7 @@ async fn wait_blocked(
         return None;
     }
     if served.is_none() {
-        crate::dispatch::count_unblocked(server, &waiter.command);
+        crate::dispatch::count_unblocked(server, &waiter.command, None);
     }
     Some(served.unwrap_or_else(|| waiter.timeout_reply.clone()))
 }
