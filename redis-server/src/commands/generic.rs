@@ -7,6 +7,7 @@ use common::value::Value;
 
 use super::args::is;
 use super::{CommandContext, CommandError, Locking, Registry};
+use crate::effects::Event;
 
 pub(super) fn register(r: &mut Registry) {
     r.add("del", del);
@@ -35,6 +36,8 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("object", "idletime", object_idletime);
     r.add_sub("object", "refcount", object_refcount);
     r.add_sub("object", "help", object_help);
+    r.add("dump", dump);
+    r.add("restore", restore);
 }
 
 const SAME_OBJECT: &str = "source and destination objects are the same";
@@ -657,6 +660,133 @@ fn object_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     for line in OBJECT_HELP {
         ctx.reply.simple(line.as_bytes());
     }
+    Ok(())
+}
+
+/// DUMP key: the value in RDB encoding, with RDB version and CRC64 (common::rdb::writer).
+fn dump(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let now = ctx.now_ms;
+    match ctx.db.shard(key).get(key, now) {
+        None => ctx.reply.null(),
+        Some(entry) => {
+            let payload = common::rdb::writer::dump_payload(entry);
+            ctx.reply.bulk(&payload);
+        }
+    }
+    Ok(())
+}
+
+/// RESTORE's options after the payload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct RestoreOptions {
+    replace: bool,
+    absttl: bool,
+    /// IDLETIME seconds.
+    idle: Option<i64>,
+    /// FREQ counter.
+    freq: Option<i64>,
+}
+
+impl RestoreOptions {
+    fn parse<'a>(args: &[&'a [u8]]) -> Result<RestoreOptions, CommandError> {
+        let mut opts = RestoreOptions::default();
+        let mut i = 0;
+        while i < args.len() {
+            let arg = args[i];
+            let has_value = i + 1 < args.len();
+            if is(arg, "replace") {
+                opts.replace = true;
+            } else if is(arg, "absttl") {
+                opts.absttl = true;
+            } else if is(arg, "idletime") && has_value && opts.freq.is_none() {
+                let idle =
+                    common::number::parse_i64(args[i + 1]).ok_or(CommandError::NotInteger)?;
+                if idle < 0 {
+                    return Err(CommandError::err("Invalid IDLETIME value, must be >= 0"));
+                }
+                opts.idle = Some(idle);
+                i += 1;
+            } else if is(arg, "freq") && has_value && opts.idle.is_none() {
+                let freq =
+                    common::number::parse_i64(args[i + 1]).ok_or(CommandError::NotInteger)?;
+                if !(0..=255).contains(&freq) {
+                    return Err(CommandError::err(
+                        "Invalid FREQ value, must be >= 0 and <= 255",
+                    ));
+                }
+                opts.freq = Some(freq);
+                i += 1;
+            } else {
+                return Err(CommandError::Syntax);
+            }
+            i += 1;
+        }
+        Ok(opts)
+    }
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency].
+fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let ttl_arg = ctx.args.next_bytes()?;
+    let payload = ctx.args.next_bytes()?;
+    let rest: Vec<&[u8]> = ctx.args.rest().collect();
+    let opts = RestoreOptions::parse(&rest)?;
+    let now = ctx.now_ms;
+    if !opts.replace && ctx.db.shard(key).contains(key, now) {
+        return Err(CommandError::Prefixed(
+            "BUSYKEY",
+            "Target key name already exists.".into(),
+        ));
+    }
+    let mut ttl = common::number::parse_i64(ttl_arg).ok_or(CommandError::NotInteger)?;
+    if ttl < 0 {
+        return Err(CommandError::err("Invalid TTL value, must be >= 0"));
+    }
+    if !common::rdb::reader::verify_dump_payload(payload, true) {
+        return Err(CommandError::err(
+            "DUMP payload version or checksum are wrong",
+        ));
+    }
+    let limits = crate::persistence::rdb::limits(ctx.server);
+    let object = common::rdb::reader::read_dump_payload(payload, &limits, now)
+        .map_err(|_| CommandError::err("Bad data format"))?;
+    let deleted = opts.replace && ctx.db.shard(key).remove(key).is_some();
+    if ttl > 0 && !opts.absttl {
+        ttl = ttl.saturating_add(now);
+    }
+    if ttl > 0 && ttl <= now {
+        if deleted {
+            ctx.wrote(Event::Generic, "del", key);
+        }
+        ctx.reply.ok();
+        return Ok(());
+    }
+    let mut lru = ctx.lru();
+    if let Some(idle) = opts.idle {
+        let lfu = is_lfu(
+            ctx.server
+                .config()
+                .get_str("maxmemory-policy")
+                .unwrap_or_default(),
+        );
+        if !lfu {
+            lru = lru.wrapping_sub(u32::try_from(idle).unwrap_or(u32::MAX));
+        }
+    }
+    let entry = match object {
+        common::rdb::reader::Object::String(bytes) => Entry::string(key, &bytes, lru),
+        common::rdb::reader::Object::Value(v) => Entry::collection(key, v, lru),
+    };
+    let shard = ctx.db.shard(key);
+    shard.insert(entry);
+    if ttl > 0 {
+        shard.set_expire(key, ttl);
+    }
+    ctx.signal_ready(key);
+    ctx.wrote(Event::Generic, "restore", key);
+    ctx.reply.ok();
     Ok(())
 }
 
