@@ -7,3 +7,4 @@
 mod benchmark;
 mod cli;
 mod corpus;
+mod rdb;
