@@ -187,6 +187,18 @@ fn run<'s>(
         reject(server, reply, Some(entry), &CommandError::NoAuth);
         return Dispatched::Done;
     }
+    let write_or_ping =
+        has_flag(spec, Flag::Write) || (spec.container.is_none() && spec.name == "ping");
+    if write_or_ping && crate::persistence::rdb::writes_denied(server) {
+        abort_transaction(client);
+        reject(
+            server,
+            reply,
+            Some(entry),
+            &CommandError::Prefixed("MISCONF", crate::persistence::rdb::MISCONF.into()),
+        );
+        return Dispatched::Done;
+    }
     if let Some((kind, until)) = server.pause.current() {
         let held = match kind {
             PauseKind::All => true,

@@ -510,7 +510,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("rdbcompression", N, true, None),
     boolean("rdb-del-sync-files", N, false, REPL),
     boolean("activerehashing", N, true, None),
-    boolean("stop-writes-on-bgsave-error", N, true, RDB),
+    boolean("stop-writes-on-bgsave-error", N, true, None),
     boolean("set-proc-title", IMM, true, None),
     boolean("dynamic-hz", N, true, None),
     boolean("lazyfree-lazy-eviction", DBG, false, LAZYFREE),

@@ -689,7 +689,7 @@ struct RestoreOptions {
 }
 
 impl RestoreOptions {
-    fn parse<'a>(args: &[&'a [u8]]) -> Result<RestoreOptions, CommandError> {
+    fn parse(args: &[&[u8]]) -> Result<RestoreOptions, CommandError> {
         let mut opts = RestoreOptions::default();
         let mut i = 0;
         while i < args.len() {
@@ -1351,5 +1351,118 @@ mod tests {
             expire_when(-5, Base::Now, Unit::Seconds, 10_000),
             Some(5_000)
         );
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn bulk_payload(reply: Vec<u8>) -> Vec<u8> {
+        let start = reply.iter().position(|&b| b == b'\n').unwrap() + 1;
+        reply[start..reply.len() - 2].to_vec()
+    }
+
+    #[test]
+    fn dump_payloads_are_byte_identical_to_redis() {
+        // DUMP replies of Redis 7.0.15 for the same values.
+        let mut c = TestClient::new();
+        c.run(&["SET", "k", "bar"]);
+        c.run(&["SET", "n", "12345"]);
+        c.run(&["HSET", "h", "f", "v"]);
+        c.run(&["SADD", "s", "1", "2", "3"]);
+        for (key, hex) in [
+            ("k", "00036261720a00e6be4960ee66fd17"),
+            ("n", "00c139300a009d94ea2793fc08b9"),
+            ("h", "100d0d0000000200816602817602ff0a0020f13d442354089d"),
+            ("s", "0b0e02000000030000000100020003000a00a5025ce26d6e4d1b"),
+        ] {
+            assert_eq!(bulk_payload(c.run(&["DUMP", key])), unhex(hex), "{key}");
+        }
+        assert_eq!(c.text(&["DUMP", "missing"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn restore_round_trips_and_reports_redis_errors() {
+        let mut c = TestClient::new();
+        c.run(&["RPUSH", "l", "a", "b", "c"]);
+        let payload = bulk_payload(c.run(&["DUMP", "l"]));
+        let p = payload.as_slice();
+        let restore = |c: &mut TestClient, args: &[&[u8]]| {
+            let mut all: Vec<&[u8]> = vec![b"RESTORE"];
+            all.extend_from_slice(args);
+            String::from_utf8(c.run_bytes(&all)).unwrap()
+        };
+        assert_eq!(
+            restore(&mut c, &[b"l", b"0", p]),
+            "-BUSYKEY Target key name already exists.\r\n"
+        );
+        assert_eq!(
+            restore(&mut c, &[b"x", b"-1", p]),
+            "-ERR Invalid TTL value, must be >= 0\r\n"
+        );
+        assert_eq!(
+            restore(&mut c, &[b"x", b"abc", p]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            restore(&mut c, &[b"x", b"0", b"garbage"]),
+            "-ERR DUMP payload version or checksum are wrong\r\n"
+        );
+        assert_eq!(
+            restore(&mut c, &[b"x", b"0", p, b"IDLETIME", b"-1"]),
+            "-ERR Invalid IDLETIME value, must be >= 0\r\n"
+        );
+        assert_eq!(
+            restore(&mut c, &[b"x", b"0", p, b"FREQ", b"300"]),
+            "-ERR Invalid FREQ value, must be >= 0 and <= 255\r\n"
+        );
+        for bad in [
+            &[&b"IDLETIME"[..], b"1", b"FREQ", b"3"][..],
+            &[b"IDLETIME"],
+            &[b"bogus"],
+        ] {
+            let mut args: Vec<&[u8]> = vec![b"x", b"0", p];
+            args.extend_from_slice(bad);
+            assert_eq!(restore(&mut c, &args), "-ERR syntax error\r\n");
+        }
+        // A valid footer around a body that is no value.
+        let mut body = vec![0u8, 0x05, b'a'];
+        body.extend_from_slice(&10u16.to_le_bytes());
+        let crc = common::rdb::crc64::crc64(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            restore(&mut c, &[b"x", b"0", &body]),
+            "-ERR Bad data format\r\n"
+        );
+
+        assert_eq!(restore(&mut c, &[b"copy", b"5000", p]), "+OK\r\n");
+        assert_eq!(
+            c.text(&["LRANGE", "copy", "0", "-1"]),
+            "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+        let pttl: i64 = c.text(&["PTTL", "copy"])[1..].trim().parse().unwrap();
+        assert!(pttl > 4000 && pttl <= 5000);
+        assert_eq!(
+            restore(
+                &mut c,
+                &[b"copy", b"0", p, b"REPLACE", b"IDLETIME", b"1000"]
+            ),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["PTTL", "copy"]), ":-1\r\n");
+        let idle: i64 = c.text(&["OBJECT", "IDLETIME", "copy"])[1..]
+            .trim()
+            .parse()
+            .unwrap();
+        assert!((1000..1010).contains(&idle));
+        // An absolute TTL in the past: OK, and the replaced key is gone.
+        assert_eq!(
+            restore(&mut c, &[b"copy", b"1", p, b"REPLACE", b"ABSTTL"]),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["EXISTS", "copy"]), ":0\r\n");
     }
 }

@@ -89,6 +89,22 @@ impl RdbStatus {
     }
 }
 
+/// The text of the MISCONF error (after its code).
+pub(crate) const MISCONF: &str = "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Whether write commands (and PING) are refused because the last background save failed
+/// (`stop-writes-on-bgsave-error` with save points configured).
+pub(crate) fn writes_denied(server: &Server) -> bool {
+    if server.rdb.last_bgsave_ok.load(Relaxed) {
+        return false;
+    }
+    let config = server.config();
+    config
+        .get_bool("stop-writes-on-bgsave-error")
+        .unwrap_or(true)
+        && !config.save_params().is_empty()
+}
+
 /// One instant of the keyspace, ready to encode.
 pub(crate) struct Snapshot {
     dbs: Vec<Vec<(Entry, Option<i64>)>>,
@@ -415,7 +431,7 @@ pub(crate) fn cron(server: &Server) {
         let retry_ok = status.last_bgsave_ok.load(Relaxed)
             || now - status.last_bgsave_try_unix.load(Relaxed) > BGSAVE_RETRY_DELAY_SECS;
         for p in server.config().save_params() {
-            if dirty >= p.changes as u64 && now - lastsave > p.seconds as i64 && retry_ok {
+            if dirty >= p.changes as u64 && now - lastsave > p.seconds && retry_ok {
                 reason = Some(format!(
                     "{} changes in {} seconds. Saving...",
                     p.changes, p.seconds
@@ -595,5 +611,154 @@ pub(crate) fn save_on_exit(server: &Server) {
         server
             .log
             .warning("Error trying to save the DB, can't exit.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::testkit::TestClient;
+
+    /// A client whose server saves to its own file in the test's working folder; the file is
+    /// removed when the guard drops.
+    struct Saving {
+        c: TestClient,
+        file: String,
+    }
+
+    impl Saving {
+        fn new(name: &str, extra: &[(&str, &str)]) -> Saving {
+            let file = format!("test-{name}-{}.rdb", std::process::id());
+            let mut options = vec![("dbfilename", file.as_str())];
+            options.extend_from_slice(extra);
+            Saving {
+                c: TestClient::with_config(&options),
+                file,
+            }
+        }
+    }
+
+    impl Drop for Saving {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.file);
+        }
+    }
+
+    fn info_field(c: &mut TestClient, name: &str) -> String {
+        let info = c.text(&["INFO", "persistence"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn save_then_debug_reload_keeps_every_type_and_ttl() {
+        let mut s = Saving::new("reload", &[("enable-debug-command", "yes")]);
+        let c = &mut s.c;
+        c.run(&["SET", "str", "hello"]);
+        c.run(&["SET", "num", "42"]);
+        c.run(&["RPUSH", "list", "a", "b"]);
+        c.run(&["SADD", "set", "1", "x"]);
+        c.run(&["HSET", "hash", "f", "v"]);
+        c.run(&["ZADD", "zset", "1.5", "m"]);
+        c.run(&["SET", "ttl", "v", "EX", "1000"]);
+        c.run(&["SELECT", "5"]);
+        c.run(&["SET", "other", "db"]);
+        c.run(&["SELECT", "0"]);
+        let digest = c.text(&["DEBUG", "DIGEST"]);
+        assert_ne!(info_field(c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(c.text(&["SAVE"]), "+OK\r\n");
+        assert_eq!(info_field(c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(info_field(c, "rdb_saves"), "1");
+        assert_eq!(c.text(&["DEBUG", "RELOAD"]), "+OK\r\n");
+        assert_eq!(c.text(&["DEBUG", "DIGEST"]), digest);
+        assert_eq!(c.text(&["OBJECT", "ENCODING", "num"]), "$3\r\nint\r\n");
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "set"]),
+            "$9\r\nhashtable\r\n"
+        );
+        let ttl: i64 = c.text(&["TTL", "ttl"])[1..].trim().parse().unwrap();
+        assert!(ttl > 990);
+        assert_eq!(info_field(c, "rdb_last_load_keys_loaded"), "8");
+        // NOSAVE NOFLUSH MERGE: the file's keys come back over the current ones.
+        c.run(&["SET", "str", "changed"]);
+        c.run(&["SET", "extra", "kept"]);
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["GET", "str"]), "$5\r\nhello\r\n");
+        assert_eq!(c.text(&["GET", "extra"]), "$4\r\nkept\r\n");
+        // NOFLUSH without MERGE fails on the first duplicate.
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+            "-ERR Error trying to load the RDB dump\r\n"
+        );
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "bogus"]),
+            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+        );
+    }
+
+    #[test]
+    fn bgsave_runs_in_the_background_and_the_cron_collects_it() {
+        let mut s = Saving::new("bgsave", &[]);
+        let c = &mut s.c;
+        c.run(&["SET", "k", "v"]);
+        assert_eq!(c.text(&["BGSAVE"]), "+Background saving started\r\n");
+        let server = Arc::clone(&c.server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.rdb.bgsave_in_progress.load(Relaxed) {
+            assert!(Instant::now() < deadline, "bgsave never finished");
+            std::thread::sleep(Duration::from_millis(5));
+            cron(&server);
+        }
+        assert_eq!(info_field(c, "rdb_last_bgsave_status"), "ok");
+        assert_eq!(info_field(c, "rdb_changes_since_last_save"), "0");
+        let data = std::fs::read(&s.file).unwrap();
+        let mut keys = Vec::new();
+        reader::load(&data, &Limits::default(), 0, true, |r| {
+            if let Record::Key(k) = r {
+                keys.push(k.key);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(keys, vec![b"k".to_vec()]);
+    }
+
+    #[test]
+    fn bgsave_inside_multi_is_scheduled() {
+        let mut s = Saving::new("scheduled", &[]);
+        let c = &mut s.c;
+        c.run(&["MULTI"]);
+        c.run(&["BGSAVE"]);
+        assert_eq!(c.text(&["EXEC"]), "*1\r\n+Background saving scheduled\r\n");
+        assert!(c.server.rdb.bgsave_scheduled.load(Relaxed));
+    }
+
+    #[test]
+    fn a_failed_bgsave_stops_writes_while_save_points_exist() {
+        let mut s = Saving::new("misconf", &[("save", "3600 1")]);
+        let c = &mut s.c;
+        c.server.rdb.last_bgsave_ok.store(false, Relaxed);
+        let reply = c.text(&["SET", "k", "v"]);
+        assert!(
+            reply.starts_with("-MISCONF Redis is configured to save RDB snapshots"),
+            "{reply}"
+        );
+        assert!(c.text(&["PING"]).starts_with("-MISCONF"));
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        c.run(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
+        assert_eq!(c.text(&["SET", "k", "v"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_refused_with_its_offset() {
+        let s = Saving::new("corrupt", &[]);
+        std::fs::write(&s.file, b"REDIS0010\xfe\x00\x00\x05").unwrap();
+        let err = load_at_startup(&s.c.server).unwrap_err();
+        assert!(err.contains("offset"), "{err}");
     }
 }
