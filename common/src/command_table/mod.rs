@@ -364,11 +364,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3 + 4 // RDB: DUMP RESTORE SAVE BGSAVE
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3 + 4 // RDB: DUMP RESTORE SAVE BGSAVE
         );
     }
 }
