@@ -472,6 +472,7 @@ pub(crate) fn load_bytes(
     let databases = server.keyspace.databases();
     let verify = server.config().get_bool("rdbchecksum").unwrap_or(true);
     let mut loaded = Loaded::default();
+    let mut fatal = None;
     let result = reader::load(data, &limits, now, verify, |record| {
         match record {
             Record::Aux { key, value } => {
@@ -493,9 +494,13 @@ pub(crate) fn load_bytes(
                     _ => {}
                 }
             }
+            // Function libraries load here once the FUNCTION family exists.
             Record::ResizeDb { .. } | Record::Function(_) => {}
             Record::Key(k) => {
                 if k.db >= databases {
+                    fatal = Some(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {databases} databases. Exiting\n"
+                    ));
                     return Err(common::rdb::RdbError::new(
                         0,
                         common::rdb::RdbErrorKind::BadLength,
