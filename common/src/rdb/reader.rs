@@ -322,12 +322,15 @@ impl<'a> Reader<'a> {
             } else if ty == kind::LIST_QUICKLIST_2 {
                 let lp = Listpack::from_bytes(blob.into_owned())
                     .or(err(at, RdbErrorKind::Corrupt("listpack")))?;
-                for v in lp.iter() {
-                    list.push(End::Tail, &lp_text(v));
-                }
+                list.append_listpack(lp);
             } else {
-                ziplist_for_each(&blob, |v| list.push(End::Tail, &lp_text(v)))
-                    .or(err(at, RdbErrorKind::Corrupt("ziplist")))?;
+                let mut lp = Listpack::new();
+                ziplist_for_each(&blob, |v| match v {
+                    LpValue::Int(n) => lp.push_back_int(n),
+                    LpValue::Str(s) => lp.push_back(s),
+                })
+                .or(err(at, RdbErrorKind::Corrupt("ziplist")))?;
+                list.append_listpack(lp);
             }
         }
         Ok(Value::List(Box::new(list)))
