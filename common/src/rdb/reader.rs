@@ -62,6 +62,10 @@ const LZF_MAX_RATIO: usize = 90;
 pub struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Listpacks and intsets checked entry by entry so far (Redis counts these in INFO's
+    /// `dump_payload_sanitizations` when `sanitize-dump-payload` asks for deep checks; this
+    /// reader always checks deeply).
+    validated: u64,
 }
 
 fn err<T>(offset: usize, kind: RdbErrorKind) -> Result<T, RdbError> {
@@ -76,12 +80,21 @@ enum Len {
 
 impl<'a> Reader<'a> {
     pub fn new(data: &'a [u8]) -> Reader<'a> {
-        Reader { data, pos: 0 }
+        Reader {
+            data,
+            pos: 0,
+            validated: 0,
+        }
     }
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> usize {
         self.pos
+    }
+
+    /// Listpacks and intsets validated so far.
+    pub fn validated(&self) -> u64 {
+        self.validated
     }
 
     /// Bytes left.
@@ -231,6 +244,7 @@ impl<'a> Reader<'a> {
             kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
                 let blob = self.read_string()?;
                 let lp = pairs_listpack(&blob, ty == kind::ZSET_ZIPLIST, start, "zset")?;
+                self.validated += u64::from(ty == kind::ZSET_LISTPACK);
                 let mut z = ZSetValue::Listpack(lp);
                 if z.len() > limits.zset.max_entries {
                     z.convert_to_skiplist();
@@ -263,6 +277,7 @@ impl<'a> Reader<'a> {
             kind::HASH_ZIPLIST | kind::HASH_LISTPACK => {
                 let blob = self.read_string()?;
                 let lp = pairs_listpack(&blob, ty == kind::HASH_ZIPLIST, start, "hash")?;
+                self.validated += u64::from(ty == kind::HASH_LISTPACK);
                 let mut h = HashValue::Listpack(lp);
                 if h.len() > limits.hash.max_entries {
                     h.convert();
@@ -322,6 +337,7 @@ impl<'a> Reader<'a> {
             } else if ty == kind::LIST_QUICKLIST_2 {
                 let lp = Listpack::from_bytes(blob.into_owned())
                     .or(err(at, RdbErrorKind::Corrupt("listpack")))?;
+                self.validated += 1;
                 list.append_listpack(lp);
             } else {
                 let mut lp = Listpack::new();
@@ -347,6 +363,7 @@ impl<'a> Reader<'a> {
                 let is = IntSet::from_bytes(&blob)
                     .filter(|is| !is.is_empty())
                     .ok_or(RdbError::new(start, RdbErrorKind::Corrupt("intset")))?;
+                self.validated += 1;
                 if is.len() <= max {
                     set = SetValue::IntSet(is);
                 } else {
@@ -589,10 +606,20 @@ pub fn verify_dump_payload(payload: &[u8], verify_crc: bool) -> bool {
 
 /// Decodes a `RESTORE` payload (already verified) into its value.
 pub fn read_dump_payload(payload: &[u8], limits: &Limits, now_ms: i64) -> Result<Object, RdbError> {
+    read_dump_payload_counted(payload, limits, now_ms).map(|(object, _)| object)
+}
+
+/// [`read_dump_payload`], also telling how many listpacks and intsets were validated.
+pub fn read_dump_payload_counted(
+    payload: &[u8],
+    limits: &Limits,
+    now_ms: i64,
+) -> Result<(Object, u64), RdbError> {
     let body = &payload[..payload.len().saturating_sub(10)];
     let mut r = Reader::new(body);
     let ty = r.read_u8()?;
-    r.read_object(ty, limits, now_ms)
+    let object = r.read_object(ty, limits, now_ms)?;
+    Ok((object, r.validated()))
 }
 
 /// One record of a file, as [`load`] hands it over.
@@ -1014,6 +1041,35 @@ mod tests {
         assert!(matches!(
             object(kind::LIST, &body).unwrap(),
             Object::Value(Value::List(_))
+        ));
+    }
+
+    #[test]
+    fn set_listpacks_of_redis_7_2_become_intsets_or_tables() {
+        let build = |members: &[&[u8]]| {
+            let mut lp = Listpack::new();
+            for m in members {
+                lp.push_back(m);
+            }
+            blob(lp.as_bytes())
+        };
+        let Object::Value(Value::Set(s)) =
+            object(kind::SET_LISTPACK, &build(&[b"1", b"2"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((s.len(), s.encoding_name()), (2, "intset"));
+        let Object::Value(Value::Set(s)) =
+            object(kind::SET_LISTPACK, &build(&[b"a", b"2"])).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((s.len(), s.encoding_name()), (2, "hashtable"));
+        assert!(matches!(
+            object(kind::SET_LISTPACK, &build(&[b"a", b"a"]))
+                .unwrap_err()
+                .kind,
+            RdbErrorKind::Duplicate(_)
         ));
     }
 

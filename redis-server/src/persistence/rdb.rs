@@ -43,6 +43,9 @@ pub(crate) struct RdbStatus {
     pub saves: AtomicU64,
     pub last_load_keys_loaded: AtomicU64,
     pub last_load_keys_expired: AtomicU64,
+    /// INFO `dump_payload_sanitizations`: listpacks and intsets RESTORE checked deeply while
+    /// `sanitize-dump-payload` asked for it.
+    pub dump_payload_sanitizations: AtomicU64,
     /// SHUTDOWN has already done (or declined) the final save.
     pub final_save_done: AtomicBool,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
@@ -71,6 +74,7 @@ impl Default for RdbStatus {
             saves: AtomicU64::new(0),
             last_load_keys_loaded: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
+            dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             running: Mutex::new(None),

@@ -413,7 +413,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "tracking_total_prefixes" => 0,
         "unexpected_error_replies" => stats.unexpected_error_replies.load(Relaxed),
         "total_error_replies" => stats.total_error_replies.load(Relaxed),
-        "dump_payload_sanitizations" => 0,
+        "dump_payload_sanitizations" => server.rdb.dump_payload_sanitizations.load(Relaxed),
         "total_reads_processed" => stats.total_reads_processed.load(Relaxed),
         "total_writes_processed" => stats.total_writes_processed.load(Relaxed),
         "io_threaded_reads_processed" => 0,
