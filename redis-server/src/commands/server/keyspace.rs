@@ -100,10 +100,11 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     for db in 0..ctx.server.keyspace.databases() {
         empty_db(ctx, db, &mut old);
     }
-    // With save points, FLUSHALL leaves an empty RDB behind (Redis's flushAllDataAndResetRDB).
+    // A running BGSAVE would write what was just flushed: it is stopped, and with save
+    // points an empty RDB is written instead (Redis's flushAllDataAndResetRDB).
+    crate::persistence::rdb::kill_bgsave(ctx.server);
     let save_points = !ctx.server.config().save_params().is_empty();
     if save_points {
-        crate::persistence::rdb::kill_bgsave(ctx.server);
         let _ = crate::persistence::rdb::save(ctx.server, &mut ctx.db);
     }
     release(old, free);
