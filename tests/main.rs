@@ -10,6 +10,7 @@ mod connection;
 mod expire;
 mod interop;
 mod keyspace;
+mod persistence;
 mod protocol;
 mod server;
 mod startup;

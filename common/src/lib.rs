@@ -31,5 +31,6 @@ pub mod glob;
 pub mod keyspace;
 pub mod long_double;
 pub mod number;
+pub mod rdb;
 pub mod resp;
 pub mod value;

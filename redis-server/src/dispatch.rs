@@ -274,6 +274,14 @@ fn run<'s>(
         reject_command(server, client, reply, entry, e);
         return Dispatched::Done;
     }
+    // Writes (and PING) stop while the last background save failed, as Redis's MISCONF.
+    let write_or_ping =
+        command_has(spec, client, Flag::Write) || (spec.container.is_none() && spec.name == "ping");
+    if write_or_ping && crate::persistence::rdb::writes_denied(server) {
+        let e = CommandError::Prefixed("MISCONF", crate::persistence::rdb::MISCONF.into());
+        reject_command(server, client, reply, entry, e);
+        return Dispatched::Done;
+    }
     // With no replicas at all (replication is not built), `min-replicas-to-write` refuses
     // every write, exactly as Redis does when too few replicas are connected.
     if server.hot.min_replicas_to_write.load(Relaxed) > 0

@@ -46,6 +46,7 @@ pub(crate) async fn run_cron(server: Arc<Server>) {
 
 fn cron_step(server: &Server, period: Duration) {
     server.cron_stats();
+    crate::persistence::rdb::cron(server);
     if server.active_expire_enabled.load(Relaxed) {
         active_expire_cycle(server, period);
     }

@@ -20,6 +20,7 @@ mod expire;
 mod latency;
 mod log;
 mod notify;
+mod persistence;
 mod pubsub;
 mod server;
 mod slowlog;
@@ -312,6 +313,10 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.notice("Server initialized");
+    if let Err(e) = persistence::rdb::load_at_startup(&server) {
+        server.log.warning(&e);
+        return ExitCode::from(1);
+    }
     server
         .log
         .verbose(&format!("Serving with {} worker threads", server.threads));
@@ -347,6 +352,7 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.warning("User requested shutdown...");
+    persistence::rdb::save_on_exit(&server);
     if !pidfile.is_empty() {
         server.log.notice("Removing the pid file.");
         let _ = std::fs::remove_file(&pidfile);

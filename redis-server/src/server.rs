@@ -508,6 +508,8 @@ pub(crate) struct Server {
     pub config_file: Option<String>,
     pub tcp_port: AtomicU64,
     pub lastsave_unix: AtomicI64,
+    /// RDB saving and loading state (INFO persistence), shared with the background save.
+    pub rdb: Arc<crate::persistence::rdb::RdbStatus>,
     /// Changes since the last save (Redis's `server.dirty`, INFO `rdb_changes_since_last_save`):
     /// write handlers add the number of changes they made.
     pub dirty: AtomicU64,
@@ -561,6 +563,7 @@ impl Server {
             config_file,
             tcp_port: AtomicU64::new(config.get_int("port").unwrap_or(6379) as u64),
             lastsave_unix: AtomicI64::new(now_ms / 1000),
+            rdb: Arc::default(),
             dirty: AtomicU64::new(0),
             replid: Mutex::new(random_hex(40)),
             startup_memory: MemoryStats::read().allocated,

@@ -8,3 +8,4 @@ mod benchmark;
 mod cli;
 mod corpus;
 mod geo;
+mod rdb;

@@ -74,6 +74,18 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "dump",
+        arity: 2,
+        flags: &[F::Readonly],
+        acl_categories: KEYSPACE_READ_SLOW,
+        key_specs: RO_ACCESS,
+        tips: &["nondeterministic_output"],
+        since: "2.6.0",
+        complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
+        summary: "Serialize a key's value in Redis's RDB format, for RESTORE",
+        ..BASE
+    },
+    CommandSpec {
         name: "exists",
         arity: -2,
         flags: READONLY_FAST,
@@ -242,6 +254,17 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         complexity: "O(1)",
         summary: "Give a key a new name only when that name is still free",
+        ..BASE
+    },
+    CommandSpec {
+        name: "restore",
+        arity: -4,
+        flags: &[F::Write, F::Denyoom],
+        acl_categories: &[A::Keyspace, A::Write, A::Slow, A::Dangerous],
+        key_specs: &[key_range(&[K::Ow, K::Update], 1, 0, 1, 0)],
+        since: "2.6.0",
+        complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        summary: "Create a key from a DUMP payload",
         ..BASE
     },
     CommandSpec {

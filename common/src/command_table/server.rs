@@ -14,6 +14,16 @@ const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_pol
 /// Every top-level command of the group.
 pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "bgsave",
+        arity: -1,
+        flags: &[F::Admin, F::Noscript, F::NoAsyncLoading],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Write an RDB snapshot to disk in the background",
+        ..BASE
+    },
+    CommandSpec {
         name: "command",
         arity: -1,
         flags: &[F::Loading, F::Stale, F::Sentinel],
@@ -110,6 +120,16 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         acl_categories: ADMIN_SLOW,
         since: "1.0.0",
         summary: "Stream every command the server runs to this connection",
+        ..BASE
+    },
+    CommandSpec {
+        name: "save",
+        arity: 1,
+        flags: &[F::Admin, F::Noscript, F::NoAsyncLoading, F::NoMulti],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        complexity: "O(N) where N is the total number of keys in all databases",
+        summary: "Write an RDB snapshot to disk, blocking until done",
         ..BASE
     },
     CommandSpec {

@@ -501,15 +501,15 @@ fn valid_proc_title_template(v: &str) -> Result<(), &'static str> {
 /// Every directive, in Redis's table order (bools, strings, enums, numbers, TLS, specials).
 pub static DIRECTIVES: &[Directive] = &[
     // yes/no
-    boolean("rdbchecksum", IMM, true, RDB),
+    boolean("rdbchecksum", IMM, true, None),
     boolean("daemonize", IMM, false, None),
     boolean("io-threads-do-reads", DBG.with(IMM), false, None),
     boolean("always-show-logo", IMM, false, None),
     boolean("protected-mode", N, true, None),
-    boolean("rdbcompression", N, true, RDB),
+    boolean("rdbcompression", N, true, None),
     boolean("rdb-del-sync-files", N, false, REPL),
     boolean("activerehashing", N, true, None),
-    boolean("stop-writes-on-bgsave-error", N, true, RDB),
+    boolean("stop-writes-on-bgsave-error", N, true, None),
     boolean("set-proc-title", IMM, true, None),
     boolean("dynamic-hz", N, true, None),
     boolean("lazyfree-lazy-eviction", DBG, false, LAZYFREE),
@@ -563,7 +563,7 @@ pub static DIRECTIVES: &[Directive] = &[
     string("cluster-config-file", IMM, "nodes.conf", CLUSTER),
     checked_string("cluster-announce-hostname", N, "", valid_hostname, CLUSTER),
     string("syslog-ident", IMM, "redis", SYSLOG),
-    checked_string("dbfilename", PROT, "dump.rdb", valid_dbfilename, RDB),
+    checked_string("dbfilename", PROT, "dump.rdb", valid_dbfilename, None),
     checked_string(
         "appendfilename",
         IMM,
@@ -609,7 +609,7 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("appendfsync", N, APPENDFSYNC, 2, AOF),
     choice("oom-score-adj", N, OOM_SCORE_ADJ, 0, OOM),
     choice("acl-pubsub-default", N, ACL_PUBSUB_DEFAULT, 0, ACL),
-    choice("sanitize-dump-payload", DBG, SANITIZE_DUMP_PAYLOAD, 0, RDB),
+    choice("sanitize-dump-payload", DBG, SANITIZE_DUMP_PAYLOAD, 0, None),
     choice("enable-protected-configs", IMM, PROTECTED_ACTION, 0, None),
     choice("enable-debug-command", IMM, PROTECTED_ACTION, 0, None),
     choice("enable-module-command", IMM, PROTECTED_ACTION, 0, None),
@@ -682,7 +682,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("repl-timeout", N, 1, INT_MAX, 60, REPL),
     int("repl-ping-replica-period", N, 1, INT_MAX, 10, REPL).alias("repl-ping-slave-period"),
     int("list-compress-depth", DBG, 0, INT_MAX, 0, None),
-    int("rdb-key-save-delay", HID, INT_MIN, INT_MAX, 0, RDB),
+    int("rdb-key-save-delay", HID, INT_MIN, INT_MAX, 0, None),
     int("key-load-delay", HID, INT_MIN, INT_MAX, 0, RDB),
     int("active-expire-effort", N, 1, 10, 1, None),
     // Out-of-range values are accepted and clamped to 1..=500 (see `Config::set`).
@@ -824,7 +824,7 @@ pub static DIRECTIVES: &[Directive] = &[
     string("tls-ciphersuites", N, "", TLS),
     // special syntax
     special("dir", PROT.with(DENY), Special::Dir, None),
-    special("save", MULTI, Special::Save, RDB),
+    special("save", MULTI, Special::Save, None),
     special(
         "client-output-buffer-limit",
         MULTI,

@@ -708,8 +708,8 @@ mod tests {
                 "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - maxmemory eviction is not supported by this server yet",
             ),
             (
-                &[("timeout", "5"), ("save", "1 1")],
-                "ERR CONFIG SET failed (possibly related to argument 'save') - RDB persistence is not supported by this server yet",
+                &[("timeout", "5"), ("appendonly", "yes")],
+                "ERR CONFIG SET failed (possibly related to argument 'appendonly') - AOF persistence is not supported by this server yet",
             ),
         ];
         for (pairs, expected) in cases {
@@ -826,7 +826,6 @@ mod tests {
             [
                 "latency-monitor-threshold '1' has no effect: latency monitor is not supported by this server yet",
                 "repl-diskless-sync-delay '0' has no effect: replication is not supported by this server yet",
-                "save '900 1' has no effect: RDB persistence is not supported by this server yet",
                 "propagation-error-behavior 'panic' has no effect: replication is not supported by this server yet",
             ]
         );

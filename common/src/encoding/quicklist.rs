@@ -259,6 +259,21 @@ impl Quicklist {
         self.settle();
     }
 
+    /// Appends a whole listpack as the last node, as it is (RDB loading keeps the saved node
+    /// layout, as Redis's `quicklistAppendListpack`). An empty listpack adds nothing.
+    pub fn append_listpack(&mut self, lp: Listpack) {
+        if lp.is_empty() {
+            return;
+        }
+        self.count += lp.len();
+        self.nodes.push_back(Node::new(lp));
+        // Only the node that just moved `depth` away from the tail changes state.
+        let len = self.nodes.len();
+        if self.depth > 0 && len > 2 * self.depth {
+            self.nodes[len - 1 - self.depth].compress();
+        }
+    }
+
     /// Removes and returns the element at one end.
     pub fn pop(&mut self, end: End) -> Option<Vec<u8>> {
         let i = match end {
@@ -649,6 +664,24 @@ mod tests {
 
     fn sizes(q: &Quicklist) -> Vec<usize> {
         q.nodes.iter().map(|n| n.count).collect()
+    }
+
+    #[test]
+    fn appended_listpacks_keep_their_layout_and_compress_inner_nodes() {
+        let mut q = Quicklist::new(-2, 1);
+        for n in 0..4 {
+            let mut lp = Listpack::new();
+            for i in 0..50 {
+                lp.push_back(format!("node{n}-element-{i}").as_bytes());
+            }
+            q.append_listpack(lp);
+        }
+        q.append_listpack(Listpack::new());
+        assert_eq!(sizes(&q), [50, 50, 50, 50]);
+        assert_eq!(q.len(), 200);
+        assert_eq!(q.compressed_nodes(), 2);
+        assert_eq!(strs(&q)[199], "node3-element-49");
+        check(&q);
     }
 
     fn check(q: &Quicklist) {

@@ -45,6 +45,11 @@ impl ListValue {
         &self.ql
     }
 
+    /// Appends a listpack as one node (RDB loading).
+    pub fn append_listpack(&mut self, lp: crate::encoding::listpack::Listpack) {
+        self.ql.append_listpack(lp);
+    }
+
     pub fn push(&mut self, end: End, v: &[u8]) {
         self.ql.push(end, v);
     }

@@ -629,6 +629,36 @@ impl StreamValue {
         StreamValue::default()
     }
 
+    /// A stream rebuilt from its stored parts (RDB, RESTORE): nodes keyed by master ID, in
+    /// any order.
+    pub fn from_parts(
+        nodes: impl IntoIterator<Item = (StreamId, Listpack)>,
+        meta: Meta,
+        groups: BTreeMap<Box<[u8]>, ConsumerGroup>,
+    ) -> StreamValue {
+        StreamValue {
+            nodes: nodes.into_iter().collect(),
+            meta,
+            groups,
+        }
+    }
+
+    /// The 16-byte big-endian form Redis keys nodes and PEL entries by.
+    pub fn encode_id(id: StreamId) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&id.ms.to_be_bytes());
+        out[8..].copy_from_slice(&id.seq.to_be_bytes());
+        out
+    }
+
+    pub fn decode_id(raw: &[u8; 16]) -> StreamId {
+        let mut ms = [0u8; 8];
+        let mut seq = [0u8; 8];
+        ms.copy_from_slice(&raw[..8]);
+        seq.copy_from_slice(&raw[8..]);
+        StreamId::new(u64::from_be_bytes(ms), u64::from_be_bytes(seq))
+    }
+
     pub fn len(&self) -> u64 {
         self.meta.length
     }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::commands::{CommandContext, CommandError, Registry};
+use crate::commands::{CommandContext, CommandError, Locking, Registry};
 use crate::connection::ClientKind;
 use crate::server::unix_us;
 
@@ -10,7 +10,8 @@ pub(super) fn register(r: &mut Registry) {
     r.add("time", time);
     r.add("lastsave", lastsave);
     r.add("monitor", monitor);
-    r.add("shutdown", shutdown);
+    // Exclusive: the final save copies the whole keyspace.
+    r.add_with("shutdown", shutdown, Locking::Exclusive);
 }
 
 fn time(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -103,25 +104,24 @@ fn shutdown(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let save_points = !server.config().save_params().is_empty();
     let wants_save = opts.save == SaveMode::Save || (opts.save == SaveMode::Default && save_points);
-    if wants_save {
+    crate::persistence::rdb::kill_bgsave(server);
+    if wants_save && opts.save != SaveMode::NoSave {
         server
             .log
             .notice("Saving the final RDB snapshot before exiting.");
-        server
-            .log
-            .warning("RDB persistence is not built in this server yet: nothing was saved.");
-        if opts.save == SaveMode::Save && !opts.force {
-            server
-                .log
-                .warning("Error trying to save the DB, can't exit.");
-            return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
-        }
-        if opts.save == SaveMode::Save {
+        if crate::persistence::rdb::save(server, &mut ctx.db).is_err() {
+            if !opts.force {
+                server
+                    .log
+                    .warning("Error trying to save the DB, can't exit.");
+                return Err(CommandError::err("Errors trying to SHUTDOWN. Check logs."));
+            }
             server
                 .log
                 .warning("Error trying to save the DB. Exit anyway.");
         }
     }
+    server.rdb.final_save_done.store(true, Relaxed);
     // The client gets no reply: its connection closes with the server.
     ctx.client.close_after_reply = true;
     server.request_shutdown();
@@ -214,10 +214,6 @@ mod tests {
             "-ERR No shutdown in progress.\r\n"
         );
         assert_eq!(c.text(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
-        assert_eq!(
-            c.text(&["SHUTDOWN", "SAVE"]),
-            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"
-        );
         assert!(!*c.server.shutdown.borrow());
     }
 
@@ -228,12 +224,18 @@ mod tests {
         assert!(*c.server.shutdown.borrow());
         assert!(c.client.close_after_reply);
 
-        // Configured save points cannot be honoured yet; a plain SHUTDOWN still stops.
-        let mut c = TestClient::with_config(&[("save", "3600 1")]);
+        // With save points, a plain SHUTDOWN saves first.
+        let file = format!("test-shutdown-{}.rdb", std::process::id());
+        let mut c = TestClient::with_config(&[("save", "3600 1"), ("dbfilename", &file)]);
+        c.run(&["SET", "k", "v"]);
         assert_eq!(c.text(&["SHUTDOWN"]), "");
         assert!(*c.server.shutdown.borrow());
-        let mut c = TestClient::new();
+        let saved = std::fs::read(&file).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(&saved[..9], b"REDIS0010");
+        let mut c = TestClient::with_config(&[("dbfilename", &file)]);
         assert_eq!(c.text(&["SHUTDOWN", "SAVE", "FORCE"]), "");
         assert!(*c.server.shutdown.borrow());
+        std::fs::remove_file(&file).unwrap();
     }
 }

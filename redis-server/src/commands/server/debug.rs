@@ -1,4 +1,4 @@
-//! DEBUG: the subcommands Redis's test suite leans on (SLEEP, SET-ACTIVE-EXPIRE, OBJECT,
+//! DEBUG: the subcommands Redis's test suite leans on (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD,
 //! DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, STRINGMATCH-TEST, HELP).
 //!
 //! DEBUG runs under the exclusive gate: Redis runs it with the whole server stopped, and DIGEST
@@ -42,6 +42,19 @@ const DEBUG_HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -67,6 +80,7 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             ctx.reply.ok();
         }
         (b"object", 3) => return object(ctx),
+        (b"reload", _) => return reload(ctx),
         (b"digest", 2) => {
             let digest = dataset_digest(ctx);
             ctx.reply.simple(hex(&digest).as_bytes());
@@ -131,6 +145,43 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             )));
         }
     }
+    Ok(())
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the RDB, empty the keyspace, load the file
+/// back (all under the exclusive gate).
+fn reload(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let (mut merge, mut flush, mut save) = (false, true, true);
+    for opt in ctx.args.list().iter().skip(2) {
+        if opt.eq_ignore_ascii_case(b"merge") {
+            merge = true;
+        } else if opt.eq_ignore_ascii_case(b"noflush") {
+            flush = false;
+        } else if opt.eq_ignore_ascii_case(b"nosave") {
+            save = false;
+        } else {
+            return Err(CommandError::err(
+                "DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+            ));
+        }
+    }
+    let server = ctx.server;
+    if save {
+        crate::persistence::rdb::kill_bgsave(server);
+        if crate::persistence::rdb::save(server, &mut ctx.db).is_err() {
+            ctx.reply.error(b"ERR");
+            return Ok(());
+        }
+    }
+    if flush {
+        crate::persistence::rdb::flush_all(server, &mut ctx.db);
+    }
+    if let Err(e) = crate::persistence::rdb::load_file(server, &mut ctx.db, merge) {
+        server.log.warning(&e);
+        return Err(CommandError::err("Error trying to load the RDB dump"));
+    }
+    server.log.warning("DB reloaded by DEBUG RELOAD");
+    ctx.reply.ok();
     Ok(())
 }
 

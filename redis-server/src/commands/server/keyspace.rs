@@ -107,6 +107,13 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     // One more, so that even an empty FLUSHALL is propagated and counted, as in Redis.
     ctx.dirty(removed + 1);
+    // A running BGSAVE would write what was just flushed: it is stopped, and with save
+    // points an empty RDB is written instead (Redis's flushAllDataAndResetRDB).
+    crate::persistence::rdb::kill_bgsave(ctx.server);
+    let save_points = !ctx.server.config().save_params().is_empty();
+    if save_points {
+        let _ = crate::persistence::rdb::save(ctx.server, &mut ctx.db);
+    }
     release(old, free);
     ctx.reply.ok();
     Ok(())

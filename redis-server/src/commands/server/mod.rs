@@ -13,6 +13,7 @@ pub(crate) mod config;
 mod debug;
 mod info;
 mod keyspace;
+mod persistence;
 mod slowlog;
 
 use super::Registry;
@@ -25,4 +26,5 @@ pub(super) fn register(r: &mut Registry) {
     debug::register(r);
     slowlog::register(r);
     admin::register(r);
+    persistence::register(r);
 }

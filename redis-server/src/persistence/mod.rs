@@ -1,0 +1,3 @@
+//! Persistence jobs: RDB snapshots ([`rdb`]). The formats themselves live in `common::rdb`.
+
+pub(crate) mod rdb;

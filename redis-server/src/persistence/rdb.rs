@@ -1,0 +1,772 @@
+//! RDB snapshots on disk: SAVE, BGSAVE, save points, SHUTDOWN's final save, DEBUG RELOAD,
+//! and loading `dir`/`dbfilename` at start-up.
+//!
+//! Snapshot design (no fork): a save encodes the whole keyspace into an in-memory RDB image
+//! while the command (or the cron) holds the exclusive gate, so the image is one instant of
+//! the dataset exactly as Redis's fork gives. The gate is then released and the image is
+//! written, synced and renamed over `dbfilename` (for BGSAVE on a thread of its own) while
+//! clients go on. The trade-off: clients pause for the encoding (measured in a release
+//! build: about 110 ms for 630k small strings, the same as cloning every entry would take,
+//! at a third of the memory; Redis's fork pauses 3 to 11 ms for the same data), and memory
+//! grows by the size of the file while a BGSAVE runs, where a fork costs only the pages
+//! written meanwhile. A copy-on-write keyspace would remove the pause; this is the
+//! simplest correct step. The file goes to `temp-<pid>.rdb` first, as in Redis.
+//!
+//! A background save reports through [`RdbStatus`]; the cron collects the result (Redis's
+//! `checkChildrenDone`), then updates LASTSAVE, the dirty counter and the log.
+
+use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use common::keyspace::{Entry, Locked, lru_clock};
+use common::rdb::reader::{self, Limits, Object, Record};
+use common::rdb::writer::{Eviction, RdbWriter};
+
+use crate::server::{MemoryStats, Server, unix_ms};
+
+/// How long after a failed background save the save points may try again.
+const BGSAVE_RETRY_DELAY_SECS: i64 = 5;
+/// Bytes the encoder gathers before handing them to the file.
+const WRITE_CHUNK: usize = 1 << 20;
+
+/// The state INFO persistence reports, shared with the background save thread.
+#[derive(Debug)]
+pub(crate) struct RdbStatus {
+    pub bgsave_in_progress: AtomicBool,
+    pub bgsave_scheduled: AtomicBool,
+    pub last_bgsave_ok: AtomicBool,
+    pub last_bgsave_time_sec: AtomicI64,
+    pub last_bgsave_try_unix: AtomicI64,
+    pub saves: AtomicU64,
+    pub last_load_keys_loaded: AtomicU64,
+    pub last_load_keys_expired: AtomicU64,
+    /// INFO `dump_payload_sanitizations`: listpacks and intsets RESTORE checked deeply while
+    /// `sanitize-dump-payload` asked for it.
+    pub dump_payload_sanitizations: AtomicU64,
+    /// SHUTDOWN has already done (or declined) the final save.
+    pub final_save_done: AtomicBool,
+    /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
+    cancel: AtomicBool,
+    running: Mutex<Option<Running>>,
+    finished: Mutex<Option<Result<(), String>>>,
+}
+
+#[derive(Debug)]
+struct Running {
+    started: Instant,
+    /// The dirty counter when the snapshot was taken.
+    dirty: u64,
+    /// The Unix time (seconds) of the snapshot.
+    taken_unix: i64,
+}
+
+impl Default for RdbStatus {
+    fn default() -> Self {
+        RdbStatus {
+            bgsave_in_progress: AtomicBool::new(false),
+            bgsave_scheduled: AtomicBool::new(false),
+            last_bgsave_ok: AtomicBool::new(true),
+            last_bgsave_time_sec: AtomicI64::new(-1),
+            last_bgsave_try_unix: AtomicI64::new(0),
+            saves: AtomicU64::new(0),
+            last_load_keys_loaded: AtomicU64::new(0),
+            last_load_keys_expired: AtomicU64::new(0),
+            dump_payload_sanitizations: AtomicU64::new(0),
+            final_save_done: AtomicBool::new(false),
+            cancel: AtomicBool::new(false),
+            running: Mutex::new(None),
+            finished: Mutex::new(None),
+        }
+    }
+}
+
+impl RdbStatus {
+    /// Seconds the running background save has taken so far, or -1.
+    pub(crate) fn current_bgsave_secs(&self) -> i64 {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(-1, |r| r.started.elapsed().as_secs() as i64)
+    }
+}
+
+/// The text of the MISCONF error (after its code).
+pub(crate) const MISCONF: &str = "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Whether write commands (and PING) are refused because the last background save failed
+/// (`stop-writes-on-bgsave-error` with save points configured).
+pub(crate) fn writes_denied(server: &Server) -> bool {
+    if server.rdb.last_bgsave_ok.load(Relaxed) {
+        return false;
+    }
+    let config = server.config();
+    config
+        .get_bool("stop-writes-on-bgsave-error")
+        .unwrap_or(true)
+        && !config.save_params().is_empty()
+}
+
+/// One instant of the keyspace, encoded as a whole RDB file.
+pub(crate) struct Snapshot {
+    bytes: Vec<u8>,
+    keys: u64,
+    taken_ms: i64,
+    dirty: u64,
+}
+
+/// What a save needs from the configuration, read once.
+#[derive(Debug, Clone)]
+pub(crate) struct SaveOptions {
+    pub filename: String,
+    pub compress: bool,
+    pub checksum: bool,
+    /// `rdb-key-save-delay`: microseconds a save spends per key (the suite slows saves down
+    /// with it); a background save waits that long in total before writing.
+    pub key_delay_us: i64,
+}
+
+impl SaveOptions {
+    pub(crate) fn from_server(server: &Server) -> SaveOptions {
+        let config = server.config();
+        SaveOptions {
+            filename: config
+                .get_str("dbfilename")
+                .unwrap_or("dump.rdb")
+                .to_owned(),
+            compress: config.get_bool("rdbcompression").unwrap_or(true),
+            checksum: config.get_bool("rdbchecksum").unwrap_or(true),
+            key_delay_us: config.get_int("rdb-key-save-delay").unwrap_or(0),
+        }
+    }
+}
+
+/// The encoding thresholds values load with.
+pub(crate) fn limits(server: &Server) -> Limits {
+    let hot = &server.hot;
+    let limit = |v: &AtomicU64| usize::try_from(v.load(Relaxed)).unwrap_or(usize::MAX);
+    Limits {
+        hash: hot.hash_limits(),
+        zset: common::value::sorted_set::Limits {
+            max_entries: limit(&hot.zset_max_listpack_entries),
+            max_value: limit(&hot.zset_max_listpack_value),
+        },
+        set_max_intset_entries: limit(&hot.set_max_intset_entries),
+        list_max_listpack_size: hot.list_max_listpack_size.load(Relaxed) as i32,
+        list_compress_depth: limit(&hot.list_compress_depth),
+    }
+}
+
+/// Encodes every database through `view`, which must sit under the exclusive gate.
+pub(crate) fn take_snapshot(
+    server: &Server,
+    view: &mut Locked<'_>,
+    opts: &SaveOptions,
+) -> Snapshot {
+    let lru = server
+        .config()
+        .get_str("maxmemory-policy")
+        .unwrap_or_default()
+        .contains("lru");
+    let taken_ms = unix_ms();
+    let clock = lru_clock(taken_ms);
+    let mut w = RdbWriter::new(opts.compress, opts.checksum);
+    w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
+    w.aux_int("redis-bits", 64);
+    w.aux_int("ctime", taken_ms / 1000);
+    w.aux_int("used-mem", MemoryStats::read().allocated as i64);
+    w.aux_int("aof-base", 0);
+    // Function libraries go here (RdbWriter::function) once the FUNCTION family exists.
+    let mut bytes = Vec::new();
+    let mut keys = 0u64;
+    for db in 0..server.keyspace.databases() {
+        let (mut len, mut volatile) = (0, 0);
+        view.for_each_shard(db, |shard| {
+            len += shard.len();
+            volatile += shard.volatile_len();
+        });
+        if len == 0 {
+            continue;
+        }
+        w.select_db(db, len, volatile);
+        view.for_each_shard(db, |shard| {
+            shard.for_each(|entry| {
+                let eviction = if lru {
+                    Eviction::Idle(u64::from(clock.wrapping_sub(entry.lru())))
+                } else {
+                    Eviction::None
+                };
+                let expire = if entry.is_volatile() {
+                    shard.expire_at(entry.key())
+                } else {
+                    None
+                };
+                w.key_value(entry, expire, eviction);
+                keys += 1;
+            });
+            if w.buffered() >= WRITE_CHUNK {
+                bytes.extend_from_slice(&w.take());
+            }
+        });
+    }
+    bytes.extend_from_slice(&w.take());
+    bytes.extend_from_slice(&w.finish());
+    Snapshot {
+        bytes,
+        keys,
+        taken_ms,
+        dirty: server.dirty.load(Relaxed),
+    }
+}
+
+/// Writes `snapshot` to `temp-<tag>.rdb`, syncs it and renames it over the configured file.
+fn write_file(
+    snapshot: &Snapshot,
+    opts: &SaveOptions,
+    tag: &str,
+    cancel: Option<&AtomicBool>,
+) -> Result<(), String> {
+    if opts.key_delay_us > 0 {
+        let total = Duration::from_micros(opts.key_delay_us as u64)
+            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
+        let until = Instant::now() + total;
+        while Instant::now() < until {
+            if cancel.is_some_and(|c| c.load(Relaxed)) {
+                return Err("Write error saving DB on disk: save cancelled".into());
+            }
+            std::thread::sleep(Duration::from_millis(1).min(total));
+        }
+    }
+    let tmp = format!("temp-{tag}.rdb");
+    let file = std::fs::File::create(&tmp).map_err(|e| {
+        let cwd = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
+    })?;
+    let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
+    let written = out
+        .write_all(&snapshot.bytes)
+        .and_then(|()| out.flush())
+        .and_then(|()| out.get_ref().sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &opts.filename));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("Write error saving DB on disk: {e}"));
+    }
+    Ok(())
+}
+
+/// A foreground save (SAVE, SHUTDOWN, DEBUG RELOAD, FLUSHALL with save points): `view` is
+/// under the exclusive gate. Logs as Redis does; on success resets the dirty counter.
+pub(crate) fn save(server: &Server, view: &mut Locked<'_>) -> Result<(), String> {
+    let opts = SaveOptions::from_server(server);
+    let snapshot = take_snapshot(server, view, &opts);
+    match write_file(&snapshot, &opts, &std::process::id().to_string(), None) {
+        Ok(()) => {
+            server.log.notice("DB saved on disk");
+            saved(server, &snapshot);
+            server.rdb.last_bgsave_ok.store(true, Relaxed);
+            Ok(())
+        }
+        Err(e) => {
+            server.log.warning(&e);
+            Err(e)
+        }
+    }
+}
+
+fn saved(server: &Server, snapshot: &Snapshot) {
+    let _ = server
+        .dirty
+        .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_sub(snapshot.dirty)));
+    server
+        .lastsave_unix
+        .store(snapshot.taken_ms / 1000, Relaxed);
+    server.rdb.saves.fetch_add(1, Relaxed);
+}
+
+/// Starts a background save from a snapshot taken now through `view` (exclusive gate).
+/// `Err` when one is already running.
+pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(), String> {
+    let status = &server.rdb;
+    if status
+        .bgsave_in_progress
+        .compare_exchange(false, true, Relaxed, Relaxed)
+        .is_err()
+    {
+        return Err("Background save already in progress".into());
+    }
+    status.bgsave_scheduled.store(false, Relaxed);
+    status.cancel.store(false, Relaxed);
+    let opts = SaveOptions::from_server(server);
+    let snapshot = take_snapshot(server, view, &opts);
+    let now_unix = snapshot.taken_ms / 1000;
+    status.last_bgsave_try_unix.store(now_unix, Relaxed);
+    *status
+        .running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = Some(Running {
+        started: Instant::now(),
+        dirty: snapshot.dirty,
+        taken_unix: now_unix,
+    });
+    let shared = Arc::clone(&server.rdb);
+    let tag = format!("bg-{}", std::process::id());
+    let spawned = std::thread::Builder::new()
+        .name("bgsave".into())
+        .spawn(move || {
+            let result = write_file(&snapshot, &opts, &tag, Some(&shared.cancel));
+            drop(snapshot);
+            *shared
+                .finished
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(result);
+        });
+    if let Err(e) = spawned {
+        status.bgsave_in_progress.store(false, Relaxed);
+        *status
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        status.last_bgsave_ok.store(false, Relaxed);
+        let msg = format!("Can't save in background: fork: {e}");
+        server.log.warning(&msg);
+        return Err(msg);
+    }
+    server.log.notice(&format!(
+        "Background saving started by pid {}",
+        std::process::id()
+    ));
+    Ok(())
+}
+
+/// Collects a finished background save (Redis's `backgroundSaveDoneHandler`).
+fn collect_bgsave(server: &Server) {
+    let status = &server.rdb;
+    let Some(result) = status
+        .finished
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    else {
+        return;
+    };
+    let running = status
+        .running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(run) = &running {
+        status
+            .last_bgsave_time_sec
+            .store(run.started.elapsed().as_secs() as i64, Relaxed);
+    }
+    match result {
+        Ok(()) => {
+            server.log.notice("DB saved on disk");
+            server
+                .log
+                .notice("Background saving terminated with success");
+            if let Some(run) = running {
+                let _ = server
+                    .dirty
+                    .fetch_update(Relaxed, Relaxed, |d| Some(d.saturating_sub(run.dirty)));
+                server.lastsave_unix.store(run.taken_unix, Relaxed);
+            }
+            server.rdb.saves.fetch_add(1, Relaxed);
+            status.last_bgsave_ok.store(true, Relaxed);
+        }
+        Err(e) => {
+            server.log.warning(&e);
+            server.log.warning("Background saving error");
+            status.last_bgsave_ok.store(false, Relaxed);
+        }
+    }
+    status.bgsave_in_progress.store(false, Relaxed);
+}
+
+/// Stops a running background save and waits for its thread (SHUTDOWN, DEBUG RELOAD).
+pub(crate) fn kill_bgsave(server: &Server) {
+    let status = &server.rdb;
+    if !status.bgsave_in_progress.load(Relaxed) {
+        return;
+    }
+    status.cancel.store(true, Relaxed);
+    while status
+        .finished
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .is_none()
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    *status
+        .finished
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    *status
+        .running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    status.bgsave_in_progress.store(false, Relaxed);
+    status.cancel.store(false, Relaxed);
+}
+
+/// The cron's persistence step: collect a finished background save, then start a scheduled
+/// one or one a save point asks for.
+pub(crate) fn cron(server: &Server) {
+    let status = &server.rdb;
+    collect_bgsave(server);
+    if status.bgsave_in_progress.load(Relaxed) {
+        return;
+    }
+    let now = unix_ms() / 1000;
+    let mut reason = None;
+    if status.bgsave_scheduled.load(Relaxed) {
+        reason = Some(String::new());
+    } else {
+        let dirty = server.dirty.load(Relaxed);
+        let lastsave = server.lastsave_unix.load(Relaxed);
+        let retry_ok = status.last_bgsave_ok.load(Relaxed)
+            || now - status.last_bgsave_try_unix.load(Relaxed) > BGSAVE_RETRY_DELAY_SECS;
+        for p in server.config().save_params() {
+            if dirty >= p.changes as u64 && now - lastsave > p.seconds && retry_ok {
+                reason = Some(format!(
+                    "{} changes in {} seconds. Saving...",
+                    p.changes, p.seconds
+                ));
+                break;
+            }
+        }
+    }
+    let Some(reason) = reason else {
+        return;
+    };
+    if !reason.is_empty() {
+        server.log.notice(&reason);
+    }
+    let gate = server.keyspace.exclusive();
+    let mut view = server.keyspace.lock_lazily(&gate, 0);
+    let _ = start_bgsave(server, &mut view);
+}
+
+/// What a load did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Loaded {
+    pub keys: u64,
+    pub expired: u64,
+}
+
+/// Loads RDB `data` into the keyspace through `view` (exclusive gate). `merge`: a key already
+/// present is replaced instead of failing the load.
+pub(crate) fn load_bytes(
+    server: &Server,
+    view: &mut Locked<'_>,
+    data: &[u8],
+    merge: bool,
+) -> Result<Loaded, String> {
+    let limits = limits(server);
+    let now = unix_ms();
+    let clock = lru_clock(now);
+    let databases = server.keyspace.databases();
+    let verify = server.config().get_bool("rdbchecksum").unwrap_or(true);
+    let mut loaded = Loaded::default();
+    let mut fatal = None;
+    let result = reader::load(data, &limits, now, verify, |record| {
+        match record {
+            Record::Aux { key, value } => {
+                let value = String::from_utf8_lossy(&value);
+                match &key[..] {
+                    b"redis-ver" => server
+                        .log
+                        .notice(&format!("Loading RDB produced by version {value}")),
+                    b"ctime" => {
+                        let age = value.parse::<i64>().map_or(0, |t| now / 1000 - t).max(0);
+                        server.log.notice(&format!("RDB age {age} seconds"));
+                    }
+                    b"used-mem" => {
+                        let mb = value.parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0);
+                        server
+                            .log
+                            .notice(&format!("RDB memory usage when created {mb:.2} Mb"));
+                    }
+                    _ => {}
+                }
+            }
+            // Function libraries load here once the FUNCTION family exists.
+            Record::ResizeDb { .. } | Record::Function(_) => {}
+            Record::Key(k) => {
+                if k.db >= databases {
+                    fatal = Some(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {databases} databases. Exiting\n"
+                    ));
+                    return Err(common::rdb::RdbError::new(
+                        0,
+                        common::rdb::RdbErrorKind::BadLength,
+                    ));
+                }
+                if k.expire_ms.is_some_and(|at| at < now) {
+                    loaded.expired += 1;
+                    return Ok(());
+                }
+                let lru = match k.idle {
+                    Some(idle) => clock.wrapping_sub(u32::try_from(idle).unwrap_or(u32::MAX)),
+                    None => clock,
+                };
+                let entry = match k.object {
+                    Object::String(bytes) => Entry::string(&k.key, &bytes, lru),
+                    Object::Value(v) => Entry::collection(&k.key, v, lru),
+                };
+                let shard = view.shard_in(k.db, &k.key);
+                if shard.insert(entry).is_some() && !merge {
+                    server.log.warning("Duplicated key found in RDB file");
+                    return Err(common::rdb::RdbError::new(
+                        0,
+                        common::rdb::RdbErrorKind::Duplicate("keys"),
+                    ));
+                }
+                if let Some(at) = k.expire_ms {
+                    shard.set_expire(&k.key, at);
+                }
+                loaded.keys += 1;
+            }
+        }
+        Ok(())
+    });
+    match result {
+        Ok(summary) => {
+            if summary.checksum_disabled && summary.version >= 5 {
+                server
+                    .log
+                    .warning("RDB file was saved with checksum disabled: no check performed.");
+            }
+            server.rdb.last_load_keys_loaded.store(loaded.keys, Relaxed);
+            server
+                .rdb
+                .last_load_keys_expired
+                .store(loaded.expired, Relaxed);
+            Ok(loaded)
+        }
+        Err(e) => Err(format!(
+            "Internal error in RDB reading offset {}: {}",
+            e.offset, e.kind
+        )),
+    }
+}
+
+/// Loads `dbfilename` at start-up, logging as Redis does. A missing file is no error.
+pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
+    let filename = server
+        .config()
+        .get_str("dbfilename")
+        .unwrap_or("dump.rdb")
+        .to_owned();
+    let data = match std::fs::read(&filename) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    };
+    let started = Instant::now();
+    let gate = server.keyspace.exclusive();
+    let mut view = server.keyspace.lock_lazily(&gate, 0);
+    let loaded = load_bytes(server, &mut view, &data, false)?;
+    server.log.notice(&format!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        loaded.keys, loaded.expired
+    ));
+    server.log.notice(&format!(
+        "DB loaded from disk: {:.3} seconds",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// Reads `dbfilename` into the keyspace (DEBUG RELOAD).
+pub(crate) fn load_file(
+    server: &Server,
+    view: &mut Locked<'_>,
+    merge: bool,
+) -> Result<Loaded, String> {
+    let filename = SaveOptions::from_server(server).filename;
+    let data = std::fs::read(&filename).map_err(|e| format!("Fatal error loading the DB: {e}"))?;
+    load_bytes(server, view, &data, merge)
+}
+
+/// Empties every database through `view` (exclusive gate).
+pub(crate) fn flush_all(server: &Server, view: &mut Locked<'_>) {
+    for db in 0..server.keyspace.databases() {
+        view.for_each_shard(db, |shard| drop(shard.clear()));
+    }
+}
+
+/// The final save of a shutdown that SHUTDOWN did not already handle (a signal): saves when
+/// save points are configured.
+pub(crate) fn save_on_exit(server: &Server) {
+    kill_bgsave(server);
+    if server.rdb.final_save_done.load(Relaxed) || server.config().save_params().is_empty() {
+        return;
+    }
+    server
+        .log
+        .notice("Saving the final RDB snapshot before exiting.");
+    let gate = server.keyspace.exclusive();
+    let mut view = server.keyspace.lock_lazily(&gate, 0);
+    if save(server, &mut view).is_err() {
+        server
+            .log
+            .warning("Error trying to save the DB, can't exit.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::testkit::TestClient;
+
+    /// A client whose server saves to its own file in the test's working folder; the file is
+    /// removed when the guard drops.
+    struct Saving {
+        c: TestClient,
+        file: String,
+    }
+
+    impl Saving {
+        fn new(name: &str, extra: &[(&str, &str)]) -> Saving {
+            let file = format!("test-{name}-{}.rdb", std::process::id());
+            let mut options = vec![("dbfilename", file.as_str())];
+            options.extend_from_slice(extra);
+            Saving {
+                c: TestClient::with_config(&options),
+                file,
+            }
+        }
+    }
+
+    impl Drop for Saving {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.file);
+        }
+    }
+
+    fn info_field(c: &mut TestClient, name: &str) -> String {
+        let info = c.text(&["INFO", "persistence"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    #[test]
+    fn save_then_debug_reload_keeps_every_type_and_ttl() {
+        let mut s = Saving::new("reload", &[("enable-debug-command", "yes")]);
+        let c = &mut s.c;
+        c.run(&["SET", "str", "hello"]);
+        c.run(&["SET", "num", "42"]);
+        c.run(&["RPUSH", "list", "a", "b"]);
+        c.run(&["SADD", "set", "1", "x"]);
+        c.run(&["HSET", "hash", "f", "v"]);
+        c.run(&["ZADD", "zset", "1.5", "m"]);
+        c.run(&["SET", "ttl", "v", "EX", "1000"]);
+        c.run(&["SELECT", "5"]);
+        c.run(&["SET", "other", "db"]);
+        c.run(&["SELECT", "0"]);
+        let digest = c.text(&["DEBUG", "DIGEST"]);
+        assert_ne!(info_field(c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(c.text(&["SAVE"]), "+OK\r\n");
+        assert_eq!(info_field(c, "rdb_changes_since_last_save"), "0");
+        assert_eq!(info_field(c, "rdb_saves"), "1");
+        assert_eq!(c.text(&["DEBUG", "RELOAD"]), "+OK\r\n");
+        assert_eq!(c.text(&["DEBUG", "DIGEST"]), digest);
+        assert_eq!(c.text(&["OBJECT", "ENCODING", "num"]), "$3\r\nint\r\n");
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "set"]),
+            "$9\r\nhashtable\r\n"
+        );
+        let ttl: i64 = c.text(&["TTL", "ttl"])[1..].trim().parse().unwrap();
+        assert!(ttl > 990);
+        assert_eq!(info_field(c, "rdb_last_load_keys_loaded"), "8");
+        // NOSAVE NOFLUSH MERGE: the file's keys come back over the current ones.
+        c.run(&["SET", "str", "changed"]);
+        c.run(&["SET", "extra", "kept"]);
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["GET", "str"]), "$5\r\nhello\r\n");
+        assert_eq!(c.text(&["GET", "extra"]), "$4\r\nkept\r\n");
+        // NOFLUSH without MERGE fails on the first duplicate.
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+            "-ERR Error trying to load the RDB dump\r\n"
+        );
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "bogus"]),
+            "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+        );
+    }
+
+    #[test]
+    fn bgsave_runs_in_the_background_and_the_cron_collects_it() {
+        let mut s = Saving::new("bgsave", &[]);
+        let c = &mut s.c;
+        c.run(&["SET", "k", "v"]);
+        assert_eq!(c.text(&["BGSAVE"]), "+Background saving started\r\n");
+        let server = Arc::clone(&c.server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while server.rdb.bgsave_in_progress.load(Relaxed) {
+            assert!(Instant::now() < deadline, "bgsave never finished");
+            std::thread::sleep(Duration::from_millis(5));
+            cron(&server);
+        }
+        assert_eq!(info_field(c, "rdb_last_bgsave_status"), "ok");
+        assert_eq!(info_field(c, "rdb_changes_since_last_save"), "0");
+        let data = std::fs::read(&s.file).unwrap();
+        let mut keys = Vec::new();
+        reader::load(&data, &Limits::default(), 0, true, |r| {
+            if let Record::Key(k) = r {
+                keys.push(k.key);
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(keys, vec![b"k".to_vec()]);
+    }
+
+    #[test]
+    fn bgsave_inside_multi_is_scheduled() {
+        let mut s = Saving::new("scheduled", &[]);
+        let c = &mut s.c;
+        c.run(&["MULTI"]);
+        c.run(&["BGSAVE"]);
+        assert_eq!(c.text(&["EXEC"]), "*1\r\n+Background saving scheduled\r\n");
+        assert!(c.server.rdb.bgsave_scheduled.load(Relaxed));
+    }
+
+    #[test]
+    fn a_failed_bgsave_stops_writes_while_save_points_exist() {
+        let mut s = Saving::new("misconf", &[("save", "3600 1")]);
+        let c = &mut s.c;
+        c.server.rdb.last_bgsave_ok.store(false, Relaxed);
+        let reply = c.text(&["SET", "k", "v"]);
+        assert!(
+            reply.starts_with("-MISCONF Redis is configured to save RDB snapshots"),
+            "{reply}"
+        );
+        assert!(c.text(&["PING"]).starts_with("-MISCONF"));
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        c.run(&["CONFIG", "SET", "stop-writes-on-bgsave-error", "no"]);
+        assert_eq!(c.text(&["SET", "k", "v"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn a_corrupt_file_is_refused_with_its_offset() {
+        let s = Saving::new("corrupt", &[]);
+        std::fs::write(&s.file, b"REDIS0010\xfe\x00\x00\x05").unwrap();
+        let err = load_at_startup(&s.c.server).unwrap_err();
+        assert!(err.contains("offset"), "{err}");
+    }
+}

@@ -1,0 +1,68 @@
+//! RDB persistence of our server across restarts: SHUTDOWN and SIGTERM save when save points
+//! are configured, the next start loads the file and logs as Redis does, and a corrupt file
+//! stops the start-up with the offset.
+
+use std::time::Duration;
+
+use tests::TestServer;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn shutdown_saves_and_the_next_start_loads_the_keys() {
+    let mut first = TestServer::with_args(&["--save", "3600 1"]);
+    let mut c = first.connect();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["RPUSH", "l", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["SET", "t", "x", "EX", "1000"]), "+OK\r\n");
+    c.send_cmd(&["SHUTDOWN"]);
+    assert!(first.wait_exit(WAIT).success());
+    assert!(first.log().contains("DB saved on disk"), "{}", first.log());
+
+    let dir = first.dir().to_string_lossy().into_owned();
+    let mut second = TestServer::with_args(&["--dir", &dir]);
+    let mut c = second.connect();
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(
+        c.cmd(&["LRANGE", "l", "0", "-1"]),
+        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+    let ttl: i64 = c.cmd(&["TTL", "t"])[1..].trim().parse().unwrap();
+    assert!((990..=1000).contains(&ttl), "{ttl}");
+    let log = second.log();
+    assert!(
+        log.contains("Loading RDB produced by version 7.0.15"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Done loading RDB, keys loaded: 3, keys expired: 0."),
+        "{log}"
+    );
+    assert!(log.contains("DB loaded from disk: "), "{log}");
+
+    // SIGTERM with save points saves too.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "save", "3600 1"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["SET", "k", "after"]), "+OK\r\n");
+    assert!(second.terminate(WAIT).success());
+    let third = TestServer::with_args(&["--dir", &dir]);
+    assert_eq!(third.connect().cmd(&["GET", "k"]), "$5\r\nafter\r\n");
+}
+
+#[test]
+fn a_corrupt_rdb_stops_the_start_up() {
+    let dir = tests::TempDir::new();
+    let mut file = b"REDIS0010".to_vec();
+    file.extend_from_slice(&[0xfe, 0x00, 0x00, 0x01, b'k', 0xc3, 0x05]);
+    std::fs::write(dir.path().join("dump.rdb"), &file).unwrap();
+    let dir_arg = dir.path().to_string_lossy().into_owned();
+    let (_tmp, out) = TestServer::builder()
+        .args(&["--dir", &dir_arg])
+        .run_to_exit(WAIT);
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("Internal error in RDB reading offset"),
+        "{text}"
+    );
+}
