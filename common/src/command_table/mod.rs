@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `hyperloglog`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -15,6 +15,7 @@ mod bitmap;
 mod connection;
 mod generic;
 mod hash;
+mod hyperloglog;
 mod keys;
 mod list;
 mod server;
@@ -32,14 +33,14 @@ use std::sync::LazyLock;
 
 pub use keys::{
     KeyError, KeyPositions, KeyRef, has_key_arguments, has_movable_keys, key_positions,
-    key_positions_by, key_positions_with_flags, legacy_key_range,
+    key_positions_by, key_positions_with_flags, legacy_key_range, partial_key_positions_by,
 };
 pub use spec::*;
 
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 10] = [
+static GROUPS: [&[CommandSpec]; 11] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -50,6 +51,7 @@ static GROUPS: [&[CommandSpec]; 10] = [
     server::COMMANDS,
     sorted_set::COMMANDS,
     transactions::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -364,11 +366,11 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 3 + 5
         );
         assert_eq!(
             every_spec().count(),
-            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3
+            67 + 4 + 12 + 7 + 4 + 4 + 17 + 16 + 7 + 22 + 35 + 3 + 5
         );
     }
 }

@@ -377,7 +377,7 @@ fn table_matches_redis_command_json() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 97 + 17 + 16 + 7 + 22 + 35 + 3 + 1);
+    assert_eq!(checked, 97 + 17 + 16 + 7 + 22 + 35 + 3 + 1 + 5);
 }
 
 #[test]

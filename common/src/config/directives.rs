@@ -372,7 +372,6 @@ const NOTIFY: Option<&str> = Some("keyspace notifications");
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
 const STREAMS: Option<&str> = Some("streams");
-const HLL: Option<&str> = Some("HyperLogLog");
 const TRACKING: Option<&str> = Some("client tracking");
 const DEFRAG: Option<&str> = Some("active defragmentation");
 const SYSLOG: Option<&str> = Some("syslog");
@@ -754,7 +753,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, STREAMS),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
-    umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
+    umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, None),
     uint(
         "tracking-table-max-keys",
         N,

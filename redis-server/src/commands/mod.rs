@@ -13,6 +13,7 @@ mod bitmap;
 mod connection;
 mod generic;
 mod hash;
+mod hyperloglog;
 mod list;
 mod server;
 mod set;
@@ -186,6 +187,7 @@ impl Registry {
         sort::register(&mut r);
         bitmap::register(&mut r);
         sorted_set::register(&mut r);
+        hyperloglog::register(&mut r);
         r
     }
 
