@@ -309,9 +309,9 @@ fn ops(body: &[u8]) -> impl Iterator<Item = (usize, Op)> + '_ {
     })
 }
 
-/// Walks a sparse body calling `f(first_register, len, value)` for each `VAL` run, as Redis's
-/// sparse readers do: a `VAL` run that would pass the last register stops the walk. Returns
-/// whether the runs covered exactly every register.
+/// Walks a sparse body calling `f(first_register, len, value)` for each `VAL` run. Returns
+/// whether the runs covered exactly every register; a `VAL` run past the last register stops
+/// the walk as a failure (Redis 7.0.15 as Debian ships it, with the CVE-2025-32023 fix).
 fn for_each_sparse_run(body: &[u8], mut f: impl FnMut(usize, usize, u8)) -> bool {
     let mut index = 0;
     for (_, op) in ops(body) {
@@ -319,7 +319,7 @@ fn for_each_sparse_run(body: &[u8], mut f: impl FnMut(usize, usize, u8)) -> bool
             Op::Zero(n) | Op::Xzero(n) => index += n,
             Op::Val { value, len } => {
                 if index + len > REGISTERS {
-                    break;
+                    return false;
                 }
                 f(index, len, value);
                 index += len;
@@ -404,8 +404,16 @@ fn raise_sparse_register(
             if n > old_size && hll.len() + (n - old_size) > max_bytes {
                 return promote(hll, index, value);
             }
-            let end = (at + old_size).min(hll.len());
-            hll.splice(at..end, seq[..n].iter().copied());
+            if at + old_size <= hll.len() {
+                hll.splice(at..at + old_size, seq[..n].iter().copied());
+            } else {
+                // A two-byte opcode cut short by the end: Redis sizes the string as if both
+                // bytes were there, so the sequence loses its last byte.
+                let len = hll.len() + n - old_size;
+                hll.truncate(at);
+                hll.extend_from_slice(&seq[..n]);
+                hll.truncate(len);
+            }
         }
     }
     merge_adjacent_vals(hll, prev.unwrap_or(HEADER_LEN));
@@ -601,7 +609,14 @@ fn estimate(histogram: &Histogram) -> u64 {
     }
     z += m * sigma(f64::from(histogram[0]) / m);
     // An empty HLL has sigma infinite, and so an estimate of 0.
-    (ALPHA_INF * m * m / z).round() as u64
+    let estimate = (ALPHA_INF * m * m / z).round();
+    if estimate < 9_223_372_036_854_775_808.0 {
+        estimate as u64
+    } else {
+        // Only crafted registers (all above 50) get here: z is 0 and the estimate infinite.
+        // Redis's llroundl overflows to LLONG_MIN, which it then caches and replies.
+        1 << 63
+    }
 }
 
 /// Ertl's sigma: x + sum over k of x^(2^k) * 2^(k-1), iterated until it stops changing.
@@ -928,11 +943,19 @@ mod tests {
         assert_eq!(sparse_to_dense(&hll), Err(HllError::Corrupt));
         let mut max = [0u8; REGISTERS];
         assert_eq!(merge_into(&mut max, &hll), Err(HllError::Corrupt));
-        // A trailing VAL stops Redis's merge walk at the last register, so only counting sees it.
+        // One register too many, however it is reached.
         let mut hll = hll_of(&["a"], 3000);
         hll.push(0x80);
         assert_eq!(count(&hll), Err(HllError::Corrupt));
-        assert_eq!(merge_into(&mut max, &hll), Ok(()));
+        assert_eq!(merge_into(&mut max, &hll), Err(HllError::Corrupt));
+        assert_eq!(sparse_to_dense(&hll), Err(HllError::Corrupt));
+        // A truncated XZERO is split as Redis splits it, losing the sequence's last byte.
+        let mut hll = new_sparse();
+        hll[16] = 0x7e;
+        hll.pop();
+        assert_eq!(decode_sparse(&hll), "Z:15873");
+        assert_eq!(raise_register(&mut hll, 100, 3, 3000), Ok(true));
+        assert_eq!(decode_sparse(&hll), "Z:100 v:3,1 Z:15617");
         // Too few registers: nothing to raise past the end.
         let short = &new_sparse()[..17];
         assert_eq!(
@@ -958,6 +981,17 @@ mod tests {
             }
             assert_eq!(count(&hll), Ok(expected), "{n} elements");
         }
+    }
+
+    #[test]
+    fn registers_past_50_give_redis_overflowed_estimate() {
+        let mut hll = sparse_to_dense(&new_sparse()).unwrap();
+        for i in 0..REGISTERS {
+            set_dense_register(&mut hll[HEADER_LEN..], i, 63);
+        }
+        assert_eq!(count(&hll), Ok(1 << 63));
+        set_cached_cardinality(&mut hll, 1 << 63);
+        assert_eq!(cached_cardinality(&hll), None, "so it is never cached");
     }
 
     #[test]
