@@ -524,8 +524,13 @@ fn call<'s>(
                     keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
                 }
                 // Arguments that defeat the key specs are the handler's to reject; it gets a
-                // view with nothing locked.
-                Err(_) => keyspace.lock_keys(gate, client.db, std::iter::empty()),
+                // view with the keys the specs that could be read name (`PFMERGE dest`).
+                Err(_) => {
+                    let keys = command_table::partial_key_positions_by(spec, args.len(), |i| {
+                        args.get(i).unwrap_or_default()
+                    });
+                    keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
+                }
             },
         };
         run_handler(server, client, args, reply, entry, view, now_ms)

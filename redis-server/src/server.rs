@@ -49,6 +49,8 @@ pub(crate) struct HotConfig {
     pub output_limits: RwLock<[common::config::OutputBufferLimit; 3]>,
     pub stream_node_max_bytes: AtomicU64,
     pub stream_node_max_entries: AtomicU64,
+    /// Longest sparse HyperLogLog string before it turns dense (`hll-sparse-max-bytes`).
+    pub hll_sparse_max_bytes: AtomicU64,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
     pub notify_keyspace_events: std::sync::atomic::AtomicU32,
 }
@@ -73,6 +75,7 @@ impl HotConfig {
             maxmemory: AtomicU64::new(0),
             min_replicas_to_write: AtomicU64::new(0),
             min_replicas_max_lag: AtomicU64::new(0),
+            hll_sparse_max_bytes: AtomicU64::new(3000),
             hash_max_listpack_entries: AtomicU64::new(0),
             hash_max_listpack_value: AtomicU64::new(0),
             list_max_listpack_size: AtomicI64::new(-2),
@@ -118,6 +121,8 @@ impl HotConfig {
             .store(int("list-max-listpack-size"), Relaxed);
         self.list_compress_depth
             .store(int("list-compress-depth").max(0) as u64, Relaxed);
+        self.hll_sparse_max_bytes
+            .store(int("hll-sparse-max-bytes").max(0) as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
         *self

@@ -156,6 +156,26 @@ pub fn key_positions_by<'a>(
     }
 }
 
+/// The keys of the specs that can be evaluated, skipping those the arguments defeat (Redis's
+/// `GET_KEYSPEC_RETURN_PARTIAL`): what a command may touch even when [`key_positions_by`]
+/// rejects its line, as `PFMERGE dest` (an empty source range) still runs.
+pub fn partial_key_positions_by<'a>(
+    spec: &CommandSpec,
+    argc: usize,
+    arg: impl Fn(usize) -> &'a [u8],
+) -> KeyPositions {
+    let mut keys = KeyPositions::new();
+    if let Ok(argc) = i64::try_from(argc) {
+        for key_spec in spec.key_specs {
+            if !key_spec.flags.contains(&KeyFlag::NotKey) {
+                // A spec that fails keeps what it found before failing, as in Redis.
+                let _ = keys_from_spec(key_spec, argc, &arg, &mut keys);
+            }
+        }
+    }
+    keys
+}
+
 /// True when some invocation of the command has key arguments (Redis `doesCommandHaveKeys`);
 /// `COMMAND GETKEYS` answers "The command has no key arguments" otherwise.
 pub fn has_key_arguments(spec: &CommandSpec) -> bool {
@@ -273,59 +293,69 @@ fn keys_from_specs<'a>(
 ) -> Result<(), KeyError> {
     let argc = i64::try_from(argc).map_err(|_| KeyError::InvalidArguments)?;
     for key_spec in spec.key_specs {
-        if key_spec.flags.contains(&KeyFlag::NotKey) {
-            continue;
+        if !key_spec.flags.contains(&KeyFlag::NotKey) {
+            keys_from_spec(key_spec, argc, arg, keys)?;
         }
-        let Some(first) = begin_search(key_spec, argc, arg)? else {
-            continue;
-        };
-        let (first, last, step) = match key_spec.find_keys {
-            FindKeys::Range {
-                last_key,
-                key_step,
-                limit,
-            } => {
-                let last = if last_key >= 0 {
-                    first + i64::from(last_key)
-                } else if limit == 0 {
-                    argc + i64::from(last_key)
-                } else {
-                    first + ((argc - first) / i64::from(limit) + i64::from(last_key))
-                };
-                (first, last, key_step)
+    }
+    Ok(())
+}
+
+/// The keys one spec finds, pushed onto `keys`.
+fn keys_from_spec<'a>(
+    key_spec: &KeySpec,
+    argc: i64,
+    arg: &impl Fn(usize) -> &'a [u8],
+    keys: &mut KeyPositions,
+) -> Result<(), KeyError> {
+    let Some(first) = begin_search(key_spec, argc, arg)? else {
+        return Ok(());
+    };
+    let (first, last, step) = match key_spec.find_keys {
+        FindKeys::Range {
+            last_key,
+            key_step,
+            limit,
+        } => {
+            let last = if last_key >= 0 {
+                first + i64::from(last_key)
+            } else if limit == 0 {
+                argc + i64::from(last_key)
+            } else {
+                first + ((argc - first) / i64::from(limit) + i64::from(last_key))
+            };
+            (first, last, key_step)
+        }
+        FindKeys::Keynum {
+            keynum_index,
+            first_key,
+            key_step,
+        } => {
+            let at = first + i64::from(keynum_index);
+            if at >= argc {
+                return Err(KeyError::InvalidArguments);
             }
-            FindKeys::Keynum {
-                keynum_index,
-                first_key,
-                key_step,
-            } => {
-                let at = first + i64::from(keynum_index);
-                if at >= argc {
-                    return Err(KeyError::InvalidArguments);
-                }
-                let numkeys = argument(arg, at)
-                    .and_then(parse_count)
-                    .ok_or(KeyError::InvalidArguments)?;
-                let first = first + i64::from(first_key);
-                // Redis narrows the count to a C int here.
-                (first, first + i64::from(numkeys as i32) - 1, key_step)
-            }
-            FindKeys::Unknown => return Err(KeyError::InvalidArguments),
-        };
-        if last >= argc || last < first || first >= argc {
-            return Err(KeyError::InvalidArguments);
+            let numkeys = argument(arg, at)
+                .and_then(parse_count)
+                .ok_or(KeyError::InvalidArguments)?;
+            let first = first + i64::from(first_key);
+            // Redis narrows the count to a C int here.
+            (first, first + i64::from(numkeys as i32) - 1, key_step)
         }
-        let step = usize::try_from(step.max(1)).map_err(|_| KeyError::InvalidArguments)?;
-        let (first, last) = (to_index(first)?, to_index(last)?);
-        for pos in (first..=last).step_by(step) {
-            keys.push(KeyRef {
-                pos,
-                flags: key_spec.flags,
-            });
-        }
-        if key_spec.flags.contains(&KeyFlag::Incomplete) {
-            return Err(KeyError::InvalidArguments);
-        }
+        FindKeys::Unknown => return Err(KeyError::InvalidArguments),
+    };
+    if last >= argc || last < first || first >= argc {
+        return Err(KeyError::InvalidArguments);
+    }
+    let step = usize::try_from(step.max(1)).map_err(|_| KeyError::InvalidArguments)?;
+    let (first, last) = (to_index(first)?, to_index(last)?);
+    for pos in (first..=last).step_by(step) {
+        keys.push(KeyRef {
+            pos,
+            flags: key_spec.flags,
+        });
+    }
+    if key_spec.flags.contains(&KeyFlag::Incomplete) {
+        return Err(KeyError::InvalidArguments);
     }
     Ok(())
 }
@@ -474,6 +504,18 @@ mod tests {
     fn keys(spec: &CommandSpec, line: &str) -> Result<Vec<usize>, KeyError> {
         let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
         key_positions(spec, &args).map(|k| k.iter().collect())
+    }
+
+    #[test]
+    fn partial_search_keeps_the_specs_that_can_be_read() {
+        let pfmerge = spec("pfmerge");
+        assert_eq!(keys(pfmerge, "pfmerge d"), Err(KeyError::InvalidArguments));
+        let args: [&[u8]; 2] = [b"pfmerge", b"d"];
+        let partial = partial_key_positions_by(pfmerge, 2, |i| args[i]);
+        assert_eq!(partial.iter().collect::<Vec<_>>(), [1]);
+        let args: [&[u8]; 3] = [b"pfmerge", b"d", b"s"];
+        let whole = partial_key_positions_by(pfmerge, 3, |i| args[i]);
+        assert_eq!(whole.iter().collect::<Vec<_>>(), [1, 2]);
     }
 
     fn flags_of(spec: &CommandSpec, line: &str) -> Vec<&'static [KeyFlag]> {

@@ -5,7 +5,7 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
 //!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
@@ -16,6 +16,7 @@ mod connection;
 mod generic;
 mod geo;
 mod hash;
+mod hyperloglog;
 mod keys;
 mod list;
 mod pubsub;
@@ -36,14 +37,14 @@ use std::sync::LazyLock;
 
 pub use keys::{
     KeyError, KeyPositions, KeyRef, has_key_arguments, has_movable_keys, key_positions,
-    key_positions_by, key_positions_with_flags, legacy_key_range,
+    key_positions_by, key_positions_with_flags, legacy_key_range, partial_key_positions_by,
 };
 pub use spec::*;
 
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 14] = [
+static GROUPS: [&[CommandSpec]; 15] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -58,6 +59,7 @@ static GROUPS: [&[CommandSpec]; 14] = [
     geo::COMMANDS,
     scripting::COMMANDS,
     stream::COMMANDS,
+    hyperloglog::COMMANDS,
 ];
 
 /// Top-level commands sorted by name, for binary search.
@@ -379,8 +381,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            215
+            220
         );
-        assert_eq!(every_spec().count(), 274);
+        assert_eq!(every_spec().count(), 279);
     }
 }

@@ -371,7 +371,6 @@ const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
-const HLL: Option<&str> = Some("HyperLogLog");
 const TRACKING: Option<&str> = Some("client tracking");
 const DEFRAG: Option<&str> = Some("active defragmentation");
 const SYSLOG: Option<&str> = Some("syslog");
@@ -755,7 +754,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("hash-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("hash-max-ziplist-value"),
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, None),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
-    umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
+    umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, None),
     uint(
         "tracking-table-max-keys",
         N,

@@ -14,6 +14,7 @@ mod connection;
 mod generic;
 mod geo;
 mod hash;
+mod hyperloglog;
 mod list;
 mod pubsub;
 pub(crate) mod scripting;
@@ -224,6 +225,7 @@ impl Registry {
         geo::register(&mut r);
         scripting::register(&mut r);
         stream::register(&mut r);
+        hyperloglog::register(&mut r);
         r
     }
 
