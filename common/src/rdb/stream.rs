@@ -121,7 +121,9 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
         let name: Box<[u8]> = r.read_string()?.into_owned().into();
         let group_last = read_id(r)?;
         let entries_read = if ty == kind::STREAM_LISTPACKS {
-            INVALID_ENTRIES_READ
+            // Not stored before 7.0: estimated from the group's position, as Redis does.
+            meta.estimate_distance(group_last)
+                .map_or(INVALID_ENTRIES_READ, |n| n as i64)
         } else {
             r.read_len()? as i64
         };

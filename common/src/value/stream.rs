@@ -546,19 +546,13 @@ pub struct Range<'a> {
 }
 
 impl<'a> Range<'a> {
-    fn new(
-        nodes: &'a BTreeMap<StreamId, Listpack>,
-        start: StreamId,
-        end: StreamId,
-        rev: bool,
-    ) -> Range<'a> {
+    fn new(nodes: &'a NodeMap, start: StreamId, end: StreamId, rev: bool) -> Range<'a> {
         let iter: Box<dyn Iterator<Item = (&'a StreamId, &'a Listpack)> + 'a> = if start > end {
             Box::new(std::iter::empty())
         } else if rev {
-            Box::new(nodes.range(..=end).rev())
+            Box::new(nodes.up_to(end).rev())
         } else {
-            let from = nodes.range(..=start).next_back().map_or(start, |(k, _)| *k);
-            Box::new(nodes.range(from..))
+            Box::new(nodes.from(start))
         };
         Range {
             nodes: iter,
@@ -616,10 +610,98 @@ impl<'a> Iterator for Range<'a> {
     }
 }
 
+/// The listpack nodes of a stream, ordered by master ID. Entries are appended at the tail and
+/// trimmed from the head, so a double-ended array fits: 40 bytes a node where a B-tree (whose
+/// leaves stay about half full under appends) takes twice that, and a 1M-entry stream must
+/// not outweigh Redis's radix tree. Growth is by an eighth, not doubling, to bound the slack.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NodeMap {
+    nodes: std::collections::VecDeque<(StreamId, Listpack)>,
+}
+
+impl NodeMap {
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&StreamId, &Listpack)> {
+        self.nodes.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The index of the last node whose master ID is at most `id`.
+    fn floor(&self, id: StreamId) -> Option<usize> {
+        self.nodes.partition_point(|(k, _)| *k <= id).checked_sub(1)
+    }
+
+    /// The nodes that may hold IDs from `start` on, in order.
+    fn from(&self, start: StreamId) -> impl DoubleEndedIterator<Item = (&StreamId, &Listpack)> {
+        let first = self.floor(start).unwrap_or(0);
+        self.nodes.range(first..).map(|(k, v)| (k, v))
+    }
+
+    /// The nodes whose master ID is at most `end`, in order.
+    fn up_to(&self, end: StreamId) -> impl DoubleEndedIterator<Item = (&StreamId, &Listpack)> {
+        let stop = self.nodes.partition_point(|(k, _)| *k <= end);
+        self.nodes.range(..stop).map(|(k, v)| (k, v))
+    }
+
+    fn floor_mut(&mut self, id: StreamId) -> Option<(StreamId, &mut Listpack)> {
+        let i = self.floor(id)?;
+        self.nodes.get_mut(i).map(|(k, v)| (*k, v))
+    }
+
+    fn last_mut(&mut self) -> Option<(StreamId, &mut Listpack)> {
+        self.nodes.back_mut().map(|(k, v)| (*k, v))
+    }
+
+    fn first_mut(&mut self) -> Option<(StreamId, &mut Listpack)> {
+        self.nodes.front_mut().map(|(k, v)| (*k, v))
+    }
+
+    fn pop_first(&mut self) {
+        self.nodes.pop_front();
+        if self.nodes.capacity() > 16 && self.nodes.len() < self.nodes.capacity() / 2 {
+            self.nodes
+                .shrink_to(self.nodes.len() + self.nodes.len() / 8);
+        }
+    }
+
+    /// Appends a node whose master ID is above every other's.
+    fn push_last(&mut self, id: StreamId, lp: Listpack) -> &mut Listpack {
+        debug_assert!(self.nodes.back().is_none_or(|(k, _)| *k < id));
+        if self.nodes.len() == self.nodes.capacity() {
+            self.nodes.reserve_exact((self.nodes.len() / 8).max(4));
+        }
+        self.nodes.push_back((id, lp));
+        &mut self.nodes.back_mut().expect("just pushed").1
+    }
+
+    fn remove(&mut self, id: StreamId) {
+        if let Ok(i) = self.nodes.binary_search_by(|(k, _)| k.cmp(&id)) {
+            self.nodes.remove(i);
+        }
+    }
+}
+
+impl FromIterator<(StreamId, Listpack)> for NodeMap {
+    fn from_iter<I: IntoIterator<Item = (StreamId, Listpack)>>(iter: I) -> Self {
+        let mut nodes: Vec<(StreamId, Listpack)> = iter.into_iter().collect();
+        nodes.sort_by_key(|(k, _)| *k);
+        nodes.dedup_by_key(|(k, _)| *k);
+        NodeMap {
+            nodes: nodes.into(),
+        }
+    }
+}
+
 /// A stream value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct StreamValue {
-    nodes: BTreeMap<StreamId, Listpack>,
+    nodes: NodeMap,
     pub meta: Meta,
     pub groups: BTreeMap<Box<[u8]>, ConsumerGroup>,
 }
@@ -679,7 +761,7 @@ impl StreamValue {
 
     /// Bytes of the listpacks, allocation included.
     pub fn allocated_bytes(&self) -> usize {
-        self.nodes.values().map(|lp| lp.as_bytes().len()).sum()
+        self.nodes.iter().map(|(_, lp)| lp.as_bytes().len()).sum()
     }
 
     /// Live entries with `start <= id <= end`.
@@ -762,9 +844,8 @@ impl StreamValue {
             max_bytes = LISTPACK_MAX_SIZE;
         }
 
-        let mut tail = self.nodes.last_entry();
-        if let Some(node) = &mut tail {
-            let lp = node.get_mut();
+        let mut tail = self.nodes.last_mut();
+        if let Some((_, lp)) = &mut tail {
             let full = if lp.bytes_len() + total >= max_bytes {
                 true
             } else if limits.max_entries > 0 {
@@ -779,9 +860,7 @@ impl StreamValue {
             }
         }
         let (master_id, lp, same) = match tail {
-            Some(node) => {
-                let master_id = *node.key();
-                let lp = node.into_mut();
+            Some((master_id, lp)) => {
                 let (count, _, master_nf, master_fields, _) = master(lp);
                 let mut same = master_nf == numfields;
                 if same {
@@ -816,7 +895,7 @@ impl StreamValue {
                     lp.push_back(field);
                 }
                 lp.push_back_int(0);
-                let lp = self.nodes.entry(id).or_insert(lp);
+                let lp = self.nodes.push_last(id, lp);
                 (id, lp, true)
             }
         };
@@ -852,7 +931,7 @@ impl StreamValue {
     /// Marks live entry `id` deleted (`streamDeleteItem`); false if there is none. Does not
     /// update `first_id` or `max_deleted_entry_id` (see [`StreamValue::delete_ids`]).
     fn delete(&mut self, id: StreamId) -> bool {
-        let Some((&key, lp)) = self.nodes.range_mut(..=id).next_back() else {
+        let Some((key, lp)) = self.nodes.floor_mut(id) else {
             return false;
         };
         let Some(flags_pos) = decode_node(key, lp)
@@ -865,7 +944,7 @@ impl StreamValue {
         let flags = lp.get(flags_pos).as_i64().unwrap_or(0);
         let (count, deleted, ..) = master(lp);
         if count == 1 {
-            self.nodes.remove(&key);
+            self.nodes.remove(key);
         } else {
             // The flags keep their one-byte size, so earlier positions stay valid.
             lp.replace_int(flags_pos, flags | FLAG_DELETED);
@@ -915,11 +994,10 @@ impl StreamValue {
             {
                 break;
             }
-            let Some(mut node) = self.nodes.first_entry() else {
+            let Some((key, lp)) = self.nodes.first_mut() else {
                 break;
             };
-            let key = *node.key();
-            let (entries, marked, ..) = master(node.get());
+            let (entries, marked, ..) = master(lp);
             let entries = entries as u64;
             if limit > 0 && deleted + entries > limit {
                 break;
@@ -927,12 +1005,12 @@ impl StreamValue {
             let remove_node = match trim {
                 Trim::MaxLen(max) => self.meta.length - entries >= max,
                 Trim::MinId(min) => {
-                    let last = decode_node(key, node.get()).last().map(|e| e.id);
+                    let last = decode_node(key, lp).last().map(|e| e.id);
                     last.is_some_and(|last| last < min)
                 }
             };
             if remove_node {
-                node.remove();
+                self.nodes.pop_first();
                 self.meta.length -= entries;
                 deleted += entries;
                 continue;
@@ -940,7 +1018,6 @@ impl StreamValue {
             if approx {
                 break;
             }
-            let lp = node.get_mut();
             let targets: Vec<(usize, i64, StreamId)> = decode_node(key, lp)
                 .into_iter()
                 .map(|e| (e.flags_pos, i64::from(e.deleted), e.id))
