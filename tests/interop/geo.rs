@@ -1,8 +1,6 @@
 //! The geo family beside real Redis: positions, hashes, distances in every unit and searches
 //! must print the same digits, in RESP2 and RESP3, errors included.
 
-use tests::{RealRedis, TestServer};
-
 /// One command per line, split on spaces. Deterministic: every search is sorted or has at most
 /// one result, and no two members share a distance.
 const CORPUS: &str = "
@@ -108,48 +106,7 @@ GEOPOS odd neg huge frac
 GEOHASH odd neg huge frac
 ";
 
-/// Every reply of the corpus after `HELLO <protocol>`, raw.
-fn replies(server: &TestServer, protocol: &str) -> Vec<Vec<u8>> {
-    let mut c = server.connect();
-    // HELLO's reply holds the client id: it is not compared.
-    let _ = c.cmd(&["HELLO", protocol]);
-    CORPUS
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| c.cmd_raw(&line.split(' ').collect::<Vec<_>>()))
-        .collect()
-}
-
 #[test]
 fn geo_corpus_matches_real_redis_byte_for_byte_in_both_protocols() {
-    let Some(real) = RealRedis::start() else {
-        return;
-    };
-    let ours = TestServer::start();
-    let lines: Vec<&str> = CORPUS.lines().filter(|l| !l.trim().is_empty()).collect();
-    for protocol in ["2", "3"] {
-        let _ = real.connect().cmd(&["FLUSHALL"]);
-        let _ = ours.connect().cmd(&["FLUSHALL"]);
-        let want = replies(&real, protocol);
-        let have = replies(&ours, protocol);
-        let mismatches: Vec<String> = lines
-            .iter()
-            .zip(want.iter().zip(&have))
-            .filter(|(_, (w, h))| w != h)
-            .map(|(line, (w, h))| {
-                format!(
-                    "{line}\n   real: {:?}\n   ours: {:?}",
-                    String::from_utf8_lossy(w),
-                    String::from_utf8_lossy(h)
-                )
-            })
-            .collect();
-        assert!(
-            mismatches.is_empty(),
-            "RESP{protocol}: {} of {} replies differ:\n{}",
-            mismatches.len(),
-            lines.len(),
-            mismatches.join("\n")
-        );
-    }
+    super::assert_corpus_matches(CORPUS);
 }
