@@ -7,6 +7,7 @@
 //! under `CI=true`, where it fails.
 
 mod benchmark;
+mod bitmap;
 mod cli;
 mod corpus;
 mod geo;
