@@ -11,6 +11,7 @@ mod expire;
 mod interop;
 mod keyspace;
 mod protocol;
+mod scripting;
 mod server;
 mod startup;
 mod strings;

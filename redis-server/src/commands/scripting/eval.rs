@@ -188,10 +188,12 @@ pub(super) fn execute(
         resp: Protocol::Resp2,
         busy,
     };
-    busy.begin(function);
+    let own = busy.begin(function);
     let result = engine.vm.run(&mut state, func, args, ctx.reply);
-    busy.end();
-    ctx.server.pause.changed.notify_waiters();
+    busy.end(own);
+    if own {
+        ctx.server.pause.changed.notify_waiters();
+    }
     let ready = std::mem::take(&mut state.client.ready_keys);
     ctx.client.ready_keys.extend(ready);
     result.map_err(|e| e.into_command_error(funcname))
