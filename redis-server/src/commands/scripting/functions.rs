@@ -473,6 +473,8 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
+    super::eval::deny_oom(ctx, function.flags)?;
+    let flags = function.flags;
     let callback = function.callback.clone();
     let read_only = access == Access::ReadOnly || function.flags.no_writes;
     let lua_keys = engine.vm.byte_array(&keys);
@@ -488,6 +490,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         &callback,
         Some((lua_keys, lua_args)),
         read_only,
+        flags,
         &name.clone(),
         Some((name, command)),
     )

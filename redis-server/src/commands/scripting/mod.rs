@@ -100,7 +100,7 @@ pub(crate) struct Busy {
     /// True while a script or function runs: dispatch reads it before taking the gate.
     active: AtomicBool,
     kill: AtomicBool,
-    wrote: AtomicBool,
+    pub(crate) wrote: AtomicBool,
     state: Mutex<Option<Running>>,
 }
 
