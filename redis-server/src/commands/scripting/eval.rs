@@ -170,7 +170,27 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
         .set_keys_and_argv(&keys, &argv)
         .map_err(|e| CommandError::err(e.to_string()))?;
     engine.count_run();
-    execute(ctx, engine, &func, None, read_only, flags, &sha, None)
+    execute(
+        ctx,
+        engine,
+        &func,
+        None,
+        RunMode {
+            read_only,
+            allow_oom: flags.allow_oom,
+        },
+        &sha,
+        None,
+    )
+}
+
+/// What a run may do.
+#[derive(Clone, Copy)]
+pub(super) struct RunMode {
+    /// EVAL_RO, FCALL_RO or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+    /// The `allow-oom` flag.
+    pub allow_oom: bool,
 }
 
 /// Used memory is past `maxmemory`.
@@ -201,8 +221,7 @@ pub(super) fn execute(
     engine: &Engine,
     func: &mlua::Function,
     args: Option<(mlua::Table, mlua::Table)>,
-    read_only: bool,
-    flags: ScriptFlags,
+    mode: RunMode,
     funcname: &str,
     function: Option<(String, Vec<Vec<u8>>)>,
 ) -> Result<(), CommandError> {
@@ -215,9 +234,9 @@ pub(super) fn execute(
         server: ctx.server,
         view: &ctx.db,
         client,
-        read_only,
+        read_only: mode.read_only,
         oom_at_start: over_maxmemory(ctx),
-        allow_oom: flags.allow_oom,
+        allow_oom: mode.allow_oom,
         resp: Protocol::Resp2,
         busy,
     };

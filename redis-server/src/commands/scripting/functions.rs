@@ -501,8 +501,10 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         engine,
         &callback,
         Some((lua_keys, lua_args)),
-        read_only,
-        flags,
+        super::eval::RunMode {
+            read_only,
+            allow_oom: flags.allow_oom,
+        },
         &name.clone(),
         Some((name, command)),
     )
