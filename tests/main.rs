@@ -12,6 +12,7 @@ mod interop;
 mod keyspace;
 mod persistence;
 mod protocol;
+mod scripting;
 mod server;
 mod startup;
 mod strings;

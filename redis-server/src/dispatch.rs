@@ -18,7 +18,31 @@ use std::sync::Arc;
 /// The shared keyspace gate, kept from one command to the next of a synchronous batch so that
 /// a pipeline pays for it once. Dropped at the end of the batch, never held across a wait.
 #[derive(Default)]
-pub(crate) struct HeldGate<'s>(Option<Gate<'s>>);
+pub(crate) struct HeldGate<'s> {
+    gate: Option<Gate<'s>>,
+    /// On a connection worker: commands that run a script are handed to the script thread,
+    /// and no gate is waited for while a script holds it.
+    on_worker: bool,
+}
+
+impl HeldGate<'_> {
+    /// For a batch run on a connection worker thread.
+    pub(crate) fn on_worker() -> Self {
+        HeldGate {
+            gate: None,
+            on_worker: true,
+        }
+    }
+}
+
+/// The gate a command runs under.
+enum Acquired<'s> {
+    /// None: an `allow-busy` command while a script runs.
+    Free,
+    /// The shared gate, kept in the batch's [`HeldGate`].
+    Held,
+    Exclusive(Gate<'s>),
+}
 
 /// What became of a command.
 pub(crate) enum Dispatched {
@@ -28,6 +52,8 @@ pub(crate) enum Dispatched {
     Paused(Instant),
     /// Blocked on keys: the reply comes through the waiter (or its timeout).
     Blocked(Arc<Waiter>),
+    /// Runs a script: not run here; run it again on the script thread.
+    Offload,
 }
 
 fn has_flag(spec: &CommandSpec, flag: Flag) -> bool {
@@ -114,7 +140,7 @@ pub(crate) fn execute<'s>(
 ) -> Dispatched {
     let reply_start = reply.len();
     let outcome = run(server, client, args, reply, held);
-    if let Dispatched::Paused(_) = outcome {
+    if let Dispatched::Paused(_) | Dispatched::Offload = outcome {
         // Not run yet: CLIENT REPLY SKIP still applies to it when it runs.
         return outcome;
     }
@@ -299,7 +325,7 @@ fn run<'s>(
             Busy::Run => {}
             Busy::RunWithoutGate => gate_free = true,
             Busy::Wait(until) => {
-                *held = HeldGate::default();
+                held.gate = None;
                 return Dispatched::Paused(until);
             }
             Busy::Reject(e) => {
@@ -338,9 +364,92 @@ fn run<'s>(
         reply.simple(b"QUEUED");
         return Dispatched::Done;
     }
-    match call(server, client, args, reply, entry, held, gate_free) {
+    let script = !gate_free
+        && crate::commands::scripting::runs_script(
+            spec,
+            client.multi.as_ref().map(|m| &m.queued[..]),
+        );
+    if script && held.on_worker {
+        held.gate = None;
+        return Dispatched::Offload;
+    }
+    // Claimed before the gate is taken: from here on other clients wait without blocking.
+    let busy = &*server.scripting.busy;
+    if script && !busy.claim() {
+        held.gate = None;
+        return busy_outcome(server, reply, entry);
+    }
+    let acquired = if gate_free {
+        Some(Acquired::Free)
+    } else {
+        acquire(server, entry.locking, held)
+    };
+    let Some(acquired) = acquired else {
+        return busy_outcome(server, reply, entry);
+    };
+    let waiter = call(server, client, args, reply, entry, held, acquired);
+    if script {
+        busy.release();
+        server.pause.changed.notify_waiters();
+    }
+    match waiter {
         Some(waiter) => Dispatched::Blocked(waiter),
         None => Dispatched::Done,
+    }
+}
+
+/// A command that met a running (or starting) script: it waits, or is answered BUSY.
+fn busy_outcome(server: &Server, reply: &mut ReplyBuffer, entry: &CommandEntry) -> Dispatched {
+    match script_busy(server, entry.spec) {
+        Busy::Wait(until) => Dispatched::Paused(until),
+        Busy::Reject(e) => {
+            reject(server, reply, Some(entry), &e);
+            Dispatched::Done
+        }
+        Busy::Run | Busy::RunWithoutGate => {
+            Dispatched::Paused(Instant::now() + std::time::Duration::from_millis(1))
+        }
+    }
+}
+
+/// Takes the gate `locking` asks for. On a worker it never blocks while a script has claimed
+/// the gate (`None`: the command must wait for the script asynchronously).
+fn acquire<'s>(
+    server: &'s Server,
+    locking: Locking,
+    held: &mut HeldGate<'s>,
+) -> Option<Acquired<'s>> {
+    let keyspace = &server.keyspace;
+    let polite = |take: &dyn Fn() -> Option<Gate<'s>>| loop {
+        if let Some(gate) = take() {
+            return Some(gate);
+        }
+        if server.scripting.busy.is_active() {
+            return None;
+        }
+        std::thread::yield_now();
+    };
+    match locking {
+        Locking::Keys if held.gate.is_some() => Some(Acquired::Held),
+        Locking::Keys => {
+            let gate = if held.on_worker {
+                polite(&|| keyspace.try_shared())?
+            } else {
+                keyspace.shared()
+            };
+            held.gate = Some(gate);
+            Some(Acquired::Held)
+        }
+        Locking::Exclusive => {
+            // Never wait for the exclusive gate while holding the shared one.
+            held.gate = None;
+            let gate = if held.on_worker {
+                polite(&|| keyspace.try_exclusive())?
+            } else {
+                keyspace.exclusive()
+            };
+            Some(Acquired::Exclusive(gate))
+        }
     }
 }
 
@@ -389,8 +498,16 @@ enum Busy {
 /// While a script runs, other clients never block a thread on the gate it holds: they wait
 /// asynchronously, and once it has run past `busy-reply-threshold` they are answered BUSY.
 fn script_busy(server: &Server, spec: &CommandSpec) -> Busy {
-    let Some(running) = server.scripting.busy.running() else {
-        return Busy::Run;
+    let busy = &server.scripting.busy;
+    let Some(running) = busy.running() else {
+        if !busy.is_active() {
+            return Busy::Run;
+        }
+        if has_flag(spec, Flag::AllowBusy) {
+            return Busy::RunWithoutGate;
+        }
+        // Claimed by a script about to start (or between the scripts of an EXEC).
+        return Busy::Wait(Instant::now() + std::time::Duration::from_millis(5));
     };
     if has_flag(spec, Flag::AllowBusy) {
         return Busy::RunWithoutGate;
@@ -494,30 +611,28 @@ fn call<'s>(
     reply: &mut ReplyBuffer,
     entry: &CommandEntry,
     held: &mut HeldGate<'s>,
-    gate_free: bool,
+    acquired: Acquired<'s>,
 ) -> Option<Arc<Waiter>> {
     let spec = entry.spec;
     let started = client.clock.next_start;
     let now_ms = client.clock.unix_ms_at(started);
-    let result = if gate_free {
-        held.0 = None;
-        let view = server.keyspace.view_without_gate(client.db);
-        run_handler(server, client, args, reply, entry, view, now_ms)
-    } else {
-        let keyspace = &server.keyspace;
-        let exclusive;
-        let gate = match entry.locking {
-            Locking::Keys => held.0.get_or_insert_with(|| keyspace.shared()),
-            Locking::Exclusive => {
-                // Never wait for the exclusive gate while holding the shared one.
-                held.0 = None;
-                exclusive = keyspace.exclusive();
-                &exclusive
-            }
-        };
-        let view = match entry.locking {
-            Locking::Exclusive => keyspace.lock_lazily(gate, client.db),
-            Locking::Keys => match command_table::key_positions_by(spec, args.len(), |i| {
+    let keyspace = &server.keyspace;
+    match acquired {
+        Acquired::Free => held.gate = None,
+        Acquired::Held if held.gate.is_none() => held.gate = Some(keyspace.shared()),
+        _ => {}
+    }
+    let result = match (&acquired, &held.gate) {
+        (Acquired::Exclusive(gate), _) => {
+            let view = keyspace.lock_lazily(gate, client.db);
+            run_handler(server, client, args, reply, entry, view, now_ms)
+        }
+        (Acquired::Free, _) | (Acquired::Held, None) => {
+            let view = keyspace.view_without_gate(client.db);
+            run_handler(server, client, args, reply, entry, view, now_ms)
+        }
+        (Acquired::Held, Some(gate)) => {
+            let view = match command_table::key_positions_by(spec, args.len(), |i| {
                 args.get(i).unwrap_or_default()
             }) {
                 Ok(keys) => {
@@ -531,10 +646,11 @@ fn call<'s>(
                     });
                     keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
                 }
-            },
-        };
-        run_handler(server, client, args, reply, entry, view, now_ms)
+            };
+            run_handler(server, client, args, reply, entry, view, now_ms)
+        }
     };
+    drop(acquired);
     let finished = Instant::now();
     client.clock.next_start = finished;
     let duration = finished.duration_since(started);
@@ -574,7 +690,7 @@ fn call<'s>(
         // Redis signals a stream key as ready when it is deleted or overwritten, so that
         // XREADGROUP clients blocked on it get an error: find the keys that stopped holding
         // a stream.
-        held.0 = None;
+        held.gate = None;
         let gone = streams_gone(server, now_ms);
         client.ready_keys.extend(gone);
     }
@@ -583,7 +699,7 @@ fn call<'s>(
         if server.blocking.has_waiters() {
             // Serving re-runs other clients' commands on any key: alone, under the exclusive
             // gate, never waited for while holding the shared one.
-            held.0 = None;
+            held.gate = None;
             serve_blocked(server, ready);
         }
     }
@@ -605,7 +721,7 @@ fn call<'s>(
         // Another client may have written one of the keys (or deleted a stream) between this
         // handler's look and the filing of the waiter: look once more, under the exclusive
         // gate, so no wakeup is lost.
-        held.0 = None;
+        held.gate = None;
         let keys = waiter.keys.iter().map(|k| (waiter.db, k.clone())).collect();
         serve_blocked(server, keys);
         Some(waiter)

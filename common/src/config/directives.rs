@@ -366,7 +366,6 @@ const TLS: Option<&str> = Some("TLS");
 const ACL: Option<&str> = Some("ACL");
 const EVICTION: Option<&str> = Some("maxmemory eviction");
 const CLIENT_EVICTION: Option<&str> = Some("client eviction");
-const LUA: Option<&str> = Some("Lua scripting");
 const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
@@ -716,7 +715,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     int("slowlog-max-len", N, 0, LONG_MAX, 128, None),
     int("acllog-max-len", N, 0, LONG_MAX, 128, ACL),
-    int("busy-reply-threshold", N, 0, LONG_MAX, 5000, LUA).alias("lua-time-limit"),
+    int("busy-reply-threshold", N, 0, LONG_MAX, 5000, None).alias("lua-time-limit"),
     int("cluster-node-timeout", N, 0, LONG_MAX, 15000, CLUSTER),
     int("slowlog-log-slower-than", N, -1, LONG_MAX, 10000, None),
     int(

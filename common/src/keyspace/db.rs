@@ -97,6 +97,24 @@ impl Keyspace {
         Gate::Exclusive(self.gate.write().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// The shared gate if no one holds it exclusively right now.
+    pub fn try_shared(&self) -> Option<Gate<'_>> {
+        match self.gate.try_read() {
+            Ok(guard) => Some(Gate::Shared(guard)),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(Gate::Shared(p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// The exclusive gate if no one holds the gate right now.
+    pub fn try_exclusive(&self) -> Option<Gate<'_>> {
+        match self.gate.try_write() {
+            Ok(guard) => Some(Gate::Exclusive(guard)),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(Gate::Exclusive(p.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// A view of database `db` with the shards of `keys` locked, in ascending order.
     pub fn lock_keys<'a, 'k>(
         &'a self,

@@ -453,6 +453,7 @@ pub(crate) mod testkit {
             ) {
                 dispatch::Dispatched::Done => {}
                 dispatch::Dispatched::Paused(_) => reply.extend_raw(b"(paused)"),
+                dispatch::Dispatched::Offload => reply.extend_raw(b"(offloaded)"),
                 dispatch::Dispatched::Blocked(waiter) => {
                     reply.extend_raw(b"(blocked)");
                     self.blocked = Some(waiter);

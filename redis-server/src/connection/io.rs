@@ -203,7 +203,7 @@ async fn wait_blocked(
 /// Stops early when the client must be closed (the reply explains why). A command held by
 /// CLIENT PAUSE is waited for here, outside the synchronous batch that holds the keyspace gate.
 async fn run_commands(
-    server: &Server,
+    server: &Arc<Server>,
     client: &mut Client,
     parser: &mut RequestParser,
     input: &[u8],
@@ -211,9 +211,32 @@ async fn run_commands(
 ) -> (usize, Option<Arc<Waiter>>) {
     let mut offset = 0;
     loop {
-        match run_batch(server, client, parser, &input[offset..], reply) {
+        let end = match run_batch(
+            server,
+            client,
+            parser,
+            &input[offset..],
+            reply,
+            Place::Worker,
+        ) {
+            BatchEnd::Offload { used } => {
+                offset += used;
+                // The parser starts afresh on the script thread, at the script command.
+                parser.reset();
+                match on_script_thread(server, client, parser, &input[offset..], reply).await {
+                    Some(end) => end,
+                    None => {
+                        client.close_after_reply = true;
+                        return (input.len(), None);
+                    }
+                }
+            }
+            end => end,
+        };
+        match end {
             BatchEnd::Done(used) => return (offset + used, None),
             BatchEnd::Blocked { used, waiter } => return (offset + used, Some(waiter)),
+            BatchEnd::Offload { used } => offset += used,
             BatchEnd::Paused { used, until } => {
                 offset += used;
                 let unpaused = server.pause.changed.notified();
@@ -232,8 +255,55 @@ async fn run_commands(
     }
 }
 
+/// Runs the rest of a batch, from a command that runs a script, on the script thread: the
+/// client's state and buffers move there and back. `None` if the batch panicked there.
+async fn on_script_thread(
+    server: &Arc<Server>,
+    client: &mut Client,
+    parser: &mut RequestParser,
+    input: &[u8],
+    reply: &mut ReplyBuffer,
+) -> Option<BatchEnd> {
+    let placeholder = Client::new(client.info.clone(), client.authenticated);
+    let mut moved_client = std::mem::replace(client, placeholder);
+    let mut moved_parser = std::mem::replace(parser, RequestParser::new());
+    let mut moved_reply = std::mem::replace(reply, ReplyBuffer::new(moved_client.protocol));
+    let input = input.to_vec();
+    let server_ref = server.clone();
+    let (end, back_client, back_parser, back_reply) = server
+        .scripting
+        .thread
+        .run(move || {
+            let end = run_batch(
+                &server_ref,
+                &mut moved_client,
+                &mut moved_parser,
+                &input,
+                &mut moved_reply,
+                Place::ScriptThread,
+            );
+            (end, moved_client, moved_parser, moved_reply)
+        })
+        .await?;
+    *client = back_client;
+    *parser = back_parser;
+    *reply = back_reply;
+    Some(end)
+}
+
+/// Where a batch runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A connection worker: a command that runs a script ends the batch there.
+    Worker,
+    ScriptThread,
+}
+
 /// How a synchronous batch of commands ended.
 enum BatchEnd {
+    /// The command starting at `used` runs a script: run it (and what follows) on the script
+    /// thread.
+    Offload { used: usize },
     /// Every complete command ran; this many bytes were used.
     Done(usize),
     /// The command ending at `used` blocked; its reply comes through `waiter`.
@@ -251,8 +321,12 @@ fn run_batch(
     parser: &mut RequestParser,
     input: &[u8],
     reply: &mut ReplyBuffer,
+    place: Place,
 ) -> BatchEnd {
-    let mut held = dispatch::HeldGate::default();
+    let mut held = match place {
+        Place::Worker => dispatch::HeldGate::on_worker(),
+        Place::ScriptThread => dispatch::HeldGate::default(),
+    };
     let mut start = 0;
     while start < input.len() && !client.close_after_reply {
         let limits = RequestLimits {
@@ -279,6 +353,7 @@ fn run_batch(
                                 waiter,
                             };
                         }
+                        Dispatched::Offload => return BatchEnd::Offload { used: start },
                     }
                 }
                 start += consumed;

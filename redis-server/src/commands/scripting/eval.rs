@@ -155,6 +155,14 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
+    if script.shebang {
+        deny_oom(ctx, script.flags)?;
+    }
+    let flags = if script.shebang {
+        script.flags
+    } else {
+        ScriptFlags::default()
+    };
     let func = script.func.clone();
     let read_only = access == Access::ReadOnly || script.flags.no_writes;
     engine
@@ -162,7 +170,49 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
         .set_keys_and_argv(&keys, &argv)
         .map_err(|e| CommandError::err(e.to_string()))?;
     engine.count_run();
-    execute(ctx, engine, &func, None, read_only, &sha, None)
+    execute(
+        ctx,
+        engine,
+        &func,
+        None,
+        RunMode {
+            read_only,
+            allow_oom: flags.allow_oom,
+        },
+        &sha,
+        None,
+    )
+}
+
+/// What a run may do.
+#[derive(Clone, Copy)]
+pub(super) struct RunMode {
+    /// EVAL_RO, FCALL_RO or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+    /// The `allow-oom` flag.
+    pub allow_oom: bool,
+}
+
+/// Used memory is past `maxmemory`.
+fn over_maxmemory(ctx: &CommandContext<'_>) -> bool {
+    let maxmemory = ctx
+        .server
+        .hot
+        .maxmemory
+        .load(std::sync::atomic::Ordering::Relaxed);
+    maxmemory > 0 && crate::server::MemoryStats::allocated_now() > maxmemory
+}
+
+/// A script or function with flags and without `allow-oom` (or `no-writes`) is refused
+/// whole past `maxmemory`, as Redis refuses a deny-oom command.
+pub(super) fn deny_oom(ctx: &CommandContext<'_>, flags: ScriptFlags) -> Result<(), CommandError> {
+    if !flags.allow_oom && !flags.no_writes && over_maxmemory(ctx) {
+        return Err(CommandError::Prefixed(
+            "OOM",
+            "command not allowed when used memory > 'maxmemory'.".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs a compiled script or function for `ctx`'s client and writes its reply.
@@ -171,7 +221,7 @@ pub(super) fn execute(
     engine: &Engine,
     func: &mlua::Function,
     args: Option<(mlua::Table, mlua::Table)>,
-    read_only: bool,
+    mode: RunMode,
     funcname: &str,
     function: Option<(String, Vec<Vec<u8>>)>,
 ) -> Result<(), CommandError> {
@@ -184,17 +234,42 @@ pub(super) fn execute(
         server: ctx.server,
         view: &ctx.db,
         client,
-        read_only,
+        read_only: mode.read_only,
+        oom_at_start: over_maxmemory(ctx),
+        allow_oom: mode.allow_oom,
         resp: Protocol::Resp2,
         busy,
     };
-    busy.begin(function);
+    let own = busy.begin(function);
     let result = engine.vm.run(&mut state, func, args, ctx.reply);
-    busy.end();
-    ctx.server.pause.changed.notify_waiters();
+    busy.end(own);
+    if own {
+        ctx.server.pause.changed.notify_waiters();
+    }
     let ready = std::mem::take(&mut state.client.ready_keys);
     ctx.client.ready_keys.extend(ready);
-    result.map_err(|e| e.into_command_error(funcname))
+    // Errorstats as Redis keeps them: an error a command already counted is not counted
+    // again when the script passes it on, but the script's call still failed.
+    match result {
+        Ok(errors) => {
+            for e in &errors {
+                if !e.counted {
+                    ctx.server.stats.count_error(&e.code);
+                }
+            }
+            if !errors.is_empty() {
+                ctx.command.record_failed();
+            }
+            Ok(())
+        }
+        Err(e) if e.counted => {
+            let text = e.into_command_error(funcname).to_string();
+            ctx.reply.error(text.as_bytes());
+            ctx.command.record_failed();
+            Ok(())
+        }
+        Err(e) => Err(e.into_command_error(funcname)),
+    }
 }
 
 pub(super) fn script_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {

@@ -27,7 +27,9 @@ struct Library {
 #[derive(Default)]
 pub(crate) struct Libraries {
     libraries: BTreeMap<String, Library>,
-    owner: BTreeMap<String, String>,
+    /// Function names ignore case, as Redis's dict of functions does: lowercase name →
+    /// (library, name as registered).
+    owner: BTreeMap<String, (String, String)>,
 }
 
 impl Libraries {
@@ -42,14 +44,15 @@ impl Libraries {
     fn remove(&mut self, name: &str) -> Option<Library> {
         let lib = self.libraries.remove(name)?;
         for f in lib.functions.keys() {
-            self.owner.remove(f);
+            self.owner.remove(&f.to_ascii_lowercase());
         }
         Some(lib)
     }
 
     fn insert(&mut self, name: String, lib: Library) {
         for f in lib.functions.keys() {
-            self.owner.insert(f.clone(), name.clone());
+            self.owner
+                .insert(f.to_ascii_lowercase(), (name.clone(), f.clone()));
         }
         self.libraries.insert(name, lib);
     }
@@ -61,37 +64,46 @@ fn valid_name(name: &[u8]) -> bool {
     !name.is_empty() && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// Reads the `#!lua name=<lib>` line.
+/// Reads the `#!<engine> name=<lib>` line (split with quotes as `sdssplitargs` does).
 fn library_name(code: &[u8]) -> Result<String, CommandError> {
     if !code.starts_with(b"#!") {
         return Err(CommandError::err("Missing library metadata"));
     }
-    let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-    let mut parts = code[2..end].split(|&b| b == b' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or_default();
-    if !engine.eq_ignore_ascii_case(b"lua") {
-        return Err(CommandError::err(format!(
-            "Engine '{}' not found",
-            String::from_utf8_lossy(engine)
-        )));
-    }
-    let mut name = None;
-    for part in parts {
-        match part.strip_prefix(b"name=") {
-            Some(n) => name = Some(n),
-            None => {
-                return Err(CommandError::err(format!(
-                    "Invalid metadata value given: {}",
-                    String::from_utf8_lossy(part)
-                )));
+    let Some(end) = code.iter().position(|&b| b == b'\n') else {
+        return Err(CommandError::err("Invalid library metadata"));
+    };
+    let parts = match common::config::split_args(&code[..end]) {
+        Some(parts) if !parts.is_empty() => parts,
+        _ => return Err(CommandError::err("Invalid library metadata")),
+    };
+    let engine = parts[0].get(2..).unwrap_or_default();
+    let mut name: Option<&[u8]> = None;
+    for part in &parts[1..] {
+        if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err(CommandError::err(
+                    "Invalid metadata value, name argument was given multiple times",
+                ));
             }
+            name = Some(&part[5..]);
+            continue;
         }
+        return Err(CommandError::err(format!(
+            "Invalid metadata value given: {}",
+            String::from_utf8_lossy(part)
+        )));
     }
     let Some(name) = name else {
         return Err(CommandError::err("Library name was not given"));
     };
     if !valid_name(name) {
         return Err(CommandError::err(NAME_RULE));
+    }
+    if !engine.eq_ignore_ascii_case(b"lua") {
+        return Err(CommandError::err(format!(
+            "Engine '{}' not found",
+            String::from_utf8_lossy(engine)
+        )));
     }
     Ok(String::from_utf8_lossy(name).into_owned())
 }
@@ -265,7 +277,7 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
     let old = engine.libraries.remove(&name);
     if let Some(taken) = functions
         .keys()
-        .find(|f| engine.libraries.owner.contains_key(*f))
+        .find(|f| engine.libraries.owner.contains_key(&f.to_ascii_lowercase()))
     {
         let err = CommandError::err(format!("Function {taken} already exists"));
         if let Some(old) = old {
@@ -452,19 +464,19 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
     let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
     let mut guard = ctx.server.scripting.engine()?;
     let engine = guard.as_mut().ok_or_else(no_engine)?;
-    if !engine.libraries.owner.contains_key(&name) {
+    let Some((lib_name, fn_name)) = engine.libraries.owner.get(&name.to_ascii_lowercase()) else {
         return Err(CommandError::err("Function not found"));
-    }
+    };
+    let (lib_name, fn_name) = (lib_name.clone(), fn_name.clone());
     let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
         CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
         other => other,
     })?;
     let Some(function) = engine
         .libraries
-        .owner
-        .get(&name)
-        .and_then(|lib| engine.libraries.libraries.get(lib))
-        .and_then(|lib| lib.functions.get(&name))
+        .libraries
+        .get(&lib_name)
+        .and_then(|lib| lib.functions.get(&fn_name))
     else {
         return Err(CommandError::err("Function not found"));
     };
@@ -473,6 +485,8 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
+    super::eval::deny_oom(ctx, function.flags)?;
+    let flags = function.flags;
     let callback = function.callback.clone();
     let read_only = access == Access::ReadOnly || function.flags.no_writes;
     let lua_keys = engine.vm.byte_array(&keys);
@@ -487,7 +501,10 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         engine,
         &callback,
         Some((lua_keys, lua_args)),
-        read_only,
+        super::eval::RunMode {
+            read_only,
+            allow_oom: flags.allow_oom,
+        },
         &name.clone(),
         Some((name, command)),
     )

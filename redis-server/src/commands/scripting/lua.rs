@@ -3,6 +3,7 @@
 //! conversions between Lua values and RESP replies.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use common::resp::{OwnedCommand, Protocol, ReplyBuffer};
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value, Variadic};
@@ -17,6 +18,9 @@ use crate::server::Server;
 /// Replies nested deeper than this answer "reached lua stack limit", as Redis does when Lua's
 /// stack runs out (a table that contains itself).
 const MAX_REPLY_DEPTH: usize = 1000;
+
+/// How long a library's code may run in FUNCTION LOAD (Redis's `LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Builds the sandbox. Runs once with the real globals `G` and the private table `P` (hooks the
 /// Rust side fills in). Everything the user sees goes through read-only proxies; user chunks run
@@ -38,7 +42,8 @@ local function protect(t)
 end
 P.protect = protect
 local env = {}
-setmetatable(env, {__index = G, __newindex = readonly, __metatable = locked_meta})
+local env_meta = {__index = G, __newindex = readonly, __metatable = locked_meta}
+setmetatable(env, env_meta)
 protected[env] = true
 P.env = env
 local function pack_kill(ok, ...)
@@ -68,6 +73,7 @@ rawset(G, 'setfenv', function(f, e)
   return setfenv(f, e)
 end)
 rawset(G, 'loadstring', function(s, name)
+  if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
   local f, e = loadstring(s, name)
   if f then setfenv(f, env) end
   return f, e
@@ -85,7 +91,6 @@ for _, name in ipairs({'string', 'math', 'table', 'coroutine', 'cjson', 'bit', '
   local lib = rawget(G, name)
   if lib then rawset(G, name, protect(lib)) end
 end
-local real_redis = rawget(G, 'redis')
 local load_api = {
   register_function = function(...) return P.register_raw(...) end,
   log = function() end,
@@ -105,8 +110,18 @@ local load_redis = setmetatable({}, {
   __metatable = locked_meta,
 })
 protected[load_redis] = true
-P.begin_load = function() rawset(G, 'redis', load_redis) end
-P.end_load = function() rawset(G, 'redis', real_redis) end
+-- While a library loads, its globals hold only the load-time `redis` API, as in Redis 7.0.
+local load_globals = setmetatable({}, {
+  __index = function(_, k)
+    if k == 'redis' then return load_redis end
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+  __newindex = readonly,
+  __metatable = locked_meta,
+})
+protected[load_globals] = true
+P.begin_load = function() env_meta.__index = load_globals end
+P.end_load = function() env_meta.__index = G end
 rawset(G, '_G', env)
 setmetatable(G, {
   __index = function(_, k)
@@ -125,24 +140,45 @@ P.run0 = function(handler, f) return xpcall(f, handler) end
 
 /// An error table raised from Rust (`redis.call` and friends): Lua sees it as an error value,
 /// the message handler and `pcall` turn it back into `{err=...}`.
-#[derive(Debug)]
-pub(crate) struct Raised(pub String);
+#[derive(Debug, Clone)]
+pub(crate) struct Raised {
+    pub msg: String,
+    /// Already counted in errorstats where it happened (a command's error): Redis's
+    /// `ignore_error_stats_update`.
+    pub counted: bool,
+}
 
 impl std::fmt::Display for Raised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.msg)
     }
 }
 
 impl std::error::Error for Raised {}
 
+/// The error-table field that marks an error already counted in errorstats.
+const COUNTED: &str = "ignore_error_stats_update";
+
 fn raise(msg: impl Into<String>) -> mlua::Error {
-    mlua::Error::external(Raised(msg.into()))
+    mlua::Error::external(Raised {
+        msg: msg.into(),
+        counted: false,
+    })
 }
 
-fn find_raised(e: &mlua::Error) -> Option<String> {
+/// `{err=msg}`, marked when already counted.
+fn error_table(lua: &Lua, msg: &str, counted: bool) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.raw_set("err", msg)?;
+    if counted {
+        t.raw_set(COUNTED, true)?;
+    }
+    Ok(t)
+}
+
+fn find_raised(e: &mlua::Error) -> Option<Raised> {
     match e {
-        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>().map(|r| r.0.clone()),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raised>().cloned(),
         mlua::Error::CallbackError { cause, .. } => find_raised(cause),
         mlua::Error::WithContext { cause, .. } => find_raised(cause),
         _ => None,
@@ -153,12 +189,14 @@ fn find_raised(e: &mlua::Error) -> Option<String> {
 fn raised_or(result: (bool, Value)) -> mlua::Result<Value> {
     match result {
         (true, v) => Ok(v),
-        (false, Value::Table(t)) => Err(raise(
-            t.raw_get::<Option<String>>("err")
+        (false, Value::Table(t)) => Err(mlua::Error::external(Raised {
+            msg: t
+                .raw_get::<Option<String>>("err")
                 .ok()
                 .flatten()
                 .unwrap_or_default(),
-        )),
+            counted: matches!(t.raw_get::<Value>(COUNTED), Ok(Value::Boolean(true))),
+        })),
         (false, Value::String(s)) => {
             Err(raise(String::from_utf8_lossy(&s.as_bytes()).into_owned()))
         }
@@ -170,6 +208,8 @@ fn raised_or(result: (bool, Value)) -> mlua::Result<Value> {
 pub(crate) struct ScriptError {
     pub msg: String,
     pub location: Option<(String, i64)>,
+    /// Counted in errorstats already (see [`Raised::counted`]).
+    pub counted: bool,
 }
 
 /// Receives each `redis.register_function` call of a library load: `(ok, error text)`.
@@ -179,6 +219,8 @@ pub(crate) type Registrar<'r> =
 /// The Lua state and the handles into it that every run needs.
 pub(crate) struct Vm {
     pub lua: Lua,
+    /// While a library loads: when its code has run too long (Redis's 500 ms).
+    load_deadline: Arc<std::sync::Mutex<Option<Instant>>>,
     redis: Table,
     globals: Table,
     private: Table,
@@ -195,6 +237,10 @@ pub(crate) struct CallState<'s, 'v> {
     pub client: Client,
     /// EVAL_RO, FCALL_RO or a `no-writes` script: write commands are refused.
     pub read_only: bool,
+    /// Used memory was past `maxmemory` when the script started.
+    pub oom_at_start: bool,
+    /// The script's `allow-oom` flag.
+    pub allow_oom: bool,
     /// `redis.setresp`: the protocol command replies are converted from.
     pub resp: Protocol,
     pub busy: &'s Busy,
@@ -274,11 +320,7 @@ impl Vm {
             "unwrap",
             lua.create_function(|lua, v: Value| match v {
                 Value::Error(e) => match find_raised(&e) {
-                    Some(msg) => {
-                        let t = lua.create_table()?;
-                        t.raw_set("err", msg)?;
-                        Ok(Value::Table(t))
-                    }
+                    Some(r) => Ok(Value::Table(error_table(lua, &r.msg, r.counted)?)),
                     None => Ok(Value::String(lua.create_string(error_message(&e))?)),
                 },
                 other => Ok(other),
@@ -304,6 +346,8 @@ impl Vm {
         let run: Function = private.raw_get("run")?;
         let run0: Function = private.raw_get("run0")?;
         let hook_busy = busy;
+        let load_deadline: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
+        let hook_deadline = load_deadline.clone();
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
@@ -312,10 +356,17 @@ impl Vm {
                         "ERR Script killed by user with SCRIPT KILL...",
                     ));
                 }
+                let deadline = *hook_deadline
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if deadline.is_some_and(|at| Instant::now() > at) {
+                    return Err(raise("ERR FUNCTION LOAD timeout"));
+                }
                 Ok(mlua::VmState::Continue)
             },
         );
         Ok(Vm {
+            load_deadline,
             lua,
             redis,
             globals,
@@ -383,9 +434,11 @@ impl Vm {
             self.private.raw_set("register_raw", raw)?;
             let begin: Function = self.private.raw_get("begin_load")?;
             let end: Function = self.private.raw_get("end_load")?;
+            self.set_load_deadline(Some(Instant::now() + LOAD_TIMEOUT));
             begin.call::<()>(())?;
             let result: mlua::Result<MultiValue> =
                 self.run0.call((self.handler.clone(), chunk.clone()));
+            self.set_load_deadline(None);
             end.call::<()>(())?;
             let mut values = result?.into_iter();
             let ok = matches!(values.next(), Some(Value::Boolean(true)));
@@ -406,6 +459,13 @@ impl Vm {
             Ok(r) => r,
             Err(e) => Err(format!("ERR {}", error_message(&e))),
         }
+    }
+
+    fn set_load_deadline(&self, at: Option<Instant>) {
+        *self
+            .load_deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     /// A Lua table of byte strings.
@@ -441,7 +501,7 @@ impl Vm {
         f: &Function,
         args: Option<(Table, Table)>,
         reply: &mut ReplyBuffer,
-    ) -> Result<(), ScriptError> {
+    ) -> Result<Vec<ReplyError>, ScriptError> {
         let server = state.server;
         let state = std::cell::RefCell::new(state);
         let outcome = self.lua.scope(|scope| {
@@ -496,8 +556,9 @@ impl Vm {
             let value = values.next().unwrap_or(Value::Nil);
             if ok {
                 let script_resp = state.borrow().resp;
-                lua_to_reply(&value, reply, script_resp, 0);
-                Ok(Ok(()))
+                let mut seen = Vec::new();
+                lua_to_reply(&value, reply, script_resp, 0, &mut seen);
+                Ok(Ok(seen))
             } else {
                 Ok(Err(script_error(value)))
             }
@@ -508,6 +569,7 @@ impl Vm {
             Err(e) => Err(ScriptError {
                 msg: format!("ERR {}", error_message(&e)),
                 location: None,
+                counted: false,
             }),
         }
     }
@@ -558,8 +620,12 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
     let table = match err {
         Value::Table(t) => t,
         other => {
+            if let Value::Error(e) = &other {
+                if let Some(r) = find_raised(e) {
+                    return locate(lua, error_table(lua, &r.msg, r.counted)?);
+                }
+            }
             let msg = match other {
-                Value::Error(e) if find_raised(&e).is_some() => find_raised(&e).unwrap_or_default(),
                 Value::Error(e) => {
                     let text = error_message(&e);
                     if text.starts_with("ERR ") {
@@ -575,11 +641,14 @@ fn error_handler(lua: &Lua, err: Value) -> mlua::Result<Table> {
                 Value::Boolean(b) => format!("ERR {b}"),
                 v => format!("ERR {}", v.type_name()),
             };
-            let t = lua.create_table()?;
-            t.raw_set("err", msg)?;
-            t
+            error_table(lua, &msg, false)?
         }
     };
+    locate(lua, table)
+}
+
+/// Adds the source and line of the innermost user code on the stack to an error table.
+fn locate(lua: &Lua, table: Table) -> mlua::Result<Table> {
     let mut level = 1;
     while let Some(frame) = lua.inspect_stack(level) {
         let source = frame.source();
@@ -612,15 +681,18 @@ fn script_error(value: Value) -> ScriptError {
             ScriptError {
                 msg,
                 location: source.zip(line),
+                counted: matches!(t.raw_get::<Value>(COUNTED), Ok(Value::Boolean(true))),
             }
         }
         Value::String(s) => ScriptError {
             msg: format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())),
             location: None,
+            counted: false,
         },
         _ => ScriptError {
             msg: "ERR execution failure".to_owned(),
             location: None,
+            counted: false,
         },
     }
 }
@@ -704,6 +776,16 @@ fn log(lua: &Lua, server: &Server, args: Variadic<Value>) -> mlua::Result<(bool,
     Ok((true, Value::Nil))
 }
 
+/// The errorstats code of an error text as Redis takes it: the first word when a space comes
+/// within 32 bytes, else `ERR`.
+pub(crate) fn error_code(text: &str) -> &str {
+    let head = &text.as_bytes()[..text.len().min(32)];
+    match head.iter().position(|&b| b == b' ') {
+        Some(0) | None => "ERR",
+        Some(i) => &text[..i],
+    }
+}
+
 /// Lua's own `%.14g` text of a number.
 pub(crate) fn lua_number_text(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
@@ -729,9 +811,16 @@ fn call_redis(
     args: Vec<Value>,
 ) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        let t = lua.create_table()?;
-        t.raw_set("err", msg)?;
-        Ok((false, Value::Table(t)))
+        Ok((false, Value::Table(error_table(lua, msg, false)?)))
+    };
+    // Refused by the script's own checks: counted as Redis's `scriptCall` counts it, on the
+    // command when known.
+    let refuse = |msg: &str, spec: Option<&'static common::command_table::CommandSpec>| {
+        state.server.stats.count_error(error_code(msg));
+        if let Some(entry) = spec.and_then(|spec| state.server.registry.entry(spec)) {
+            entry.record_rejected();
+        }
+        Ok((false, Value::Table(error_table(lua, msg, true)?)))
     };
     if args.is_empty() {
         return fail("ERR Please specify at least one argument for this redis lib call");
@@ -750,19 +839,40 @@ fn call_redis(
     let spec = match dispatch::resolve_for_script(server, argv) {
         Ok(spec) => spec,
         Err(ScriptCallError::Unknown) => {
-            return fail("ERR Unknown Redis command called from script");
+            return refuse("ERR Unknown Redis command called from script", None);
         }
         Err(ScriptCallError::Arity) => {
-            return fail("ERR Wrong number of args calling Redis command from script");
+            return refuse(
+                "ERR Wrong number of args calling Redis command from script",
+                None,
+            );
         }
     };
     use common::command_table::Flag;
     if spec.flags.contains(&Flag::Noscript) {
-        return fail("ERR This Redis command is not allowed from script");
+        return refuse(
+            "ERR This Redis command is not allowed from script",
+            Some(spec),
+        );
     }
     let writes = spec.flags.contains(&Flag::Write);
     if writes && state.read_only {
-        return fail("ERR Write commands are not allowed from read-only scripts.");
+        return refuse(
+            "ERR Write commands are not allowed from read-only scripts.",
+            Some(spec),
+        );
+    }
+    // As Redis: past maxmemory (as it stood when the script started), a script without
+    // `allow-oom` may not run a deny-oom command until it has written.
+    if state.oom_at_start
+        && !state.allow_oom
+        && spec.flags.contains(&Flag::Denyoom)
+        && !state.busy.wrote.load(std::sync::atomic::Ordering::Relaxed)
+    {
+        return refuse(
+            "OOM command not allowed when used memory > 'maxmemory'.",
+            Some(spec),
+        );
     }
     if writes {
         state.busy.mark_wrote();
@@ -818,7 +928,12 @@ pub(crate) fn resp_to_lua(
     }
     Ok(match kind {
         b'+' => table_with("ok", Value::String(lua.create_string(line)?))?,
-        b'-' => table_with("err", Value::String(lua.create_string(line)?))?,
+        b'-' => {
+            let t = lua.create_table()?;
+            t.raw_set("err", lua.create_string(line)?)?;
+            t.raw_set(COUNTED, true)?;
+            Value::Table(t)
+        }
         b':' => Value::Number(int() as f64),
         b'$' | b'=' => {
             let len = int();
@@ -903,14 +1018,26 @@ fn sanitized(s: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// An error reply a script's result holds, for errorstats.
+pub(crate) struct ReplyError {
+    pub code: String,
+    /// Counted where it happened (see [`Raised::counted`]).
+    pub counted: bool,
+}
+
 /// Writes a Lua value as a reply, with Redis's rules (`luaReplyToRedisReply`).
 pub(crate) fn lua_to_reply(
     value: &Value,
     reply: &mut ReplyBuffer,
     script_resp: Protocol,
     depth: usize,
+    seen: &mut Vec<ReplyError>,
 ) {
     if depth > MAX_REPLY_DEPTH {
+        seen.push(ReplyError {
+            code: "ERR".into(),
+            counted: false,
+        });
         reply.error(b"ERR reached lua stack limit");
         return;
     }
@@ -929,7 +1056,7 @@ pub(crate) fn lua_to_reply(
         }
         Value::Integer(n) => reply.integer(*n),
         Value::Number(n) => reply.integer(truncate(*n)),
-        Value::Table(t) => table_to_reply(t, reply, script_resp, depth),
+        Value::Table(t) => table_to_reply(t, reply, script_resp, depth, seen),
         _ => reply.null(),
     }
 }
@@ -938,9 +1065,20 @@ fn truncate(n: f64) -> i64 {
     if n.is_nan() { i64::MIN } else { n as i64 }
 }
 
-fn table_to_reply(t: &Table, reply: &mut ReplyBuffer, script_resp: Protocol, depth: usize) {
+fn table_to_reply(
+    t: &Table,
+    reply: &mut ReplyBuffer,
+    script_resp: Protocol,
+    depth: usize,
+    seen: &mut Vec<ReplyError>,
+) {
     if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-        reply.error(&e.as_bytes());
+        let bytes = e.as_bytes();
+        seen.push(ReplyError {
+            code: error_code(&String::from_utf8_lossy(&bytes)).to_owned(),
+            counted: matches!(t.raw_get::<Value>(COUNTED), Ok(Value::Boolean(true))),
+        });
+        reply.error(&bytes);
         return;
     }
     if let Ok(Value::String(ok)) = t.raw_get::<Value>("ok") {
@@ -974,8 +1112,8 @@ fn table_to_reply(t: &Table, reply: &mut ReplyBuffer, script_resp: Protocol, dep
             map.pairs::<Value, Value>().filter_map(Result::ok).collect();
         reply.map(pairs.len());
         for (k, v) in &pairs {
-            lua_to_reply(k, reply, script_resp, depth + 1);
-            lua_to_reply(v, reply, script_resp, depth + 1);
+            lua_to_reply(k, reply, script_resp, depth + 1, seen);
+            lua_to_reply(v, reply, script_resp, depth + 1, seen);
         }
         return;
     }
@@ -987,7 +1125,7 @@ fn table_to_reply(t: &Table, reply: &mut ReplyBuffer, script_resp: Protocol, dep
             .collect();
         reply.set(keys.len());
         for k in &keys {
-            lua_to_reply(k, reply, script_resp, depth + 1);
+            lua_to_reply(k, reply, script_resp, depth + 1, seen);
         }
         return;
     }
@@ -1002,6 +1140,6 @@ fn table_to_reply(t: &Table, reply: &mut ReplyBuffer, script_resp: Protocol, dep
     }
     reply.array(items.len());
     for v in &items {
-        lua_to_reply(v, reply, script_resp, depth + 1);
+        lua_to_reply(v, reply, script_resp, depth + 1, seen);
     }
 }

@@ -16,8 +16,12 @@ mod lua;
 pub(crate) use lua::ScriptCallError;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
+
+use common::command_table::{self, CommandSpec};
+use common::resp::OwnedCommand;
 use std::time::{Duration, Instant};
 
 use super::Registry;
@@ -96,7 +100,7 @@ pub(crate) struct Busy {
     /// True while a script or function runs: dispatch reads it before taking the gate.
     active: AtomicBool,
     kill: AtomicBool,
-    wrote: AtomicBool,
+    pub(crate) wrote: AtomicBool,
     state: Mutex<Option<Running>>,
 }
 
@@ -114,7 +118,7 @@ impl Busy {
 
     /// True while a script runs (one atomic load: the fast path of every command).
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Relaxed)
+        self.active.load(SeqCst)
     }
 
     /// When the running script started, if one runs.
@@ -122,20 +126,39 @@ impl Busy {
         self.state().clone()
     }
 
-    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>) {
+    /// Claims the right to run scripts before the keyspace gate is taken, so that no other
+    /// client blocks a thread on the gate a script holds: they see the claim and wait
+    /// asynchronously. False when another run holds it.
+    pub(crate) fn claim(&self) -> bool {
+        self.active
+            .compare_exchange(false, true, SeqCst, SeqCst)
+            .is_ok()
+    }
+
+    /// Gives the claim back (after the gate is released).
+    pub(crate) fn release(&self) {
+        self.active.store(false, SeqCst);
+    }
+
+    /// A script starts under the claim; true when it had to take the claim itself (a caller
+    /// that did not go through dispatch), and so must release it at the end.
+    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>) -> bool {
+        let own = self.claim();
         *self.state() = Some(Running {
             started: Instant::now(),
             function,
         });
         self.kill.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
-        self.active.store(true, Relaxed);
+        own
     }
 
-    fn end(&self) {
+    fn end(&self, own: bool) {
         *self.state() = None;
-        self.active.store(false, Relaxed);
         self.kill.store(false, Relaxed);
+        if own {
+            self.release();
+        }
     }
 
     pub(crate) fn kill_requested(&self) -> bool {
@@ -147,9 +170,77 @@ impl Busy {
     }
 }
 
+/// Whether running `spec` runs a script: EVAL and FCALL and their forms, and an EXEC whose
+/// queue holds one. These run on the script thread, never on a connection worker.
+pub(crate) fn runs_script(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -> bool {
+    if spec.container.is_some() {
+        return false;
+    }
+    match spec.name {
+        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => true,
+        "exec" => queued.is_some_and(|queue| {
+            queue.iter().any(|command| {
+                command_table::lookup(command.args().get(0).unwrap_or_default())
+                    .is_some_and(|spec| runs_script(spec, None))
+            })
+        }),
+        _ => false,
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The thread scripts run on. A script may run for long (`while true do end`), and a
+/// connection worker serves many clients: on a worker it would starve them all, and a SCRIPT
+/// KILL sent by one of them could never arrive. Batches that run a script come here in
+/// arrival order, which also keeps runs from contending for the engine.
+#[derive(Default)]
+pub(crate) struct ScriptThread {
+    jobs: OnceLock<Option<mpsc::Sender<Job>>>,
+}
+
+impl ScriptThread {
+    fn sender(&self) -> Option<&mpsc::Sender<Job>> {
+        let slot = self.jobs.get_or_init(|| {
+            let (tx, rx) = mpsc::channel::<Job>();
+            let started = std::thread::Builder::new()
+                .name("scripts".into())
+                .spawn(move || {
+                    while let Ok(job) = rx.recv() {
+                        job();
+                    }
+                });
+            started.ok().map(|_| tx)
+        });
+        slot.as_ref()
+    }
+
+    /// Runs `f` on the script thread and waits (asynchronously) for its result. Runs it here
+    /// when the thread could not be started. `None` only if `f` panicked.
+    pub(crate) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        match self.sender() {
+            Some(jobs) => {
+                if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                    job();
+                }
+            }
+            None => job(),
+        }
+        rx.await.ok()
+    }
+}
+
 /// The scripting engine's shared state, one per server.
 pub(crate) struct Scripting {
     pub(crate) busy: Arc<Busy>,
+    pub(crate) thread: ScriptThread,
     engine: Mutex<Option<Engine>>,
     /// (libraries, functions), readable while a function runs (FUNCTION STATS).
     counts: Mutex<(usize, usize)>,
@@ -183,6 +274,7 @@ impl Scripting {
         let engine = Engine::new(busy.clone());
         Scripting {
             busy,
+            thread: ScriptThread::default(),
             engine: Mutex::new(engine),
             counts: Mutex::new((0, 0)),
         }

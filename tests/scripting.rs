@@ -1,0 +1,81 @@
+//! The scripting family: EVAL and FCALL over TCP, where a script's run meets other clients.
+
+use std::time::{Duration, Instant};
+
+use tests::TestServer;
+
+const BUSY: &str =
+    "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n";
+
+/// A script that never ends must not starve the clients that share its connection's worker
+/// thread: every client, on every worker, is answered BUSY, and SCRIPT KILL (sent from any of
+/// them) ends the script.
+#[test]
+fn endless_script_leaves_every_worker_answering_busy_until_script_kill() {
+    let server = TestServer::with_args(&["--server-threads", "2"]);
+    let mut admin = server.connect();
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "50"]),
+        "+OK\r\n"
+    );
+    let mut runner = server.connect();
+    runner.send_cmd(&["EVAL", "while true do end", "0"]);
+    // Connections are dealt to workers in turn: these cover both, including the runner's.
+    let mut others: Vec<_> = (0..4).map(|_| server.connect()).collect();
+    let started = Instant::now();
+    loop {
+        let reply = others[0].cmd(&["PING"]);
+        if reply == BUSY {
+            break;
+        }
+        assert_eq!(reply, "+PONG\r\n", "before the script starts");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "script never ran"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for other in &mut others {
+        assert_eq!(other.cmd(&["GET", "k"]), BUSY);
+        assert_eq!(other.cmd(&["EVAL", "return 1", "0"]), BUSY);
+    }
+    assert_eq!(admin.cmd(&["SET", "k", "v"]), BUSY);
+    runner.assert_silent(Duration::from_millis(100));
+    // The killer shares a worker with the runner (two workers, five connections since).
+    assert_eq!(others[3].cmd(&["SCRIPT", "KILL"]), "+OK\r\n");
+    let killed = runner.read_text();
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+    for other in &mut others {
+        assert_eq!(other.cmd(&["PING"]), "+PONG\r\n");
+    }
+    assert_eq!(runner.cmd(&["EVAL", "return 7", "0"]), ":7\r\n");
+}
+
+/// Scripts pipelined behind each other and behind plain commands all run, in order.
+#[test]
+fn pipelined_scripts_and_commands_reply_in_order() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    let mut batch = Vec::new();
+    for args in [
+        &["SET", "n", "1"][..],
+        &["EVAL", "return redis.call('INCR', KEYS[1])", "1", "n"],
+        &["GET", "n"],
+        &["EVAL", "return redis.call('INCRBY', KEYS[1], 10)", "1", "n"],
+        &["PING"],
+    ] {
+        batch.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for a in args {
+            batch.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    c.send(&batch);
+    let replies: Vec<String> = (0..5).map(|_| c.read_text()).collect();
+    assert_eq!(
+        replies,
+        ["+OK\r\n", ":2\r\n", "$1\r\n2\r\n", ":12\r\n", "+PONG\r\n"]
+    );
+}
