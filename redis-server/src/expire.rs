@@ -1,5 +1,5 @@
-//! The server cron: the active expiry cycle (`hz`, `active-expire-effort`) and incremental
-//! rehashing of the keyspace tables (`activerehashing`).
+//! The server cron: the active expiry cycle (`hz`, `active-expire-effort`), incremental
+//! rehashing of the keyspace tables (`activerehashing`), and client-side caching upkeep.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -62,6 +62,8 @@ fn cron_step(server: &Server, period: Duration) {
             }
         });
     }
+    drop(gate);
+    server.tracking.cron(server);
 }
 
 fn active_expire_cycle(server: &Server, period: Duration) {

@@ -51,6 +51,8 @@ pub(crate) struct HotConfig {
     pub stream_node_max_entries: AtomicU64,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
     pub notify_keyspace_events: std::sync::atomic::AtomicU32,
+    /// `tracking-table-max-keys` (0: no limit).
+    pub tracking_table_max_keys: AtomicU64,
 }
 
 impl HotConfig {
@@ -81,6 +83,7 @@ impl HotConfig {
             zset_max_listpack_value: AtomicU64::new(64),
             stream_node_max_bytes: AtomicU64::new(4096),
             stream_node_max_entries: AtomicU64::new(100),
+            tracking_table_max_keys: AtomicU64::new(1_000_000),
         };
         hot.reload(config);
         hot
@@ -103,6 +106,8 @@ impl HotConfig {
         self.stream_node_max_entries
             .store(int("stream-node-max-entries").max(0) as u64, Relaxed);
         self.timeout_secs.store(int("timeout"), Relaxed);
+        self.tracking_table_max_keys
+            .store(int("tracking-table-max-keys").max(0) as u64, Relaxed);
         self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
         self.active_expire_effort
             .store(int("active-expire-effort").clamp(1, 10) as u64, Relaxed);
@@ -360,8 +365,6 @@ impl Default for Instantaneous {
 pub(crate) struct Gauges {
     /// Blocked clients with a timeout.
     pub clients_in_timeout_table: AtomicU64,
-    /// Clients with CLIENT TRACKING on.
-    pub tracking_clients: AtomicU64,
 }
 
 /// What jemalloc and the kernel say about our memory, in bytes.
@@ -521,6 +524,8 @@ pub(crate) struct Server {
     /// Keys clients WATCH.
     pub watches: crate::watch::Watches,
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: the tracking table and BCAST prefixes.
+    pub tracking: crate::tracking::Tracking,
     pub active_expire_enabled: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
@@ -568,6 +573,7 @@ impl Server {
             blocking: crate::blocking::Blocking::default(),
             watches: crate::watch::Watches::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
             active_expire_enabled: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),

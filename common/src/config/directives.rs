@@ -372,7 +372,6 @@ const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
 const HLL: Option<&str> = Some("HyperLogLog");
-const TRACKING: Option<&str> = Some("client tracking");
 const DEFRAG: Option<&str> = Some("active defragmentation");
 const SYSLOG: Option<&str> = Some("syslog");
 const SUPERVISED: Option<&str> = Some("supervised mode");
@@ -756,14 +755,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, None),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, HLL),
-    uint(
-        "tracking-table-max-keys",
-        N,
-        0,
-        LONG_MAX,
-        1_000_000,
-        TRACKING,
-    ),
+    uint("tracking-table-max-keys", N, 0, LONG_MAX, 1_000_000, None),
     umem(
         "client-query-buffer-limit",
         DBG,

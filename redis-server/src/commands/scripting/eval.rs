@@ -180,6 +180,7 @@ pub(super) fn execute(
     client.db = ctx.client.db;
     client.in_exec = true;
     client.protocol = Protocol::Resp2;
+    client.script_read = Some(false);
     let mut state = CallState {
         server: ctx.server,
         view: &ctx.db,
@@ -194,6 +195,14 @@ pub(super) fn execute(
     ctx.server.pause.changed.notify_waiters();
     let ready = std::mem::take(&mut state.client.ready_keys);
     ctx.client.ready_keys.extend(ready);
+    let read = state.client.script_read == Some(true);
+    crate::tracking::after_script(
+        ctx.server,
+        ctx.client,
+        ctx.command.spec,
+        ctx.args.list(),
+        read,
+    );
     result.map_err(|e| e.into_command_error(funcname))
 }
 
