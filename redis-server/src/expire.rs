@@ -45,6 +45,9 @@ pub(crate) async fn run_cron(server: Arc<Server>) {
 }
 
 fn cron_step(server: &Server, period: Duration) {
+    if server.cron_paused.load(Relaxed) {
+        return;
+    }
     server.cron_stats();
     if server.active_expire_enabled.load(Relaxed) {
         active_expire_cycle(server, period);

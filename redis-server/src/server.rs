@@ -527,6 +527,8 @@ pub(crate) struct Server {
     /// Client-side caching: the tracking table and BCAST prefixes.
     pub tracking: crate::tracking::Tracking,
     pub active_expire_enabled: AtomicBool,
+    /// DEBUG PAUSE-CRON: the cron skips its work while set.
+    pub cron_paused: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
@@ -575,6 +577,7 @@ impl Server {
             pubsub: crate::pubsub::PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
             active_expire_enabled: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
             threads,
