@@ -138,6 +138,13 @@ pub(crate) fn execute<'s>(
     reply: &mut ReplyBuffer,
     held: &mut HeldGate<'s>,
 ) -> Dispatched {
+    let tracking = server.tracking.live();
+    if tracking {
+        // Redis keeps the tracking table in size before each command; what it invalidates
+        // goes out ahead of the command's reply.
+        let mut sink = crate::pubsub::SelfSink::of(client, reply);
+        server.tracking.enforce_limit(server, Some(&mut sink));
+    }
     let reply_start = reply.len();
     let outcome = run(server, client, args, reply, held);
     if let Dispatched::Paused(_) | Dispatched::Offload = outcome {
@@ -153,7 +160,31 @@ pub(crate) fn execute<'s>(
             client.reply_mode = ReplyMode::On;
         }
     }
+    if tracking || server.tracking.live() {
+        after_command_tracking(server, client, args, reply);
+    }
     outcome
+}
+
+/// Client-side caching after a command replied: the invalidations it caused for its own
+/// client and for BCAST clients, then CLIENT CACHING's one-command lifetime (which a CLIENT
+/// command or an open MULTI keeps going, as in Redis).
+fn after_command_tracking(
+    server: &Server,
+    client: &mut Client,
+    args: ArgList<'_>,
+    reply: &mut ReplyBuffer,
+) {
+    server.tracking.after_command(server, client, reply);
+    let flags = &client.info.tracking_flags;
+    if flags.load(Relaxed) & crate::tracking::flags::CACHING != 0
+        && client.multi.is_none()
+        && !args
+            .get(0)
+            .is_some_and(|name| name.eq_ignore_ascii_case(b"client"))
+    {
+        flags.fetch_and(!crate::tracking::flags::CACHING, Relaxed);
+    }
 }
 
 fn reject(
@@ -575,6 +606,7 @@ pub(crate) fn run_with_view<'v>(
     let now_ms = unix_ms();
     let started = Instant::now();
     let result = run_handler(server, client, args, reply, entry, view, now_ms);
+    track_read(server, client, entry.spec, args);
     if client.pending_block.take().is_some() {
         return Ran::StillBlocked;
     }
@@ -651,6 +683,7 @@ fn call<'s>(
         }
     };
     drop(acquired);
+    track_read(server, client, spec, args);
     let finished = Instant::now();
     client.clock.next_start = finished;
     let duration = finished.duration_since(started);
@@ -728,6 +761,13 @@ fn call<'s>(
     }
 }
 
+/// After a read-only command: its keys are remembered for a tracking client.
+fn track_read(server: &Server, client: &mut Client, spec: &CommandSpec, args: ArgList<'_>) {
+    if server.tracking.live() && has_flag(spec, Flag::Readonly) {
+        crate::tracking::after_read(server, client, spec, args);
+    }
+}
+
 /// A blocked command that timed out (or was unblocked) counts as one call then, as Redis's
 /// updateStatsOnUnblock counts it.
 pub(crate) fn count_unblocked(
@@ -783,6 +823,8 @@ fn serve_blocked(server: &Server, ready: Vec<(usize, Box<[u8]>)>) {
                 // Still nothing for it (another waiter took it): it keeps its place.
                 continue;
             }
+            // Invalidations the served command caused for its own client follow its reply.
+            server.tracking.after_command(server, &client, &mut reply);
             server.blocking.serve(&waiter, reply.take());
             queue.extend(client.ready_keys.drain(..));
         }

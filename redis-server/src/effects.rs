@@ -74,6 +74,22 @@ impl CommandContext<'_> {
     /// [`modified`](Self::modified) for a key of database `db` (MOVE, COPY ... DB).
     pub(crate) fn modified_in(&mut self, db: usize, key: &[u8]) {
         self.server.watches.touch(db, key, Touch::Modified);
+        let tracking = &self.server.tracking;
+        if tracking.live() {
+            let id = self.client.info.id;
+            let mut sink = SelfSink::of(self.client, self.reply);
+            tracking.key_modified(self.server, key, Some(id), Some(&mut sink));
+        }
+    }
+
+    /// Every key of the keyspace may have changed (FLUSHDB, FLUSHALL): clients caching keys
+    /// are told to drop them all.
+    pub(crate) fn flushed(&mut self) {
+        let tracking = &self.server.tracking;
+        if tracking.live() {
+            let mut sink = SelfSink::of(self.client, self.reply);
+            tracking.flushed(self.server, Some(&mut sink));
+        }
     }
 
     /// Publishes keyspace event `event` (Redis's event name: "set", "lpush", "del"...) of
@@ -105,7 +121,10 @@ impl CommandContext<'_> {
     /// nobody listens, the cron counts expired keys later instead.
     pub(crate) fn flush_key_events(&mut self) {
         let server = self.server;
-        if server.watches.active() || crate::notify::wants(server, Event::Expired) {
+        if server.watches.active()
+            || crate::notify::wants(server, Event::Expired)
+            || server.tracking.live()
+        {
             let mut sink = SelfSink::of(self.client, self.reply);
             self.db.drain_expired(|db, key| {
                 crate::notify::key_expired(server, db, &key, Some(&mut sink));

@@ -1,5 +1,5 @@
-//! The server cron: the active expiry cycle (`hz`, `active-expire-effort`) and incremental
-//! rehashing of the keyspace tables (`activerehashing`).
+//! The server cron: the active expiry cycle (`hz`, `active-expire-effort`), incremental
+//! rehashing of the keyspace tables (`activerehashing`), and client-side caching upkeep.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -45,6 +45,9 @@ pub(crate) async fn run_cron(server: Arc<Server>) {
 }
 
 fn cron_step(server: &Server, period: Duration) {
+    if server.cron_paused.load(Relaxed) {
+        return;
+    }
     server.cron_stats();
     crate::persistence::rdb::cron(server);
     if server.active_expire_enabled.load(Relaxed) {
@@ -63,6 +66,8 @@ fn cron_step(server: &Server, period: Duration) {
             }
         });
     }
+    drop(gate);
+    server.tracking.cron(server);
 }
 
 fn active_expire_cycle(server: &Server, period: Duration) {

@@ -7,6 +7,7 @@
 //! - [`dispatch`]: lookup, the generic gates, and `call()` bookkeeping.
 //! - [`commands`]: the handlers, one file per Redis command group.
 //! - [`expire`]: the cron (active expiry, rehashing).
+//! - [`tracking`]: client-side caching (CLIENT TRACKING) and its invalidation messages.
 //! - [`log`], [`slowlog`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -24,6 +25,7 @@ mod persistence;
 mod pubsub;
 mod server;
 mod slowlog;
+mod tracking;
 mod watch;
 mod workers;
 

@@ -56,16 +56,25 @@ pub(crate) fn keyspace_event(
 }
 
 /// A key's expiry deleted it: counted in `expired_keys`, WATCHers told (a key already stale
-/// when watched does not fail their EXEC), and the "expired" event published.
-pub(crate) fn key_expired(server: &Server, db: usize, key: &[u8], sink: Option<&mut SelfSink<'_>>) {
+/// when watched does not fail their EXEC), clients caching it told, and the "expired" event
+/// published.
+pub(crate) fn key_expired(
+    server: &Server,
+    db: usize,
+    key: &[u8],
+    mut sink: Option<&mut SelfSink<'_>>,
+) {
     server.stats.expired_keys.fetch_add(1, Relaxed);
     server.watches.touch(db, key, Touch::ExpiredDeleted);
+    server
+        .tracking
+        .key_modified(server, key, None, sink.as_deref_mut());
     keyspace_event(server, Event::Expired, "expired", key, db, sink);
 }
 
 /// Reports keys expired outside any command (the active expiry cycle, the cron's drain).
 pub(crate) fn keys_expired(server: &Server, db: usize, keys: impl Iterator<Item = Box<[u8]>>) {
-    if !server.watches.active() && !wants(server, Event::Expired) {
+    if !server.watches.active() && !wants(server, Event::Expired) && !server.tracking.live() {
         server
             .stats
             .expired_keys

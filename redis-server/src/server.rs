@@ -53,6 +53,8 @@ pub(crate) struct HotConfig {
     pub hll_sparse_max_bytes: AtomicU64,
     /// `notify-keyspace-events` as bits (see notify.rs); 0 publishes nothing.
     pub notify_keyspace_events: std::sync::atomic::AtomicU32,
+    /// `tracking-table-max-keys` (0: no limit).
+    pub tracking_table_max_keys: AtomicU64,
 }
 
 impl HotConfig {
@@ -84,6 +86,7 @@ impl HotConfig {
             zset_max_listpack_value: AtomicU64::new(64),
             stream_node_max_bytes: AtomicU64::new(4096),
             stream_node_max_entries: AtomicU64::new(100),
+            tracking_table_max_keys: AtomicU64::new(1_000_000),
         };
         hot.reload(config);
         hot
@@ -106,6 +109,8 @@ impl HotConfig {
         self.stream_node_max_entries
             .store(int("stream-node-max-entries").max(0) as u64, Relaxed);
         self.timeout_secs.store(int("timeout"), Relaxed);
+        self.tracking_table_max_keys
+            .store(int("tracking-table-max-keys").max(0) as u64, Relaxed);
         self.hz.store(int("hz").clamp(1, 500) as u64, Relaxed);
         self.active_expire_effort
             .store(int("active-expire-effort").clamp(1, 10) as u64, Relaxed);
@@ -365,8 +370,6 @@ impl Default for Instantaneous {
 pub(crate) struct Gauges {
     /// Blocked clients with a timeout.
     pub clients_in_timeout_table: AtomicU64,
-    /// Clients with CLIENT TRACKING on.
-    pub tracking_clients: AtomicU64,
 }
 
 /// What jemalloc and the kernel say about our memory, in bytes.
@@ -528,7 +531,11 @@ pub(crate) struct Server {
     /// Keys clients WATCH.
     pub watches: crate::watch::Watches,
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: the tracking table and BCAST prefixes.
+    pub tracking: crate::tracking::Tracking,
     pub active_expire_enabled: AtomicBool,
+    /// DEBUG PAUSE-CRON: the cron skips its work while set.
+    pub cron_paused: AtomicBool,
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
@@ -576,7 +583,9 @@ impl Server {
             blocking: crate::blocking::Blocking::default(),
             watches: crate::watch::Watches::default(),
             pubsub: crate::pubsub::PubSub::default(),
+            tracking: crate::tracking::Tracking::default(),
             active_expire_enabled: AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
             threads,

@@ -134,9 +134,22 @@ const CLIENT_ADMIN: CommandSpec = CommandSpec {
 /// The subcommands of CLIENT.
 pub(super) static CLIENT: &[CommandSpec] = &[
     CommandSpec {
+        name: "caching",
+        arity: 3,
+        since: "6.0.0",
+        summary: "Say whether the next command's keys are tracked (OPTIN/OPTOUT tracking)",
+        ..CLIENT_SUB
+    },
+    CommandSpec {
         name: "getname",
         since: "2.6.9",
         summary: "Tell the name this connection was given",
+        ..CLIENT_SUB
+    },
+    CommandSpec {
+        name: "getredir",
+        since: "6.0.0",
+        summary: "Tell the ID of the client tracking invalidations are redirected to",
         ..CLIENT_SUB
     },
     CommandSpec {
@@ -202,6 +215,20 @@ pub(super) static CLIENT: &[CommandSpec] = &[
         arity: 3,
         since: "2.6.9",
         summary: "Give this connection a name",
+        ..CLIENT_SUB
+    },
+    CommandSpec {
+        name: "tracking",
+        arity: -3,
+        since: "6.0.0",
+        complexity: "O(1). Some options may introduce additional complexity.",
+        summary: "Turn server-assisted client-side caching on or off for this connection",
+        ..CLIENT_SUB
+    },
+    CommandSpec {
+        name: "trackinginfo",
+        since: "6.2.0",
+        summary: "Describe this connection's client-side caching state",
         ..CLIENT_SUB
     },
     CommandSpec {

@@ -370,7 +370,6 @@ const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = Some("latency monitor");
 const LATENCY_TRACKING: Option<&str> = None;
-const TRACKING: Option<&str> = Some("client tracking");
 const DEFRAG: Option<&str> = Some("active defragmentation");
 const SYSLOG: Option<&str> = Some("syslog");
 const SUPERVISED: Option<&str> = Some("supervised mode");
@@ -754,14 +753,7 @@ pub static DIRECTIVES: &[Directive] = &[
     umem("stream-node-max-bytes", N, 0, LONG_MAX, 4096, None),
     umem("zset-max-listpack-value", N, 0, LONG_MAX, 64, None).alias("zset-max-ziplist-value"),
     umem("hll-sparse-max-bytes", N, 0, LONG_MAX, 3000, None),
-    uint(
-        "tracking-table-max-keys",
-        N,
-        0,
-        LONG_MAX,
-        1_000_000,
-        TRACKING,
-    ),
+    uint("tracking-table-max-keys", N, 0, LONG_MAX, 1_000_000, None),
     umem(
         "client-query-buffer-limit",
         DBG,

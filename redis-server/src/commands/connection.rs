@@ -35,6 +35,10 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("client", "unpause", client_unpause);
     r.add_sub("client", "unblock", client_unblock);
     r.add_sub("client", "help", client_help);
+    r.add_sub("client", "tracking", client_tracking);
+    r.add_sub("client", "caching", client_caching);
+    r.add_sub("client", "getredir", client_getredir);
+    r.add_sub("client", "trackinginfo", client_trackinginfo);
 }
 
 fn ping(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -143,6 +147,7 @@ fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.client.info.multi_queued.store(-1, Relaxed);
     ctx.client.unwatch_all(ctx.server);
     ctx.client.unsubscribe_all(ctx.server);
+    ctx.server.tracking.disable(ctx.client);
     ctx.client.select(0);
     ctx.client.set_protocol(Protocol::Resp2);
     ctx.reply.set_protocol(Protocol::Resp2);
@@ -418,6 +423,16 @@ impl ListView {
             ClientKind::Pubsub => flags.push('P'),
             ClientKind::Normal | ClientKind::Monitor => {}
         }
+        let tracking = info.tracking_flags.load(Relaxed);
+        for (flag, letter) in [
+            (crate::tracking::flags::ON, 't'),
+            (crate::tracking::flags::BROKEN_REDIR, 'R'),
+            (crate::tracking::flags::BCAST, 'B'),
+        ] {
+            if tracking & flag != 0 {
+                flags.push(letter);
+            }
+        }
         if info.is_unix {
             flags.push('U');
         }
@@ -450,7 +465,7 @@ impl ListView {
         };
         let _ = writeln!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
             info.id,
             info.addr,
             info.laddr,
@@ -469,6 +484,7 @@ impl ListView {
             omem,
             tot_mem,
             cmd,
+            tracking_redirect(info),
             resp,
         );
     }
@@ -677,8 +693,7 @@ fn client_unpause(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Redis 7.0.15's CLIENT HELP text, as is: it also describes subcommands this server does not
-/// implement (CACHING, GETREDIR, UNBLOCK, TRACKING, TRACKINGINFO).
+/// Redis 7.0.15's CLIENT HELP text, as is.
 const CLIENT_HELP: &[&str] = &[
     "CACHING (YES|NO)",
     "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
@@ -726,6 +741,231 @@ const CLIENT_HELP: &[&str] = &[
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
 ];
+
+/// `CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]`:
+/// options are parsed (and the redirect client looked up) before ON/OFF is read, and checked
+/// against each other and the current mode in Redis's order.
+fn client_tracking(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    use crate::tracking::flags::{BCAST, NOLOOP, ON, OPTIN, OPTOUT};
+    let status = ctx.args.next_bytes()?;
+    let mut redirect: i64 = 0;
+    let mut options = 0;
+    let mut prefixes: Vec<&[u8]> = Vec::new();
+    while let Some(option) = ctx.args.next_opt() {
+        let more = !ctx.args.is_empty();
+        if is(option, "redirect") && more {
+            if redirect != 0 {
+                return Err(CommandError::err(
+                    "A client can only redirect to a single other client",
+                ));
+            }
+            redirect = ctx.args.next_i64()?;
+            let exists = u64::try_from(redirect)
+                .is_ok_and(|id| crate::tracking::client_exists(ctx.server, id));
+            if !exists {
+                return Err(CommandError::err(
+                    "The client ID you want redirect to does not exist",
+                ));
+            }
+        } else if is(option, "bcast") {
+            options |= BCAST;
+        } else if is(option, "optin") {
+            options |= OPTIN;
+        } else if is(option, "optout") {
+            options |= OPTOUT;
+        } else if is(option, "noloop") {
+            options |= NOLOOP;
+        } else if is(option, "prefix") && more {
+            prefixes.push(ctx.args.next_bytes()?);
+        } else {
+            return Err(CommandError::Syntax);
+        }
+    }
+    if is(status, "off") {
+        ctx.server.tracking.disable(ctx.client);
+        ctx.reply.ok();
+        return Ok(());
+    }
+    if !is(status, "on") {
+        return Err(CommandError::Syntax);
+    }
+    let current = ctx.client.info.tracking_flags.load(Relaxed);
+    if options & BCAST == 0 && !prefixes.is_empty() {
+        return Err(CommandError::err(
+            "PREFIX option requires BCAST mode to be enabled",
+        ));
+    }
+    if current & ON != 0 && (current & BCAST) != (options & BCAST) {
+        return Err(CommandError::err(
+            "You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if options & BCAST != 0 && options & (OPTIN | OPTOUT) != 0 {
+        return Err(CommandError::err(
+            "OPTIN and OPTOUT are not compatible with BCAST",
+        ));
+    }
+    if options & OPTIN != 0 && options & OPTOUT != 0 {
+        return Err(CommandError::err(
+            "You can't specify both OPTIN mode and OPTOUT mode",
+        ));
+    }
+    if (options & OPTIN != 0 && current & OPTOUT != 0)
+        || (options & OPTOUT != 0 && current & OPTIN != 0)
+    {
+        return Err(CommandError::err(
+            "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if options & BCAST != 0 {
+        check_prefixes(ctx, &prefixes)?;
+    }
+    ctx.server.tracking.enable(
+        ctx.client,
+        crate::tracking::Enable {
+            redirect: redirect as u64,
+            options,
+            prefixes,
+        },
+    );
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// Two prefixes overlap when one starts the other: the client would get a key twice.
+fn check_prefixes(ctx: &mut CommandContext<'_>, prefixes: &[&[u8]]) -> Result<(), CommandError> {
+    let overlap = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    let text = |p: &[u8]| String::from_utf8_lossy(p).into_owned();
+    for (i, prefix) in prefixes.iter().enumerate() {
+        if let Some(existing) = ctx
+            .client
+            .tracking_prefixes
+            .iter()
+            .flatten()
+            .find(|existing| overlap(existing, prefix))
+        {
+            return Err(CommandError::err(format!(
+                "Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                text(prefix),
+                text(existing)
+            )));
+        }
+        if let Some(other) = prefixes[i + 1..]
+            .iter()
+            .find(|other| overlap(prefix, other))
+        {
+            let e = CommandError::err(format!(
+                "Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                text(prefix),
+                text(other)
+            ));
+            if i == 0 {
+                return Err(e);
+            }
+            // Redis 7.0 reports this as success past the first prefix: the error is sent,
+            // then tracking is enabled and +OK follows it.
+            ctx.server.stats.count_error(e.code());
+            ctx.reply.error(e.to_string().as_bytes());
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// `CLIENT CACHING YES|NO`: whether the next command's keys are tracked, in OPTIN / OPTOUT mode.
+fn client_caching(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    use crate::tracking::flags::{CACHING, ON, OPTIN, OPTOUT};
+    let flags = &ctx.client.info.tracking_flags;
+    let current = flags.load(Relaxed);
+    if current & ON == 0 {
+        return Err(CommandError::err(
+            "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    }
+    let mode = ctx.args.next_bytes()?;
+    if is(mode, "yes") {
+        if current & OPTIN == 0 {
+            return Err(CommandError::err(
+                "CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.",
+            ));
+        }
+    } else if is(mode, "no") {
+        if current & OPTOUT == 0 {
+            return Err(CommandError::err(
+                "CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.",
+            ));
+        }
+    } else {
+        return Err(CommandError::Syntax);
+    }
+    flags.fetch_or(CACHING, Relaxed);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// The client tracking invalidations go to: 0 for itself, -1 when tracking is off.
+fn tracking_redirect(info: &ClientInfo) -> i64 {
+    if info.tracking_flags.load(Relaxed) & crate::tracking::flags::ON == 0 {
+        return -1;
+    }
+    i64::try_from(info.tracking_redirect.load(Relaxed)).unwrap_or(i64::MAX)
+}
+
+fn client_getredir(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    ctx.reply.integer(tracking_redirect(&ctx.client.info));
+    Ok(())
+}
+
+fn client_trackinginfo(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    use crate::tracking::flags::*;
+    let current = ctx.client.info.tracking_flags.load(Relaxed);
+    let has = |flag: u32| current & flag != 0;
+    let mut names: Vec<&[u8]> = vec![if has(ON) { b"on" } else { b"off" }];
+    if has(BCAST) {
+        names.push(b"bcast");
+    }
+    if has(OPTIN) {
+        names.push(b"optin");
+        if has(CACHING) {
+            names.push(b"caching-yes");
+        }
+    }
+    if has(OPTOUT) {
+        names.push(b"optout");
+        if has(CACHING) {
+            names.push(b"caching-no");
+        }
+    }
+    if has(NOLOOP) {
+        names.push(b"noloop");
+    }
+    if has(BROKEN_REDIR) {
+        names.push(b"broken_redirect");
+    }
+    let r = &mut *ctx.reply;
+    r.map(3);
+    r.bulk(b"flags");
+    r.set(names.len());
+    for name in names {
+        r.bulk(name);
+    }
+    r.bulk(b"redirect");
+    r.integer(tracking_redirect(&ctx.client.info));
+    r.bulk(b"prefixes");
+    match &ctx.client.tracking_prefixes {
+        Some(prefixes) => {
+            r.array(prefixes.len());
+            for prefix in prefixes {
+                r.bulk(prefix);
+            }
+        }
+        None => r.array(0),
+    }
+    Ok(())
+}
 
 fn client_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let command = ctx.args.get(0).unwrap_or_default().to_ascii_uppercase();

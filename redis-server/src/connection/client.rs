@@ -1,7 +1,9 @@
 //! Per-client state: what only the connection's task touches ([`Client`]) and what other
 //! clients may read or signal ([`ClientInfo`]: CLIENT LIST, CLIENT KILL, MONITOR feeds).
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use common::command_table::CommandSpec;
@@ -73,6 +75,11 @@ pub(crate) struct ClientInfo {
     pub kill: Notify,
     /// Replies pushed to this client from elsewhere (MONITOR lines, later pub/sub messages).
     pub push: mpsc::UnboundedSender<Vec<u8>>,
+    /// CLIENT TRACKING state: [`crate::tracking::flags`] (0: off). Set by the client itself,
+    /// except `BROKEN_REDIR`, which whoever finds the redirect client gone sets.
+    pub tracking_flags: AtomicU32,
+    /// The REDIRECT client id while tracking (0: none).
+    pub tracking_redirect: AtomicU64,
 }
 
 impl ClientInfo {
@@ -111,6 +118,8 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill: Notify::new(),
             push,
+            tracking_flags: AtomicU32::new(0),
+            tracking_redirect: AtomicU64::new(0),
         };
         (Arc::new(info), rx)
     }
@@ -208,6 +217,11 @@ pub(crate) struct Client {
     pub watched: Vec<crate::watch::WatchedKey>,
     /// What this client subscribes to; `None` until its first subscription.
     pub subscriptions: Option<Box<Subscriptions>>,
+    /// BCAST tracking prefixes, in byte order; `None` outside BCAST mode.
+    pub tracking_prefixes: Option<std::collections::BTreeSet<Box<[u8]>>>,
+    /// `Some` for the client a script runs its commands as: becomes true once one of them is
+    /// read-only (the script's declared keys are then tracked for its caller).
+    pub script_read: Option<bool>,
 }
 
 /// A client's own record of its subscriptions (the server's registry has the other side).
@@ -273,6 +287,8 @@ impl Client {
             watch_state: Arc::default(),
             watched: Vec::new(),
             subscriptions: None,
+            tracking_prefixes: None,
+            script_read: None,
         }
     }
 
@@ -326,6 +342,7 @@ impl Client {
     pub(crate) fn disconnect(&mut self, server: &crate::server::Server) {
         self.unwatch_all(server);
         self.unsubscribe_all(server);
+        server.tracking.disable(self);
     }
 
     /// Switches the selected database, keeping CLIENT LIST's view in step.

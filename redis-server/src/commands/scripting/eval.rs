@@ -230,6 +230,7 @@ pub(super) fn execute(
     client.db = ctx.client.db;
     client.in_exec = true;
     client.protocol = Protocol::Resp2;
+    client.script_read = Some(false);
     let mut state = CallState {
         server: ctx.server,
         view: &ctx.db,
@@ -248,6 +249,14 @@ pub(super) fn execute(
     }
     let ready = std::mem::take(&mut state.client.ready_keys);
     ctx.client.ready_keys.extend(ready);
+    let read = state.client.script_read == Some(true);
+    crate::tracking::after_script(
+        ctx.server,
+        ctx.client,
+        ctx.command.spec,
+        ctx.args.list(),
+        read,
+    );
     // Errorstats as Redis keeps them: an error a command already counted is not counted
     // again when the script passes it on, but the script's call still failed.
     match result {

@@ -1,5 +1,6 @@
 //! DEBUG: the subcommands Redis's test suite leans on (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD,
-//! DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, STRINGMATCH-TEST, HELP).
+//! DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, STRINGMATCH-TEST, PAUSE-CRON,
+//! HELP).
 //!
 //! DEBUG runs under the exclusive gate: Redis runs it with the whole server stopped, and DIGEST
 //! needs every database at once.
@@ -63,6 +64,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
     "    Run a fuzz tester against the stringmatchlen() function.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
 ];
 
 fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -105,6 +108,11 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             if micros > 0 {
                 std::thread::sleep(Duration::from_micros(micros.unsigned_abs()));
             }
+            ctx.reply.ok();
+        }
+        (b"pause-cron", 3) => {
+            let paused = atoi(arg(2)) != 0;
+            ctx.server.cron_paused.store(paused, Relaxed);
             ctx.reply.ok();
         }
         (b"set-active-expire", 3) => {

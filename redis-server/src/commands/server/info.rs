@@ -214,7 +214,7 @@ fn clients_section(server: &Server, out: &mut String) {
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
         "blocked_clients" => server.blocking.blocked_clients(),
-        "tracking_clients" => gauges.tracking_clients.load(Relaxed),
+        "tracking_clients" => server.tracking.clients(),
         "clients_in_timeout_table" => gauges.clients_in_timeout_table.load(Relaxed),
     );
 }
@@ -384,6 +384,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     let server = ctx.server;
     let stats = &server.stats;
     let (pubsub_channels, pubsub_patterns, pubsubshard_channels) = server.pubsub.counts();
+    let (tracking_keys, tracking_items, tracking_prefixes) = server.tracking.totals();
     let kbps = |metric| format!("{:.2}", stats.instantaneous(metric) as f64 / 1024.0);
     out.push_str("# Stats\r\n");
     fields!(out,
@@ -425,9 +426,9 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "active_defrag_key_misses" => 0,
         "total_active_defrag_time" => 0,
         "current_active_defrag_time" => 0,
-        "tracking_total_keys" => 0,
-        "tracking_total_items" => 0,
-        "tracking_total_prefixes" => 0,
+        "tracking_total_keys" => tracking_keys,
+        "tracking_total_items" => tracking_items,
+        "tracking_total_prefixes" => tracking_prefixes,
         "unexpected_error_replies" => stats.unexpected_error_replies.load(Relaxed),
         "total_error_replies" => stats.total_error_replies.load(Relaxed),
         "dump_payload_sanitizations" => server.rdb.dump_payload_sanitizations.load(Relaxed),

@@ -92,6 +92,7 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let db = ctx.db.db();
     let mut old = Vec::new();
     let removed = empty_db(ctx, db, &mut old);
+    ctx.flushed();
     ctx.dirty(removed);
     release(old, free);
     ctx.reply.ok();
@@ -105,6 +106,7 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     for db in 0..ctx.server.keyspace.databases() {
         removed += empty_db(ctx, db, &mut old);
     }
+    ctx.flushed();
     // One more, so that even an empty FLUSHALL is propagated and counted, as in Redis.
     ctx.dirty(removed + 1);
     // A running BGSAVE would write what was just flushed: it is stopped, and with save
