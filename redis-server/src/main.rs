@@ -10,6 +10,7 @@
 //! - [`log`], [`slowlog`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod acl;
 mod blocking;
 mod commands;
 mod connection;
@@ -147,6 +148,10 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(1);
         }
+    }
+    if let Err(e) = acl::load_at_startup(&server, &loaded.users) {
+        server.log.warning(&e);
+        return ExitCode::from(1);
     }
     let server = Arc::new(server);
 
