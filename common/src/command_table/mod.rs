@@ -6,7 +6,7 @@
 //!
 //! - [`spec`]: the types.
 //! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
+//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -103,6 +103,7 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
     match container.name {
         "object" => generic::OBJECT,
         "client" => connection::CLIENT,
+        "acl" => server::ACL,
         "command" => server::COMMAND,
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
@@ -212,7 +213,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 10);
+        assert_eq!(containers.len(), 11);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -378,7 +379,7 @@ mod tests {
     fn every_command_counts() {
         assert_eq!(
             commands().count(),
-            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 10 + 8 + 15
+            24 + 22 + 8 + 13 + 17 + 16 + 7 + 22 + 35 + 5 + 9 + 10 + 8 + 15 + 1
         );
         assert_eq!(
             every_spec().count(),
@@ -402,6 +403,7 @@ mod tests {
                 + 15
                 + 6
                 + 4
+                + 14
         );
     }
 }

@@ -382,7 +382,7 @@ fn table_matches_redis_command_json() {
     }
     assert_eq!(
         checked,
-        97 + 17 + 16 + 7 + 22 + 35 + 5 + 1 + 9 + 6 + 10 + 20 + 25
+        97 + 17 + 16 + 7 + 22 + 35 + 5 + 1 + 9 + 6 + 10 + 20 + 25 + 14
     );
 }
 
