@@ -244,6 +244,21 @@ fn run<'s>(
         reject(server, reply, Some(entry), &CommandError::NoAuth);
         return Dispatched::Done;
     }
+    let context = if client.multi.is_some() {
+        crate::acl::Context::Multi
+    } else {
+        crate::acl::Context::Toplevel
+    };
+    if let Err(denied) = crate::acl::check(server, client, spec, args, context) {
+        reject_command(
+            server,
+            client,
+            reply,
+            entry,
+            crate::acl::noperm_error(spec, denied),
+        );
+        return Dispatched::Done;
+    }
     // In RESP2 a subscribed connection carries messages; only these commands fit in it.
     if client.protocol == common::resp::Protocol::Resp2
         && client.subscriptions.is_some()

@@ -155,7 +155,6 @@ impl HotConfig {
             max_entries: limit(&self.stream_node_max_entries),
         }
     }
-
 }
 
 /// Server-wide counters for INFO.

@@ -18,7 +18,7 @@ use crate::commands::CommandError;
 use crate::connection::Client;
 use crate::server::{Server, unix_ms};
 
-pub(crate) use user::{Denied, User, category_by_name, commands_in, lookup_path};
+pub(crate) use user::{Denied, Selector, User, category_by_name, commands_in};
 
 /// Where a refused command came from (ACL LOG `context`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,7 +334,10 @@ pub(crate) fn check(
                 Reason::Command,
                 common::command_table::full_name(spec).as_bytes().to_vec(),
             ),
-            Denied::Key(i) => (Reason::Key, argv.get(i).copied().unwrap_or_default().to_vec()),
+            Denied::Key(i) => (
+                Reason::Key,
+                argv.get(i).copied().unwrap_or_default().to_vec(),
+            ),
             Denied::Channel(i) => (
                 Reason::Channel,
                 argv.get(i).copied().unwrap_or_default().to_vec(),
@@ -430,9 +433,11 @@ pub(crate) fn disconnect_revoked_subscribers(server: &Server, old: &User, new: &
         if *info.details().user != *new.name || !info.is_subscriber() {
             continue;
         }
-        let keeps_all = server.pubsub.subscriptions_of(info.id).iter().all(
-            |(channel, is_pattern)| new.channel_allowed(channel, *is_pattern),
-        );
+        let keeps_all = server
+            .pubsub
+            .subscriptions_of(info.id)
+            .iter()
+            .all(|(channel, is_pattern)| new.channel_allowed(channel, *is_pattern));
         if !keeps_all {
             info.request_kill();
         }
@@ -548,10 +553,7 @@ pub(crate) fn save_file(server: &Server, path: &str) -> std::io::Result<()> {
 
 /// Loads the users of the config file's `user` lines, then the `aclfile`, at startup; the
 /// error is what Redis logs before exiting.
-pub(crate) fn load_at_startup(
-    server: &Server,
-    config_users: &[Vec<String>],
-) -> Result<(), String> {
+pub(crate) fn load_at_startup(server: &Server, config_users: &[Vec<String>]) -> Result<(), String> {
     let (aclfile, all_channels) = {
         let config = server.config();
         (

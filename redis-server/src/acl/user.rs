@@ -327,7 +327,8 @@ impl Selector {
             return Err(RuleError::Syntax);
         }
         if command_table::has_subcommands(spec) {
-            let sub = command_table::lookup_subcommand(spec, sub).ok_or(RuleError::UnknownCommand)?;
+            let sub =
+                command_table::lookup_subcommand(spec, sub).ok_or(RuleError::UnknownCommand)?;
             self.change(sub, true);
         } else if let Some(id) = id_of(spec) {
             self.add_first_arg(id, sub);
@@ -482,9 +483,9 @@ impl Selector {
             return true;
         }
         let needed = needed_permission(key_flags);
-        self.patterns.iter().any(|p| {
-            p.flags & needed == needed && common::glob::glob_match(&p.pattern, key, false)
-        })
+        self.patterns
+            .iter()
+            .any(|p| p.flags & needed == needed && common::glob::glob_match(&p.pattern, key, false))
     }
 
     fn channel_allowed(&self, channel: &[u8], is_pattern: bool) -> bool {
@@ -602,7 +603,10 @@ pub(crate) fn lookup_path(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 fn valid_hash(hash: &[u8]) -> bool {
-    hash.len() == 64 && hash.iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    hash.len() == 64
+        && hash
+            .iter()
+            .all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// One user.
@@ -782,9 +786,9 @@ impl User {
             return false;
         }
         let upcoming: Vec<&Vec<u8>> = new.selectors.iter().flat_map(|s| &s.channels).collect();
-        self.selectors.iter().any(|s| {
-            s.all_channels || s.channels.iter().any(|c| !upcoming.contains(&c))
-        })
+        self.selectors
+            .iter()
+            .any(|s| s.all_channels || s.channels.iter().any(|c| !upcoming.contains(&c)))
     }
 
     /// The user as `ACL LIST` prints it, without `user <name> `.
@@ -907,9 +911,15 @@ mod tests {
             let minus = format!("-@{}", category.name());
             let plus = format!("+@{}", category.name());
             let u = user(&["+@all", &minus]);
-            assert_eq!(text(u.selectors[0].describe_commands()), format!("+@all {minus}"));
+            assert_eq!(
+                text(u.selectors[0].describe_commands()),
+                format!("+@all {minus}")
+            );
             let u = user(&["-@all", &plus]);
-            assert_eq!(text(u.selectors[0].describe_commands()), format!("-@all {plus}"));
+            assert_eq!(
+                text(u.selectors[0].describe_commands()),
+                format!("-@all {plus}")
+            );
         }
     }
 
@@ -921,7 +931,10 @@ mod tests {
             "+@all -client +client|id +client|setname"
         );
         let u = user(&["+@all", "-client|kill"]);
-        assert_eq!(text(u.selectors[0].describe_commands()), "+@all -client|kill");
+        assert_eq!(
+            text(u.selectors[0].describe_commands()),
+            "+@all -client|kill"
+        );
         let u = user(&["-@all", "+select|0"]);
         assert_eq!(text(u.selectors[0].describe_commands()), "-@all +select|0");
         let mut u = user(&[]);

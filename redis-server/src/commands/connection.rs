@@ -545,10 +545,7 @@ struct KillFilter<'a> {
 
 impl<'a> KillFilter<'a> {
     /// The options of the new form: `<option> <value>` pairs.
-    fn parse(
-        server: &Server,
-        args: &mut super::Args<'a>,
-    ) -> Result<KillFilter<'a>, CommandError> {
+    fn parse(server: &Server, args: &mut super::Args<'a>) -> Result<KillFilter<'a>, CommandError> {
         let mut filter = KillFilter {
             skip_me: true,
             ..KillFilter::default()
