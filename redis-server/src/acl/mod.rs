@@ -573,7 +573,8 @@ pub(crate) fn load_at_startup(server: &Server, config_users: &[Vec<String>]) -> 
             let name = name.as_bytes();
             if users.contains_key(name) {
                 return Err(format!(
-                    "Duplicate user found. A user can only be defined once in config files"
+                    "Error in user declaration '{}': Duplicate user found. A user can only be defined once in config files",
+                    String::from_utf8_lossy(name)
                 ));
             }
             let mut user = match server.acl.user(name) {
