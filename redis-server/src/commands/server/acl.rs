@@ -447,6 +447,30 @@ mod tests {
     }
 
     #[test]
+    fn transactions_are_checked_when_queued_and_at_exec() {
+        let mut admin = TestClient::new();
+        admin.text(&[
+            "ACL", "SETUSER", "bob", "on", "nopass", "~*", "+multi", "+exec", "+incr",
+        ]);
+        let mut c = TestClient::connect(&admin.server);
+        assert_eq!(c.text(&["AUTH", "bob", "x"]), "+OK\r\n");
+        assert_eq!(c.text(&["MULTI"]), "+OK\r\n");
+        assert_eq!(c.text(&["INCR", "a"]), "+QUEUED\r\n");
+        admin.text(&["ACL", "SETUSER", "bob", "-incr"]);
+        assert_eq!(
+            c.text(&["EXEC"]),
+            "*1\r\n-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand\r\n"
+        );
+        assert_eq!(c.text(&["MULTI"]), "+OK\r\n");
+        assert_eq!(
+            c.text(&["GET", "a"]),
+            "-NOPERM this user has no permissions to run the 'get' command\r\n"
+        );
+        assert!(c.text(&["EXEC"]).starts_with("-EXECABORT"));
+        assert!(admin.text(&["ACL", "LOG", "1"]).contains("$5\r\nmulti\r\n"));
+    }
+
+    #[test]
     fn cat_and_errors() {
         let mut c = TestClient::new();
         assert_eq!(
