@@ -301,6 +301,21 @@ fn run<'s>(
         reject(server, reply, Some(entry), &CommandError::NoAuth);
         return Dispatched::Done;
     }
+    let context = if client.multi.is_some() {
+        crate::acl::Context::Multi
+    } else {
+        crate::acl::Context::Toplevel
+    };
+    if let Err(denied) = crate::acl::check(server, client, spec, args, context) {
+        reject_command(
+            server,
+            client,
+            reply,
+            entry,
+            crate::acl::noperm_error(spec, denied),
+        );
+        return Dispatched::Done;
+    }
     // In RESP2 a subscribed connection carries messages; only these commands fit in it.
     if client.protocol == common::resp::Protocol::Resp2
         && client.subscriptions.is_some()
@@ -887,7 +902,7 @@ const REDACTED: &[u8] = b"(redacted)";
 
 /// The arguments as the slow log and MONITOR show them: secrets replaced by `(redacted)`
 /// where Redis's handlers redact them (AUTH, HELLO ... AUTH, MIGRATE ... AUTH/AUTH2, CONFIG
-/// SET of a sensitive directive).
+/// SET of a sensitive directive, every argument of ACL SETUSER).
 fn logged_args<'a>(spec: &CommandSpec, args: ArgList<'a>) -> Vec<&'a [u8]> {
     let mut out: Vec<&'a [u8]> = args.iter().collect();
     for i in redacted_positions(spec.container, spec.name, &out) {
@@ -944,6 +959,7 @@ fn redacted_positions(container: Option<&str>, name: &str, args: &[&[u8]]) -> Ve
                 }
             }
         }
+        (Some("acl"), "setuser") => out.extend(2..args.len()),
         (Some("config"), "set") if args.len() % 2 == 0 => {
             for pair in (2..args.len()).step_by(2) {
                 let sensitive = common::config::lookup(args[pair])
@@ -966,7 +982,11 @@ mod tests {
         let args: Vec<&[u8]> = command.iter().map(|a| a.as_bytes()).collect();
         let lower = command[0].to_ascii_lowercase();
         match lower.as_str() {
-            "config" => redacted_positions(Some("config"), &command[1].to_ascii_lowercase(), &args),
+            "config" | "acl" => redacted_positions(
+                Some(if lower == "acl" { "acl" } else { "config" }),
+                &command[1].to_ascii_lowercase(),
+                &args,
+            ),
             name => redacted_positions(None, name, &args),
         }
     }
@@ -1014,5 +1034,6 @@ mod tests {
             [3, 7]
         );
         assert_eq!(redacted(&["get", "auth"]), Vec::<usize>::new());
+        assert_eq!(redacted(&["acl", "setuser", "u", ">pw"]), [2, 3]);
     }
 }

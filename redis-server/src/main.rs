@@ -11,6 +11,7 @@
 //! - [`log`], [`slowlog`].
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod acl;
 mod blocking;
 mod commands;
 mod connection;
@@ -150,6 +151,10 @@ fn main() -> ExitCode {
             );
             return ExitCode::from(1);
         }
+    }
+    if let Err(e) = acl::load_at_startup(&server, &loaded.users) {
+        server.log.warning(&e);
+        return ExitCode::from(1);
     }
     let server = Arc::new(server);
 

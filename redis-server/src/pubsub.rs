@@ -107,6 +107,26 @@ impl PubSub {
         removed
     }
 
+    /// Everything client `id` subscribes to, each with whether it is a pattern (ACL checks
+    /// when a user's channel rules narrow).
+    pub(crate) fn subscriptions_of(&self, id: u64) -> Vec<(Box<[u8]>, bool)> {
+        let subs = self.subs();
+        let mut out = Vec::new();
+        for map in [&subs.channels, &subs.shard_channels] {
+            for (channel, list) in map.iter() {
+                if list.iter().any(|c| c.id == id) {
+                    out.push((channel.clone(), false));
+                }
+            }
+        }
+        for (pattern, list) in &subs.patterns {
+            if list.iter().any(|c| c.id == id) {
+                out.push((pattern.clone(), true));
+            }
+        }
+        out
+    }
+
     pub(crate) fn psubscribe(&self, pattern: &[u8], client: &Arc<ClientInfo>) -> bool {
         let mut subs = self.subs();
         match subs.patterns.iter_mut().find(|(p, _)| &**p == pattern) {

@@ -31,7 +31,6 @@ pub(crate) struct HotConfig {
     pub slowlog_max_len: AtomicU64,
     /// Members a set may have and stay `intset` encoded (`set-max-intset-entries`).
     pub set_max_intset_entries: AtomicU64,
-    pub requirepass: RwLock<Option<Vec<u8>>>,
     pub latency_tracking: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
     pub hash_max_listpack_entries: AtomicU64,
@@ -69,7 +68,6 @@ impl HotConfig {
             slowlog_log_slower_than: AtomicI64::new(0),
             slowlog_max_len: AtomicU64::new(0),
             set_max_intset_entries: AtomicU64::new(0),
-            requirepass: RwLock::new(None),
             latency_tracking: AtomicBool::new(true),
             latency_percentiles: RwLock::new(Vec::new()),
             notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
@@ -148,14 +146,6 @@ impl HotConfig {
             .unwrap_or_else(PoisonError::into_inner) = config.client_output_buffer_limits();
         self.set_max_intset_entries
             .store(int("set-max-intset-entries").max(0) as u64, Relaxed);
-        let pass = config
-            .get_str("requirepass")
-            .filter(|p| !p.is_empty())
-            .map(|p| p.as_bytes().to_vec());
-        *self
-            .requirepass
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = pass;
     }
 
     /// The hash encoding thresholds in force.
@@ -174,13 +164,6 @@ impl HotConfig {
             max_bytes: limit(&self.stream_node_max_bytes),
             max_entries: limit(&self.stream_node_max_entries),
         }
-    }
-
-    pub(crate) fn requirepass(&self) -> Option<Vec<u8>> {
-        self.requirepass
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 }
 
@@ -533,6 +516,8 @@ pub(crate) struct Server {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching: the tracking table and BCAST prefixes.
     pub tracking: crate::tracking::Tracking,
+    /// Users, the ACL log.
+    pub acl: crate::acl::Acl,
     pub active_expire_enabled: AtomicBool,
     /// DEBUG PAUSE-CRON: the cron skips its work while set.
     pub cron_paused: AtomicBool,
@@ -584,6 +569,7 @@ impl Server {
             watches: crate::watch::Watches::default(),
             pubsub: crate::pubsub::PubSub::default(),
             tracking: crate::tracking::Tracking::default(),
+            acl: crate::acl::Acl::default(),
             active_expire_enabled: AtomicBool::new(true),
             cron_paused: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
@@ -594,6 +580,7 @@ impl Server {
             hot,
             log,
         };
+        server.acl.sync_requirepass(&server.config());
         server
             .keyspace
             .set_record_created(crate::notify::wants(&server, crate::effects::Event::New));

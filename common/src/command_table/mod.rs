@@ -6,7 +6,7 @@
 //!
 //! - [`spec`]: the types.
 //! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
+//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -105,6 +105,7 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
     match container.name {
         "object" => generic::OBJECT,
         "client" => connection::CLIENT,
+        "acl" => server::ACL,
         "command" => server::COMMAND,
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
@@ -214,7 +215,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 10);
+        assert_eq!(containers.len(), 11);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -384,8 +385,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            220
+            221
         );
-        assert_eq!(every_spec().count(), 283);
+        assert_eq!(every_spec().count(), 297);
     }
 }

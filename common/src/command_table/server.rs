@@ -14,6 +14,16 @@ const ALL_SHARDS_SUCCEED: &[&str] = &["request_policy:all_shards", "response_pol
 /// Every top-level command of the group.
 pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
+        name: "acl",
+        arity: -2,
+        flags: &[F::Sentinel],
+        acl_categories: &[A::Slow],
+        since: "6.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Manage users and their permissions",
+        ..BASE
+    },
+    CommandSpec {
         name: "bgsave",
         arity: -1,
         flags: &[F::Admin, F::Noscript, F::NoAsyncLoading],
@@ -179,6 +189,110 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         complexity: "O(1)",
         summary: "Tell the server clock as seconds and microseconds",
         ..BASE
+    },
+];
+
+const ACL_SUB: CommandSpec = CommandSpec {
+    container: Some("acl"),
+    arity: 2,
+    flags: &[F::Admin, F::Noscript, F::Loading, F::Stale, F::Sentinel],
+    acl_categories: ADMIN_SLOW,
+    since: "6.0.0",
+    complexity: "O(N). Where N is the number of configured users.",
+    ..BASE
+};
+
+/// The subcommands of ACL.
+pub(super) static ACL: &[CommandSpec] = &[
+    CommandSpec {
+        name: "cat",
+        arity: -2,
+        flags: &[F::Noscript, F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow],
+        complexity: "O(1) since the categories and commands are a fixed set.",
+        summary: "List the categories, or the commands of one",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "deluser",
+        arity: -3,
+        complexity: "O(1) amortized time considering the typical user.",
+        summary: "Delete users",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "dryrun",
+        arity: -4,
+        since: "7.0.0",
+        complexity: "O(1).",
+        summary: "Tell whether a user could run a command, without running it",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "genpass",
+        arity: -2,
+        flags: &[F::Noscript, F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow],
+        complexity: "O(1)",
+        summary: "Make a random password",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "getuser",
+        arity: 3,
+        complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.",
+        summary: "Show one user's rules",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "help",
+        flags: &[F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow],
+        complexity: "O(1)",
+        summary: "Explain the ACL subcommands",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "list",
+        summary: "Show every user's rules in ACL file form",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "load",
+        summary: "Read the users again from the ACL file",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "log",
+        arity: -2,
+        complexity: "O(N) with N being the number of entries shown.",
+        summary: "Show the recent refusals",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "save",
+        summary: "Write the users to the ACL file",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "setuser",
+        arity: -3,
+        complexity: "O(N). Where N is the number of rules provided.",
+        summary: "Create a user or change its rules",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "users",
+        summary: "List the user names",
+        ..ACL_SUB
+    },
+    CommandSpec {
+        name: "whoami",
+        flags: &[F::Noscript, F::Loading, F::Stale, F::Sentinel],
+        acl_categories: &[A::Slow],
+        complexity: "O(1)",
+        summary: "Tell which user this connection is logged in as",
+        ..ACL_SUB
     },
 ];
 

@@ -363,7 +363,6 @@ const AOF: Option<&str> = Some("AOF persistence");
 const REPL: Option<&str> = Some("replication");
 const CLUSTER: Option<&str> = Some("cluster");
 const TLS: Option<&str> = Some("TLS");
-const ACL: Option<&str> = Some("ACL");
 const EVICTION: Option<&str> = Some("maxmemory eviction");
 const CLIENT_EVICTION: Option<&str> = Some("client eviction");
 const LAZYFREE: Option<&str> = Some("lazy freeing");
@@ -551,7 +550,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("aof-disable-auto-gc", N, false, AOF),
     boolean("replica-ignore-disk-write-errors", N, false, REPL),
     // strings
-    string("aclfile", IMM, "", ACL),
+    string("aclfile", IMM, "", None),
     string("unixsocket", IMM, "", None),
     string("pidfile", IMM, "", None),
     string("replica-announce-ip", N, "", REPL).alias("slave-announce-ip"),
@@ -605,7 +604,7 @@ pub static DIRECTIVES: &[Directive] = &[
     choice("maxmemory-policy", N, MAXMEMORY_POLICIES, 7, EVICTION),
     choice("appendfsync", N, APPENDFSYNC, 2, AOF),
     choice("oom-score-adj", N, OOM_SCORE_ADJ, 0, OOM),
-    choice("acl-pubsub-default", N, ACL_PUBSUB_DEFAULT, 0, ACL),
+    choice("acl-pubsub-default", N, ACL_PUBSUB_DEFAULT, 0, None),
     choice("sanitize-dump-payload", DBG, SANITIZE_DUMP_PAYLOAD, 0, None),
     choice("enable-protected-configs", IMM, PROTECTED_ACTION, 0, None),
     choice("enable-debug-command", IMM, PROTECTED_ACTION, 0, None),
@@ -713,7 +712,7 @@ pub static DIRECTIVES: &[Directive] = &[
         DEFRAG,
     ),
     int("slowlog-max-len", N, 0, LONG_MAX, 128, None),
-    int("acllog-max-len", N, 0, LONG_MAX, 128, ACL),
+    int("acllog-max-len", N, 0, LONG_MAX, 128, None),
     int("busy-reply-threshold", N, 0, LONG_MAX, 5000, None).alias("lua-time-limit"),
     int("cluster-node-timeout", N, 0, LONG_MAX, 15000, CLUSTER),
     int("slowlog-log-slower-than", N, -1, LONG_MAX, 10000, None),

@@ -1126,7 +1126,7 @@ mod tests {
             }]
         );
         assert_eq!(loaded.users, [["alice", "on", ">pw", "~*", "+@all"]]);
-        assert_eq!(loaded.warnings.len(), 2);
+        assert_eq!(loaded.warnings.len(), 1);
         assert!(load_text("list-max-ziplist-entries 1 2\n").is_err());
     }
 

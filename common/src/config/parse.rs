@@ -238,10 +238,6 @@ impl Loader {
                 Ok(())
             }
             (b"user", n) if n >= 2 => {
-                self.warnings.push(format!(
-                    "user '{}' has no effect: ACL is not supported by this server yet",
-                    lossy(&argv[1])
-                ));
                 self.users
                     .push(argv[1..].iter().map(|a| lossy(a)).collect());
                 Ok(())

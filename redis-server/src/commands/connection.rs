@@ -12,6 +12,7 @@ use common::resp::Protocol;
 
 use super::args::is;
 use super::{CommandContext, CommandError, Registry};
+use crate::acl;
 use crate::connection::{ClientInfo, ClientKind, ReplyMode};
 use crate::server::{PauseKind, Server, unix_ms};
 
@@ -151,7 +152,8 @@ fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.client.select(0);
     ctx.client.set_protocol(Protocol::Resp2);
     ctx.reply.set_protocol(Protocol::Resp2);
-    ctx.client.authenticated = ctx.server.hot.requirepass().is_none();
+    ctx.client.authenticated = ctx.server.acl.default_logs_in();
+    ctx.client.info.details().user = Arc::from(b"default".as_slice());
     ctx.client.reply_mode = ReplyMode::On;
     {
         let mut details = ctx.client.info.details();
@@ -177,7 +179,7 @@ fn leave_monitor(server: &Server, id: u64) {
 fn auth(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let (user, pass) = match ctx.args.remaining() {
         1 => {
-            if ctx.server.hot.requirepass().is_none() {
+            if ctx.server.acl.user(b"default").is_none_or(|u| u.nopass()) {
                 return Err(CommandError::err(
                     "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
                 ));
@@ -192,29 +194,33 @@ fn auth(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Logs the client in, or answers WRONGPASS (leaving it as it was). The only user is
-/// `default`, whose password is `requirepass` (any password when none is set).
+/// Logs the client in as `user`, or answers WRONGPASS (leaving it as it was) and records
+/// the attempt in the ACL log.
 fn authenticate(
     ctx: &mut CommandContext<'_>,
     user: &[u8],
     pass: &[u8],
 ) -> Result<(), CommandError> {
-    let ok = user == b"default"
-        && match ctx.server.hot.requirepass() {
-            None => true,
-            Some(expected) => same_secret(&expected, pass),
+    if !ctx.server.acl.credentials_ok(user, pass) {
+        let context = if ctx.client.multi.is_some() {
+            acl::Context::Multi
+        } else {
+            acl::Context::Toplevel
         };
-    if !ok {
+        let object = ctx.args.list().get(0).unwrap_or_default();
+        acl::log(
+            ctx.server,
+            ctx.client,
+            acl::Reason::Auth,
+            context,
+            object,
+            Some(user),
+        );
         return Err(CommandError::WrongPass);
     }
     ctx.client.authenticated = true;
+    ctx.client.info.details().user = Arc::from(user);
     Ok(())
-}
-
-/// Compares without stopping at the first differing byte, so timing does not reveal how much
-/// of a guess was right.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `HELLO [protover [AUTH user pass] [SETNAME name]]`: options apply in order, so a name set
@@ -465,7 +471,7 @@ impl ListView {
         };
         let _ = writeln!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             info.id,
             info.addr,
             info.laddr,
@@ -484,10 +490,36 @@ impl ListView {
             omem,
             tot_mem,
             cmd,
+            String::from_utf8_lossy(&details.user),
             tracking_redirect(info),
             resp,
         );
     }
+}
+
+/// One client's CLIENT LIST line without its newline (ACL LOG `client-info`).
+pub(crate) fn client_info_line(server: &Server, info: &ClientInfo) -> String {
+    let monitors = if server.has_monitors.load(Relaxed) {
+        server
+            .monitors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|m| m.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let view = ListView {
+        now_ms: unix_ms(),
+        own_id: info.id,
+        own_argv_mem: 0,
+        monitors,
+    };
+    let mut out = String::new();
+    view.line(&mut out, info);
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// The type CLIENT LIST TYPE and CLIENT KILL TYPE match: MONITOR clients count as normal.
@@ -520,6 +552,7 @@ fn client_type_by_name(name: &[u8]) -> Result<ClientKind, CommandError> {
 struct KillFilter<'a> {
     addr: Option<&'a [u8]>,
     laddr: Option<&'a [u8]>,
+    user: Option<&'a [u8]>,
     kind: Option<ClientKind>,
     id: Option<u64>,
     /// Spare the calling client even when it matches.
@@ -528,7 +561,7 @@ struct KillFilter<'a> {
 
 impl<'a> KillFilter<'a> {
     /// The options of the new form: `<option> <value>` pairs.
-    fn parse(args: &mut super::Args<'a>) -> Result<KillFilter<'a>, CommandError> {
+    fn parse(server: &Server, args: &mut super::Args<'a>) -> Result<KillFilter<'a>, CommandError> {
         let mut filter = KillFilter {
             skip_me: true,
             ..KillFilter::default()
@@ -549,13 +582,13 @@ impl<'a> KillFilter<'a> {
             } else if is(option, "laddr") {
                 filter.laddr = Some(value);
             } else if is(option, "user") {
-                // `default` is the only user, and every client is logged in as it.
-                if value != b"default" {
+                if server.acl.user(value).is_none() {
                     return Err(CommandError::err(format!(
                         "No such user '{}'",
                         String::from_utf8_lossy(value)
                     )));
                 }
+                filter.user = Some(value);
             } else if is(option, "skipme") {
                 filter.skip_me = if is(value, "yes") {
                     true
@@ -574,6 +607,7 @@ impl<'a> KillFilter<'a> {
     fn matches(&self, info: &ClientInfo, own_id: u64) -> bool {
         self.addr.is_none_or(|a| a == info.addr.as_bytes())
             && self.laddr.is_none_or(|a| a == info.laddr.as_bytes())
+            && self.user.is_none_or(|u| *info.details().user == *u)
             && self.kind.is_none_or(|k| client_type(info) == k)
             && self.id.is_none_or(|id| id == info.id)
             && !(self.skip_me && info.id == own_id)
@@ -591,7 +625,7 @@ fn client_kill(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             ..KillFilter::default()
         }
     } else {
-        KillFilter::parse(&mut ctx.args)?
+        KillFilter::parse(ctx.server, &mut ctx.args)?
     };
     let own_id = ctx.client.id();
     let mut killed = 0;

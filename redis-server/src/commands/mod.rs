@@ -33,6 +33,7 @@ use common::keyspace::Locked;
 use common::resp::ReplyBuffer;
 
 pub(crate) use args::Args;
+pub(crate) use connection::client_info_line;
 pub(crate) use error::CommandError;
 
 use crate::connection::Client;
@@ -425,7 +426,7 @@ pub(crate) mod testkit {
                 false,
             );
             server.register_client(info.clone());
-            let authenticated = server.hot.requirepass().is_none();
+            let authenticated = server.acl.default_logs_in();
             TestClient {
                 server: server.clone(),
                 client: Client::new(info, authenticated),

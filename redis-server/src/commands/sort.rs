@@ -39,7 +39,11 @@ struct Options<'a> {
 }
 
 /// Reads the options after the key; STORE is only an option when `may_store`.
-fn parse_options<'a>(argv: &[&'a [u8]], may_store: bool) -> Result<Options<'a>, CommandError> {
+fn parse_options<'a>(
+    argv: &[&'a [u8]],
+    may_store: bool,
+    full_key_access: bool,
+) -> Result<Options<'a>, CommandError> {
     let mut o = Options {
         desc: false,
         alpha: false,
@@ -72,9 +76,18 @@ fn parse_options<'a>(argv: &[&'a [u8]], may_store: bool) -> Result<Options<'a>, 
             o.by = Some(pattern);
             if !pattern.contains(&b'*') {
                 o.dont_sort = true;
+            } else if !full_key_access {
+                return Err(CommandError::err(
+                    "BY option of SORT denied due to insufficient ACL permissions.",
+                ));
             }
             i += 1;
         } else if is(word, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(CommandError::err(
+                    "GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             o.gets.push(argv[i + 1]);
             i += 1;
         } else {
@@ -115,7 +128,10 @@ enum Kind {
 fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
     let argv: Vec<&[u8]> = ctx.args.rest().collect();
-    let mut o = parse_options(&argv, may_store)?;
+    // BY and GET read keys no key spec names: only a user who may read every key uses them.
+    let full_key_access =
+        crate::acl::can_read_any_key(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
+    let mut o = parse_options(&argv, may_store, full_key_access)?;
     let now = ctx.now_ms;
 
     let kind = match ctx.db.shard(key).lookup_read(key, now) {

@@ -113,6 +113,12 @@ fn exec(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         let Some(view) = ctx.db.sibling(ctx.client.db) else {
             break;
         };
+        if let Some(denied) = refused_now(ctx, command.args()) {
+            let e = crate::acl::exec_error(denied);
+            ctx.server.stats.count_error(e.code());
+            ctx.reply.error(e.to_string().as_bytes());
+            continue;
+        }
         let ran = dispatch::run_with_view(ctx.server, ctx.client, command.args(), ctx.reply, view);
         debug_assert!(
             matches!(ran, Ran::Done),
@@ -121,6 +127,22 @@ fn exec(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     ctx.client.in_exec = false;
     Ok(())
+}
+
+/// A queued command the ACL rules no longer allow (they may change between MULTI and EXEC).
+fn refused_now(
+    ctx: &CommandContext<'_>,
+    args: common::resp::ArgList<'_>,
+) -> Option<crate::acl::Denied> {
+    let spec = dispatch::resolve_for_script(ctx.server, args).ok()?;
+    crate::acl::check(
+        ctx.server,
+        ctx.client,
+        spec,
+        args,
+        crate::acl::Context::Multi,
+    )
+    .err()
 }
 
 #[cfg(test)]

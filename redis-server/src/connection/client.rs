@@ -43,6 +43,8 @@ pub(crate) struct ClientDetails {
     pub last_command: Option<&'static CommandSpec>,
     pub protocol: Protocol,
     pub no_evict: bool,
+    /// The ACL user the client is logged in as (CLIENT LIST `user=`).
+    pub user: Arc<[u8]>,
 }
 
 /// The part of a client other connections can see and act on.
@@ -114,6 +116,7 @@ impl ClientInfo {
                 last_command: None,
                 protocol: Protocol::Resp2,
                 no_evict: false,
+                user: Arc::from(b"default".as_slice()),
             }),
             killed: AtomicBool::new(false),
             kill: Notify::new(),

@@ -35,7 +35,7 @@ pub(crate) async fn serve<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let authenticated = server.hot.requirepass().is_none();
+    let authenticated = server.acl.default_logs_in();
     let mut client = Client::new(info.clone(), authenticated);
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::new();

@@ -877,6 +877,11 @@ fn call_redis(
     if writes {
         state.busy.mark_wrote();
     }
+    if let Err(denied) =
+        crate::acl::check(server, &state.client, spec, argv, crate::acl::Context::Lua)
+    {
+        return fail(&format!("ERR {}", crate::acl::script_error(denied)));
+    }
     let Some(view) = state.view.sibling(state.client.db) else {
         return fail("ERR script run outside the exclusive gate");
     };

@@ -113,6 +113,10 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "notify-keyspace-events" => server
                 .keyspace
                 .set_record_created(crate::notify::wants(server, crate::effects::Event::New)),
+            "requirepass" => server.acl.sync_requirepass(config),
+            "acllog-max-len" => server.acl.trim_log(
+                usize::try_from(config.get_int("acllog-max-len").unwrap_or(128)).unwrap_or(0),
+            ),
             _ => {}
         }
     }

@@ -5,8 +5,10 @@
 //! - `command`: COMMAND and its subcommands, read from the command table.
 //! - `debug`: the DEBUG subcommands Redis's test suite leans on.
 //! - `slowlog`: SLOWLOG.
+//! - `acl`: ACL and its subcommands.
 //! - `admin`: TIME, LASTSAVE, MONITOR, SHUTDOWN.
 
+mod acl;
 mod admin;
 mod command;
 pub(crate) mod config;
@@ -20,6 +22,7 @@ use super::Registry;
 
 pub(super) fn register(r: &mut Registry) {
     keyspace::register(r);
+    acl::register(r);
     info::register(r);
     config::register(r);
     command::register(r);
