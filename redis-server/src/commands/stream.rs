@@ -193,6 +193,16 @@ fn write<'s>(
     }
 }
 
+/// The optional `~` or `=` after MAXLEN/MINID at `args[i]`: whether trimming is approximate,
+/// and the index of the word before the threshold.
+fn trim_operator(args: &[&[u8]], i: usize, more: usize) -> (bool, usize) {
+    match args[i + 1] {
+        b"~" if more >= 2 => (true, i + 1),
+        b"=" if more >= 2 => (false, i + 1),
+        _ => (false, i),
+    }
+}
+
 fn integer_with(arg: &[u8], msg: &str) -> Result<i64, CommandError> {
     parse_i64(arg).ok_or_else(|| CommandError::err(msg))
 }
@@ -237,14 +247,7 @@ impl AddTrimArgs {
                 if out.trim.is_some() {
                     return Err(both());
                 }
-                out.approx = false;
-                let next = args[i + 1];
-                if more >= 2 && next == b"~" {
-                    out.approx = true;
-                    i += 1;
-                } else if more >= 2 && next == b"=" {
-                    i += 1;
-                }
+                (out.approx, i) = trim_operator(args, i, more);
                 let n = parse_i64(args[i + 1]).ok_or(CommandError::NotInteger)?;
                 if n < 0 {
                     return Err(CommandError::err("The MAXLEN argument must be >= 0."));
@@ -255,14 +258,7 @@ impl AddTrimArgs {
                 if out.trim.is_some() {
                     return Err(both());
                 }
-                out.approx = false;
-                let next = args[i + 1];
-                if more >= 2 && next == b"~" {
-                    out.approx = true;
-                    i += 1;
-                } else if more >= 2 && next == b"=" {
-                    i += 1;
-                }
+                (out.approx, i) = trim_operator(args, i, more);
                 let id = strict_id(args[i + 1])?;
                 i += 1;
                 out.trim = Some(Trim::MinId(id));
