@@ -356,10 +356,7 @@ fn run<'s>(
     }
     // With no replicas at all (replication is not built), `min-replicas-to-write` refuses
     // every write, exactly as Redis does when too few replicas are connected.
-    if server.hot.min_replicas_to_write.load(Relaxed) > 0
-        && server.hot.min_replicas_max_lag.load(Relaxed) > 0
-        && command_has(spec, client, Flag::Write)
-    {
+    if server.too_few_replicas() && command_has(spec, client, Flag::Write) {
         let e = CommandError::Prefixed("NOREPLICAS", "Not enough good replicas to write.".into());
         reject_command(server, client, reply, entry, e);
         return Dispatched::Done;

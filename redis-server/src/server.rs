@@ -617,6 +617,13 @@ impl Server {
         now - since > limit.soft_seconds * 1000
     }
 
+    /// True when `min-replicas-to-write` refuses writes: with no replicas at all (replication
+    /// is not built), any positive setting does, as in Redis with too few good replicas.
+    pub(crate) fn too_few_replicas(&self) -> bool {
+        self.hot.min_replicas_to_write.load(Relaxed) > 0
+            && self.hot.min_replicas_max_lag.load(Relaxed) > 0
+    }
+
     pub(crate) fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {
         self.config.read().unwrap_or_else(PoisonError::into_inner)
     }

@@ -156,7 +156,7 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
         ));
     }
     if script.shebang {
-        deny_oom(ctx, script.flags)?;
+        refuse_before_running(ctx, script.flags)?;
     }
     let flags = if script.shebang {
         script.flags
@@ -205,11 +205,22 @@ fn over_maxmemory(ctx: &CommandContext<'_>) -> bool {
 
 /// A script or function with flags and without `allow-oom` (or `no-writes`) is refused
 /// whole past `maxmemory`, as Redis refuses a deny-oom command.
-pub(super) fn deny_oom(ctx: &CommandContext<'_>, flags: ScriptFlags) -> Result<(), CommandError> {
+/// Likewise a script that may write is refused whole while `min-replicas-to-write` refuses
+/// writes.
+pub(super) fn refuse_before_running(
+    ctx: &CommandContext<'_>,
+    flags: ScriptFlags,
+) -> Result<(), CommandError> {
     if !flags.allow_oom && !flags.no_writes && over_maxmemory(ctx) {
         return Err(CommandError::Prefixed(
             "OOM",
             "command not allowed when used memory > 'maxmemory'.".into(),
+        ));
+    }
+    if !flags.no_writes && ctx.server.too_few_replicas() {
+        return Err(CommandError::Prefixed(
+            "NOREPLICAS",
+            "Not enough good replicas to write.".into(),
         ));
     }
     Ok(())
@@ -416,5 +427,23 @@ mod tests {
             c.text(&["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"]),
             "-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n"
         );
+    }
+
+    #[test]
+    fn too_few_replicas_refuse_writing_scripts_but_not_reads() {
+        let mut c = TestClient::new();
+        c.run(&["SET", "x", "v"]);
+        c.run(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+        let get = "return redis.call('get','x')";
+        assert_eq!(c.text(&["EVAL", get, "1", "x"]), "$1\r\nv\r\n");
+        let flagged = format!("#!lua flags=no-writes\n{get}");
+        assert_eq!(c.text(&["EVAL", &flagged, "1", "x"]), "$1\r\nv\r\n");
+        let writer = format!("#!lua\n{get}");
+        assert!(
+            c.text(&["EVAL", &writer, "1", "x"])
+                .starts_with("-NOREPLICAS ")
+        );
+        let set = "return redis.call('set','x','1')";
+        assert!(c.text(&["EVAL", set, "1", "x"]).starts_with("-NOREPLICAS "));
     }
 }

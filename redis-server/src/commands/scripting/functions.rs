@@ -485,7 +485,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             "Can not execute a script with write flag using *_ro command.",
         ));
     }
-    super::eval::deny_oom(ctx, function.flags)?;
+    super::eval::refuse_before_running(ctx, function.flags)?;
     let flags = function.flags;
     let callback = function.callback.clone();
     let read_only = access == Access::ReadOnly || function.flags.no_writes;

@@ -874,6 +874,9 @@ fn call_redis(
             Some(spec),
         );
     }
+    if writes && server.too_few_replicas() {
+        return refuse("NOREPLICAS Not enough good replicas to write.", Some(spec));
+    }
     if writes {
         state.busy.mark_wrote();
     }
