@@ -12,6 +12,7 @@ mod interop;
 mod keyspace;
 mod persistence;
 mod protocol;
+mod pubsub;
 mod scripting;
 mod server;
 mod startup;
