@@ -43,6 +43,19 @@ pub(crate) fn parse_timeout(
     Ok(now.checked_add(std::time::Duration::from_millis(ms as u64)))
 }
 
+/// A key a blocked client waits on, as its re-run sees it: Redis serves a waiter only from a
+/// key of the type it waits for, so while serving, a key that now holds another type counts
+/// as empty (the client stays blocked) instead of answering WRONGTYPE.
+pub(crate) fn waited<T>(
+    found: Result<Option<T>, crate::commands::CommandError>,
+    serving: bool,
+) -> Result<Option<T>, crate::commands::CommandError> {
+    match found {
+        Err(crate::commands::CommandError::WrongType) if serving => Ok(None),
+        other => other,
+    }
+}
+
 /// What a blocked command answers when it times out: a null array (BLPOP, BZPOPMIN...) or a
 /// null bulk (`bulk`: BLMOVE, BRPOPLPUSH), `_` in RESP3.
 pub(crate) fn timeout_reply(protocol: Protocol, bulk: bool) -> Vec<u8> {

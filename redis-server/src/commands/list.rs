@@ -494,7 +494,8 @@ fn move_element(
     to: End,
 ) -> Result<Option<Vec<u8>>, CommandError> {
     let now = ctx.now_ms;
-    if write_list(ctx.db.shard(src), src, now)?.is_none() {
+    let serving = ctx.client.serving_blocked;
+    if crate::blocking::waited(write_list(ctx.db.shard(src), src, now), serving)?.is_none() {
         return Ok(None);
     }
     // The destination's type is checked before anything moves.
@@ -592,8 +593,10 @@ fn mpop_first(
     count: usize,
 ) -> Result<bool, CommandError> {
     let now = ctx.now_ms;
+    let serving = ctx.client.serving_blocked;
     for &key in keys {
-        if write_list(ctx.db.shard(key), key, now)?.is_some_and(|l| !l.is_empty()) {
+        let list = crate::blocking::waited(write_list(ctx.db.shard(key), key, now), serving)?;
+        if list.is_some_and(|l| !l.is_empty()) {
             pop_range(ctx, key, end, count, true)?;
             return Ok(true);
         }
@@ -624,8 +627,10 @@ fn bpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
     let timeout = ctx.args.get(argc - 1).unwrap_or_default();
     let deadline = parse_timeout(timeout, Instant::now())?;
     let now = ctx.now_ms;
+    let serving = ctx.client.serving_blocked;
     for &key in &keys {
-        let Some(list) = write_list(ctx.db.shard(key), key, now)? else {
+        let Some(list) = crate::blocking::waited(write_list(ctx.db.shard(key), key, now), serving)?
+        else {
             continue;
         };
         let Some(v) = list.pop(end) else {
@@ -978,5 +983,24 @@ mod tests {
         assert_eq!(a.served().unwrap(), "$1\r\nv\r\n");
         assert_eq!(b.served().unwrap(), "*2\r\n$3\r\ndst\r\n*1\r\n$1\r\nv\r\n");
         assert_eq!(p.text(&["EXISTS", "src", "dst"]), ":0\r\n");
+    }
+
+    #[test]
+    fn a_waited_key_that_turns_into_another_type_keeps_the_client_blocked() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        assert_eq!(a.text(&["BLPOP", "list", "0"]), "(blocked)");
+        b.run(&["MULTI"]);
+        b.run(&["LPUSH", "list", "a"]);
+        b.run(&["DEL", "list"]);
+        b.run(&["SET", "list", "foo"]);
+        b.run(&["EXEC"]);
+        assert_eq!(a.served(), None);
+        b.run(&["DEL", "list"]);
+        b.run(&["LPUSH", "list", "b"]);
+        assert_eq!(
+            a.served().as_deref(),
+            Some("*2\r\n$4\r\nlist\r\n$1\r\nb\r\n")
+        );
     }
 }

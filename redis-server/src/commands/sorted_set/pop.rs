@@ -89,6 +89,8 @@ fn pop_first(
                     let n = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
                     z.pop(n, end == End::Max)
                 }
+                // A waiter being served skips a key that no longer holds a sorted set.
+                _ if ctx.client.serving_blocked => continue,
                 _ => return Err(CommandError::WrongType),
             },
         };
