@@ -53,18 +53,18 @@ fn unwatch(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 /// lookup removed it yet (Redis's `isWatchedKeyExpired`).
 fn watched_key_expired(ctx: &mut CommandContext<'_>) -> bool {
     let now = ctx.now_ms;
-    for w in &ctx.client.watched {
+    // A view of its own, dropped before the queue runs: shards this check locked must not
+    // stay held by EXEC's view while the queued commands lock them again.
+    let Some(mut view) = ctx.db.sibling(ctx.db.db()) else {
+        return false;
+    };
+    ctx.client.watched.iter().any(|w| {
         if w.watcher.expired_at_watch.load(Relaxed) {
-            continue;
+            return false;
         }
-        let shard = ctx.db.shard_in(w.db, &w.key);
-        if shard.peek_stored(&w.key).is_some()
-            && shard.expire_at(&w.key).is_some_and(|at| at <= now)
-        {
-            return true;
-        }
-    }
-    false
+        let shard = view.shard_in(w.db, &w.key);
+        shard.peek_stored(&w.key).is_some() && shard.expire_at(&w.key).is_some_and(|at| at <= now)
+    })
 }
 
 fn multi(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -315,5 +315,20 @@ mod watch_tests {
         c.run(&["CONFIG", "SET", "maxmemory", "1"]);
         assert_eq!(c.text(&["GET", "a"]), "$-1\r\n");
         assert!(c.text(&["SET", "a", "1"]).starts_with("-OOM"));
+    }
+
+    #[test]
+    fn exec_runs_queued_commands_on_the_shard_of_a_watched_key() {
+        let mut a = TestClient::new();
+        let mut b = TestClient::connect(&a.server);
+        a.run(&["SADD", "src", "a", "b"]);
+        a.run(&["SADD", "dst", "a"]);
+        a.run(&["WATCH", "dst"]);
+        a.run(&["MULTI"]);
+        a.run(&["SADD", "dst", "c"]);
+        // The member is already there: the destination does not change.
+        assert_eq!(b.text(&["SMOVE", "src", "dst", "a"]), ":1\r\n");
+        assert_eq!(a.text(&["EXEC"]), "*1\r\n:1\r\n");
+        assert_eq!(a.text(&["SCARD", "dst"]), ":2\r\n");
     }
 }
