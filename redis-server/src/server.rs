@@ -177,6 +177,8 @@ pub(crate) struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub expired_keys: AtomicU64,
+    /// Keys deleted by maxmemory eviction (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
     pub expired_stale_perc: AtomicU64,
     pub expire_cycle_cpu_milliseconds: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -224,6 +226,7 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.expired_keys,
+            &self.evicted_keys,
             &self.expired_stale_perc,
             &self.expire_cycle_cpu_milliseconds,
             &self.total_error_replies,
@@ -482,6 +485,8 @@ pub(crate) struct Server {
     pub hot: HotConfig,
     pub registry: Registry,
     pub stats: Stats,
+    /// maxmemory eviction: policy, sampling pool, timing.
+    pub evictor: crate::evict::Evictor,
     pub log: Logger,
     pub slowlog: SlowLog,
     pub pause: Pause,
@@ -546,6 +551,7 @@ impl Server {
             keyspace: Keyspace::new(databases, SHARDS_PER_DB),
             registry: Registry::new(),
             stats: Stats::default(),
+            evictor: crate::evict::Evictor::new(),
             slowlog: SlowLog::default(),
             pause: Pause::default(),
             clients: Mutex::new(BTreeMap::new()),
@@ -581,6 +587,7 @@ impl Server {
             log,
         };
         server.acl.sync_requirepass(&server.config());
+        server.evictor.reload(&server.keyspace, &server.config());
         server
             .keyspace
             .set_record_created(crate::notify::wants(&server, crate::effects::Event::New));
