@@ -44,6 +44,11 @@ impl AccessPolicy {
         }
     }
 
+    /// An LFU word holding `counter` as of now (RESTORE ... FREQ).
+    pub fn with_counter(self, now_ms: i64, counter: u8) -> u32 {
+        (minutes(now_ms) << 8) | u32::from(counter)
+    }
+
     /// The access word after an access at `now_ms`.
     pub fn accessed(self, word: u32, now_ms: i64, rng: &mut impl rand::Rng) -> u32 {
         if !self.lfu {
@@ -57,7 +62,7 @@ impl AccessPolicy {
     /// The LFU counter of `word` after the decay its idle minutes call for (OBJECT FREQ, and
     /// the eviction score); the word itself changes only on a real access.
     pub fn frequency(self, word: u32, now_ms: i64) -> u8 {
-        let last = word >> 8;
+        let last = (word >> 8) & 65535;
         let counter = (word & 255) as u8;
         if self.decay_time == 0 {
             return counter;
@@ -144,6 +149,8 @@ mod tests {
         // The minutes clock wraps once.
         let late = (65534u32 << 8) | 20;
         assert_eq!(LFU.frequency(late, 60_000), 18);
+        // A seconds clock left from an LRU policy reads as some minutes value, never panics.
+        assert_eq!(LFU.frequency(u32::MAX, 0), 255);
     }
 
     #[test]
