@@ -376,7 +376,7 @@ impl MemoryStats {
     pub(crate) fn allocated_now() -> u64 {
         use tikv_jemalloc_ctl::{epoch, stats};
         let _ = epoch::advance();
-        stats::allocated::read().unwrap_or(0) as u64
+        live_bytes(stats::allocated::read().unwrap_or(0) as u64)
     }
 
     /// Reads fresh figures (advancing jemalloc's statistics epoch first).
@@ -384,7 +384,7 @@ impl MemoryStats {
         use tikv_jemalloc_ctl::{epoch, stats};
         // Statistics are cached per epoch; a failure leaves the previous epoch's figures.
         let _ = epoch::advance();
-        let allocated = stats::allocated::read().unwrap_or(0) as u64;
+        let allocated = live_bytes(stats::allocated::read().unwrap_or(0) as u64);
         let active = stats::active::read().unwrap_or(0) as u64;
         let resident = stats::resident::read().unwrap_or(0) as u64;
         MemoryStats {
@@ -394,6 +394,17 @@ impl MemoryStats {
             process_rss: process_rss().unwrap_or(resident),
         }
     }
+}
+
+/// Bytes the program holds: jemalloc's `stats.allocated` minus what the threads' caches
+/// hold. Freed small objects wait in a thread's cache (and a thread refills its cache in
+/// batches) while still counted as allocated, which would make `used_memory` swing by
+/// hundreds of KB and eviction overshoot, where Redis's own counter is exact.
+fn live_bytes(allocated: u64) -> u64 {
+    // SAFETY: the name is NUL-terminated and this statistic is a size_t.
+    let cached =
+        unsafe { tikv_jemalloc_ctl::raw::read::<usize>(b"stats.arenas.4096.tcache_bytes\0") };
+    allocated.saturating_sub(cached.unwrap_or(0) as u64)
 }
 
 /// The size of a memory page.
