@@ -336,8 +336,8 @@ fn run<'s>(
     }
     let maxmemory = server.hot.maxmemory.load(Relaxed);
     if maxmemory > 0
+        && evict_before(server, client, reply, held) == crate::evict::Outcome::Fail
         && refused_on_oom(spec, client)
-        && crate::server::MemoryStats::allocated_now() > maxmemory
     {
         let e = CommandError::Prefixed(
             "OOM",
@@ -496,8 +496,41 @@ fn acquire<'s>(
     }
 }
 
-/// Whether a command is refused while memory is over `maxmemory` (with `noeviction`, the only
-/// policy built so far): commands flagged `denyoom`, an EXEC whose queue holds one, and
+/// Evicts keys before a command while memory is over `maxmemory`, as Redis's
+/// `processCommand` does. Never while a script runs or clients are paused (Redis's
+/// `isSafeToPerformEvictions`). Runs under the shared gate, before the command's own shard
+/// locks: the gate this connection holds, or one taken for the purpose (never waited for on
+/// a worker, where a waiting script must not be blocked: then memory is only checked).
+fn evict_before<'s>(
+    server: &'s Server,
+    client: &Client,
+    reply: &mut ReplyBuffer,
+    held: &mut HeldGate<'s>,
+) -> crate::evict::Outcome {
+    if server.scripting.busy.is_active() || server.pause.current().is_some() {
+        return crate::evict::Outcome::Ok;
+    }
+    let mut sink = crate::pubsub::SelfSink::of(client, reply);
+    if let Some(gate) = &held.gate {
+        return crate::evict::perform(server, gate, Some(&mut sink));
+    }
+    let gate = if held.on_worker {
+        server.keyspace.try_shared()
+    } else {
+        Some(server.keyspace.shared())
+    };
+    match gate {
+        Some(gate) => crate::evict::perform(server, &gate, Some(&mut sink)),
+        None if crate::server::MemoryStats::allocated_now()
+            > server.hot.maxmemory.load(Relaxed) =>
+        {
+            crate::evict::Outcome::Fail
+        }
+        None => crate::evict::Outcome::Ok,
+    }
+}
+
+/// Whether a command is refused while memory is over `maxmemory` and nothing can be evicted: commands flagged `denyoom`, an EXEC whose queue holds one, and
 /// anything queued inside MULTI (queueing itself takes memory), as Redis decides it.
 fn refused_on_oom(spec: &CommandSpec, client: &Client) -> bool {
     let top_level = |name: &str| spec.container.is_none() && spec.name == name;

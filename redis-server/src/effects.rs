@@ -30,11 +30,13 @@ pub(crate) enum Event {
     ZSet = 1 << 7,
     /// `x`: a key expired.
     Expired = 1 << 8,
+    /// `e`: maxmemory evicted a key.
+    Evicted = 1 << 9,
     /// `t`
     Stream = 1 << 10,
     /// `n`: a key was created (not part of `A`).
     New = 1 << 14,
-    // Not emitted yet: `e` (evicted: no eviction yet) and `m` (keymiss).
+    // Not emitted yet: `m` (keymiss).
 }
 
 impl Event {
@@ -49,6 +51,7 @@ impl Event {
             Event::Hash => 'h',
             Event::ZSet => 'z',
             Event::Expired => 'x',
+            Event::Evicted => 'e',
             Event::Stream => 't',
             Event::New => 'n',
         }

@@ -53,6 +53,15 @@ fn cron_step(server: &Server, period: Duration) {
     if server.active_expire_enabled.load(Relaxed) {
         active_expire_cycle(server, period);
     }
+    // Redis's eviction timer: carries on evicting after a command ran out of time, or after
+    // CONFIG SET lowered maxmemory.
+    if server.hot.maxmemory.load(Relaxed) > 0
+        && server.pause.current().is_none()
+        && !server.scripting.busy.is_active()
+    {
+        let gate = server.keyspace.shared();
+        crate::evict::perform(server, &gate, None);
+    }
     let rehash = server.config().get_bool("activerehashing").unwrap_or(true);
     let keyspace = &server.keyspace;
     let gate = keyspace.shared();

@@ -18,6 +18,7 @@ mod connection;
 mod counters;
 mod dispatch;
 mod effects;
+mod evict;
 mod expire;
 mod latency;
 mod log;

@@ -177,6 +177,8 @@ pub(crate) struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub expired_keys: AtomicU64,
+    /// Keys deleted by maxmemory eviction (INFO `evicted_keys`).
+    pub evicted_keys: AtomicU64,
     pub expired_stale_perc: AtomicU64,
     pub expire_cycle_cpu_milliseconds: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -224,6 +226,7 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.expired_keys,
+            &self.evicted_keys,
             &self.expired_stale_perc,
             &self.expire_cycle_cpu_milliseconds,
             &self.total_error_replies,
@@ -373,7 +376,7 @@ impl MemoryStats {
     pub(crate) fn allocated_now() -> u64 {
         use tikv_jemalloc_ctl::{epoch, stats};
         let _ = epoch::advance();
-        stats::allocated::read().unwrap_or(0) as u64
+        live_bytes(stats::allocated::read().unwrap_or(0) as u64)
     }
 
     /// Reads fresh figures (advancing jemalloc's statistics epoch first).
@@ -381,7 +384,7 @@ impl MemoryStats {
         use tikv_jemalloc_ctl::{epoch, stats};
         // Statistics are cached per epoch; a failure leaves the previous epoch's figures.
         let _ = epoch::advance();
-        let allocated = stats::allocated::read().unwrap_or(0) as u64;
+        let allocated = live_bytes(stats::allocated::read().unwrap_or(0) as u64);
         let active = stats::active::read().unwrap_or(0) as u64;
         let resident = stats::resident::read().unwrap_or(0) as u64;
         MemoryStats {
@@ -391,6 +394,17 @@ impl MemoryStats {
             process_rss: process_rss().unwrap_or(resident),
         }
     }
+}
+
+/// Bytes the program holds: jemalloc's `stats.allocated` minus what the threads' caches
+/// hold. Freed small objects wait in a thread's cache (and a thread refills its cache in
+/// batches) while still counted as allocated, which would make `used_memory` swing by
+/// hundreds of KB and eviction overshoot, where Redis's own counter is exact.
+fn live_bytes(allocated: u64) -> u64 {
+    // SAFETY: the name is NUL-terminated and this statistic is a size_t.
+    let cached =
+        unsafe { tikv_jemalloc_ctl::raw::read::<usize>(b"stats.arenas.4096.tcache_bytes\0") };
+    allocated.saturating_sub(cached.unwrap_or(0) as u64)
 }
 
 /// The size of a memory page.
@@ -482,6 +496,8 @@ pub(crate) struct Server {
     pub hot: HotConfig,
     pub registry: Registry,
     pub stats: Stats,
+    /// maxmemory eviction: policy, sampling pool, timing.
+    pub evictor: crate::evict::Evictor,
     pub log: Logger,
     pub slowlog: SlowLog,
     pub pause: Pause,
@@ -546,6 +562,7 @@ impl Server {
             keyspace: Keyspace::new(databases, SHARDS_PER_DB),
             registry: Registry::new(),
             stats: Stats::default(),
+            evictor: crate::evict::Evictor::new(),
             slowlog: SlowLog::default(),
             pause: Pause::default(),
             clients: Mutex::new(BTreeMap::new()),
@@ -581,6 +598,7 @@ impl Server {
             log,
         };
         server.acl.sync_requirepass(&server.config());
+        server.evictor.reload(&server.keyspace, &server.config());
         server
             .keyspace
             .set_record_created(crate::notify::wants(&server, crate::effects::Event::New));

@@ -256,6 +256,28 @@ impl Tracking {
         self.refresh(&state);
     }
 
+    /// `key` was deleted outside any command (eviction before the command runs): as
+    /// [`Tracking::key_modified`], but the current client's own invalidation goes out now,
+    /// ahead of its reply.
+    pub(crate) fn key_invalidated_now(
+        &self,
+        server: &Server,
+        key: &[u8],
+        sink: Option<&mut SelfSink<'_>>,
+    ) {
+        if !self.live() {
+            return;
+        }
+        let mut state = self.state();
+        for (prefix, bcast) in state.prefixes.iter_mut() {
+            if key.starts_with(prefix) {
+                bcast.keys.insert(key.into(), None);
+            }
+        }
+        state.invalidate(server, key, sink, false);
+        self.refresh(&state);
+    }
+
     /// A database was flushed: every tracking client is told that all its keys are invalid
     /// (a null), and the table is emptied.
     pub(crate) fn flushed(&self, server: &Server, mut sink: Option<&mut SelfSink<'_>>) {

@@ -383,6 +383,12 @@ pub(super) static OBJECT: &[CommandSpec] = &[
         ..OBJECT_SUB
     },
     CommandSpec {
+        name: "freq",
+        since: "4.0.0",
+        summary: "Get the logarithmic access frequency counter of a Redis object",
+        ..OBJECT_SUB
+    },
+    CommandSpec {
         name: "help",
         arity: 2,
         flags: &[F::Loading, F::Stale],

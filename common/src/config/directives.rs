@@ -363,7 +363,6 @@ const AOF: Option<&str> = Some("AOF persistence");
 const REPL: Option<&str> = Some("replication");
 const CLUSTER: Option<&str> = Some("cluster");
 const TLS: Option<&str> = Some("TLS");
-const EVICTION: Option<&str> = Some("maxmemory eviction");
 const CLIENT_EVICTION: Option<&str> = Some("client eviction");
 const LAZYFREE: Option<&str> = Some("lazy freeing");
 const NOTIFY: Option<&str> = None;
@@ -601,7 +600,7 @@ pub static DIRECTIVES: &[Directive] = &[
         REPL,
     ),
     choice("loglevel", N, LOGLEVELS, 2, None),
-    choice("maxmemory-policy", N, MAXMEMORY_POLICIES, 7, EVICTION),
+    choice("maxmemory-policy", N, MAXMEMORY_POLICIES, 7, None),
     choice("appendfsync", N, APPENDFSYNC, 2, AOF),
     choice("oom-score-adj", N, OOM_SCORE_ADJ, 0, OOM),
     choice("acl-pubsub-default", N, ACL_PUBSUB_DEFAULT, 0, None),
@@ -662,12 +661,12 @@ pub static DIRECTIVES: &[Directive] = &[
     int("active-defrag-cycle-max", N, 1, 99, 25, DEFRAG),
     int("active-defrag-threshold-lower", N, 0, 1000, 10, DEFRAG),
     int("active-defrag-threshold-upper", N, 0, 1000, 100, DEFRAG),
-    int("lfu-log-factor", N, 0, INT_MAX, 10, EVICTION),
-    int("lfu-decay-time", N, 0, INT_MAX, 1, EVICTION),
+    int("lfu-log-factor", N, 0, INT_MAX, 10, None),
+    int("lfu-decay-time", N, 0, INT_MAX, 1, None),
     int("replica-priority", N, 0, INT_MAX, 100, REPL).alias("slave-priority"),
     int("repl-diskless-sync-delay", N, 0, INT_MAX, 5, REPL),
-    int("maxmemory-samples", N, 1, INT_MAX, 5, EVICTION),
-    int("maxmemory-eviction-tenacity", N, 0, 100, 10, EVICTION),
+    int("maxmemory-samples", N, 1, INT_MAX, 5, None),
+    int("maxmemory-eviction-tenacity", N, 0, 100, 10, None),
     int("timeout", N, 0, INT_MAX, 0, None),
     int("replica-announce-port", N, 0, 65535, 0, REPL).alias("slave-announce-port"),
     int("tcp-backlog", IMM, 0, INT_MAX, 511, None),

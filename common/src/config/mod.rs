@@ -704,8 +704,8 @@ mod tests {
             ),
             // Our own text for features this server lacks.
             (
-                &[("maxmemory-policy", "allkeys-lru")],
-                "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - maxmemory eviction is not supported by this server yet",
+                &[("maxmemory-clients", "1mb")],
+                "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - client eviction is not supported by this server yet",
             ),
             (
                 &[("timeout", "5"), ("appendonly", "yes")],

@@ -10,6 +10,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::access::AccessPolicy;
 use super::shard::Shard;
 use crate::cluster_slot::{SLOTS, key_slot};
 
@@ -39,6 +40,8 @@ pub struct Keyspace {
     gate: RwLock<()>,
     /// Shards record the keys they create (for keyspace "new" events) while this is set.
     record_created: std::sync::atomic::AtomicBool,
+    /// The [`AccessPolicy`] entries follow, packed; handed to each shard as it is locked.
+    access: std::sync::atomic::AtomicU64,
 }
 
 /// Proof that the caller holds the gate, shared or exclusive.
@@ -67,6 +70,7 @@ impl Keyspace {
             shard_shift,
             gate: RwLock::new(()),
             record_created: std::sync::atomic::AtomicBool::new(false),
+            access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
         }
     }
 
@@ -74,6 +78,35 @@ impl Keyspace {
     pub fn set_record_created(&self, on: bool) {
         self.record_created
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sets how entries record accesses from now on (the maxmemory policy and LFU tuning).
+    pub fn set_access_policy(&self, policy: AccessPolicy) {
+        self.access
+            .store(policy.pack(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn access_policy(&self) -> AccessPolicy {
+        AccessPolicy::unpack(self.access.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Locks shard `index` of `db`, handing it the current access policy.
+    fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
+        let mut guard = lock(&self.dbs[db].shards[index]);
+        guard.access = self.access_policy();
+        guard
+    }
+
+    /// Runs `f` on shard `index` of `db`, locked for the call only. The caller holds the gate
+    /// and no other shard lock (the eviction cycle samples shards this way).
+    pub fn with_shard_at<R>(
+        &self,
+        _gate: &Gate<'_>,
+        db: usize,
+        index: usize,
+        f: impl FnOnce(&mut Shard) -> R,
+    ) -> R {
+        f(&mut self.lock_at(db, index))
     }
 
     pub fn databases(&self) -> usize {
@@ -133,8 +166,7 @@ impl Keyspace {
             lazy: gate.is_exclusive(),
         };
         for index in indices {
-            view.guards
-                .push(db, index, lock(&self.dbs[db].shards[index]));
+            view.guards.push(db, index, self.lock_at(db, index));
         }
         view
     }
@@ -164,8 +196,8 @@ impl Keyspace {
     /// Runs `f` on each shard of `db` in turn, locking one at a time (background jobs such as
     /// the active expiry cycle; the caller holds the shared gate).
     pub fn for_each_shard(&self, _gate: &Gate<'_>, db: usize, mut f: impl FnMut(&mut Shard)) {
-        for shard in self.dbs[db].shards.iter() {
-            f(&mut lock(shard));
+        for index in 0..self.dbs[db].shards.len() {
+            f(&mut self.lock_at(db, index));
         }
     }
 }
@@ -285,7 +317,7 @@ impl<'a> Locked<'a> {
             "shard {index} of db {db} touched without being declared"
         );
         self.guards
-            .push(db, index, lock(&self.keyspace.dbs[db].shards[index]))
+            .push(db, index, self.keyspace.lock_at(db, index))
     }
 
     /// Hands `f` (database, key) for every key the held shards expired since they were last
@@ -338,7 +370,7 @@ impl<'a> Locked<'a> {
                 let pos = self.position(db, index);
                 f(self.guards.shard_mut(pos));
             } else {
-                f(&mut lock(&self.keyspace.dbs[db].shards[index]));
+                f(&mut self.keyspace.lock_at(db, index));
             }
         }
     }
@@ -382,7 +414,7 @@ impl<'a> Locked<'a> {
             let s: &mut Shard = match pos {
                 Some(pos) => self.guards.shard_mut(pos),
                 None => {
-                    temp = lock(&self.keyspace.dbs[db].shards[index]);
+                    temp = self.keyspace.lock_at(db, index);
                     &mut temp
                 }
             };
@@ -425,7 +457,7 @@ impl<'a> Locked<'a> {
             let pos = self.position(db, index);
             f(self.guards.shard_mut(pos))
         } else {
-            f(&mut lock(&self.keyspace.dbs[db].shards[index]))
+            f(&mut self.keyspace.lock_at(db, index))
         }
     }
 

@@ -42,6 +42,8 @@ pub struct Shard {
     /// here, under the shard's lock, rather than in shared atomics every core would contend on.
     hits: u64,
     misses: u64,
+    /// How accesses are recorded in entries (set by the keyspace each time it locks the shard).
+    pub(crate) access: super::access::AccessPolicy,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -108,13 +110,14 @@ impl Shard {
     /// A read lookup as Redis counts it in INFO: touches the key and counts a hit or a miss.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         self.expire_if_needed(key, now_ms);
+        let access = self.access;
         let Shard {
             main, hits, misses, ..
         } = self;
         match main.get_mut(key) {
             Some(entry) => {
                 *hits += 1;
-                entry.touch(lru_clock(now_ms));
+                Self::touch(access, entry, now_ms);
                 Some(entry)
             }
             None => {
@@ -139,6 +142,20 @@ impl Shard {
         entry
     }
 
+    fn touch(access: super::access::AccessPolicy, entry: &mut Entry, now_ms: i64) {
+        if access.lfu {
+            let word = access.accessed(entry.lru(), now_ms, &mut rand::rng());
+            entry.touch(word);
+        } else {
+            entry.touch(lru_clock(now_ms));
+        }
+    }
+
+    /// How this shard's entries record accesses.
+    pub fn access_policy(&self) -> super::access::AccessPolicy {
+        self.access
+    }
+
     /// Counts one read lookup's outcome.
     pub fn count_lookup(&mut self, hit: bool) {
         if hit {
@@ -161,8 +178,9 @@ impl Shard {
     /// Looks a key up for writing (expiring it first), updating its access clock.
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
         self.expire_if_needed(key, now_ms);
+        let access = self.access;
         let entry = self.main.get_mut(key)?;
-        entry.touch(lru_clock(now_ms));
+        Self::touch(access, entry, now_ms);
         Some(entry)
     }
 
@@ -258,6 +276,7 @@ impl Shard {
         let old = std::mem::take(self);
         // Lookup statistics describe the server, not the keys: FLUSHALL keeps them.
         (self.hits, self.misses) = (old.hits, old.misses);
+        self.access = old.access;
         old
     }
 
@@ -304,6 +323,11 @@ impl Shard {
     /// A random key (possibly expired: the caller checks).
     pub fn random_key(&self, rng: &mut impl rand::Rng) -> Option<&Entry> {
         self.main.random(rng)
+    }
+
+    /// A random key with an expiry and its expiry time (volatile eviction policies).
+    pub fn random_volatile(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], i64)> {
+        self.expires.random(rng).map(|e| (&e.key[..], e.at_ms))
     }
 
     /// Housekeeping from the server's cron: shrink sparse tables, rehash for a bounded time.

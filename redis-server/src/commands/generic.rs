@@ -34,6 +34,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add("pexpiretime", pexpiretime);
     r.add("persist", persist);
     r.add_sub("object", "encoding", object_encoding);
+    r.add_sub("object", "freq", object_freq);
     r.add_sub("object", "idletime", object_idletime);
     r.add_sub("object", "refcount", object_refcount);
     r.add_sub("object", "help", object_help);
@@ -639,6 +640,23 @@ fn object_idletime(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// OBJECT FREQ: the key's LFU counter, decayed for its idle minutes (LFU policies only).
+fn object_freq(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let now = ctx.now_ms;
+    let Some(word) = object_lookup(ctx)?.map(Entry::lru) else {
+        ctx.reply.null();
+        return Ok(());
+    };
+    let access = ctx.server.keyspace.access_policy();
+    if !access.lfu {
+        return Err(CommandError::err(
+            "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        ));
+    }
+    ctx.reply.integer(i64::from(access.frequency(word, now)));
+    Ok(())
+}
+
 fn object_refcount(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let Some(value) = object_lookup(ctx)?.map(|e| match e.value() {
         Value::Int(n) => Value::Int(*n),
@@ -809,6 +827,10 @@ fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         if !lfu {
             lru = lru.wrapping_sub(u32::try_from(idle).unwrap_or(u32::MAX));
         }
+    }
+    let access = ctx.server.keyspace.access_policy();
+    if let Some(freq) = opts.freq.filter(|_| access.lfu) {
+        lru = access.with_counter(now, u8::try_from(freq).unwrap_or(u8::MAX));
     }
     let entry = match object {
         common::rdb::reader::Object::String(bytes) => Entry::string(key, &bytes, lru),
@@ -1252,6 +1274,34 @@ mod tests {
             lfu.text(&["OBJECT", "IDLETIME", "a"]),
             "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n"
         );
+    }
+
+    #[test]
+    fn object_freq_follows_the_lfu_policy() {
+        let mut c = TestClient::new();
+        set(&c, "k", "v");
+        assert_eq!(
+            c.text(&["OBJECT", "FREQ", "k"]),
+            "-ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.\r\n"
+        );
+        assert_eq!(c.text(&["OBJECT", "FREQ", "nokey"]), "$-1\r\n");
+        let mut lfu = TestClient::with_config(&[("maxmemory-policy", "allkeys-lfu")]);
+        lfu.run(&["SET", "k", "v"]);
+        // New keys start at 5; the first accesses below the start value always count.
+        assert_eq!(lfu.text(&["OBJECT", "FREQ", "k"]), ":5\r\n");
+        lfu.run(&["GET", "k"]);
+        let freq: i64 = lfu.text(&["OBJECT", "FREQ", "k"])[1..]
+            .trim()
+            .parse()
+            .unwrap();
+        assert!((5..=6).contains(&freq), "{freq}");
+        let dump = lfu.run(&["DUMP", "k"]);
+        let payload = &dump[dump.iter().position(|&b| b == b'\n').unwrap() + 1..dump.len() - 2];
+        assert_eq!(
+            lfu.run_bytes(&[b"RESTORE", b"r", b"0", payload, b"FREQ", b"100"]),
+            b"+OK\r\n"
+        );
+        assert_eq!(lfu.text(&["OBJECT", "FREQ", "r"]), ":100\r\n");
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub(crate) struct CommandContext<'a> {
 impl CommandContext<'_> {
     /// The LRU clock value for entries this command creates or touches.
     pub(crate) fn lru(&self) -> u32 {
-        common::keyspace::lru_clock(self.now_ms)
+        self.server.keyspace.access_policy().initial(self.now_ms)
     }
 
     /// Blocks the client on `keys` (BLPOP and friends found nothing): nothing is replied now;

@@ -171,6 +171,7 @@ pub(crate) fn take_snapshot(
         .get_str("maxmemory-policy")
         .unwrap_or_default()
         .contains("lru");
+    let access = server.keyspace.access_policy();
     let taken_ms = unix_ms();
     let clock = lru_clock(taken_ms);
     let mut w = RdbWriter::new(opts.compress, opts.checksum);
@@ -196,6 +197,8 @@ pub(crate) fn take_snapshot(
             shard.for_each(|entry| {
                 let eviction = if lru {
                     Eviction::Idle(u64::from(clock.wrapping_sub(entry.lru())))
+                } else if access.lfu {
+                    Eviction::Freq(access.frequency(entry.lru(), taken_ms))
                 } else {
                     Eviction::None
                 };

@@ -538,6 +538,10 @@ mod tests {
             "*1\r\n*10\r\n$11\r\nobject|help\r\n:2\r\n*2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n*2\r\n+@keyspace\r\n+@slow\r\n*0\r\n*0\r\n*0\r\n",
         ),
         (
+            "object|freq",
+            "*1\r\n*10\r\n$11\r\nobject|freq\r\n:3\r\n*1\r\n+readonly\r\n:2\r\n:2\r\n:1\r\n*3\r\n+@keyspace\r\n+@read\r\n+@slow\r\n*1\r\n$23\r\nnondeterministic_output\r\n*1\r\n*6\r\n$5\r\nflags\r\n*1\r\n+RO\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n",
+        ),
+        (
             "object|idletime",
             "*1\r\n*10\r\n$15\r\nobject|idletime\r\n:3\r\n*1\r\n+readonly\r\n:2\r\n:2\r\n:1\r\n*3\r\n+@keyspace\r\n+@read\r\n+@slow\r\n*1\r\n$23\r\nnondeterministic_output\r\n*1\r\n*6\r\n$5\r\nflags\r\n*1\r\n+RO\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n",
         ),
@@ -571,6 +575,10 @@ mod tests {
         (
             "object|help",
             "*1\r\n*10\r\n$11\r\nobject|help\r\n:2\r\n~2\r\n+loading\r\n+stale\r\n:0\r\n:0\r\n:0\r\n~2\r\n+@keyspace\r\n+@slow\r\n~0\r\n~0\r\n~0\r\n",
+        ),
+        (
+            "object|freq",
+            "*1\r\n*10\r\n$11\r\nobject|freq\r\n:3\r\n~1\r\n+readonly\r\n:2\r\n:2\r\n:1\r\n~3\r\n+@keyspace\r\n+@read\r\n+@slow\r\n~1\r\n$23\r\nnondeterministic_output\r\n~1\r\n%3\r\n$5\r\nflags\r\n~1\r\n+RO\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:2\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n",
         ),
         (
             "object|idletime",
@@ -607,18 +615,17 @@ mod tests {
         }
     }
 
-    /// Redis lists a container's subcommands in hash order, and serves OBJECT FREQ, which this
-    /// server does not: the expected reply is Redis's header with our count, followed by
-    /// Redis's entry for each subcommand in table order.
+    /// Redis lists a container's subcommands in hash order: the expected reply is Redis's
+    /// header, followed by Redis's entry for each subcommand in table order.
     #[test]
     fn command_info_of_a_container_nests_its_subcommands() {
         let headers = [
-            "*1\r\n*10\r\n$6\r\nobject\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*4\r\n",
-            "*1\r\n*10\r\n$6\r\nobject\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@slow\r\n~0\r\n~0\r\n*4\r\n",
+            "*1\r\n*10\r\n$6\r\nobject\r\n:-2\r\n*0\r\n:0\r\n:0\r\n:0\r\n*1\r\n+@slow\r\n*0\r\n*0\r\n*5\r\n",
+            "*1\r\n*10\r\n$6\r\nobject\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@slow\r\n~0\r\n~0\r\n*5\r\n",
         ];
         for (header, table) in headers.into_iter().zip([REDIS_RESP2, REDIS_RESP3]) {
             let mut expected = header.to_owned();
-            for sub in ["encoding", "help", "idletime", "refcount"] {
+            for sub in ["encoding", "freq", "help", "idletime", "refcount"] {
                 let entry = captured(table, &format!("object|{sub}"));
                 expected.push_str(entry.strip_prefix("*1\r\n").unwrap());
             }
@@ -790,7 +797,7 @@ mod tests {
         );
         assert_eq!(
             c.text(&["COMMAND", "LIST", "filterby", "pattern", "obj*"]),
-            "*5\r\n$6\r\nobject\r\n$15\r\nobject|encoding\r\n$11\r\nobject|help\r\n$15\r\nobject|idletime\r\n$15\r\nobject|refcount\r\n"
+            "*6\r\n$6\r\nobject\r\n$15\r\nobject|encoding\r\n$11\r\nobject|freq\r\n$11\r\nobject|help\r\n$15\r\nobject|idletime\r\n$15\r\nobject|refcount\r\n"
         );
         let strings = c.text(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "STRING"]);
         let expected = command_table::commands()

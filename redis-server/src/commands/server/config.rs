@@ -94,6 +94,7 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     *config = staged;
     server.hot.reload(&config);
+    server.evictor.reload(&server.keyspace, &config);
     apply(server, &config, &changed);
     drop(config);
     ctx.reply.ok();
@@ -167,6 +168,7 @@ fn set_error(e: ConfigSetError) -> CommandError {
 fn config_resetstat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let server = ctx.server;
     server.stats.reset();
+    server.evictor.reset_stats();
     for entry in server.registry.entries() {
         entry.reset_stats();
     }

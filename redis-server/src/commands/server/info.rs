@@ -383,6 +383,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     let (hits, misses) = lookup_stats(ctx);
     let server = ctx.server;
     let stats = &server.stats;
+    let (exceeded_total, exceeded_now) = server.evictor.exceeded_times();
     let (pubsub_channels, pubsub_patterns, pubsubshard_channels) = server.pubsub.counts();
     let (tracking_keys, tracking_items, tracking_prefixes) = server.tracking.totals();
     let kbps = |metric| format!("{:.2}", stats.instantaneous(metric) as f64 / 1024.0);
@@ -407,10 +408,10 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "expired_stale_perc" => format!("{:.2}", stats.expired_stale_perc.load(Relaxed) as f64),
         "expired_time_cap_reached_count" => stats.expired_time_cap_reached_count.load(Relaxed),
         "expire_cycle_cpu_milliseconds" => stats.expire_cycle_cpu_milliseconds.load(Relaxed),
-        "evicted_keys" => 0,
+        "evicted_keys" => stats.evicted_keys.load(Relaxed),
         "evicted_clients" => 0,
-        "total_eviction_exceeded_time" => 0,
-        "current_eviction_exceeded_time" => 0,
+        "total_eviction_exceeded_time" => exceeded_total,
+        "current_eviction_exceeded_time" => exceeded_now,
         "keyspace_hits" => hits,
         "keyspace_misses" => misses,
         "pubsub_channels" => pubsub_channels,
