@@ -397,8 +397,11 @@ pub(crate) mod testkit {
 
         /// A server configured as `redis-server --name value ...` would be.
         pub(crate) fn with_config(options: &[(&str, &str)]) -> TestClient {
-            let args: Vec<String> = options
+            // No save points unless a test asks: FLUSHALL and SHUTDOWN would write dump.rdb
+            // into the crate's folder.
+            let args: Vec<String> = [("save", "")]
                 .iter()
+                .chain(options)
                 .flat_map(|(k, v)| [format!("--{k}"), (*v).to_owned()])
                 .collect();
             let loaded = common::config::load(&args).expect("test config loads");
