@@ -42,6 +42,8 @@ pub(crate) async fn serve<S>(
     let mut reply = ReplyBuffer::new(client.protocol);
     let mut shutdown = server.shutdown.subscribe();
 
+    // Set once the client is unregistered (before QUIT's reply is written).
+    let mut gone = false;
     let _why = loop {
         if input.capacity() - input.len() < READ_CHUNK {
             input.reserve(READ_CHUNK);
@@ -116,6 +118,14 @@ pub(crate) async fn serve<S>(
                     break why;
                 }
                 reply.set_protocol(client.protocol);
+                if client.close_after_reply && !gone {
+                    // Like Redis, which frees a QUIT client as its reply goes out: whoever
+                    // reads that reply and acts next (a REDIRECT target's tracking client)
+                    // must already find it gone.
+                    client.disconnect(&server);
+                    server.unregister_client(info.id);
+                    gone = true;
+                }
                 if !flush(&server, &mut stream, &mut reply).await {
                     break Close::Peer;
                 }
@@ -142,9 +152,11 @@ pub(crate) async fn serve<S>(
             }
         }
     };
-    client.disconnect(&server);
+    if !gone {
+        client.disconnect(&server);
+        server.unregister_client(info.id);
+    }
     let _ = stream.shutdown().await;
-    server.unregister_client(info.id);
 }
 
 /// Writes and clears the pending replies; false when the peer is gone.
