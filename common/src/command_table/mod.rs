@@ -109,6 +109,7 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "command" => server::COMMAND,
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
+        "memory" => server::MEMORY,
         "pubsub" => pubsub::PUBSUB,
         "script" => scripting::SCRIPT,
         "function" => scripting::FUNCTION,
@@ -215,7 +216,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 11);
+        assert_eq!(containers.len(), 12);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -389,8 +390,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            221
+            222
         );
-        assert_eq!(every_spec().count(), 298);
+        assert_eq!(every_spec().count(), 301);
     }
 }

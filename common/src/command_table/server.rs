@@ -1,8 +1,8 @@
 //! Group `server`: commands about the server as a whole (introspection, configuration,
 //! databases, diagnostics). Replication commands of this group live with replication.
 
-use super::base;
-use super::spec::{AclCategory as A, CommandSpec, Flag as F, Group};
+use super::spec::{AclCategory as A, CommandSpec, Flag as F, Group, KeyFlag as K};
+use super::{base, key_range};
 
 const BASE: CommandSpec = base(Group::Server);
 
@@ -121,6 +121,15 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         complexity: "O(1)",
         summary: "Tell the Unix time of the last successful save to disk",
+        ..BASE
+    },
+    CommandSpec {
+        name: "memory",
+        arity: -2,
+        acl_categories: &[A::Slow],
+        since: "4.0.0",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect the memory the server holds",
         ..BASE
     },
     CommandSpec {
@@ -415,6 +424,33 @@ const SLOWLOG_SUB: CommandSpec = CommandSpec {
     since: "2.2.12",
     ..BASE
 };
+
+/// The subcommands of MEMORY (USAGE only: DOCTOR, STATS, MALLOC-STATS and PURGE are not built).
+pub(super) static MEMORY: &[CommandSpec] = &[
+    CommandSpec {
+        name: "help",
+        container: Some("memory"),
+        arity: 2,
+        flags: &[F::Loading, F::Stale],
+        acl_categories: &[A::Slow],
+        since: "4.0.0",
+        complexity: "O(1)",
+        summary: "Explain the MEMORY subcommands",
+        ..BASE
+    },
+    CommandSpec {
+        name: "usage",
+        container: Some("memory"),
+        arity: -3,
+        flags: &[F::Readonly],
+        acl_categories: &[A::Read, A::Slow],
+        key_specs: &[key_range(&[K::Ro], 2, 0, 1, 0)],
+        since: "4.0.0",
+        complexity: "O(N) where N is the number of samples.",
+        summary: "Estimate the bytes a key and its value hold",
+        ..BASE
+    },
+];
 
 /// The subcommands of SLOWLOG.
 pub(super) static SLOWLOG: &[CommandSpec] = &[

@@ -328,6 +328,11 @@ impl Listpack {
     }
 
     /// The listpack's bytes, as RDB and `DUMP` store them.
+    /// Bytes the listpack's buffer holds (its capacity).
+    pub fn allocated_bytes(&self) -> usize {
+        self.bytes.capacity()
+    }
+
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }

@@ -196,6 +196,22 @@ pub struct Quicklist {
 }
 
 impl Quicklist {
+    /// Heap bytes held: the node array and each node's listpack (or its LZF stream),
+    /// estimated from `samples` nodes (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        let array = self.nodes.capacity() * std::mem::size_of::<Node>();
+        array
+            + crate::value::sampled_bytes(
+                self.nodes.iter(),
+                self.nodes.len(),
+                samples,
+                |n| match &n.storage {
+                    Storage::Plain(lp) => lp.allocated_bytes(),
+                    Storage::Lzf { data, .. } => data.len(),
+                },
+            )
+    }
+
     /// An empty list with `list-max-listpack-size` `fill` and `list-compress-depth` `depth`
     /// (clamped as Redis clamps them: fill to -5..=32767, depth to 65535).
     pub fn new(fill: i32, depth: usize) -> Quicklist {

@@ -154,6 +154,22 @@ impl Default for SkipList {
 }
 
 impl SkipList {
+    /// Heap bytes held: the node arena, the free list, and each node's member and spilled
+    /// levels, estimated from `samples` nodes (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        let arena = self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.free.capacity() * std::mem::size_of::<usize>();
+        arena
+            + crate::value::sampled_bytes(self.nodes.iter(), self.nodes.len(), samples, |n| {
+                let spilled = if n.levels.spilled() {
+                    n.levels.capacity() * std::mem::size_of::<Link>()
+                } else {
+                    0
+                };
+                n.member.len() + spilled
+            })
+    }
+
     pub fn new() -> SkipList {
         let head = Node {
             member: Box::default(),

@@ -137,6 +137,24 @@ impl<T: DictItem> Dict<T> {
         self.len() == 0
     }
 
+    /// Bytes held: the bucket arrays, a node per item, and each item's own heap bytes
+    /// (`item_heap`), estimated from `samples` items (all when 0).
+    pub fn allocated_bytes(&self, samples: usize, item_heap: impl FnMut(&T) -> usize) -> usize {
+        let tables: usize = self
+            .tables
+            .iter()
+            .map(|t| t.buckets.capacity() * std::mem::size_of::<Bucket<T>>())
+            .sum();
+        let nodes = self.len() * std::mem::size_of::<Node<T>>();
+        tables + nodes + crate::value::sampled_bytes(self.iter(), self.len(), samples, item_heap)
+    }
+
+    /// What one item costs the table beyond the item itself: its node's link and, at the
+    /// table's load factor of about one, a bucket.
+    pub const fn item_overhead() -> usize {
+        std::mem::size_of::<Node<T>>() - std::mem::size_of::<T>() + std::mem::size_of::<Bucket<T>>()
+    }
+
     /// Total buckets in both tables (for INFO and the resize policy).
     pub fn buckets(&self) -> usize {
         self.tables[0].buckets.len() + self.tables[1].buckets.len()

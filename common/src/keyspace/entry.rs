@@ -93,6 +93,12 @@ impl Entry {
         &self.kv[..self.key_len()]
     }
 
+    /// Bytes this entry holds: itself, its key and string bytes, and its value's heap
+    /// (collections estimated from `samples` elements, all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        std::mem::size_of::<Entry>() + self.kv.len() + self.value.allocated_bytes(samples)
+    }
+
     pub fn value(&self) -> &Value {
         &self.value
     }

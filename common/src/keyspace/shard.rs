@@ -196,6 +196,18 @@ impl Shard {
         self.main.get(key)
     }
 
+    /// Bytes `key` holds here (MEMORY USAGE): its entry and value, its place in the table,
+    /// and its expiry record if it has one. `None` when the key does not exist.
+    pub fn memory_usage(&mut self, key: &[u8], now_ms: i64, samples: usize) -> Option<usize> {
+        let entry = self.peek(key, now_ms)?;
+        let expiry = if entry.is_volatile() {
+            std::mem::size_of::<Expiry>() + key.len() + Dict::<Expiry>::item_overhead()
+        } else {
+            0
+        };
+        Some(entry.allocated_bytes(samples) + Dict::<Entry>::item_overhead() + expiry)
+    }
+
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.peek(key, now_ms).is_some()
     }

@@ -89,6 +89,17 @@ fn lp_bytes<'a: 'b, 'b>(v: &LpValue<'a>, buf: &'b mut [u8; 20]) -> &'b [u8] {
 }
 
 impl HashValue {
+    /// Heap bytes held, estimated from `samples` fields (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        match self {
+            HashValue::Listpack(lp) => lp.allocated_bytes(),
+            HashValue::Table(d) => {
+                std::mem::size_of::<Dict<HashPair>>()
+                    + d.allocated_bytes(samples, |p| p.bytes.len())
+            }
+        }
+    }
+
     /// An empty hash, `listpack`-encoded.
     pub fn new() -> HashValue {
         HashValue::Listpack(Listpack::new())

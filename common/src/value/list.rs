@@ -25,6 +25,11 @@ pub struct PosQuery {
 }
 
 impl ListValue {
+    /// Heap bytes held, estimated from `samples` nodes (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        self.ql.allocated_bytes(samples)
+    }
+
     /// An empty list with the node limits `list-max-listpack-size` and `list-compress-depth`.
     pub fn new(fill: i32, compress_depth: usize) -> ListValue {
         ListValue {

@@ -16,6 +16,30 @@ pub mod string;
 
 use set::SetValue;
 
+/// The heap bytes of `len` items, estimated from the first `samples` of them (all when 0) as
+/// Redis's MEMORY USAGE does: their sum scaled to the whole.
+pub fn sampled_bytes<I: Iterator>(
+    items: I,
+    len: usize,
+    samples: usize,
+    mut heap: impl FnMut(I::Item) -> usize,
+) -> usize {
+    let limit = if samples == 0 { len } else { samples.min(len) };
+    if limit == 0 {
+        return 0;
+    }
+    let mut seen = 0usize;
+    let mut sum = 0usize;
+    for item in items.take(limit) {
+        sum += heap(item);
+        seen += 1;
+    }
+    if seen == 0 {
+        return 0;
+    }
+    sum.saturating_mul(len) / seen
+}
+
 /// What a key holds, and in which encoding.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -99,6 +123,23 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::ZSet(z) => z.encoding_name(),
             Value::Stream(_) => "stream",
+        }
+    }
+
+    /// Heap bytes the value holds outside its keyspace entry (strings live in the entry),
+    /// collections estimated from `samples` elements (all when 0), for MEMORY USAGE.
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        match self {
+            Value::Embstr | Value::Raw | Value::Int(_) => 0,
+            Value::Set(s) => std::mem::size_of::<SetValue>() + s.allocated_bytes(samples),
+            Value::Hash(h) => std::mem::size_of::<hash::HashValue>() + h.allocated_bytes(samples),
+            Value::List(l) => std::mem::size_of::<list::ListValue>() + l.allocated_bytes(samples),
+            Value::ZSet(z) => {
+                std::mem::size_of::<sorted_set::ZSetValue>() + z.allocated_bytes(samples)
+            }
+            Value::Stream(s) => {
+                std::mem::size_of::<stream::StreamValue>() + s.memory_bytes(samples)
+            }
         }
     }
 

@@ -53,6 +53,14 @@ pub enum SetValue {
 }
 
 impl SetValue {
+    /// Heap bytes held, estimated from `samples` members (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        match self {
+            SetValue::IntSet(is) => is.allocated(),
+            SetValue::HashTable(d) => d.allocated_bytes(samples, |m| m.0.len()),
+        }
+    }
+
     /// An empty intset-encoded set (the start of every SINTERSTORE/SUNIONSTORE/SDIFFSTORE
     /// result, as Redis's `createIntsetObject`).
     pub fn new_intset() -> SetValue {

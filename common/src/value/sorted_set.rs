@@ -145,6 +145,22 @@ impl Big {
 }
 
 impl ZSetValue {
+    /// Heap bytes held, estimated from `samples` members (all when 0).
+    pub fn allocated_bytes(&self, samples: usize) -> usize {
+        match self {
+            ZSetValue::Listpack(lp) => lp.allocated_bytes(),
+            ZSetValue::Skiplist(big) => {
+                // The member map: one (member, score) slot and a control byte per bucket.
+                let slot = std::mem::size_of::<(Box<[u8]>, f64)>() + 1;
+                let map = big.dict.capacity() * slot
+                    + crate::value::sampled_bytes(big.dict.keys(), big.dict.len(), samples, |m| {
+                        m.len()
+                    });
+                std::mem::size_of::<Big>() + map + big.list.allocated_bytes(samples)
+            }
+        }
+    }
+
     /// An empty set in the compact encoding.
     pub fn new_listpack() -> ZSetValue {
         ZSetValue::Listpack(Listpack::new())

@@ -760,6 +760,35 @@ impl StreamValue {
     }
 
     /// Bytes of the listpacks, allocation included.
+    /// Heap bytes held (MEMORY USAGE): the node array, every node's listpack, and the
+    /// consumer groups with their pending entries, groups estimated from `samples` (all
+    /// when 0).
+    pub fn memory_bytes(&self, samples: usize) -> usize {
+        let nodes = self.nodes.nodes.capacity() * std::mem::size_of::<(StreamId, Listpack)>()
+            + self
+                .nodes
+                .iter()
+                .map(|(_, lp)| lp.allocated_bytes())
+                .sum::<usize>();
+        let groups = crate::value::sampled_bytes(
+            self.groups.iter(),
+            self.groups.len(),
+            samples,
+            |(n, g)| {
+                let pending = std::mem::size_of::<(StreamId, PendingEntry)>() + 8;
+                let consumers: usize = g
+                    .consumers
+                    .iter()
+                    .map(|(c, cons)| {
+                        c.len() + std::mem::size_of::<Consumer>() + cons.pel.len() * 24
+                    })
+                    .sum();
+                n.len() + std::mem::size_of::<ConsumerGroup>() + g.pel.len() * pending + consumers
+            },
+        );
+        nodes + groups
+    }
+
     pub fn allocated_bytes(&self) -> usize {
         self.nodes.iter().map(|(_, lp)| lp.as_bytes().len()).sum()
     }

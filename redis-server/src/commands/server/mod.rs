@@ -6,6 +6,7 @@
 //! - `debug`: the DEBUG subcommands Redis's test suite leans on.
 //! - `slowlog`: SLOWLOG.
 //! - `acl`: ACL and its subcommands.
+//! - `memory`: MEMORY USAGE.
 //! - `admin`: TIME, LASTSAVE, MONITOR, SHUTDOWN.
 
 mod acl;
@@ -15,6 +16,7 @@ pub(crate) mod config;
 mod debug;
 mod info;
 mod keyspace;
+mod memory;
 mod persistence;
 mod slowlog;
 
@@ -30,4 +32,5 @@ pub(super) fn register(r: &mut Registry) {
     slowlog::register(r);
     admin::register(r);
     persistence::register(r);
+    memory::register(r);
 }
