@@ -18,12 +18,12 @@ use crate::server::{Server, unix_ms};
 /// trip at the same points as in Redis.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Why a connection ended.
-enum Close {
-    /// The peer closed, or a write failed.
-    Peer,
-    /// QUIT, a protocol error, CLIENT KILL, SHUTDOWN, idle timeout, limits.
-    Server,
+/// What one connection's task owns besides the socket: the client's state, the request
+/// parser and the pending replies. It moves as a whole to the script thread and back.
+struct Session {
+    client: Client,
+    parser: RequestParser,
+    reply: ReplyBuffer,
 }
 
 /// Serves one client until it disconnects or is closed.
@@ -36,21 +36,27 @@ pub(crate) async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let authenticated = server.acl.default_logs_in();
-    let mut client = Client::new(info.clone(), authenticated);
+    let client = Client::new(info.clone(), authenticated);
+    let reply = ReplyBuffer::new(client.protocol);
+    let mut session = Box::new(Session {
+        client,
+        parser: RequestParser::new(),
+        reply,
+    });
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut parser = RequestParser::new();
-    let mut reply = ReplyBuffer::new(client.protocol);
     let mut shutdown = server.shutdown.subscribe();
 
     // Set once the client is unregistered (before QUIT's reply is written).
     let mut gone = false;
-    let _why = loop {
+    // The session when the connection ends; `None` if a batch panicked on the script thread
+    // and took it along.
+    let ended: Option<Box<Session>> = 'serve: loop {
         if input.capacity() - input.len() < READ_CHUNK {
             input.reserve(READ_CHUNK);
         }
         let idle_secs = server.hot.timeout_secs.load(Relaxed);
-        let idle_limit =
-            (idle_secs > 0 && !client.is_monitor).then(|| Duration::from_secs(idle_secs as u64));
+        let idle_limit = (idle_secs > 0 && !session.client.is_monitor)
+            .then(|| Duration::from_secs(idle_secs as u64));
         let idle = async move {
             match idle_limit {
                 Some(limit) => tokio::time::sleep(limit).await,
@@ -59,18 +65,18 @@ pub(crate) async fn serve<S>(
         };
         tokio::select! {
             biased;
-            _ = info.kill.notified() => break Close::Server,
-            _ = shutdown.changed() => break Close::Server,
+            _ = info.kill.notified() => break Some(session),
+            _ = shutdown.changed() => break Some(session),
             pushed = pushes.recv() => {
                 let Some(bytes) = pushed else { continue };
                 // A subscriber that stops reading blocks this write; the publisher that takes
                 // it over its output limit kills it, which must end the wait.
                 tokio::select! {
                     biased;
-                    _ = info.kill.notified() => break Close::Server,
+                    _ = info.kill.notified() => break Some(session),
                     written = stream.write_all(&bytes) => {
                         if written.is_err() {
-                            break Close::Peer;
+                            break Some(session);
                         }
                     }
                 }
@@ -80,7 +86,7 @@ pub(crate) async fn serve<S>(
             }
             read = stream.read_buf(&mut input) => {
                 let n = match read {
-                    Ok(0) | Err(_) => break Close::Peer,
+                    Ok(0) | Err(_) => break Some(session),
                     Ok(n) => n,
                 };
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
@@ -88,35 +94,31 @@ pub(crate) async fn serve<S>(
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
                 // Run what arrived; a blocked command waits here, then the commands pipelined
                 // after it run without waiting for another read.
-                let mut closed = None;
                 loop {
-                    client.begin_batch();
-                    let (consumed, blocked) =
-                        run_commands(&server, &mut client, &mut parser, &input, &mut reply).await;
+                    session.client.begin_batch();
+                    let Some((back, consumed, blocked)) =
+                        run_commands(&server, session, &input).await
+                    else {
+                        break 'serve None;
+                    };
+                    session = back;
                     input.drain(..consumed);
                     info.query_buffer.store(input.len(), Relaxed);
-                    if let Some(waiter) = blocked {
-                        let unblocked = wait_blocked(&server, &info, &waiter, &mut shutdown).await;
-                        match unblocked {
-                            Some(bytes) => reply.extend_raw(&bytes),
-                            None => {
-                                closed = Some(Close::Server);
-                                break;
-                            }
-                        }
-                        if !input.is_empty() {
-                            if !flush(&server, &mut stream, &mut reply).await {
-                                closed = Some(Close::Peer);
-                                break;
-                            }
-                            continue;
-                        }
+                    let Some(waiter) = blocked else {
+                        break;
+                    };
+                    match wait_blocked(&server, &info, &waiter, &mut shutdown).await {
+                        Some(bytes) => session.reply.extend_raw(&bytes),
+                        None => break 'serve Some(session),
                     }
-                    break;
+                    if input.is_empty() {
+                        break;
+                    }
+                    if !flush(&server, &mut stream, &mut session.reply).await {
+                        break 'serve Some(session);
+                    }
                 }
-                if let Some(why) = closed {
-                    break why;
-                }
+                let Session { client, reply, .. } = &mut *session;
                 reply.set_protocol(client.protocol);
                 if client.close_after_reply && !gone {
                     // Like Redis, which frees a QUIT client as its reply goes out: whoever
@@ -126,15 +128,15 @@ pub(crate) async fn serve<S>(
                     server.unregister_client(info.id);
                     gone = true;
                 }
-                if !flush(&server, &mut stream, &mut reply).await {
-                    break Close::Peer;
+                if !flush(&server, &mut stream, reply).await {
+                    break Some(session);
                 }
                 // Do not keep a huge buffer around after one big reply.
                 if reply.capacity() > 1 << 20 {
-                    reply = ReplyBuffer::new(client.protocol);
+                    *reply = ReplyBuffer::new(client.protocol);
                 }
                 if client.close_after_reply || info.is_killed() {
-                    break Close::Server;
+                    break Some(session);
                 }
                 let limit = server.hot.client_query_buffer_limit.load(Relaxed) as usize;
                 if input.len() > limit {
@@ -143,17 +145,19 @@ pub(crate) async fn serve<S>(
                         "Closing client that reached max query buffer length: id={} addr={} qbuf={}",
                         info.id, info.addr, input.len()
                     ));
-                    break Close::Server;
+                    break Some(session);
                 }
             }
             _ = idle => {
                 server.log.verbose("Closing idle client");
-                break Close::Server;
+                break Some(session);
             }
         }
     };
     if !gone {
-        client.disconnect(&server);
+        if let Some(mut session) = ended {
+            session.client.disconnect(&server);
+        }
         server.unregister_client(info.id);
     }
     let _ = stream.shutdown().await;
@@ -211,18 +215,23 @@ async fn wait_blocked(
     Some(served.unwrap_or_else(|| waiter.timeout_reply.clone()))
 }
 
-/// Runs every complete command at the front of `input`; returns how many bytes they used.
-/// Stops early when the client must be closed (the reply explains why). A command held by
-/// CLIENT PAUSE is waited for here, outside the synchronous batch that holds the keyspace gate.
+/// Runs every complete command at the front of `input`; returns the session with how many
+/// bytes they used and the waiter of a command that blocked. Stops early when the client must
+/// be closed (the reply explains why). A command held by CLIENT PAUSE is waited for here,
+/// outside the synchronous batch that holds the keyspace gate. `None` if a batch panicked on
+/// the script thread (the session went with it).
 async fn run_commands(
     server: &Arc<Server>,
-    client: &mut Client,
-    parser: &mut RequestParser,
+    mut session: Box<Session>,
     input: &[u8],
-    reply: &mut ReplyBuffer,
-) -> (usize, Option<Arc<Waiter>>) {
+) -> Option<(Box<Session>, usize, Option<Arc<Waiter>>)> {
     let mut offset = 0;
     loop {
+        let Session {
+            client,
+            parser,
+            reply,
+        } = &mut *session;
         let end = match run_batch(
             server,
             client,
@@ -234,23 +243,22 @@ async fn run_commands(
             BatchEnd::Offload { used } => {
                 offset += used;
                 // The parser starts afresh on the script thread, at the script command.
-                parser.reset();
-                match on_script_thread(server, client, parser, &input[offset..], reply).await {
-                    Some(end) => end,
-                    None => {
-                        client.close_after_reply = true;
-                        return (input.len(), None);
-                    }
-                }
+                session.parser.reset();
+                let (back, end) = on_script_thread(server, session, &input[offset..]).await?;
+                session = back;
+                end
             }
             end => end,
         };
         match end {
-            BatchEnd::Done(used) => return (offset + used, None),
-            BatchEnd::Blocked { used, waiter } => return (offset + used, Some(waiter)),
+            BatchEnd::Done(used) => return Some((session, offset + used, None)),
+            BatchEnd::Blocked { used, waiter } => {
+                return Some((session, offset + used, Some(waiter)));
+            }
             BatchEnd::Offload { used } => offset += used,
             BatchEnd::Paused { used, until } => {
                 offset += used;
+                let client = &mut session.client;
                 let unpaused = server.pause.changed.notified();
                 tokio::select! {
                     _ = tokio::time::sleep_until(until.into()) => {}
@@ -260,7 +268,7 @@ async fn run_commands(
                 client.begin_batch();
                 // CLIENT KILL reaches held clients too; the caller closes.
                 if client.info.is_killed() {
-                    return (offset, None);
+                    return Some((session, offset, None));
                 }
             }
         }
@@ -268,39 +276,34 @@ async fn run_commands(
 }
 
 /// Runs the rest of a batch, from a command that runs a script, on the script thread: the
-/// client's state and buffers move there and back. `None` if the batch panicked there.
+/// session moves there and comes back with how the batch ended. `None` if it panicked there.
 async fn on_script_thread(
     server: &Arc<Server>,
-    client: &mut Client,
-    parser: &mut RequestParser,
+    mut session: Box<Session>,
     input: &[u8],
-    reply: &mut ReplyBuffer,
-) -> Option<BatchEnd> {
-    let placeholder = Client::new(client.info.clone(), client.authenticated);
-    let mut moved_client = std::mem::replace(client, placeholder);
-    let mut moved_parser = std::mem::replace(parser, RequestParser::new());
-    let mut moved_reply = std::mem::replace(reply, ReplyBuffer::new(moved_client.protocol));
+) -> Option<(Box<Session>, BatchEnd)> {
     let input = input.to_vec();
     let server_ref = server.clone();
-    let (end, back_client, back_parser, back_reply) = server
+    server
         .scripting
         .thread
         .run(move || {
+            let Session {
+                client,
+                parser,
+                reply,
+            } = &mut *session;
             let end = run_batch(
                 &server_ref,
-                &mut moved_client,
-                &mut moved_parser,
+                client,
+                parser,
                 &input,
-                &mut moved_reply,
+                reply,
                 Place::ScriptThread,
             );
-            (end, moved_client, moved_parser, moved_reply)
+            (session, end)
         })
-        .await?;
-    *client = back_client;
-    *parser = back_parser;
-    *reply = back_reply;
-    Some(end)
+        .await
 }
 
 /// Where a batch runs.
