@@ -384,69 +384,13 @@ fn parse_decimal(body: &[u8], negative: bool) -> Option<Parsed> {
     Some(finish(round_sticky(negative, q, e, sticky)))
 }
 
-/// Hexadecimal after `0x`: hexdigits [ '.' hexdigits ] [ (p|P) [sign] digits ].
+/// Hexadecimal after `0x` (syntax in [`crate::number::scan_hex_float`]).
 fn parse_hex(s: &[u8], negative: bool) -> Option<Parsed> {
-    let mut mantissa: u128 = 0;
-    let mut sticky = false;
-    let mut exp2: i64 = 0;
-    let mut digits = 0usize;
-    let mut seen_point = false;
-    let mut i = 0;
-    while i < s.len() {
-        let b = s[i];
-        if b == b'.' && !seen_point {
-            seen_point = true;
-            i += 1;
-            continue;
-        }
-        let Some(d) = (b as char).to_digit(16) else {
-            break;
-        };
-        digits += 1;
-        if mantissa >> 116 == 0 {
-            // Keep up to 120 bits, far more than the 64 (+ rounding) needed.
-            mantissa = (mantissa << 4) | u128::from(d);
-            if seen_point {
-                exp2 -= 4;
-            }
-        } else {
-            sticky |= d != 0;
-            if !seen_point {
-                exp2 += 4;
-            }
-        }
-        i += 1;
-    }
-    if digits == 0 {
-        return None;
-    }
-    if i < s.len() && (s[i] | 0x20) == b'p' {
-        i += 1;
-        let exp_negative = match s.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let start = i;
-        let mut e: i64 = 0;
-        while i < s.len() && s[i].is_ascii_digit() {
-            e = (e * 10 + i64::from(s[i] - b'0')).min(1 << 40);
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        exp2 += if exp_negative { -e } else { e };
-    }
-    if i != s.len() {
-        return None;
-    }
+    let crate::number::HexFloat {
+        mantissa,
+        exp2,
+        sticky,
+    } = crate::number::scan_hex_float(s)?;
     if mantissa == 0 {
         return Some(Parsed::Value(LongDouble::Zero { negative }));
     }

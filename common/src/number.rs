@@ -241,9 +241,19 @@ fn strtod_whole(s: &[u8]) -> Option<Strtod> {
     Some(Strtod::Finite(sign * magnitude))
 }
 
-/// `strtod`'s hexadecimal form after the `0x`: hexdigits [ '.' hexdigits ] [ p [sign] digits ].
-fn parse_hex(s: &[u8], negative: bool) -> Option<Strtod> {
-    let mut mantissa: u64 = 0;
+/// A hexadecimal float as `strtod`/`strtold` read it after the `0x`: hexdigits [ '.'
+/// hexdigits ] [ (p|P) [sign] digits ]. Up to 120 significant bits are kept in `mantissa`;
+/// later nonzero digits set `sticky`. The value is `mantissa * 2^exp2` (plus the sticky
+/// fraction).
+pub(crate) struct HexFloat {
+    pub mantissa: u128,
+    pub exp2: i64,
+    pub sticky: bool,
+}
+
+/// Scans the whole of `s` as a [`HexFloat`]; `None` on a syntax error.
+pub(crate) fn scan_hex_float(s: &[u8]) -> Option<HexFloat> {
+    let mut mantissa: u128 = 0;
     let mut sticky = false;
     // Binary exponent adjustment: +4 for each integer digit dropped, -4 for each fraction digit kept.
     let mut exp2: i64 = 0;
@@ -261,8 +271,8 @@ fn parse_hex(s: &[u8], negative: bool) -> Option<Strtod> {
             break;
         };
         digits += 1;
-        if mantissa >> 56 == 0 {
-            mantissa = (mantissa << 4) | u64::from(d);
+        if mantissa >> 116 == 0 {
+            mantissa = (mantissa << 4) | u128::from(d);
             if seen_point {
                 exp2 -= 4;
             }
@@ -301,9 +311,27 @@ fn parse_hex(s: &[u8], negative: bool) -> Option<Strtod> {
         }
         exp2 += if exp_negative { -e } else { e };
     }
-    if i != s.len() {
-        return None;
+    (i == s.len()).then_some(HexFloat {
+        mantissa,
+        exp2,
+        sticky,
+    })
+}
+
+/// `strtod`'s hexadecimal form after the `0x`.
+fn parse_hex(s: &[u8], negative: bool) -> Option<Strtod> {
+    let HexFloat {
+        mut mantissa,
+        mut exp2,
+        mut sticky,
+    } = scan_hex_float(s)?;
+    // Keep the leading 60 bits (whole hex digits), as many as a double's rounding needs.
+    while mantissa >> 60 != 0 {
+        sticky |= mantissa & 0xf != 0;
+        mantissa >>= 4;
+        exp2 += 4;
     }
+    let mantissa = mantissa as u64;
     if mantissa == 0 {
         return Some(Strtod::Finite(if negative { -0.0 } else { 0.0 }));
     }
