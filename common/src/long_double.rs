@@ -323,29 +323,8 @@ fn parse_decimal(body: &[u8], negative: bool) -> Option<Parsed> {
     let mut exponent: i64 = 0;
     if i < body.len() && (body[i] | 0x20) == b'e' {
         i += 1;
-        let exp_negative = match body.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let start = i;
-        while i < body.len() && body[i].is_ascii_digit() {
-            exponent = (exponent * 10 + i64::from(body[i] - b'0')).min(1 << 40);
-            i += 1;
-        }
-        if i == start {
-            // strtold stops before the 'e', so the string is not wholly a number.
-            return None;
-        }
-        if exp_negative {
-            exponent = -exponent;
-        }
+        // strtold stops before the 'e' without a digit: the string is not wholly a number.
+        exponent = crate::number::scan_exponent(body, &mut i)?;
     }
     if i != body.len() {
         return None;

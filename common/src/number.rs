@@ -199,29 +199,8 @@ fn strtod_whole(s: &[u8]) -> Option<Strtod> {
     let mut exponent: i64 = 0;
     if i < body.len() && (body[i] | 0x20) == b'e' {
         i += 1;
-        let exp_negative = match body.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let start = i;
-        while i < body.len() && body[i].is_ascii_digit() {
-            exponent = (exponent * 10 + i64::from(body[i] - b'0')).min(1 << 40);
-            i += 1;
-        }
-        if i == start {
-            // strtod stops before the 'e', so the string is not wholly a number.
-            return None;
-        }
-        if exp_negative {
-            exponent = -exponent;
-        }
+        // strtod stops before the 'e' without a digit: the string is not wholly a number.
+        exponent = scan_exponent(body, &mut i)?;
     }
     if i != body.len() {
         return None;
@@ -239,6 +218,30 @@ fn strtod_whole(s: &[u8]) -> Option<Strtod> {
         });
     }
     Some(Strtod::Finite(sign * magnitude))
+}
+
+/// The exponent of a float literal after its `e` or `p`: an optional sign and at least one
+/// digit, read from `s[*i..]` (moving `*i` past it), its magnitude capped far beyond any
+/// meaningful exponent. `None` without a digit: `strtod` would stop before the letter.
+pub(crate) fn scan_exponent(s: &[u8], i: &mut usize) -> Option<i64> {
+    let negative = match s.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    };
+    let start = *i;
+    let mut e: i64 = 0;
+    while *i < s.len() && s[*i].is_ascii_digit() {
+        e = (e * 10 + i64::from(s[*i] - b'0')).min(1 << 40);
+        *i += 1;
+    }
+    (*i > start).then_some(if negative { -e } else { e })
 }
 
 /// A hexadecimal float as `strtod`/`strtold` read it after the `0x`: hexdigits [ '.'
@@ -289,27 +292,7 @@ pub(crate) fn scan_hex_float(s: &[u8]) -> Option<HexFloat> {
     }
     if i < s.len() && (s[i] | 0x20) == b'p' {
         i += 1;
-        let exp_negative = match s.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let start = i;
-        let mut e: i64 = 0;
-        while i < s.len() && s[i].is_ascii_digit() {
-            e = (e * 10 + i64::from(s[i] - b'0')).min(1 << 40);
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        exp2 += if exp_negative { -e } else { e };
+        exp2 += scan_exponent(s, &mut i)?;
     }
     (i == s.len()).then_some(HexFloat {
         mantissa,
