@@ -347,9 +347,10 @@ fn run<'s>(
         return Dispatched::Done;
     }
     // Writes (and PING) stop while the last background save failed, as Redis's MISCONF.
-    let write_or_ping =
-        command_has(spec, client, Flag::Write) || (spec.container.is_none() && spec.name == "ping");
-    if write_or_ping && crate::persistence::rdb::writes_denied(server) {
+    if crate::persistence::rdb::writes_denied(server)
+        && (command_has(spec, client, Flag::Write)
+            || (spec.container.is_none() && spec.name == "ping"))
+    {
         let e = CommandError::Prefixed("MISCONF", crate::persistence::rdb::MISCONF.into());
         reject_command(server, client, reply, entry, e);
         return Dispatched::Done;

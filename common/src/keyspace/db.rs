@@ -90,10 +90,14 @@ impl Keyspace {
         AccessPolicy::unpack(self.access.load(std::sync::atomic::Ordering::Relaxed))
     }
 
-    /// Locks shard `index` of `db`, handing it the current access policy.
+    /// Locks shard `index` of `db`, handing it the current access policy and whether to
+    /// record the keys it creates.
     fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
         let mut guard = lock(&self.dbs[db].shards[index]);
         guard.access = self.access_policy();
+        guard.record_created = self
+            .record_created
+            .load(std::sync::atomic::Ordering::Relaxed);
         guard
     }
 
@@ -350,13 +354,7 @@ impl<'a> Locked<'a> {
     pub fn shard_in(&mut self, db: usize, key: &[u8]) -> &mut Shard {
         let index = self.keyspace.shard_of(key);
         let pos = self.position(db, index);
-        let record = self
-            .keyspace
-            .record_created
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let shard = self.guards.shard_mut(pos);
-        shard.record_created = record;
-        shard
+        self.guards.shard_mut(pos)
     }
 
     /// Runs `f` on every shard of database `db`, in ascending order. Shards this view already
