@@ -90,13 +90,16 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
         }
         nodes.push((id, lp));
     }
+    let had_nodes = !nodes.is_empty();
+    let mut stream = StreamValue::from_parts(nodes, Meta::default(), BTreeMap::new());
     let length = r.read_len()?;
     let last_id = read_id(r)?;
     let (first_id, max_deleted_entry_id, entries_added) = if ty == kind::STREAM_LISTPACKS {
+        if length == 0 && had_nodes {
+            return Err(corrupt(r.offset()));
+        }
         // Before 7.0 these were not stored: the first ID is the first live entry's.
-        let partial =
-            StreamValue::from_parts(nodes.iter().cloned(), Meta::default(), BTreeMap::new());
-        let first = partial
+        let first = stream
             .range(StreamId::MIN, StreamId::MAX, false)
             .next()
             .map(|e| e.id);
@@ -104,18 +107,15 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
     } else {
         (read_id(r)?, read_id(r)?, r.read_len()?)
     };
-    let meta = Meta {
+    stream.meta = Meta {
         length,
         last_id,
         first_id,
         max_deleted_entry_id,
         entries_added,
     };
-    if length == 0 && !nodes.is_empty() && ty == kind::STREAM_LISTPACKS {
-        return Err(corrupt(r.offset()));
-    }
+    let meta = &stream.meta;
     let group_count = r.read_len()?;
-    let mut groups = BTreeMap::new();
     for _ in 0..group_count {
         let at = r.offset();
         let name: Box<[u8]> = r.read_string()?.into_owned().into();
@@ -179,11 +179,11 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
         if group.pel.values().any(|p| p.consumer.is_empty()) {
             return Err(corrupt(at));
         }
-        if groups.insert(name, group).is_some() {
+        if stream.groups.insert(name, group).is_some() {
             return Err(RdbError::new(at, RdbErrorKind::Duplicate("stream groups")));
         }
     }
-    Ok(StreamValue::from_parts(nodes, meta, groups))
+    Ok(stream)
 }
 
 #[cfg(test)]
