@@ -214,38 +214,36 @@ fn geodist(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// GEOHASH key [member ...]: the 11-character standard geohash of each member.
 fn geohash(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let key = ctx.args.next_key()?;
-    let z = read(&mut ctx.db, key, ctx.now_ms)?;
-    let members: Vec<&[u8]> = ctx.args.rest().collect();
-    ctx.reply.array(members.len());
-    for m in members {
-        match z.and_then(|z| z.score(m)) {
-            Some(score) => {
-                let (lon, lat) = decode_score(score);
-                ctx.reply.bulk(&standard_geohash(lon, lat));
-            }
-            None => ctx.reply.null(),
-        }
-    }
-    Ok(())
+    reply_per_member(ctx, |reply, position| match position {
+        Some((lon, lat)) => reply.bulk(&standard_geohash(lon, lat)),
+        None => reply.null(),
+    })
 }
 
 /// GEOPOS key [member ...]: each member's longitude and latitude.
 fn geopos(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    reply_per_member(ctx, |reply, position| match position {
+        Some((lon, lat)) => {
+            reply.array(2);
+            reply.human_double(lon);
+            reply.human_double(lat);
+        }
+        None => reply.null_array(),
+    })
+}
+
+/// `key [member ...]`: an array with `write`'s reply for each member's position (`None` for a
+/// missing member or key).
+fn reply_per_member(
+    ctx: &mut CommandContext<'_>,
+    mut write: impl FnMut(&mut common::resp::ReplyBuffer, Option<(f64, f64)>),
+) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
     let z = read(&mut ctx.db, key, ctx.now_ms)?;
     let members: Vec<&[u8]> = ctx.args.rest().collect();
     ctx.reply.array(members.len());
     for m in members {
-        match z.and_then(|z| z.score(m)) {
-            Some(score) => {
-                let (lon, lat) = decode_score(score);
-                ctx.reply.array(2);
-                ctx.reply.human_double(lon);
-                ctx.reply.human_double(lat);
-            }
-            None => ctx.reply.null_array(),
-        }
+        write(ctx.reply, z.and_then(|z| z.score(m)).map(decode_score));
     }
     Ok(())
 }
