@@ -1002,17 +1002,7 @@ fn client_trackinginfo(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 }
 
 fn client_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let command = ctx.args.get(0).unwrap_or_default().to_ascii_uppercase();
-    let r = &mut *ctx.reply;
-    r.array(CLIENT_HELP.len() + 3);
-    let mut header = command;
-    header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-    r.simple(&header);
-    for line in CLIENT_HELP {
-        r.simple(line.as_bytes());
-    }
-    r.simple(b"HELP");
-    r.simple(b"    Prints this help.");
+    super::reply_help(ctx, CLIENT_HELP);
     Ok(())
 }
 

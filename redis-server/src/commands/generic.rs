@@ -681,7 +681,6 @@ fn object_refcount(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 }
 
 const OBJECT_HELP: &[&str] = &[
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",
@@ -691,15 +690,10 @@ const OBJECT_HELP: &[&str] = &[
     "REFCOUNT <key>",
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
-    "HELP",
-    "    Prints this help.",
 ];
 
 fn object_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    ctx.reply.array(OBJECT_HELP.len());
-    for line in OBJECT_HELP {
-        ctx.reply.simple(line.as_bytes());
-    }
+    super::reply_help(ctx, OBJECT_HELP);
     Ok(())
 }
 

@@ -106,7 +106,9 @@ impl CommandContext<'_> {
 
 /// A subcommand help reply as Redis's `addReplyHelp` writes it: a header naming the command
 /// as the client typed it (upper-cased), the lines, and the HELP entry itself.
-pub(crate) fn write_help(reply: &mut ReplyBuffer, command: &[u8], lines: &[&str]) {
+pub(crate) fn reply_help(ctx: &mut CommandContext<'_>, lines: &[&str]) {
+    let command = ctx.args.get(0).unwrap_or_default();
+    let reply = &mut *ctx.reply;
     let mut header = command.to_ascii_uppercase();
     header.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
     reply.array(lines.len() + 3);

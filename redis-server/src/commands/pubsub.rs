@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use crate::connection::{ClientKind, Subscriptions};
 use crate::pubsub::{ChannelKind, SelfSink};
 
-use super::{CommandContext, CommandError, Registry, write_help};
+use super::{CommandContext, CommandError, Registry, reply_help};
 
 pub(super) fn register(r: &mut Registry) {
     r.add("subscribe", subscribe);
@@ -293,8 +293,7 @@ const PUBSUB_HELP: &[&str] = &[
 ];
 
 fn pubsub_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let name = ctx.args.get(0).unwrap_or_default();
-    write_help(ctx.reply, name, PUBSUB_HELP);
+    reply_help(ctx, PUBSUB_HELP);
     Ok(())
 }
 

@@ -837,8 +837,7 @@ const XGROUP_HELP: &[&str] = &[
 ];
 
 fn xgroup_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let name = ctx.args.get(0).unwrap_or_default();
-    super::write_help(ctx.reply, name, XGROUP_HELP);
+    super::reply_help(ctx, XGROUP_HELP);
     Ok(())
 }
 
@@ -1471,8 +1470,7 @@ const XINFO_HELP: &[&str] = &[
 ];
 
 fn xinfo_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let name = ctx.args.get(0).unwrap_or_default();
-    super::write_help(ctx.reply, name, XINFO_HELP);
+    super::reply_help(ctx, XINFO_HELP);
     Ok(())
 }
 

@@ -377,9 +377,8 @@ pub(super) fn script_kill(ctx: &mut CommandContext<'_>) -> Result<(), CommandErr
 }
 
 pub(super) fn script_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    crate::commands::server::config::reply_help(
+    crate::commands::reply_help(
         ctx,
-        "SCRIPT",
         &[
             "DEBUG (YES|SYNC|NO)",
             "    Set the debug mode for subsequent scripts executed.",

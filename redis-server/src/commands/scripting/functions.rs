@@ -511,9 +511,8 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
 }
 
 pub(super) fn function_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    crate::commands::server::config::reply_help(
+    crate::commands::reply_help(
         ctx,
-        "FUNCTION",
         &[
             "LOAD [REPLACE] <FUNCTION CODE>",
             "    Create a new library with the given library name and code.",

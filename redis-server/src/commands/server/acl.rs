@@ -4,8 +4,8 @@ use common::command_table::{self, AclCategory};
 use common::number::parse_i64;
 use rand::Rng;
 
-use super::config::reply_help;
 use crate::acl::{self, Denied};
+use crate::commands::reply_help;
 use crate::commands::{CommandContext, CommandError, Registry};
 use crate::server::unix_ms;
 
@@ -346,7 +346,6 @@ fn acl_dryrun(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn acl_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     reply_help(
         ctx,
-        "ACL",
         &[
             "CAT [<category>]",
             "    List all commands that belong to <category>, or all command categories",

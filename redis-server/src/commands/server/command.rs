@@ -10,7 +10,7 @@ use common::command_table::{
 use common::glob::glob_match;
 use common::resp::ReplyBuffer;
 
-use crate::commands::{CommandContext, CommandError, Registry, write_help};
+use crate::commands::{CommandContext, CommandError, Registry, reply_help};
 
 pub(super) fn register(r: &mut Registry) {
     r.add("command", command);
@@ -224,8 +224,7 @@ const COMMAND_HELP: &[&str] = &[
 ];
 
 fn command_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let name = ctx.args.get(0).unwrap_or_default();
-    write_help(ctx.reply, name, COMMAND_HELP);
+    reply_help(ctx, COMMAND_HELP);
     Ok(())
 }
 

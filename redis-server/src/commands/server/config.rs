@@ -16,19 +16,6 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("config", "help", config_help);
 }
 
-/// Replies Redis's `addReplyHelp` shape: a title line, `lines`, then the HELP entry.
-pub(crate) fn reply_help(ctx: &mut CommandContext<'_>, command: &str, lines: &[&str]) {
-    ctx.reply.array(lines.len() + 3);
-    ctx.reply.simple(
-        format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for line in lines {
-        ctx.reply.simple(line.as_bytes());
-    }
-    ctx.reply.simple(b"HELP");
-    ctx.reply.simple(b"    Prints this help.");
-}
-
 fn config_get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let patterns: Vec<&[u8]> = ctx.args.rest().collect();
     let found = ctx.server.config().get(&patterns);
@@ -182,9 +169,8 @@ fn config_resetstat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 fn config_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     // Redis also lists REWRITE, which this server does not have yet.
-    reply_help(
+    crate::commands::reply_help(
         ctx,
-        "CONFIG",
         &[
             "GET <pattern>",
             "    Return parameters matching the glob-like <pattern> and their values.",

@@ -75,7 +75,7 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let arg = |i: usize| args.get(i).unwrap_or_default();
     match (sub.as_slice(), argc) {
         (b"help", 2) => {
-            crate::commands::write_help(ctx.reply, arg(0), DEBUG_HELP);
+            crate::commands::reply_help(ctx, DEBUG_HELP);
         }
         (b"log", 3) => {
             let message = format!("DEBUG LOG: {}", String::from_utf8_lossy(c_str(arg(2))));

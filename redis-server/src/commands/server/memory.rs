@@ -4,7 +4,7 @@
 use common::number::parse_i64;
 
 use crate::commands::args::is;
-use crate::commands::{CommandContext, CommandError, Registry, write_help};
+use crate::commands::{CommandContext, CommandError, Registry, reply_help};
 
 pub(super) fn register(r: &mut Registry) {
     r.add_sub("memory", "usage", usage);
@@ -42,8 +42,7 @@ const MEMORY_HELP: &[&str] = &[
 ];
 
 fn help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let name = ctx.args.get(0).unwrap_or_default();
-    write_help(ctx.reply, name, MEMORY_HELP);
+    reply_help(ctx, MEMORY_HELP);
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 
 use common::number::parse_i64;
 
-use super::config::reply_help;
+use crate::commands::reply_help;
 use crate::commands::{CommandContext, CommandError, Registry};
 
 pub(super) fn register(r: &mut Registry) {
@@ -64,7 +64,6 @@ fn slowlog_reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn slowlog_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     reply_help(
         ctx,
-        "SLOWLOG",
         &[
             "GET [<count>]",
             "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
