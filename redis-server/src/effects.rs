@@ -69,13 +69,13 @@ impl CommandContext<'_> {
     /// `key` (in the selected database) was modified: WATCHers of it fail their EXEC and
     /// clients caching it are told to drop it. Call it once per modified key.
     pub(crate) fn modified(&mut self, key: &[u8]) {
-        self.flush_key_events();
         let db = self.db.db();
         self.modified_in(db, key);
     }
 
     /// [`modified`](Self::modified) for a key of database `db` (MOVE, COPY ... DB).
     pub(crate) fn modified_in(&mut self, db: usize, key: &[u8]) {
+        self.flush_key_events();
         self.server.watches.touch(db, key, Touch::Modified);
         let tracking = &self.server.tracking;
         if tracking.live() {
@@ -98,7 +98,6 @@ impl CommandContext<'_> {
     /// Publishes keyspace event `event` (Redis's event name: "set", "lpush", "del"...) of
     /// class `class` for `key`, when `notify-keyspace-events` asks for it.
     pub(crate) fn notify(&mut self, class: Event, event: &str, key: &[u8]) {
-        self.flush_key_events();
         let db = self.db.db();
         self.notify_in(db, class, event, key);
     }
