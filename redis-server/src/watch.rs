@@ -41,7 +41,9 @@ pub(crate) enum Touch {
     ExpiredDeleted,
 }
 
-type KeyMap = HashMap<(usize, Box<[u8]>), Vec<Arc<Watcher>>>;
+/// Database to watched key to its watchers: keyed per database so that a write looks its
+/// key up by reference, without building an owned key.
+type KeyMap = HashMap<usize, HashMap<Box<[u8]>, Vec<Arc<Watcher>>>>;
 
 /// Every watched key of every database, and who watches it.
 #[derive(Default)]
@@ -70,7 +72,7 @@ impl Watches {
         expired: bool,
     ) -> Option<WatchedKey> {
         let mut keys = self.keys();
-        let watchers = keys.entry((db, key.into())).or_default();
+        let watchers = keys.entry(db).or_default().entry(key.into()).or_default();
         if watchers.iter().any(|w| Arc::ptr_eq(&w.client, client)) {
             return None;
         }
@@ -94,8 +96,10 @@ impl Watches {
         }
         let mut map = self.keys();
         for w in watched {
-            let slot = (w.db, w.key.clone());
-            let Some(watchers) = map.get_mut(&slot) else {
+            let Some(db_keys) = map.get_mut(&w.db) else {
+                continue;
+            };
+            let Some(watchers) = db_keys.get_mut(&w.key) else {
                 continue;
             };
             let before = watchers.len();
@@ -103,7 +107,7 @@ impl Watches {
             self.registrations
                 .fetch_sub(before - watchers.len(), Relaxed);
             if watchers.is_empty() {
-                map.remove(&slot);
+                db_keys.remove(&w.key);
             }
         }
     }
@@ -113,10 +117,8 @@ impl Watches {
         if !self.active() {
             return;
         }
-        // The map is keyed by owned keys; building one costs an allocation, paid only while
-        // somebody watches something.
         let map = self.keys();
-        let Some(watchers) = map.get(&(db, Box::<[u8]>::from(key))) else {
+        let Some(watchers) = map.get(&db).and_then(|keys| keys.get(key)) else {
             return;
         };
         for w in watchers {
@@ -137,10 +139,10 @@ impl Watches {
             return;
         }
         let map = self.keys();
-        for ((key_db, key), watchers) in map.iter() {
-            if *key_db != db {
-                continue;
-            }
+        let Some(db_keys) = map.get(&db) else {
+            return;
+        };
+        for (key, watchers) in db_keys {
             let (existed, now) = state(key);
             if !existed && now.is_none() {
                 continue;
