@@ -896,9 +896,14 @@ fn run_handler<'v>(
         db: view,
         now_ms,
         command: entry,
+        propagation: Default::default(),
     };
+    crate::propagate::enter();
     let result = (entry.handler)(&mut ctx);
     ctx.flush_key_events();
+    ctx.propagate_call();
+    // Still under the command's locks: the unit reaches the stream in key order.
+    crate::propagate::leave(server);
     result
 }
 

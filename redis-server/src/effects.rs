@@ -9,6 +9,7 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::commands::CommandContext;
+use crate::propagate::{self, Targets};
 use crate::pubsub::SelfSink;
 use crate::watch::Touch;
 
@@ -58,11 +59,76 @@ impl Event {
     }
 }
 
+/// How the running command itself is propagated (Redis's `call()` flags and the argv a
+/// handler rewrote).
+#[derive(Debug, Default)]
+pub(crate) struct CallPropagation {
+    dirtied: bool,
+    prevented: bool,
+    forced: Option<Targets>,
+    rewritten: Option<Vec<Box<[u8]>>>,
+}
+
 impl CommandContext<'_> {
-    /// Counts `n` changes toward the next save point.
-    pub(crate) fn dirty(&self, n: u64) {
+    /// Counts `n` changes toward the next save point; a command that made any is propagated
+    /// (to replicas and the AOF) when it ends, as Redis's `call()` decides by `server.dirty`.
+    pub(crate) fn dirty(&mut self, n: u64) {
         if n > 0 {
             self.server.dirty.fetch_add(n, Relaxed);
+            self.propagation.dirtied = true;
+        }
+    }
+
+    /// Propagates this command as `args` instead of as it was sent (Redis's
+    /// `rewriteClientCommandVector`): relative times become absolute, random choices become
+    /// the elements chosen.
+    pub(crate) fn propagate_as(&mut self, args: &[&[u8]]) {
+        if self.server.feed.is_active() {
+            self.propagation.rewritten = Some(args.iter().map(|a| Box::from(*a)).collect());
+        }
+    }
+
+    /// Propagates `args` (in the selected database) now, before this command's own form
+    /// (Redis's `alsoPropagate`).
+    pub(crate) fn also_propagate(&mut self, args: &[&[u8]]) {
+        if self.server.feed.is_active() {
+            let db = self.db.db();
+            propagate::push(self.server, db, Targets::ALL, args.iter().copied());
+        }
+    }
+
+    /// This command is not propagated itself (what it did goes out through
+    /// [`also_propagate`](Self::also_propagate), or needs nothing).
+    pub(crate) fn prevent_propagation(&mut self) {
+        self.propagation.prevented = true;
+    }
+
+    /// Propagates this command even if it changed nothing (FLUSHALL on an empty server;
+    /// PUBLISH, to replicas only).
+    pub(crate) fn force_propagation(&mut self, targets: Targets) {
+        self.propagation.forced = Some(targets);
+    }
+
+    /// After the handler: the command itself joins the unit if it changed something.
+    pub(crate) fn propagate_call(&mut self) {
+        if !self.server.feed.is_active() {
+            return;
+        }
+        let call = std::mem::take(&mut self.propagation);
+        let spec = self.command.spec;
+        // EXEC's queued commands are propagated one by one, never EXEC itself.
+        if call.prevented || (spec.container.is_none() && spec.name == "exec") {
+            return;
+        }
+        let targets = match (call.dirtied, call.forced) {
+            (true, _) => Targets::ALL,
+            (false, Some(forced)) => forced,
+            (false, None) => return,
+        };
+        let db = self.client.db;
+        match &call.rewritten {
+            Some(args) => propagate::push(self.server, db, targets, args.iter().map(|a| &**a)),
+            None => propagate::push(self.server, db, targets, self.args.list().iter()),
         }
     }
 
@@ -123,13 +189,18 @@ impl CommandContext<'_> {
     /// nobody listens, the cron counts expired keys later instead.
     pub(crate) fn flush_key_events(&mut self) {
         let server = self.server;
-        if server.watches.active()
+        let propagating = server.feed.is_active();
+        if propagating
+            || server.watches.active()
             || crate::notify::wants(server, Event::Expired)
             || server.tracking.live()
         {
             let mut sink = SelfSink::of(self.client, self.reply);
             self.db.drain_expired(|db, key| {
                 crate::notify::key_expired(server, db, &key, Some(&mut sink));
+                if propagating {
+                    propagate::expired(server, db, &key);
+                }
             });
         }
         if crate::notify::wants(server, Event::New) {

@@ -408,7 +408,16 @@ fn evict(
             let present = s
                 .peek_stored(&key)
                 .is_some_and(|e| policy.allkeys() || e.is_volatile());
-            present && s.remove(&key).is_some()
+            let removed = present && s.remove(&key).is_some();
+            if removed && server.feed.is_active() {
+                // Under the shard's lock, so the deletion keeps its place among the writes.
+                let lazy = server
+                    .config()
+                    .get_bool("lazyfree-lazy-eviction")
+                    .unwrap_or(false);
+                crate::propagate::deletion(server, db, &key, lazy);
+            }
+            removed
         });
         if !removed {
             continue;

@@ -67,7 +67,7 @@ fn cron_step(server: &Server, period: Duration) {
     let gate = keyspace.shared();
     for db in 0..keyspace.databases() {
         keyspace.for_each_shard(&gate, db, |shard| {
-            crate::notify::keys_expired(server, db, shard.drain_expired());
+            report_expired(server, db, shard);
             // Commands report created keys themselves; drop what a config change left behind.
             shard.drain_created();
             if rehash {
@@ -77,6 +77,22 @@ fn cron_step(server: &Server, period: Duration) {
     }
     drop(gate);
     server.tracking.cron(server);
+    crate::replication::master::cron(server);
+}
+
+/// Counts and announces the keys `shard` expired since the last report, and propagates their
+/// DELs while the shard is still locked: a later write to the same key must follow the DEL
+/// in the stream.
+fn report_expired(server: &Server, db: usize, shard: &mut common::keyspace::Shard) {
+    if server.feed.is_active() {
+        let keys: Vec<Box<[u8]>> = shard.drain_expired().collect();
+        for key in &keys {
+            crate::propagate::expired(server, db, key);
+        }
+        crate::notify::keys_expired(server, db, keys.into_iter());
+    } else {
+        crate::notify::keys_expired(server, db, shard.drain_expired());
+    }
 }
 
 fn active_expire_cycle(server: &Server, period: Duration) {
@@ -95,6 +111,9 @@ fn active_expire_cycle(server: &Server, period: Duration) {
             }
             loop {
                 let stats = shard.active_expire(unix_ms(), effort.keys_per_loop);
+                if stats.expired > 0 && server.feed.is_active() {
+                    report_expired(server, db, shard);
+                }
                 sampled_total += stats.sampled;
                 expired_total += stats.expired;
                 if stats.sampled == 0

@@ -176,6 +176,8 @@ pub(crate) struct Stats {
     pub rejected_connections: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    /// Bytes of the replication stream sent to replicas.
+    pub net_repl_output_bytes: AtomicU64,
     pub expired_keys: AtomicU64,
     /// Keys deleted by maxmemory eviction (INFO `evicted_keys`).
     pub evicted_keys: AtomicU64,
@@ -225,6 +227,7 @@ impl Stats {
             &self.rejected_connections,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.net_repl_output_bytes,
             &self.expired_keys,
             &self.evicted_keys,
             &self.expired_stale_perc,
@@ -544,9 +547,19 @@ pub(crate) struct Server {
     pub threads: usize,
     /// The Lua engine, the script cache and function libraries.
     pub scripting: crate::commands::scripting::Scripting,
+    /// The replication stream: propagated writes for replicas and the AOF.
+    pub feed: crate::replication::Feed,
 }
 
 impl Server {
+    /// The current replication id.
+    pub(crate) fn replid(&self) -> String {
+        self.replid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: Config,
@@ -593,6 +606,7 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             threads,
             scripting: crate::commands::scripting::Scripting::new(),
+            feed: crate::replication::Feed::default(),
             config: RwLock::new(config),
             hot,
             log,

@@ -142,6 +142,25 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "psync",
+        arity: -3,
+        flags: &[F::NoAsyncLoading, F::Admin, F::NoMulti, F::Noscript],
+        acl_categories: ADMIN_SLOW,
+        since: "2.8.0",
+        summary: "Start streaming the replication feed from an offset, or from a snapshot",
+        ..BASE
+    },
+    CommandSpec {
+        name: "replconf",
+        arity: -1,
+        flags: &[F::Admin, F::Noscript, F::Loading, F::Stale, F::AllowBusy],
+        acl_categories: ADMIN_SLOW,
+        since: "3.0.0",
+        complexity: "O(1)",
+        summary: "Tell the master what a replica can do, or acknowledge what it processed",
+        ..BASE
+    },
+    CommandSpec {
         name: "save",
         arity: 1,
         flags: &[F::Admin, F::Noscript, F::NoAsyncLoading, F::NoMulti],
@@ -186,6 +205,15 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "4.0.0",
         complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         summary: "Exchange the contents of two databases",
+        ..BASE
+    },
+    CommandSpec {
+        name: "sync",
+        arity: 1,
+        flags: &[F::NoAsyncLoading, F::Admin, F::NoMulti, F::Noscript],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        summary: "Receive a snapshot, then the stream of writes (the replication protocol before PSYNC)",
         ..BASE
     },
     CommandSpec {

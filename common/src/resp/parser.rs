@@ -588,7 +588,7 @@ impl<'a> ArgList<'a> {
     }
 
     /// The arguments in order.
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + 'a {
         let source = self.source;
         self.ranges
             .iter()

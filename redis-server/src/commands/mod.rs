@@ -51,6 +51,8 @@ pub(crate) struct CommandContext<'a> {
     /// The time this command runs at: every key it touches is judged against it.
     pub now_ms: i64,
     pub command: &'a CommandEntry,
+    /// How this command is propagated (see `effects.rs`).
+    pub propagation: crate::effects::CallPropagation,
 }
 
 impl CommandContext<'_> {

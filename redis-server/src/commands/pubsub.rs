@@ -214,6 +214,8 @@ fn publish_generic(ctx: &mut CommandContext<'_>, kind: ChannelKind) -> Result<()
         .pubsub
         .publish(ctx.server, kind, channel, message, Some(&mut sink));
     ctx.reply.integer(receivers as i64);
+    // Replicas relay messages to their own subscribers; the AOF has no use for them.
+    ctx.force_propagation(crate::propagate::Targets::REPL);
     Ok(())
 }
 

@@ -76,6 +76,14 @@ fn reply_member(reply: &mut ReplyBuffer, m: StrRef<'_>) {
     }
 }
 
+/// A member as the bytes a command names it by.
+fn member_bytes(m: StrRef<'_>) -> Box<[u8]> {
+    match m {
+        StrRef::Int(n) => n.to_string().into_bytes().into(),
+        StrRef::Bytes(b) => b.into(),
+    }
+}
+
 /// SADD key member [member ...]
 fn sadd(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let key = ctx.args.next_key()?;
@@ -287,10 +295,15 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     };
     let set = as_set_mut(entry)?;
     let mut rng = rand::rng();
+    let propagating = ctx.server.feed.is_active();
+    let mut popped: Vec<Box<[u8]>> = Vec::new();
     let Some(count) = count else {
         // A stored set is never empty.
         if let Some(m) = set.pop_random(&mut rng) {
             reply_member(ctx.reply, m.as_ref());
+            if propagating {
+                popped.push(member_bytes(m.as_ref()));
+            }
         }
         let emptied = set.is_empty();
         if emptied {
@@ -302,6 +315,10 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         }
         ctx.modified(key);
         ctx.dirty(1);
+        // The member chosen at random, so replicas remove the same one.
+        if let Some(m) = popped.first() {
+            ctx.propagate_as(&[b"SREM", key, m]);
+        }
         return Ok(());
     };
     if count == 0 {
@@ -318,6 +335,7 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.dirty(size as u64);
         ctx.notify(Event::Generic, "del", key);
         ctx.modified(key);
+        ctx.propagate_as(&[b"DEL", key]);
         return Ok(());
     }
     let count = count as usize;
@@ -328,6 +346,9 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         for _ in 0..count {
             if let Some(m) = set.pop_random(&mut rng) {
                 reply_member(ctx.reply, m.as_ref());
+                if propagating {
+                    popped.push(member_bytes(m.as_ref()));
+                }
             }
         }
     } else {
@@ -338,12 +359,22 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
                 kept.add_ref(m.as_ref(), usize::MAX);
             }
         }
-        set.for_each(|m| reply_member(ctx.reply, m));
+        set.for_each(|m| {
+            reply_member(ctx.reply, m);
+            if propagating {
+                popped.push(member_bytes(m));
+            }
+        });
         *set = kept;
     }
     ctx.notify(Event::Set, "spop", key);
     ctx.dirty(count as u64);
     ctx.modified(key);
+    // One SREM per member taken, as Redis propagates SPOP with a count.
+    ctx.prevent_propagation();
+    for m in &popped {
+        ctx.also_propagate(&[b"SREM", key, m]);
+    }
     Ok(())
 }
 

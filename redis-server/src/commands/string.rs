@@ -319,6 +319,8 @@ fn incrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let text = sum.to_human();
     shard.insert_keep_ttl(Entry::plain_string(key, text.as_bytes(), lru));
     ctx.wrote(Event::String, "incrbyfloat", key);
+    // Replicas must store the same digits, not redo the float arithmetic.
+    ctx.propagate_as(&[b"SET", key, text.as_bytes(), b"KEEPTTL"]);
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }

@@ -225,6 +225,10 @@ pub(crate) struct Client {
     /// `Some` for the client a script runs its commands as: becomes true once one of them is
     /// read-only (the script's declared keys are then tracked for its caller).
     pub script_read: Option<bool>,
+    /// What REPLCONF told about this connection, should it become a replica.
+    pub handshake: Option<crate::replication::master::Handshake>,
+    /// Set by SYNC/PSYNC: the connection stops taking commands and streams the feed.
+    pub replica_start: Option<Box<crate::replication::master::ReplicaStart>>,
 }
 
 /// A client's own record of its subscriptions (the server's registry has the other side).
@@ -292,6 +296,8 @@ impl Client {
             subscriptions: None,
             tracking_prefixes: None,
             script_read: None,
+            handshake: None,
+            replica_start: None,
         }
     }
 

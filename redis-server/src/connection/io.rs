@@ -118,6 +118,17 @@ pub(crate) async fn serve<S>(
                         break 'serve Some(session);
                     }
                 }
+                if let Some(start) = session.client.replica_start.take() {
+                    // SYNC/PSYNC: from here on this connection carries the replication stream.
+                    if !flush(&server, &mut stream, &mut session.reply).await {
+                        break Some(session);
+                    }
+                    crate::replication::master::stream_to_replica(
+                        &server, &mut stream, &info, *start, &mut shutdown,
+                    )
+                    .await;
+                    break Some(session);
+                }
                 let Session { client, reply, .. } = &mut *session;
                 reply.set_protocol(client.protocol);
                 if client.close_after_reply && !gone {
@@ -356,6 +367,10 @@ fn run_batch(
                 if !args.is_empty() {
                     reply.set_protocol(client.protocol);
                     match dispatch::execute(server, client, args, reply, &mut held) {
+                        // What follows SYNC/PSYNC is the replica's, not commands.
+                        Dispatched::Done if client.replica_start.is_some() => {
+                            return BatchEnd::Done(start + consumed);
+                        }
                         Dispatched::Done => {}
                         Dispatched::Paused(until) => {
                             // The parser starts afresh on the same bytes when the pause ends.

@@ -118,6 +118,13 @@ pub(crate) struct Snapshot {
     dirty: u64,
 }
 
+impl Snapshot {
+    /// The encoded file.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 /// What a save needs from the configuration, read once.
 #[derive(Debug, Clone)]
 pub(crate) struct SaveOptions {

@@ -395,7 +395,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "total_net_input_bytes" => stats.net_input_bytes.load(Relaxed),
         "total_net_output_bytes" => stats.net_output_bytes.load(Relaxed),
         "total_net_repl_input_bytes" => 0,
-        "total_net_repl_output_bytes" => 0,
+        "total_net_repl_output_bytes" => stats.net_repl_output_bytes.load(Relaxed),
         "instantaneous_input_kbps" => kbps(Metric::NetInput),
         "instantaneous_output_kbps" => kbps(Metric::NetOutput),
         "instantaneous_input_repl_kbps" => "0.00",
@@ -440,27 +440,41 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     );
 }
 
-/// Replication is not built yet: a master without replicas or backlog.
+/// The master side of replication: connected replicas and the backlog.
 fn replication_section(server: &Server, out: &mut String) {
     let backlog_size = server.config().get_int("repl-backlog-size").unwrap_or(0);
-    let replid = server
-        .replid
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let replid = server.replid();
+    let now = crate::server::unix_ms();
+    let state = server.feed.lock();
     out.push_str("# Replication\r\n");
     fields!(out,
         "role" => "master",
-        "connected_slaves" => 0,
+        "connected_slaves" => state.replicas.len(),
+    );
+    for (i, replica) in state.replicas.values().enumerate() {
+        let _ = write!(
+            out,
+            "slave{i}:ip={},port={},state=online,offset={},lag={}\r\n",
+            replica.ip,
+            replica.listening_port,
+            replica.acked,
+            (now - replica.last_ack_ms).max(0) / 1000
+        );
+    }
+    let (active, first_byte, histlen) = match &state.backlog {
+        Some(backlog) => (1, backlog.start + 1, backlog.len()),
+        None => (0, 0, 0),
+    };
+    fields!(out,
         "master_failover_state" => "no-failover",
         "master_replid" => replid,
         "master_replid2" => "0000000000000000000000000000000000000000",
-        "master_repl_offset" => 0,
+        "master_repl_offset" => state.offset,
         "second_repl_offset" => -1,
-        "repl_backlog_active" => 0,
+        "repl_backlog_active" => active,
         "repl_backlog_size" => backlog_size,
-        "repl_backlog_first_byte_offset" => 0,
-        "repl_backlog_histlen" => 0,
+        "repl_backlog_first_byte_offset" => first_byte,
+        "repl_backlog_histlen" => histlen,
     );
 }
 

@@ -94,6 +94,8 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let removed = empty_db(ctx, db, &mut old);
     ctx.flushed();
     ctx.dirty(removed);
+    // Replicas and the AOF see it even when there was nothing to remove, as in Redis.
+    ctx.force_propagation(crate::propagate::Targets::ALL);
     release(old, free);
     ctx.reply.ok();
     Ok(())
@@ -109,6 +111,7 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.flushed();
     // One more, so that even an empty FLUSHALL is propagated and counted, as in Redis.
     ctx.dirty(removed + 1);
+    ctx.force_propagation(crate::propagate::Targets::ALL);
     // A running BGSAVE would write what was just flushed: it is stopped, and with save
     // points an empty RDB is written instead (Redis's flushAllDataAndResetRDB).
     crate::persistence::rdb::kill_bgsave(ctx.server);

@@ -18,6 +18,7 @@ mod info;
 mod keyspace;
 mod memory;
 mod persistence;
+mod replication;
 mod slowlog;
 
 use super::Registry;
@@ -33,4 +34,5 @@ pub(super) fn register(r: &mut Registry) {
     admin::register(r);
     persistence::register(r);
     memory::register(r);
+    replication::register(r);
 }

@@ -1,0 +1,349 @@
+//! The master side of a replication link: how a connection becomes a replica (SYNC, PSYNC)
+//! and the task that then streams the feed to it and reads its acknowledgements.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use common::keyspace::Locked;
+use common::resp::{Parsed, RequestLimits, RequestParser};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::{Read, Replica};
+use crate::connection::{Client, ClientInfo};
+use crate::server::{Server, unix_ms};
+
+/// Most bytes handed to one replica's socket per write.
+const CHUNK: usize = 1 << 20;
+
+/// What a replica connection says about itself before it syncs (REPLCONF).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Handshake {
+    pub listening_port: u16,
+    pub ip: Option<String>,
+    /// `capa psync2`: the replica understands `+CONTINUE <replid>`.
+    pub psync2: bool,
+}
+
+/// A connection that just became a replica: what to send before the stream.
+#[derive(Debug)]
+pub(crate) struct ReplicaStart {
+    /// `+FULLRESYNC ...` and the snapshot, or `+CONTINUE ...`, or (SYNC) the bare snapshot.
+    pub preamble: Vec<u8>,
+}
+
+/// How a replica asked to sync.
+pub(crate) enum SyncRequest<'a> {
+    /// The old SYNC: a snapshot, no offsets.
+    Sync,
+    /// PSYNC with the replication id and offset the replica has (`?` and -1 for none).
+    Psync { replid: &'a [u8], offset: i64 },
+}
+
+/// Turns the connection into a replica: a partial resync when PSYNC names our history and
+/// the backlog still holds it, a snapshot otherwise. `view` must sit under the exclusive
+/// gate, so the snapshot and the stream offset it starts from are one instant.
+pub(crate) fn start_sync(
+    server: &Server,
+    client: &mut Client,
+    view: &mut Locked<'_>,
+    request: SyncRequest<'_>,
+) {
+    let addr = replica_name(client);
+    server
+        .log
+        .notice(&format!("Replica {addr} asks for synchronization"));
+    let replid = server.replid();
+    if let SyncRequest::Psync {
+        replid: asked,
+        offset,
+    } = request
+    {
+        if let Some(preamble) = try_partial(server, client, &replid, asked, offset) {
+            server.log.notice(&format!(
+                "Partial resynchronization request from {addr} accepted. Sending {} bytes of backlog starting from offset {offset}.",
+                server.feed.lock().offset.saturating_sub(offset.max(1) as u64 - 1)
+            ));
+            client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+            return;
+        }
+        if asked != b"?" {
+            server.log.notice(&format!(
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{replid}' and '0000000000000000000000000000000000000000')",
+                String::from_utf8_lossy(asked)
+            ));
+        }
+        server
+            .log
+            .notice(&format!("Full resync requested by replica {addr}"));
+    }
+    // Keys expired before anyone listened must not be propagated as DELs later (the key may
+    // exist again by then): count them now; from here on every expiry is propagated at once.
+    for db in 0..server.keyspace.databases() {
+        view.for_each_shard(db, |shard| {
+            crate::notify::keys_expired(server, db, shard.drain_expired());
+        });
+    }
+    let opts = crate::persistence::rdb::SaveOptions::from_server(server);
+    server
+        .log
+        .notice("Starting BGSAVE for SYNC with target: replicas sockets");
+    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let offset = register(server, client);
+    let rdb = snapshot.bytes();
+    let mut preamble = Vec::with_capacity(rdb.len() + 80);
+    if matches!(request, SyncRequest::Psync { .. }) {
+        preamble.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    preamble.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
+    preamble.extend_from_slice(rdb);
+    server
+        .log
+        .notice(&format!("Synchronization with replica {addr} succeeded"));
+    client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+}
+
+/// `+CONTINUE` when the replica's history is ours and still in the backlog.
+fn try_partial(
+    server: &Server,
+    client: &mut Client,
+    replid: &str,
+    asked: &[u8],
+    offset: i64,
+) -> Option<Vec<u8>> {
+    if asked != replid.as_bytes() || offset < 1 {
+        return None;
+    }
+    let from = offset as u64 - 1;
+    let mut state = server.feed.lock();
+    let backlog = state.backlog.as_ref()?;
+    if from < backlog.start || from > state.offset {
+        return None;
+    }
+    let handshake = client.handshake.clone().unwrap_or_default();
+    state
+        .replicas
+        .insert(client.id(), replica_record(client, &handshake, from));
+    state.no_replicas_since_ms = None;
+    Some(if handshake.psync2 {
+        format!("+CONTINUE {replid}\r\n").into_bytes()
+    } else {
+        b"+CONTINUE\r\n".to_vec()
+    })
+}
+
+/// Adds the client to the feed's readers at the current offset; returns that offset.
+fn register(server: &Server, client: &Client) -> u64 {
+    let config = server.config();
+    let size =
+        usize::try_from(config.get_int("repl-backlog-size").unwrap_or(1 << 20)).unwrap_or(1 << 20);
+    // Index 1 is the replica class (`OUTPUT_BUFFER_CLASSES`); 0 means no limit.
+    let hard = config.client_output_buffer_limits()[1].hard_bytes;
+    let limit = if hard == 0 {
+        usize::MAX / 4
+    } else {
+        usize::try_from(hard).unwrap_or(usize::MAX / 4)
+    };
+    drop(config);
+    let handshake = client.handshake.clone().unwrap_or_default();
+    let mut state = server.feed.lock();
+    state.ensure_backlog(size, limit);
+    let offset = state.offset;
+    state
+        .replicas
+        .insert(client.id(), replica_record(client, &handshake, offset));
+    state.no_replicas_since_ms = None;
+    server.feed.refresh_active(&state);
+    // The first PING comes a whole period after the snapshot, as in Redis.
+    server.feed.last_ping_ms.store(unix_ms(), Relaxed);
+    offset
+}
+
+fn replica_record(client: &Client, handshake: &Handshake, sent: u64) -> Replica {
+    let ip = handshake.ip.clone().unwrap_or_else(|| {
+        client
+            .info
+            .addr
+            .rsplit_once(':')
+            .map(|(ip, _)| ip.trim_matches(['[', ']']).to_owned())
+            .unwrap_or_default()
+    });
+    Replica {
+        ip,
+        listening_port: handshake.listening_port,
+        sent,
+        acked: 0,
+        last_ack_ms: unix_ms(),
+    }
+}
+
+/// `ip:port` as Redis names a replica in its log.
+fn replica_name(client: &Client) -> String {
+    match &client.handshake {
+        Some(h) if h.listening_port > 0 => {
+            let ip = client
+                .info
+                .addr
+                .rsplit_once(':')
+                .map(|(ip, _)| ip.to_owned())
+                .unwrap_or_default();
+            format!("{}:{}", h.ip.clone().unwrap_or(ip), h.listening_port)
+        }
+        _ => client.info.addr.clone(),
+    }
+}
+
+/// Streams the feed to a replica until it disconnects, falls too far behind, is killed, or the
+/// server shuts down.
+pub(crate) async fn stream_to_replica<S>(
+    server: &Server,
+    stream: &mut S,
+    info: &ClientInfo,
+    start: ReplicaStart,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = info.id;
+    if stream.write_all(&start.preamble).await.is_ok() {
+        drop(start);
+        pump(server, stream, info, shutdown).await;
+    }
+    let mut state = server.feed.lock();
+    state.replicas.remove(&id);
+    if state.replicas.is_empty() {
+        state.no_replicas_since_ms = Some(unix_ms());
+    }
+    drop(state);
+    server
+        .log
+        .notice(&format!("Connection with replica {} lost.", info.addr));
+}
+
+async fn pump<S>(
+    server: &Server,
+    stream: &mut S,
+    info: &ClientInfo,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let id = info.id;
+    let mut input = Vec::with_capacity(1024);
+    let mut parser = RequestParser::new();
+    loop {
+        let appended = server.feed.appended.notified();
+        tokio::pin!(appended);
+        appended.as_mut().enable();
+        match server.feed.read_for(id, CHUNK) {
+            Read::Bytes(bytes) => {
+                if stream.write_all(&bytes).await.is_err() {
+                    return;
+                }
+                server
+                    .stats
+                    .net_repl_output_bytes
+                    .fetch_add(bytes.len() as u64, Relaxed);
+                continue;
+            }
+            Read::TooFarBehind => {
+                server.log.warning(&format!(
+                    "Client id={id} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                    info.addr
+                ));
+                return;
+            }
+            Read::Nothing => {}
+        }
+        if input.capacity() - input.len() < 512 {
+            input.reserve(1024);
+        }
+        tokio::select! {
+            _ = &mut appended => {}
+            read = stream.read_buf(&mut input) => {
+                match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                if !take_acks(server, id, &mut parser, &mut input) {
+                    return;
+                }
+            }
+            _ = info.kill.notified() => return,
+            _ = shutdown.changed() => return,
+            // Re-check now and then even if a wake-up were missed.
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+}
+
+/// Reads what the replica sent (REPLCONF ACK, PING); false on a protocol error.
+fn take_acks(server: &Server, id: u64, parser: &mut RequestParser, input: &mut Vec<u8>) -> bool {
+    let limits = RequestLimits {
+        proto_max_bulk_len: 512,
+        authenticated: true,
+    };
+    let mut used = 0;
+    loop {
+        match parser.parse(&input[used..], &limits) {
+            Ok(Parsed::Incomplete) => break,
+            Ok(Parsed::Command { consumed }) => {
+                let args = parser.args(&input[used..]);
+                let is = |i: usize, word: &str| {
+                    args.get(i)
+                        .is_some_and(|a| a.eq_ignore_ascii_case(word.as_bytes()))
+                };
+                if is(0, "replconf")
+                    && is(1, "ack")
+                    && let Some(offset) = args.get(2).and_then(common::number::parse_i64)
+                {
+                    let mut state = server.feed.lock();
+                    if let Some(replica) = state.replicas.get_mut(&id) {
+                        replica.acked = replica.acked.max(offset.max(0) as u64);
+                        replica.last_ack_ms = unix_ms();
+                    }
+                }
+                used += consumed;
+            }
+            Err(_) => return false,
+        }
+    }
+    input.drain(..used);
+    input.len() <= 64 * 1024
+}
+
+/// Once a second: PING replicas every `repl-ping-replica-period`, and drop the backlog
+/// `repl-backlog-ttl` seconds after the last replica left.
+pub(crate) fn cron(server: &Server) {
+    if !server.feed.is_active() {
+        return;
+    }
+    let config = server.config();
+    let period_ms = config.get_int("repl-ping-replica-period").unwrap_or(10) * 1000;
+    let ttl_ms = config.get_int("repl-backlog-ttl").unwrap_or(3600) * 1000;
+    drop(config);
+    let now = unix_ms();
+    let mut state = server.feed.lock();
+    if state.replicas.is_empty() {
+        if let Some(since) = state.no_replicas_since_ms
+            && ttl_ms > 0
+            && now - since >= ttl_ms
+            && state.backlog.is_some()
+        {
+            state.backlog = None;
+            state.no_replicas_since_ms = None;
+            server.feed.refresh_active(&state);
+            drop(state);
+            server.log.notice(&format!(
+                "Replication backlog freed after {} seconds without connected replicas.",
+                ttl_ms / 1000
+            ));
+        }
+        return;
+    }
+    drop(state);
+    let last_ping = &server.feed.last_ping_ms;
+    if now - last_ping.load(Relaxed) >= period_ms {
+        last_ping.store(now, Relaxed);
+        server.feed.ping_replicas();
+    }
+}
