@@ -78,6 +78,7 @@ fn cron_step(server: &Server, period: Duration) {
     drop(gate);
     server.tracking.cron(server);
     crate::replication::master::cron(server);
+    server.aof.cron(server);
 }
 
 /// Counts and announces the keys `shard` expired since the last report, and propagates their

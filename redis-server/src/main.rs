@@ -323,7 +323,13 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.notice("Server initialized");
-    if let Err(e) = persistence::rdb::load_at_startup(&server) {
+    let appendonly = server.config().get_bool("appendonly").unwrap_or(false);
+    let loaded = if appendonly {
+        persistence::aof::load_at_startup(&server)
+    } else {
+        persistence::rdb::load_at_startup(&server)
+    };
+    if let Err(e) = loaded {
         server.log.warning(&e);
         return ExitCode::from(1);
     }
@@ -362,6 +368,10 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.warning("User requested shutdown...");
+    if server.aof.enabled.load(Relaxed) {
+        server.log.notice("Calling fsync() on the AOF file.");
+        server.aof.flush_and_sync(&server);
+    }
     persistence::rdb::save_on_exit(&server);
     if !pidfile.is_empty() {
         server.log.notice("Removing the pid file.");

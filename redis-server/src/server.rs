@@ -549,6 +549,8 @@ pub(crate) struct Server {
     pub scripting: crate::commands::scripting::Scripting,
     /// The replication stream: propagated writes for replicas and the AOF.
     pub feed: crate::replication::Feed,
+    /// The append-only file (shared with its rewrite thread).
+    pub aof: Arc<crate::persistence::aof::Aof>,
 }
 
 impl Server {
@@ -607,6 +609,7 @@ impl Server {
             threads,
             scripting: crate::commands::scripting::Scripting::new(),
             feed: crate::replication::Feed::default(),
+            aof: Arc::default(),
             config: RwLock::new(config),
             hot,
             log,

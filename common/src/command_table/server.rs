@@ -24,6 +24,16 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "bgrewriteaof",
+        arity: 1,
+        flags: &[F::Admin, F::Noscript, F::NoAsyncLoading],
+        acl_categories: ADMIN_SLOW,
+        since: "1.0.0",
+        complexity: "O(1)",
+        summary: "Rewrite the append-only file in the background from a snapshot",
+        ..BASE
+    },
+    CommandSpec {
         name: "bgsave",
         arity: -1,
         flags: &[F::Admin, F::Noscript, F::NoAsyncLoading],
@@ -144,7 +154,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "psync",
         arity: -3,
-        flags: &[F::NoAsyncLoading, F::Admin, F::NoMulti, F::Noscript],
+        flags: &[F::Admin, F::Noscript, F::NoAsyncLoading, F::NoMulti],
         acl_categories: ADMIN_SLOW,
         since: "2.8.0",
         summary: "Start streaming the replication feed from an offset, or from a snapshot",
@@ -155,6 +165,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         arity: -1,
         flags: &[F::Admin, F::Noscript, F::Loading, F::Stale, F::AllowBusy],
         acl_categories: ADMIN_SLOW,
+        doc_flags: &["syscmd"],
         since: "3.0.0",
         complexity: "O(1)",
         summary: "Tell the master what a replica can do, or acknowledge what it processed",
@@ -210,7 +221,7 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "sync",
         arity: 1,
-        flags: &[F::NoAsyncLoading, F::Admin, F::NoMulti, F::Noscript],
+        flags: &[F::Admin, F::Noscript, F::NoAsyncLoading, F::NoMulti],
         acl_categories: ADMIN_SLOW,
         since: "1.0.0",
         summary: "Receive a snapshot, then the stream of writes (the replication protocol before PSYNC)",

@@ -661,6 +661,9 @@ pub struct LoadSummary {
     pub empty_keys_skipped: u64,
     /// The footer checksum was zero: the file was written with `rdbchecksum no`.
     pub checksum_disabled: bool,
+    /// The offset just past the file's end (EOF opcode and checksum): where an AOF's
+    /// commands start after an RDB preamble.
+    pub end: usize,
 }
 
 /// Reads a whole RDB file, passing each record to `sink` (which may stop the load with an
@@ -774,6 +777,7 @@ pub fn load(
             );
         }
     }
+    summary.end = r.offset();
     Ok(summary)
 }
 

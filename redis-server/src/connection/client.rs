@@ -229,6 +229,9 @@ pub(crate) struct Client {
     pub handshake: Option<crate::replication::master::Handshake>,
     /// Set by SYNC/PSYNC: the connection stops taking commands and streams the feed.
     pub replica_start: Option<Box<crate::replication::master::ReplicaStart>>,
+    /// Runs whatever it is given, with no user's ACL rules (the AOF loader, as Redis's fake
+    /// client without a user).
+    pub unrestricted: bool,
 }
 
 /// A client's own record of its subscriptions (the server's registry has the other side).
@@ -298,6 +301,7 @@ impl Client {
             script_read: None,
             handshake: None,
             replica_start: None,
+            unrestricted: false,
         }
     }
 

@@ -129,6 +129,10 @@ pub(crate) async fn serve<S>(
                     .await;
                     break Some(session);
                 }
+                // Writes reach the AOF before their replies reach the client.
+                if server.feed.is_active() {
+                    server.aof.flush(&server);
+                }
                 let Session { client, reply, .. } = &mut *session;
                 reply.set_protocol(client.protocol);
                 if client.close_after_reply && !gone {

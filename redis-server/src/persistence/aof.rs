@@ -1,4 +1,27 @@
-//! The append-only file: what the feed hands it, buffered until written.
+//! The append-only file, as Redis 7.0 keeps it: a folder (`appenddirname`) holding a base file
+//! (an RDB preamble), incremental files of propagated commands, and a manifest naming them
+//! (formats in `common::aof`).
+//!
+//! Writes reach the AOF through the replication feed ([`AofBuffer`]): a connection writes the
+//! pending bytes before it sends its replies, and with `appendfsync always` syncs them first,
+//! so nothing acknowledged is lost by a crash. A rewrite (BGREWRITEAOF) snapshots the keyspace
+//! under the exclusive gate, switches new writes to a fresh incremental file at that instant,
+//! and writes the new base on a thread; the manifest then retires the old files.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use common::aof::manifest::{self, Manifest};
+use common::aof::reader::{Commands, Item, has_rdb_preamble};
+use common::keyspace::Locked;
+use common::resp::{ArgList, ReplyBuffer};
+
+use crate::server::{Server, unix_ms};
 
 /// Bytes for the AOF not yet written, with the AOF's own database selection (it differs from
 /// the replication stream's: each starts from its own snapshot).
@@ -10,15 +33,12 @@ pub(crate) struct AofBuffer {
     /// `aof-timestamp-enabled`: a `#TS:<unix>` line whenever the second changes.
     pub timestamps: bool,
     last_timestamp: i64,
-    /// Bytes ever fed (the offset a client waits for under `appendfsync always`).
-    pub fed: u64,
 }
 
 impl AofBuffer {
     pub(crate) fn feed(&mut self, db: usize, command: &[u8]) {
-        let before = self.pending.len();
         if self.timestamps {
-            let now = crate::server::unix_ms() / 1000;
+            let now = unix_ms() / 1000;
             if now != self.last_timestamp {
                 self.last_timestamp = now;
                 self.pending
@@ -34,6 +54,707 @@ impl AofBuffer {
             self.db = Some(db);
         }
         self.pending.extend_from_slice(command);
-        self.fed += (self.pending.len() - before) as u64;
     }
+
+    /// Bytes waiting to be written (INFO `aof_buffer_length`).
+    pub(crate) fn len(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fsync {
+    Always,
+    EverySec,
+    No,
+}
+
+/// The AOF's state (INFO persistence), shared with the rewrite thread.
+pub(crate) struct Aof {
+    /// `appendonly yes` (INFO `aof_enabled`), from the moment it is asked for.
+    pub enabled: AtomicBool,
+    /// CONFIG SET appendonly yes or BGREWRITEAOF waiting for the cron.
+    pub rewrite_scheduled: AtomicBool,
+    pub rewrite_in_progress: AtomicBool,
+    files: Mutex<Option<Files>>,
+    rewrite_started: Mutex<Option<Instant>>,
+    pub last_rewrite_secs: AtomicI64,
+    pub last_rewrite_ok: AtomicBool,
+    pub rewrites: AtomicU64,
+    pub consecutive_failures: AtomicU64,
+    pub last_write_ok: AtomicBool,
+    /// Size of the base at the last rewrite, and of everything now (for auto-rewrite).
+    pub base_size: AtomicU64,
+    pub current_size: AtomicU64,
+    last_fsync_ms: AtomicI64,
+    /// A finished rewrite's outcome, for the cron to collect.
+    finished: Mutex<Option<Result<Vec<String>, String>>>,
+}
+
+impl Default for Aof {
+    fn default() -> Self {
+        Aof {
+            enabled: AtomicBool::new(false),
+            rewrite_scheduled: AtomicBool::new(false),
+            rewrite_in_progress: AtomicBool::new(false),
+            files: Mutex::new(None),
+            rewrite_started: Mutex::new(None),
+            last_rewrite_secs: AtomicI64::new(-1),
+            last_rewrite_ok: AtomicBool::new(true),
+            rewrites: AtomicU64::new(0),
+            consecutive_failures: AtomicU64::new(0),
+            last_write_ok: AtomicBool::new(true),
+            base_size: AtomicU64::new(0),
+            current_size: AtomicU64::new(0),
+            last_fsync_ms: AtomicI64::new(0),
+            finished: Mutex::new(None),
+        }
+    }
+}
+
+/// The open folder: its manifest and the incremental file being appended to.
+struct Files {
+    manifest: Manifest,
+    /// The incremental file being appended to; `None` while AOF is off (a BGREWRITEAOF then
+    /// only writes a new base).
+    incr: Option<File>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn fsync_policy(server: &Server) -> Fsync {
+    match server.config().get_str("appendfsync").unwrap_or("everysec") {
+        "always" => Fsync::Always,
+        "no" => Fsync::No,
+        _ => Fsync::EverySec,
+    }
+}
+
+fn folder(server: &Server) -> (PathBuf, String) {
+    let config = server.config();
+    let dir = PathBuf::from(config.get_str("appenddirname").unwrap_or("appendonlydir"));
+    let prefix = config
+        .get_str("appendfilename")
+        .unwrap_or("appendonly.aof")
+        .to_owned();
+    (dir, prefix)
+}
+
+fn write_manifest(dir: &Path, prefix: &str, manifest: &Manifest) -> Result<(), String> {
+    let tmp = dir.join(manifest::temp_manifest_name(prefix));
+    let path = dir.join(manifest::manifest_name(prefix));
+    let written = std::fs::write(&tmp, manifest.to_bytes())
+        .and_then(|()| File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    written.map_err(|e| {
+        format!(
+            "Can't persist the AOF manifest file {}: {e}",
+            path.display()
+        )
+    })
+}
+
+fn open_append(path: &Path) -> Result<File, String> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("Can't open the append-only file {}: {e}", path.display()))
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+impl Aof {
+    /// Writes what the feed holds for the AOF; with `appendfsync always`, syncs it too. Called
+    /// before replies go out, so an acknowledged write is in the file.
+    pub(crate) fn flush(&self, server: &Server) {
+        if !self.enabled.load(Relaxed) {
+            return;
+        }
+        let mut files = lock(&self.files);
+        let Some(incr) = files.as_mut().and_then(|f| f.incr.as_mut()) else {
+            return;
+        };
+        let pending = match server.feed.lock().aof.as_mut() {
+            Some(buffer) if !buffer.pending.is_empty() => std::mem::take(&mut buffer.pending),
+            _ => return,
+        };
+        let written = incr.write_all(&pending);
+        self.last_write_ok.store(written.is_ok(), Relaxed);
+        if let Err(e) = written {
+            server
+                .log
+                .warning(&format!("Error writing to the AOF file: {e}"));
+            return;
+        }
+        self.current_size.fetch_add(pending.len() as u64, Relaxed);
+        let skip_sync = self.rewrite_in_progress.load(Relaxed)
+            && server
+                .config()
+                .get_bool("no-appendfsync-on-rewrite")
+                .unwrap_or(false);
+        if fsync_policy(server) == Fsync::Always && !skip_sync {
+            if let Err(e) = incr.sync_data() {
+                self.last_write_ok.store(false, Relaxed);
+                server
+                    .log
+                    .warning(&format!("Can't persist the AOF file on disk (fsync): {e}"));
+            }
+        }
+    }
+
+    /// Flushes and syncs everything (shutdown, appendonly no).
+    pub(crate) fn flush_and_sync(&self, server: &Server) {
+        self.flush(server);
+        if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
+            let _ = incr.sync_data();
+        }
+    }
+
+    /// Once per cron tick: the everysec fsync, starting a scheduled rewrite, collecting a
+    /// finished one, and the automatic rewrite by growth.
+    pub(crate) fn cron(&self, server: &Server) {
+        self.collect_rewrite(server);
+        if !self.enabled.load(Relaxed) {
+            return;
+        }
+        self.flush(server);
+        let now = unix_ms();
+        if fsync_policy(server) == Fsync::EverySec && now - self.last_fsync_ms.load(Relaxed) >= 1000
+        {
+            self.last_fsync_ms.store(now, Relaxed);
+            if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
+                let _ = incr.sync_data();
+            }
+        }
+        if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
+            return;
+        }
+        if self.rewrite_scheduled.load(Relaxed) || self.growth_wants_rewrite(server) {
+            let gate = server.keyspace.exclusive();
+            let mut view = server.keyspace.lock_lazily(&gate, 0);
+            if let Err(e) = start_rewrite(server, &mut view) {
+                server.log.warning(&e);
+            }
+        }
+    }
+
+    fn growth_wants_rewrite(&self, server: &Server) -> bool {
+        if lock(&self.files).is_none() {
+            return false;
+        }
+        let config = server.config();
+        let percent = config.get_int("auto-aof-rewrite-percentage").unwrap_or(100);
+        let min_size = config
+            .get_int("auto-aof-rewrite-min-size")
+            .unwrap_or(64 << 20);
+        let size = self.current_size.load(Relaxed);
+        let base = self.base_size.load(Relaxed).max(1);
+        if percent <= 0 || (size as i64) < min_size {
+            return false;
+        }
+        let growth = (size.saturating_sub(base) * 100 / base) as i64;
+        if growth >= percent {
+            server.log.notice(&format!(
+                "Starting automatic rewriting of AOF on {growth}% growth"
+            ));
+            return true;
+        }
+        false
+    }
+
+    fn collect_rewrite(&self, server: &Server) {
+        let Some(result) = lock(&self.finished).take() else {
+            return;
+        };
+        let started = lock(&self.rewrite_started).take();
+        if let Some(started) = started {
+            self.last_rewrite_secs
+                .store(started.elapsed().as_secs() as i64, Relaxed);
+        }
+        self.rewrite_in_progress.store(false, Relaxed);
+        match result {
+            Ok(lines) => {
+                for line in lines {
+                    server.log.notice(&line);
+                }
+                self.rewrites.fetch_add(1, Relaxed);
+                self.consecutive_failures.store(0, Relaxed);
+                self.last_rewrite_ok.store(true, Relaxed);
+                server
+                    .log
+                    .notice("Background AOF rewrite terminated with success");
+                server
+                    .log
+                    .notice("Background AOF rewrite finished successfully");
+            }
+            Err(e) => {
+                self.consecutive_failures.fetch_add(1, Relaxed);
+                self.last_rewrite_ok.store(false, Relaxed);
+                server.log.warning(&e);
+                server
+                    .log
+                    .warning("Background AOF rewrite terminated with error");
+            }
+        }
+    }
+
+    /// Seconds the running rewrite has taken (INFO `aof_current_rewrite_time_sec`).
+    pub(crate) fn current_rewrite_secs(&self) -> i64 {
+        lock(&self.rewrite_started)
+            .map(|s| s.elapsed().as_secs() as i64)
+            .unwrap_or(-1)
+    }
+}
+
+/// `appendonly no` at run time: what is pending is written and synced, and the feed stops
+/// feeding the AOF.
+pub(crate) fn stop(server: &Server) {
+    let aof = &server.aof;
+    aof.flush_and_sync(server);
+    let mut state = server.feed.lock();
+    state.aof = None;
+    server.feed.refresh_active(&state);
+    drop(state);
+    *lock(&aof.files) = None;
+    aof.enabled.store(false, Relaxed);
+    aof.rewrite_scheduled.store(false, Relaxed);
+    server
+        .log
+        .notice("Background append only file rewriting stopped");
+}
+
+/// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
+pub(crate) fn start(server: &Server) {
+    server.aof.enabled.store(true, Relaxed);
+    server.aof.rewrite_scheduled.store(true, Relaxed);
+}
+
+/// BGREWRITEAOF and the cron: snapshots through `view` (exclusive gate), switches writes to a
+/// new incremental file, and writes the new base on a thread.
+pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<(), String> {
+    let aof = &server.aof;
+    if aof
+        .rewrite_in_progress
+        .compare_exchange(false, true, Relaxed, Relaxed)
+        .is_err()
+    {
+        return Err("Background append only file rewriting already in progress".into());
+    }
+    aof.rewrite_scheduled.store(false, Relaxed);
+    // Keys expired before the AOF listened must not be written as DELs later.
+    for db in 0..server.keyspace.databases() {
+        view.for_each_shard(db, |shard| {
+            crate::notify::keys_expired(server, db, shard.drain_expired());
+        });
+    }
+    let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
+    opts.aof_base = true;
+    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let switched = switch_incr(server);
+    if let Err(e) = switched {
+        aof.rewrite_in_progress.store(false, Relaxed);
+        return Err(e);
+    }
+    *lock(&aof.rewrite_started) = Some(Instant::now());
+    server.log.notice(&format!(
+        "Background append only file rewriting started by pid {}",
+        std::process::id()
+    ));
+    let (dir, prefix) = folder(server);
+    let shared = Arc::clone(&server.aof);
+    let disable_gc = server
+        .config()
+        .get_bool("aof-disable-auto-gc")
+        .unwrap_or(false);
+    let spawned = std::thread::Builder::new()
+        .name("aofrw".into())
+        .spawn(move || {
+            let result = write_base(&shared, &dir, &prefix, snapshot.bytes(), disable_gc);
+            *lock(&shared.finished) = Some(result);
+        });
+    if let Err(e) = spawned {
+        aof.rewrite_in_progress.store(false, Relaxed);
+        return Err(format!(
+            "Can't rewrite append only file in background: fork: {e}"
+        ));
+    }
+    Ok(())
+}
+
+/// Opens the next incremental file and makes it the one written from now on (under the feed
+/// lock, so no write lands in between); opens the folder when the AOF is just being turned on.
+fn switch_incr(server: &Server) -> Result<(), String> {
+    let aof = &server.aof;
+    let enabled = aof.enabled.load(Relaxed);
+    let (dir, prefix) = folder(server);
+    let mut files = lock(&aof.files);
+    let mut state = server.feed.lock();
+    if let (Some(incr), Some(buffer)) = (
+        files.as_mut().and_then(|f| f.incr.as_mut()),
+        state.aof.as_mut(),
+    ) {
+        let pending = std::mem::take(&mut buffer.pending);
+        incr.write_all(&pending)
+            .and_then(|()| incr.sync_data())
+            .map_err(|e| format!("Error writing to the AOF file: {e}"))?;
+    }
+    let mut manifest = match files.take() {
+        Some(open) => open.manifest,
+        None => {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                format!(
+                    "Can't open or create append-only dir {}: {e}",
+                    dir.display()
+                )
+            })?;
+            let path = dir.join(manifest::manifest_name(&prefix));
+            match std::fs::read(&path) {
+                Ok(bytes) => Manifest::parse(&bytes).map_err(|e| e.to_string())?,
+                Err(_) => Manifest::new(),
+            }
+        }
+    };
+    let incr = if enabled {
+        let name = manifest.new_incr(&prefix);
+        let incr = open_append(&dir.join(&name))?;
+        write_manifest(&dir, &prefix, &manifest)?;
+        server.log.notice(&format!(
+            "Creating AOF incr file {name} on background rewrite"
+        ));
+        Some(incr)
+    } else {
+        None
+    };
+    *files = Some(Files { manifest, incr });
+    if enabled {
+        let timestamps = server
+            .config()
+            .get_bool("aof-timestamp-enabled")
+            .unwrap_or(false);
+        let buffer = state.aof.get_or_insert_with(AofBuffer::default);
+        buffer.db = None;
+        buffer.timestamps = timestamps;
+        server.feed.refresh_active(&state);
+    }
+    Ok(())
+}
+
+/// The rewrite thread: the new base goes to a temporary file, is synced and renamed, and the
+/// manifest retires the incremental files the base now covers.
+fn write_base(
+    aof: &Aof,
+    dir: &Path,
+    prefix: &str,
+    rdb: &[u8],
+    disable_gc: bool,
+) -> Result<Vec<String>, String> {
+    let mut log = Vec::new();
+    let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    let written = File::create(&tmp).and_then(|mut f| {
+        f.write_all(rdb)?;
+        f.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!(
+            "Error trying to rename the temporary AOF base file: {e}"
+        ));
+    }
+    let mut files = lock(&aof.files);
+    let Some(open) = files.as_mut() else {
+        // AOF was turned off meanwhile.
+        let _ = std::fs::remove_file(&tmp);
+        return Err("AOF was disabled during the rewrite".into());
+    };
+    let mut manifest = open.manifest.clone();
+    let name = manifest.new_base(prefix, true);
+    std::fs::rename(&tmp, dir.join(&name)).map_err(|e| {
+        format!(
+            "Error trying to rename the temporary AOF base file {} into {name}: {e}",
+            tmp.display()
+        )
+    })?;
+    log.push(format!(
+        "Successfully renamed the temporary AOF base file {} into {name}",
+        tmp.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    ));
+    let enabled = open.incr.is_some();
+    manifest.mark_rewritten_incr_as_history(enabled);
+    write_manifest(dir, prefix, &manifest)?;
+    if !disable_gc {
+        for old in manifest.take_history() {
+            let old = String::from_utf8_lossy(&old).into_owned();
+            log.push(format!("Removing the history file {old} in the background"));
+            let _ = std::fs::remove_file(dir.join(&old));
+        }
+        write_manifest(dir, prefix, &manifest)?;
+    }
+    aof.base_size.store(rdb.len() as u64, Relaxed);
+    let incr_size = manifest
+        .last_incr()
+        .map(|n| file_len(&dir.join(String::from_utf8_lossy(n).as_ref())))
+        .unwrap_or(0);
+    aof.current_size
+        .store(rdb.len() as u64 + incr_size, Relaxed);
+    open.manifest = manifest;
+    if !enabled {
+        // AOF is off: the folder is left as the rewrite made it, and nothing stays open.
+        *files = None;
+    }
+    Ok(log)
+}
+
+/// Start-up with `appendonly yes`: loads the folder the manifest names (or upgrades a single
+/// legacy file, or creates the folder), then opens the incremental file for appending.
+pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
+    let aof = &server.aof;
+    aof.enabled.store(true, Relaxed);
+    let (dir, prefix) = folder(server);
+    let manifest_path = dir.join(manifest::manifest_name(&prefix));
+    let legacy = PathBuf::from(&prefix);
+    let started = Instant::now();
+    let mut manifest = if manifest_path.exists() {
+        let bytes = std::fs::read(&manifest_path).map_err(|e| {
+            format!(
+                "Can't open the AOF manifest {}: {e}",
+                manifest_path.display()
+            )
+        })?;
+        let manifest = Manifest::parse(&bytes).map_err(|e| e.to_string())?;
+        load_files(server, &dir, &prefix, &manifest)?;
+        manifest
+    } else if legacy.exists() {
+        // A single `appendonly.aof` from before Redis 7.0: load it, then move it into the
+        // folder as the base.
+        load_one(server, &legacy, true, &prefix)?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            format!(
+                "Can't open or create append-only dir {}: {e}",
+                dir.display()
+            )
+        })?;
+        std::fs::rename(&legacy, dir.join(&prefix))
+            .map_err(|e| format!("Error trying to rename the legacy AOF file: {e}"))?;
+        let mut manifest = Manifest::new();
+        manifest.base = Some(manifest::AofInfo {
+            file_name: prefix.clone().into_bytes(),
+            file_seq: 1,
+            file_type: manifest::FileType::Base,
+        });
+        manifest.curr_base_seq = 1;
+        server.log.notice(&format!(
+            "Successfully migrated an old-style AOF into the AOF directory {}.",
+            dir.display()
+        ));
+        manifest
+    } else {
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            format!(
+                "Can't open or create append-only dir {}: {e}",
+                dir.display()
+            )
+        })?;
+        // A fresh folder gets its base now (the keyspace is empty at start-up).
+        let mut manifest = Manifest::new();
+        let name = manifest.new_base(&prefix, true);
+        let gate = server.keyspace.exclusive();
+        let mut view = server.keyspace.lock_lazily(&gate, 0);
+        let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
+        opts.aof_base = true;
+        let snapshot = crate::persistence::rdb::take_snapshot(server, &mut view, &opts);
+        std::fs::write(dir.join(&name), snapshot.bytes())
+            .map_err(|e| format!("Can't create the AOF base file {name}: {e}"))?;
+        server
+            .log
+            .notice(&format!("Creating AOF base file {name} on server start"));
+        manifest
+    };
+    if manifest.files_to_load().next().is_some() && manifest_path.exists() {
+        server.log.notice(&format!(
+            "DB loaded from append only file: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    let incr_name = match manifest.last_incr() {
+        Some(name) => String::from_utf8_lossy(name).into_owned(),
+        None => {
+            let name = manifest.new_incr(&prefix);
+            server
+                .log
+                .notice(&format!("Creating AOF incr file {name} on server start"));
+            name
+        }
+    };
+    write_manifest(&dir, &prefix, &manifest)?;
+    let incr = open_append(&dir.join(&incr_name))?;
+    let total: u64 = manifest
+        .files_to_load()
+        .map(|f| file_len(&dir.join(String::from_utf8_lossy(&f.file_name).as_ref())))
+        .sum();
+    let base = manifest
+        .base
+        .as_ref()
+        .map(|b| file_len(&dir.join(String::from_utf8_lossy(&b.file_name).as_ref())))
+        .unwrap_or(0);
+    aof.current_size.store(total, Relaxed);
+    aof.base_size.store(base, Relaxed);
+    *lock(&aof.files) = Some(Files {
+        manifest,
+        incr: Some(incr),
+    });
+    let timestamps = server
+        .config()
+        .get_bool("aof-timestamp-enabled")
+        .unwrap_or(false);
+    let mut state = server.feed.lock();
+    state.aof = Some(AofBuffer {
+        timestamps,
+        ..AofBuffer::default()
+    });
+    server.feed.refresh_active(&state);
+    Ok(())
+}
+
+fn load_files(
+    server: &Server,
+    dir: &Path,
+    prefix: &str,
+    manifest: &Manifest,
+) -> Result<(), String> {
+    let files: Vec<_> = manifest.files_to_load().collect();
+    let count = files.len();
+    for (i, info) in files.into_iter().enumerate() {
+        let name = String::from_utf8_lossy(&info.file_name).into_owned();
+        let path = dir.join(&name);
+        let started = Instant::now();
+        load_one(server, &path, i + 1 == count, prefix)?;
+        let kind = if info.file_type == manifest::FileType::Base {
+            "base"
+        } else {
+            "incr"
+        };
+        server.log.notice(&format!(
+            "DB loaded from {kind} file {name}: {:.3} seconds",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(())
+}
+
+/// Loads one file: its RDB preamble if it has one, then its commands. A tail cut short in the
+/// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
+fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<(), String> {
+    let data = std::fs::read(path).map_err(|e| {
+        format!(
+            "Fatal error: can't open the append log file {}: {e}",
+            path.display()
+        )
+    })?;
+    let display = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut pos = 0;
+    if has_rdb_preamble(&data) {
+        server.log.notice("Reading RDB base file on AOF loading...");
+        let gate = server.keyspace.exclusive();
+        let mut view = server.keyspace.lock_lazily(&gate, 0);
+        let loaded = crate::persistence::rdb::load_bytes(server, &mut view, &data, false)?;
+        pos = loaded.end;
+        if pos < data.len() {
+            server.log.notice("Reading the remaining AOF tail...");
+        }
+    }
+    let (info, _pushes) =
+        crate::connection::ClientInfo::new(u64::MAX, String::new(), String::new(), -1, false);
+    let mut client = crate::connection::Client::new(info, true);
+    client.unrestricted = true;
+    let mut reply = ReplyBuffer::new(client.protocol);
+    let mut good = pos;
+    // Where the open MULTI of the file started: a transaction cut short is dropped whole.
+    let mut multi_start = None;
+    let mut commands = Commands::at(&data, pos);
+    let failure = loop {
+        match commands.next() {
+            None => break None,
+            Some(Ok(Item::Annotation { end, .. })) => good = end,
+            Some(Ok(Item::Command { start, end, args })) => {
+                let ranges: Vec<std::ops::Range<usize>> = args
+                    .iter()
+                    .map(|a| {
+                        let at = a.as_ptr() as usize - data.as_ptr() as usize;
+                        at..at + a.len()
+                    })
+                    .collect();
+                let list = ArgList::new(&data, &ranges);
+                if args
+                    .first()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(b"multi"))
+                {
+                    multi_start = Some(start);
+                }
+                let mut held = crate::dispatch::HeldGate::default();
+                let _ = crate::dispatch::execute(server, &mut client, list, &mut reply, &mut held);
+                drop(held);
+                reply.clear();
+                if client.multi.is_none() {
+                    multi_start = None;
+                }
+                good = end;
+            }
+            Some(Err(e)) => break Some(e),
+        }
+    };
+    let truncated_at = match failure {
+        None if multi_start.is_none() => return Ok(()),
+        None => good,
+        Some(e) if e.is_truncated() => good,
+        Some(e) => {
+            return Err(format!(
+                "Bad file format reading the append only file {display}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest> (offset {})",
+                e.offset
+            ));
+        }
+    };
+    let truncate_to = multi_start.unwrap_or(truncated_at);
+    let allowed = server
+        .config()
+        .get_bool("aof-load-truncated")
+        .unwrap_or(true);
+    if !last || !allowed {
+        return Err(format!(
+            "Unexpected end of file reading the append only file {display}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <{}>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
+            manifest::manifest_name(prefix)
+        ));
+    }
+    if multi_start.is_some() {
+        server
+            .log
+            .warning("Revert incomplete MULTI/EXEC transaction in AOF file");
+        client.multi = None;
+    }
+    server.log.warning(&format!(
+        "!!! Warning: short read while loading the AOF file {display}!!!"
+    ));
+    server.log.warning(&format!(
+        "!!! Truncating the AOF {display} at offset {truncate_to} !!!"
+    ));
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| format!("Error truncating the AOF file {display}: {e}"))?;
+    file.set_len(truncate_to as u64)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("Error truncating the AOF file {display}: {e}"))?;
+    server.log.warning(&format!(
+        "AOF {display} loaded anyway because aof-load-truncated is enabled"
+    ));
+    Ok(())
 }

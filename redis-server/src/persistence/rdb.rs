@@ -134,6 +134,8 @@ pub(crate) struct SaveOptions {
     /// `rdb-key-save-delay`: microseconds a save spends per key (the suite slows saves down
     /// with it); a background save waits that long in total before writing.
     pub key_delay_us: i64,
+    /// The snapshot is an AOF base (aux `aof-base` 1).
+    pub aof_base: bool,
 }
 
 impl SaveOptions {
@@ -147,6 +149,7 @@ impl SaveOptions {
             compress: config.get_bool("rdbcompression").unwrap_or(true),
             checksum: config.get_bool("rdbchecksum").unwrap_or(true),
             key_delay_us: config.get_int("rdb-key-save-delay").unwrap_or(0),
+            aof_base: false,
         }
     }
 }
@@ -186,7 +189,7 @@ pub(crate) fn take_snapshot(
     w.aux_int("redis-bits", 64);
     w.aux_int("ctime", taken_ms / 1000);
     w.aux_int("used-mem", MemoryStats::read().allocated as i64);
-    w.aux_int("aof-base", 0);
+    w.aux_int("aof-base", i64::from(opts.aof_base));
     // Function libraries go here (RdbWriter::function) once the FUNCTION family exists.
     let mut bytes = Vec::new();
     let mut keys = 0u64;
@@ -469,6 +472,8 @@ pub(crate) fn cron(server: &Server) {
 pub(crate) struct Loaded {
     pub keys: u64,
     pub expired: u64,
+    /// Where the RDB ended in the bytes given (an AOF's commands may follow).
+    pub end: usize,
 }
 
 /// Loads RDB `data` into the keyspace through `view` (exclusive gate). `merge`: a key already
@@ -559,6 +564,7 @@ pub(crate) fn load_bytes(
                 .rdb
                 .last_load_keys_expired
                 .store(loaded.expired, Relaxed);
+            loaded.end = summary.end;
             Ok(loaded)
         }
         Err(e) => Err(format!(

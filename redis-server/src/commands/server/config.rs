@@ -102,6 +102,14 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
                 .keyspace
                 .set_record_created(crate::notify::wants(server, crate::effects::Event::New)),
             "requirepass" => server.acl.sync_requirepass(config),
+            "appendonly" => {
+                let on = config.get_bool("appendonly").unwrap_or(false);
+                if on && !server.aof.enabled.load(Relaxed) {
+                    crate::persistence::aof::start(server);
+                } else if !on && server.aof.enabled.load(Relaxed) {
+                    crate::persistence::aof::stop(server);
+                }
+            }
             "acllog-max-len" => server.acl.trim_log(
                 usize::try_from(config.get_int("acllog-max-len").unwrap_or(128)).unwrap_or(0),
             ),

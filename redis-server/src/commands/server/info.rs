@@ -331,6 +331,7 @@ fn memory_section(server: &Server, out: &mut String) {
 /// Persistence is not built yet: these are the values of a server that has neither saved nor
 /// loaded anything, with AOF off.
 fn persistence_section(server: &Server, out: &mut String) {
+    let aof = &server.aof;
     out.push_str("# Persistence\r\n");
     fields!(out,
         "loading" => 0,
@@ -351,19 +352,30 @@ fn persistence_section(server: &Server, out: &mut String) {
         "rdb_last_cow_size" => 0,
         "rdb_last_load_keys_expired" => server.rdb.last_load_keys_expired.load(Relaxed),
         "rdb_last_load_keys_loaded" => server.rdb.last_load_keys_loaded.load(Relaxed),
-        "aof_enabled" => 0,
-        "aof_rewrite_in_progress" => 0,
-        "aof_rewrite_scheduled" => 0,
-        "aof_last_rewrite_time_sec" => -1,
-        "aof_current_rewrite_time_sec" => -1,
-        "aof_last_bgrewrite_status" => "ok",
-        "aof_rewrites" => 0,
-        "aof_rewrites_consecutive_failures" => 0,
-        "aof_last_write_status" => "ok",
+        "aof_enabled" => u8::from(aof.enabled.load(Relaxed)),
+        "aof_rewrite_in_progress" => u8::from(aof.rewrite_in_progress.load(Relaxed)),
+        "aof_rewrite_scheduled" => u8::from(aof.rewrite_scheduled.load(Relaxed)),
+        "aof_last_rewrite_time_sec" => aof.last_rewrite_secs.load(Relaxed),
+        "aof_current_rewrite_time_sec" => aof.current_rewrite_secs(),
+        "aof_last_bgrewrite_status" => if aof.last_rewrite_ok.load(Relaxed) { "ok" } else { "err" },
+        "aof_rewrites" => aof.rewrites.load(Relaxed),
+        "aof_rewrites_consecutive_failures" => aof.consecutive_failures.load(Relaxed),
+        "aof_last_write_status" => if aof.last_write_ok.load(Relaxed) { "ok" } else { "err" },
         "aof_last_cow_size" => 0,
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    if aof.enabled.load(Relaxed) {
+        let buffered = server.feed.lock().aof.as_ref().map_or(0, |b| b.len());
+        fields!(out,
+            "aof_current_size" => aof.current_size.load(Relaxed),
+            "aof_base_size" => aof.base_size.load(Relaxed),
+            "aof_pending_rewrite" => u8::from(aof.rewrite_scheduled.load(Relaxed)),
+            "aof_buffer_length" => buffered,
+            "aof_pending_bio_fsync" => 0,
+            "aof_delayed_fsync" => 0,
+        );
+    }
 }
 
 /// Keyspace hits and misses: the shards count their read lookups.

@@ -12,6 +12,7 @@ use crate::persistence::rdb;
 pub(super) fn register(r: &mut Registry) {
     r.add_with("save", save, Locking::Exclusive);
     r.add_with("bgsave", bgsave, Locking::Exclusive);
+    r.add_with("bgrewriteaof", bgrewriteaof, Locking::Exclusive);
 }
 
 const IN_PROGRESS: &str = "Background save already in progress";
@@ -52,6 +53,35 @@ fn bgsave(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             Ok(())
         }
         Err(e) => Err(CommandError::err(e)),
+    }
+}
+
+fn bgrewriteaof(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let server = ctx.server;
+    if server.aof.rewrite_in_progress.load(Relaxed) {
+        return Err(CommandError::err(
+            "Background append only file rewriting already in progress",
+        ));
+    }
+    // After a running BGSAVE, or after the transaction: the cron starts it.
+    if server.rdb.bgsave_in_progress.load(Relaxed) || ctx.client.in_exec {
+        server.aof.rewrite_scheduled.store(true, Relaxed);
+        ctx.reply
+            .simple(b"Background append only file rewriting scheduled");
+        return Ok(());
+    }
+    match crate::persistence::aof::start_rewrite(server, &mut ctx.db) {
+        Ok(()) => {
+            ctx.reply
+                .simple(b"Background append only file rewriting started");
+            Ok(())
+        }
+        Err(e) => {
+            server.log.warning(&e);
+            Err(CommandError::err(
+                "Can't execute an AOF background rewriting. Please check the server logs for more information.",
+            ))
+        }
     }
 }
 
