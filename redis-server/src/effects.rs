@@ -132,6 +132,12 @@ impl CommandContext<'_> {
                 crate::notify::key_expired(server, db, &key, Some(&mut sink));
             });
         }
+        {
+            let mut sink = SelfSink::of(self.client, self.reply);
+            self.db.drain_fields_expired(|db, key, emptied| {
+                crate::notify::hash_fields_expired(server, db, &key, emptied, Some(&mut sink));
+            });
+        }
         if crate::notify::wants(server, Event::New) {
             let mut sink = SelfSink::of(self.client, self.reply);
             self.db.drain_created(|db, key| {

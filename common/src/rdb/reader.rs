@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::legacy::{ziplist_for_each, zipmap_for_each};
-use super::{MAX_READ_VERSION, RDB_VERSION, RdbError, RdbErrorKind, crc64, kind, opcode};
+use super::{MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_FIELD_TTLS, RdbError, RdbErrorKind, crc64, kind, opcode};
 use crate::encoding::intset::IntSet;
 use crate::encoding::listpack::{Listpack, LpValue};
 use crate::encoding::lzf;
@@ -481,6 +481,9 @@ impl<'a> Reader<'a> {
                 continue;
             }
             h.set(&f, &v, limits.hash);
+            if expire_at != 0 {
+                h.set_field_ttl(&f, expire_at);
+            }
         }
         Ok(Value::Hash(Box::new(h)))
     }
@@ -517,6 +520,9 @@ impl<'a> Reader<'a> {
                 continue;
             }
             h.set(&f, &lp_text(v), limits.hash);
+            if expire_at != 0 {
+                h.set_field_ttl(&f, expire_at);
+            }
         }
         Ok(Value::Hash(Box::new(h)))
     }
@@ -595,7 +601,10 @@ pub fn verify_dump_payload(payload: &[u8], verify_crc: bool) -> bool {
     }
     let footer = &payload[payload.len() - 10..];
     let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version > RDB_VERSION {
+    // Redis 7.0's limit, except for the hash field-TTL types, which exist from version 12 on
+    // (what our DUMP writes for them).
+    let field_ttls = matches!(payload[0], kind::HASH_METADATA | kind::HASH_LISTPACK_EX);
+    if version > RDB_VERSION && !(field_ttls && version <= RDB_VERSION_FIELD_TTLS) {
         return false;
     }
     if !verify_crc {
