@@ -567,4 +567,68 @@ mod tests {
         assert_eq!(s.len(), 50);
         assert_eq!(s.volatile_len(), 50);
     }
+
+    fn hash_with_ttl(key: &[u8], at: i64) -> Entry {
+        let mut h = crate::value::hash::HashValue::new();
+        let limits = crate::value::hash::HashLimits::default();
+        h.set(b"a", b"1", limits);
+        h.set(b"b", b"2", limits);
+        h.set_field_ttl(b"a", at);
+        Entry::collection(key, Value::Hash(Box::new(h)), 0)
+    }
+
+    #[test]
+    fn lookups_expire_due_hash_fields() {
+        let mut s = Shard::new();
+        s.insert(hash_with_ttl(b"h", 100));
+        assert_eq!(s.volatile_hashes(), 1);
+        assert!(s.has_field_ttls());
+        assert!(s.get(b"h", 99).is_some());
+        assert_eq!(s.drain_fields_expired().count(), 0);
+        let Some(Value::Hash(h)) = s.get(b"h", 100).map(Entry::value) else {
+            panic!()
+        };
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            s.drain_fields_expired().collect::<Vec<_>>(),
+            vec![(Box::from(&b"h"[..]), false)]
+        );
+        assert_eq!(s.volatile_hashes(), 0);
+        assert_eq!(s.expired_fields_total(), 1);
+        // Removing or replacing the key forgets its record.
+        s.insert(hash_with_ttl(b"h", 100));
+        s.insert(Entry::string(b"h", b"x", 0));
+        assert_eq!(s.volatile_hashes(), 0);
+        s.insert(hash_with_ttl(b"h", 100));
+        s.remove(b"h");
+        assert_eq!(s.volatile_hashes(), 0);
+    }
+
+    #[test]
+    fn active_field_expiry_deletes_emptied_hashes() {
+        let mut s = Shard::new();
+        for i in 0..10 {
+            let key = format!("h{i}");
+            s.insert(hash_with_ttl(key.as_bytes(), 10));
+            if let Some(Value::Hash(h)) = s.get_mut(key.as_bytes(), 0).map(Entry::value_mut) {
+                h.set_field_ttl(b"b", 20);
+            }
+            s.note_field_expiry(key.as_bytes(), 10);
+        }
+        let mut expired = 0;
+        for _ in 0..10 {
+            expired += s.active_expire_fields(15, 20, 1000).expired;
+        }
+        assert_eq!(expired, 10);
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.volatile_hashes(), 10);
+        for _ in 0..10 {
+            expired += s.active_expire_fields(25, 20, 1000).expired;
+        }
+        assert_eq!(expired, 20);
+        assert_eq!(s.len(), 0);
+        let drained: Vec<_> = s.drain_fields_expired().collect();
+        assert_eq!(drained.len(), 20);
+        assert_eq!(drained.iter().filter(|(_, gone)| *gone).count(), 10);
+    }
 }

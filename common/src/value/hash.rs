@@ -853,4 +853,71 @@ mod tests {
         let m: HashMap<_, _> = t.iter().map(|(f, v)| (bytes(f), bytes(v))).collect();
         assert_eq!(m.get(b"a".as_slice()), Some(&b"1".to_vec()));
     }
+
+    #[test]
+    fn field_ttls_cost_nothing_until_used() {
+        // The side structure is one boxed variant: a hash without field TTLs is as big as
+        // before (a listpack's vector).
+        assert_eq!(std::mem::size_of::<HashValue>(), std::mem::size_of::<Listpack>());
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        let plain = h.allocated_bytes(0);
+        assert!(!h.is_volatile());
+        assert!(!h.set_field_ttl(b"zz", 10), "no such field");
+        assert!(!h.is_volatile());
+        assert_eq!(h.allocated_bytes(0), plain);
+    }
+
+    #[test]
+    fn listpackex_orders_fields_by_expiry_and_expires_soonest_first() {
+        let mut h = HashValue::new();
+        for f in [b"a", b"b", b"c", b"d"] {
+            h.set(f, b"v", HashLimits::default());
+        }
+        h.set_field_ttl(b"c", 300);
+        h.set_field_ttl(b"a", 100);
+        h.set_field_ttl(b"d", 300);
+        assert_eq!(h.encoding_name(), "listpackex");
+        let order = |h: &HashValue| -> Vec<Vec<u8>> { h.iter().map(|(f, _)| bytes(f)).collect() };
+        assert_eq!(order(&h), [b"a", b"d", b"c", b"b"].map(|f| f.to_vec()));
+        assert_eq!(h.min_field_ttl(), Some(100));
+        assert_eq!(h.volatile_fields(), 3);
+        let ttls: Vec<i64> = h.iter_with_ttls().map(|(_, _, t)| t).collect();
+        assert_eq!(ttls, [100, 300, 300, 0]);
+        assert!(h.persist_field(b"d"));
+        assert!(!h.persist_field(b"d"));
+        assert_eq!(order(&h), [b"a", b"c", b"b", b"d"].map(|f| f.to_vec()));
+        // HSET drops the TTL; a keep-TTL write does not.
+        h.set_keep_ttl(b"c", b"w", HashLimits::default());
+        assert_eq!(h.field_ttl(b"c"), Some(300));
+        h.set(b"a", b"w", HashLimits::default());
+        assert_eq!(h.field_ttl(b"a"), None);
+        assert_eq!(order(&h), [b"c", b"b", b"d", b"a"].map(|f| f.to_vec()));
+        assert_eq!(h.expire_fields(299, usize::MAX), 0);
+        assert_eq!(h.expire_fields(300, usize::MAX), 1);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.min_field_ttl(), None);
+        let copy = h.clone();
+        assert_eq!(copy, h);
+    }
+
+    #[test]
+    fn table_keeps_ttls_across_conversion_and_removal() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        h.set_field_ttl(b"a", 50);
+        for i in 0..5 {
+            h.set(format!("f{i}").as_bytes(), b"v", small());
+        }
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.field_ttl(b"a"), Some(50));
+        h.set_field_ttl(b"f1", 20);
+        assert_eq!(h.expire_fields(30, 1), 1);
+        assert!(!h.contains(b"f1"));
+        assert!(h.remove(b"a"));
+        assert_eq!(h.volatile_fields(), 0);
+        let mut other = h.clone();
+        other.set_field_ttl(b"f2", 10);
+        assert_ne!(other, h);
+    }
 }
