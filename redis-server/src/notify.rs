@@ -81,7 +81,14 @@ pub(crate) fn hash_fields_expired(
     emptied: bool,
     mut sink: Option<&mut SelfSink<'_>>,
 ) {
-    keyspace_event(server, Event::Hash, "hexpired", key, db, sink.as_deref_mut());
+    keyspace_event(
+        server,
+        Event::Hash,
+        "hexpired",
+        key,
+        db,
+        sink.as_deref_mut(),
+    );
     if emptied {
         keyspace_event(server, Event::Generic, "del", key, db, sink.as_deref_mut());
     }

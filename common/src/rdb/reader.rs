@@ -13,7 +13,10 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::legacy::{ziplist_for_each, zipmap_for_each};
-use super::{MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_FIELD_TTLS, RdbError, RdbErrorKind, crc64, kind, opcode};
+use super::{
+    MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_FIELD_TTLS, RdbError, RdbErrorKind, crc64, kind,
+    opcode,
+};
 use crate::encoding::intset::IntSet;
 use crate::encoding::listpack::{Listpack, LpValue};
 use crate::encoding::lzf;

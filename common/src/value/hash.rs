@@ -858,7 +858,10 @@ mod tests {
     fn field_ttls_cost_nothing_until_used() {
         // The side structure is one boxed variant: a hash without field TTLs is as big as
         // before (a listpack's vector).
-        assert_eq!(std::mem::size_of::<HashValue>(), std::mem::size_of::<Listpack>());
+        assert_eq!(
+            std::mem::size_of::<HashValue>(),
+            std::mem::size_of::<Listpack>()
+        );
         let mut h = HashValue::new();
         h.set(b"a", b"1", small());
         let plain = h.allocated_bytes(0);

@@ -1129,7 +1129,10 @@ mod field_expiry_tests {
         c.text(&["SET", "s", "x"]);
         c.text(&["HSET", "h", "a", "1"]);
         let wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-        assert_eq!(c.text(&["HEXPIRE", "s", "x", "FIELDS", "1", "a"]), wrongtype);
+        assert_eq!(
+            c.text(&["HEXPIRE", "s", "x", "FIELDS", "1", "a"]),
+            wrongtype
+        );
         assert_eq!(c.text(&["HTTL", "s", "x", "1", "a"]), wrongtype);
         assert_eq!(c.text(&["HPERSIST", "s", "x", "1", "a"]), wrongtype);
         assert_eq!(
@@ -1204,7 +1207,10 @@ mod field_expiry_tests {
             ints(&[-2, -2])
         );
         assert_eq!(c.text(&["HTTL", "nokey", "FIELDS", "1", "a"]), ints(&[-2]));
-        assert_eq!(c.text(&["HPERSIST", "nokey", "FIELDS", "1", "a"]), ints(&[-2]));
+        assert_eq!(
+            c.text(&["HPERSIST", "nokey", "FIELDS", "1", "a"]),
+            ints(&[-2])
+        );
         assert_eq!(c.text(&["EXISTS", "nokey"]), ":0\r\n");
     }
 
@@ -1285,7 +1291,11 @@ mod field_expiry_tests {
         );
         c.text(&["HPEXPIRE", "h", "100000", "FIELDS", "1", "a"]);
         let reply = c.text(&["HPTTL", "h", "FIELDS", "1", "a"]);
-        let ms: i64 = reply.trim_start_matches("*1\r\n:").trim_end().parse().unwrap();
+        let ms: i64 = reply
+            .trim_start_matches("*1\r\n:")
+            .trim_end()
+            .parse()
+            .unwrap();
         assert!((99_000..=100_000).contains(&ms), "{reply}");
         assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "a"]), ints(&[100]));
     }
@@ -1321,13 +1331,25 @@ mod field_expiry_tests {
         assert_eq!(c.text(&["OBJECT", "ENCODING", "h"]), "$8\r\nlistpack\r\n");
         c.text(&["HEXPIRE", "h", "200", "FIELDS", "1", "c"]);
         c.text(&["HEXPIRE", "h", "100", "FIELDS", "1", "b"]);
-        assert_eq!(c.text(&["OBJECT", "ENCODING", "h"]), "$10\r\nlistpackex\r\n");
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "h"]),
+            "$10\r\nlistpackex\r\n"
+        );
         // Volatile fields first, soonest first, then the others.
-        assert_eq!(c.text(&["HKEYS", "h"]), "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n");
+        assert_eq!(
+            c.text(&["HKEYS", "h"]),
+            "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n"
+        );
         c.text(&["HPERSIST", "h", "FIELDS", "1", "b"]);
-        assert_eq!(c.text(&["HKEYS", "h"]), "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n");
+        assert_eq!(
+            c.text(&["HKEYS", "h"]),
+            "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n"
+        );
         assert_eq!(c.text(&["HGET", "h", "b"]), "$1\r\n2\r\n");
-        assert_eq!(c.text(&["OBJECT", "ENCODING", "h"]), "$10\r\nlistpackex\r\n");
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "h"]),
+            "$10\r\nlistpackex\r\n"
+        );
 
         let mut t = TestClient::with_config(&[("hash-max-listpack-entries", "2")]);
         t.text(&["HSET", "t", "a", "1", "b", "2", "c", "3"]);
@@ -1345,7 +1367,11 @@ mod field_expiry_tests {
     fn field_expiry_effects() {
         let mut c = TestClient::new();
         c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
-        c.assert_effects(&["HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"], &["h:hexpire:h"], 2);
+        c.assert_effects(
+            &["HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"],
+            &["h:hexpire:h"],
+            2,
+        );
         c.assert_effects(&["HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"], &[], 0);
         c.assert_effects(&["HEXPIRE", "nokey", "100", "FIELDS", "1", "a"], &[], 0);
         c.assert_effects(
@@ -1416,11 +1442,20 @@ mod field_expiry_tests {
             ints(&[4_000_000_000, -1])
         );
         c.text(&["COPY", "r", "c"]);
-        assert_eq!(c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]), ints(&[4_000_000_000]));
-        assert_eq!(c.text(&["OBJECT", "ENCODING", "c"]), "$10\r\nlistpackex\r\n");
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]),
+            ints(&[4_000_000_000])
+        );
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "c"]),
+            "$10\r\nlistpackex\r\n"
+        );
         c.text(&["MOVE", "c", "1"]);
         c.text(&["SELECT", "1"]);
-        assert_eq!(c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]), ints(&[4_000_000_000]));
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]),
+            ints(&[4_000_000_000])
+        );
         c.text(&["SELECT", "0"]);
 
         let dump = c.run(&["DUMP", "r"]);
@@ -1457,7 +1492,9 @@ mod field_expiry_tests {
         let gate = server.keyspace.shared();
         let mut expired = 0;
         server.keyspace.for_each_shard(&gate, 0, |shard| {
-            expired += shard.active_expire_fields(crate::server::unix_ms(), 20, 100).expired;
+            expired += shard
+                .active_expire_fields(crate::server::unix_ms(), 20, 100)
+                .expired;
             let drained: Vec<_> = shard.drain_fields_expired().collect();
             if !drained.is_empty() {
                 assert_eq!(drained, vec![(Box::from(&b"h"[..]), true)]);

@@ -177,7 +177,9 @@ pub(crate) fn take_snapshot(
     // Redis 7.0's version unless a hash has field TTLs (see `writer::version_for`).
     let mut field_ttls = false;
     for db in 0..server.keyspace.databases() {
-        view.for_each_shard(db, |shard| field_ttls = field_ttls || shard.has_field_ttls());
+        view.for_each_shard(db, |shard| {
+            field_ttls = field_ttls || shard.has_field_ttls()
+        });
     }
     let version = if field_ttls {
         common::rdb::RDB_VERSION_FIELD_TTLS
