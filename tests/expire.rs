@@ -52,3 +52,85 @@ fn set_without_ttl_clears_an_existing_expiry() {
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nw\r\n");
 }
+
+/// Redis 7.4's hash-field expiry: the cron removes due fields of hashes nobody touches,
+/// publishing `hexpired` and, with the last field, `del`.
+#[test]
+fn active_expiry_removes_hash_fields_nobody_touches() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    let mut sub = server.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Egh"]),
+        "+OK\r\n"
+    );
+    sub.cmd(&["SUBSCRIBE", "__keyevent@0__:hexpired"]);
+    sub.cmd(&["SUBSCRIBE", "__keyevent@0__:del"]);
+    c.cmd(&["HSET", "gone", "a", "1", "b", "2"]);
+    c.cmd(&["HSET", "kept", "a", "1", "b", "2"]);
+    assert_eq!(
+        c.cmd(&["HPEXPIRE", "gone", "50", "FIELDS", "2", "a", "b"]),
+        "*2\r\n:1\r\n:1\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["HPEXPIRE", "kept", "50", "FIELDS", "1", "a"]),
+        "*1\r\n:1\r\n"
+    );
+    let start = Instant::now();
+    // DBSIZE looks at no hash: only the active cycle can have removed the fields.
+    loop {
+        if c.cmd(&["DBSIZE"]) == ":1\r\n" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "hash fields not expired 3 s after their time"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(sub.read_text());
+    }
+    let hexpired = |key: &str| {
+        format!(
+            "*3\r\n$7\r\nmessage\r\n$23\r\n__keyevent@0__:hexpired\r\n${}\r\n{key}\r\n",
+            key.len()
+        )
+    };
+    let del = "*3\r\n$7\r\nmessage\r\n$18\r\n__keyevent@0__:del\r\n$4\r\ngone\r\n".to_string();
+    assert!(events.contains(&hexpired("gone")), "{events:?}");
+    assert!(events.contains(&hexpired("kept")), "{events:?}");
+    let at = |e: &String| events.iter().position(|x| x == e).unwrap();
+    assert!(at(&del) > at(&hexpired("gone")), "{events:?}");
+    assert_eq!(c.cmd(&["HGETALL", "kept"]), "*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+}
+
+/// Field TTLs survive a save and reload; the file declares RDB 12 only while a hash has one.
+#[test]
+fn hash_field_ttls_survive_debug_reload() {
+    let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut c = server.connect();
+    let header = || {
+        let file = std::fs::read(server.dir().join("dump.rdb")).unwrap();
+        String::from_utf8_lossy(&file[..9]).into_owned()
+    };
+    c.cmd(&["HSET", "h", "a", "1", "b", "2"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(header(), "REDIS0010");
+    c.cmd(&["HEXPIREAT", "h", "4000000000", "FIELDS", "1", "a"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(header(), "REDIS0012");
+    assert_eq!(
+        c.cmd(&["HEXPIRETIME", "h", "FIELDS", "2", "a", "b"]),
+        "*2\r\n:4000000000\r\n:-1\r\n"
+    );
+    assert_eq!(c.cmd(&["OBJECT", "ENCODING", "h"]), "$10\r\nlistpackex\r\n");
+    c.cmd(&["HPERSIST", "h", "FIELDS", "1", "a"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(header(), "REDIS0010");
+    assert_eq!(
+        c.cmd(&["HGETALL", "h"]),
+        "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+}

@@ -203,6 +203,12 @@ impl CommandContext<'_> {
                 }
             });
         }
+        {
+            let mut sink = SelfSink::of(self.client, self.reply);
+            self.db.drain_fields_expired(|db, key, emptied| {
+                crate::notify::hash_fields_expired(server, db, &key, emptied, Some(&mut sink));
+            });
+        }
         if crate::notify::wants(server, Event::New) {
             let mut sink = SelfSink::of(self.client, self.reply);
             self.db.drain_created(|db, key| {

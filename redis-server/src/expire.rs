@@ -27,6 +27,9 @@ impl Effort {
     }
 }
 
+/// Hash fields one shard's step may expire (Redis 7.4's `hashTypeDbActiveExpire` quota).
+const FIELDS_PER_CYCLE: usize = 1000;
+
 /// Runs the cron until shutdown.
 pub(crate) async fn run_cron(server: Arc<Server>) {
     let mut shutdown = server.shutdown.subscribe();
@@ -68,6 +71,9 @@ fn cron_step(server: &Server, period: Duration) {
     for db in 0..keyspace.databases() {
         keyspace.for_each_shard(&gate, db, |shard| {
             report_expired(server, db, shard);
+            for (key, emptied) in shard.drain_fields_expired() {
+                crate::notify::hash_fields_expired(server, db, &key, emptied, None);
+            }
             // Commands report created keys themselves; drop what a config change left behind.
             shard.drain_created();
             if rehash {
@@ -107,7 +113,14 @@ fn active_expire_cycle(server: &Server, period: Duration) {
     'dbs: for db in 0..keyspace.databases() {
         let mut out_of_time = false;
         keyspace.for_each_shard(&gate, db, |shard| {
-            if out_of_time || shard.volatile_len() == 0 {
+            if out_of_time {
+                return;
+            }
+            if shard.volatile_hashes() > 0 {
+                // Redis 7.4 gives hash fields their own quota per cycle.
+                shard.active_expire_fields(unix_ms(), effort.keys_per_loop, FIELDS_PER_CYCLE);
+            }
+            if shard.volatile_len() == 0 {
                 return;
             }
             loop {

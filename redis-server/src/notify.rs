@@ -72,6 +72,30 @@ pub(crate) fn key_expired(
     keyspace_event(server, Event::Expired, "expired", key, db, sink);
 }
 
+/// Fields of the hash at `key` expired (Redis 7.4's `hexpired`), and the key went with its
+/// last field (`del`): WATCHers and clients caching it told, as Redis's `signalModifiedKey`.
+pub(crate) fn hash_fields_expired(
+    server: &Server,
+    db: usize,
+    key: &[u8],
+    emptied: bool,
+    mut sink: Option<&mut SelfSink<'_>>,
+) {
+    keyspace_event(
+        server,
+        Event::Hash,
+        "hexpired",
+        key,
+        db,
+        sink.as_deref_mut(),
+    );
+    if emptied {
+        keyspace_event(server, Event::Generic, "del", key, db, sink.as_deref_mut());
+    }
+    server.watches.touch(db, key, Touch::Modified);
+    server.tracking.key_modified(server, key, None, sink);
+}
+
 /// Reports keys expired outside any command (the active expiry cycle, the cron's drain).
 pub(crate) fn keys_expired(server: &Server, db: usize, keys: impl Iterator<Item = Box<[u8]>>) {
     if !server.watches.active() && !wants(server, Event::Expired) && !server.tracking.live() {

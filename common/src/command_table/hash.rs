@@ -17,6 +17,8 @@ const READ_HASH_FAST: &[A] = &[A::Read, A::Hash, A::Fast];
 const READ_HASH_SLOW: &[A] = &[A::Read, A::Hash, A::Slow];
 
 const WHOLE_HASH: &str = "O(N) where N is the size of the hash.";
+/// The field-expiry commands of Redis 7.4.
+const PER_FIELD: &str = "O(N) where N is the number of specified fields";
 
 /// Every top-level command of the group.
 pub(super) static COMMANDS: &[CommandSpec] = &[
@@ -40,6 +42,39 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "2.0.0",
         complexity: "O(1)",
         summary: "Tell whether a hash has a given field",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hexpire",
+        arity: -6,
+        flags: WRITE_DENYOOM_FAST,
+        acl_categories: WRITE_HASH_FAST,
+        key_specs: RW_UPDATE,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Give hash fields a time to live in seconds",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hexpireat",
+        arity: -6,
+        flags: WRITE_DENYOOM_FAST,
+        acl_categories: WRITE_HASH_FAST,
+        key_specs: RW_UPDATE,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Make hash fields expire at a Unix time in seconds",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hexpiretime",
+        arity: -5,
+        flags: READONLY_FAST,
+        acl_categories: READ_HASH_FAST,
+        key_specs: RO_ACCESS,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Unix time in seconds at which hash fields expire",
         ..BASE
     },
     CommandSpec {
@@ -136,6 +171,61 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "hpersist",
+        arity: -5,
+        flags: &[F::Write, F::Fast],
+        acl_categories: WRITE_HASH_FAST,
+        key_specs: RW_UPDATE,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Remove the time to live of hash fields",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hpexpire",
+        arity: -6,
+        flags: WRITE_DENYOOM_FAST,
+        acl_categories: WRITE_HASH_FAST,
+        key_specs: RW_UPDATE,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Give hash fields a time to live in milliseconds",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hpexpireat",
+        arity: -6,
+        flags: WRITE_DENYOOM_FAST,
+        acl_categories: WRITE_HASH_FAST,
+        key_specs: RW_UPDATE,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Make hash fields expire at a Unix time in milliseconds",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hpexpiretime",
+        arity: -5,
+        flags: READONLY_FAST,
+        acl_categories: READ_HASH_FAST,
+        key_specs: RO_ACCESS,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Unix time in milliseconds at which hash fields expire",
+        ..BASE
+    },
+    CommandSpec {
+        name: "hpttl",
+        arity: -5,
+        flags: READONLY_FAST,
+        acl_categories: READ_HASH_FAST,
+        key_specs: RO_ACCESS,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Remaining time to live of hash fields in milliseconds",
+        ..BASE
+    },
+    CommandSpec {
         name: "hrandfield",
         arity: -2,
         flags: &[F::Readonly],
@@ -190,6 +280,17 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "3.2.0",
         complexity: "O(1)",
         summary: "Length in bytes of the value of a hash field",
+        ..BASE
+    },
+    CommandSpec {
+        name: "httl",
+        arity: -5,
+        flags: READONLY_FAST,
+        acl_categories: READ_HASH_FAST,
+        key_specs: RO_ACCESS,
+        since: "7.4.0",
+        complexity: PER_FIELD,
+        summary: "Remaining time to live of hash fields in seconds",
         ..BASE
     },
     CommandSpec {

@@ -373,6 +373,10 @@ fn table_matches_redis_command_json() {
     }
     let mut checked = 0;
     for spec in commands() {
+        // Redis 7.4's hash-field expiry commands are not in 7.0.15's files.
+        if spec.since == "7.4.0" {
+            continue;
+        }
         check(dir, spec);
         checked += 1;
         for sub in subcommands(spec) {

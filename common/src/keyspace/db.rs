@@ -334,6 +334,16 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Hands `f` (database, key, whether the key went too) for every hash the held shards
+    /// expired fields of since they were last drained, oldest first.
+    pub fn drain_fields_expired(&mut self, mut f: impl FnMut(usize, Box<[u8]>, bool)) {
+        for (db, _, shard) in self.guards.held_mut() {
+            for (key, emptied) in shard.drain_fields_expired() {
+                f(*db, key, emptied);
+            }
+        }
+    }
+
     /// Hands `f` (database, key) for every key the held shards created since they were last
     /// drained, oldest first.
     pub fn drain_created(&mut self, mut f: impl FnMut(usize, Box<[u8]>)) {

@@ -2,6 +2,7 @@
 
 use super::dict::{Dict, DictItem};
 use super::entry::Entry;
+use crate::value::Value;
 
 /// A key's expiry time, kept apart from the key (as Redis keeps its `expires` dict), so that
 /// keys without a TTL pay nothing and the active cycle samples only volatile keys.
@@ -44,6 +45,16 @@ pub struct Shard {
     misses: u64,
     /// How accesses are recorded in entries (set by the keyspace each time it locks the shard).
     pub(crate) access: super::access::AccessPolicy,
+    /// Hashes with field TTLs (Redis 7.4's `hexpires`): each key with a time at or before
+    /// its soonest field expiry, so that lookups and the active cycle find due fields without
+    /// walking every hash. A record may be early (a TTL removed since), never late.
+    hexpires: Dict<Expiry>,
+    hexpire_cursor: u64,
+    /// Hashes that lost fields to their TTLs since the caller last drained them, with whether
+    /// the hash went with its last field (for `hexpired` / `del` events).
+    fields_expired: Vec<(Box<[u8]>, bool)>,
+    /// Total fields expired here (INFO `expired_subkeys`).
+    expired_fields_total: u64,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -90,8 +101,13 @@ impl Shard {
         matches!(self.expire_at(key), Some(at) if at <= now_ms)
     }
 
-    /// Removes `key` if its time has come; true if it did.
+    /// Removes `key` if its time has come, else the fields of its hash whose time has come;
+    /// true if the key went.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if !self.hexpires.is_empty() && !self.is_expired(key, now_ms) {
+            self.expire_fields_if_needed(key, now_ms, usize::MAX);
+            return false;
+        }
         if self.expires.is_empty() || !self.is_expired(key, now_ms) {
             return false;
         }
@@ -215,6 +231,7 @@ impl Shard {
     /// Stores `entry` with no expiry, replacing any previous value and TTL (SET semantics).
     pub fn insert(&mut self, mut entry: Entry) -> Option<Entry> {
         entry.set_volatile(false);
+        self.track_field_ttls(&entry);
         let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
         let Some(old) = self.main.insert(entry) else {
             self.created.extend(key);
@@ -231,6 +248,7 @@ impl Shard {
     pub fn insert_keep_ttl(&mut self, mut entry: Entry) -> Option<Entry> {
         let had_ttl = self.main.get(entry.key()).is_some_and(Entry::is_volatile);
         entry.set_volatile(had_ttl);
+        self.track_field_ttls(&entry);
         let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
         let old = self.main.insert(entry);
         if old.is_none() {
@@ -247,6 +265,9 @@ impl Shard {
     /// Removes a key and its expiry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let entry = self.main.remove(key)?;
+        if !self.hexpires.is_empty() {
+            self.hexpires.remove(key);
+        }
         if entry.is_volatile() {
             self.expires.remove(key);
         }
@@ -322,6 +343,140 @@ impl Shard {
         stats
     }
 
+    /// Records (or forgets) `entry`'s soonest field expiry as it is stored.
+    fn track_field_ttls(&mut self, entry: &Entry) {
+        let min = match entry.value() {
+            Value::Hash(h) => h.min_field_ttl(),
+            _ => None,
+        };
+        match min {
+            Some(at) => self.set_field_expiry(entry.key(), at),
+            None => {
+                if !self.hexpires.is_empty() {
+                    self.hexpires.remove(entry.key());
+                }
+            }
+        }
+    }
+
+    fn set_field_expiry(&mut self, key: &[u8], at_ms: i64) {
+        if let Some(e) = self.hexpires.get_mut(key) {
+            e.at_ms = at_ms;
+        } else {
+            self.hexpires.insert(Expiry {
+                key: key.into(),
+                at_ms,
+            });
+        }
+    }
+
+    /// A field of the hash at `key` got the expiry `at_ms` (HEXPIRE and friends): lookups
+    /// and the active cycle will expire it in time.
+    pub fn note_field_expiry(&mut self, key: &[u8], at_ms: i64) {
+        match self.hexpires.get(key) {
+            Some(e) if e.at_ms <= at_ms => {}
+            _ => self.set_field_expiry(key, at_ms),
+        }
+    }
+
+    /// Number of hashes with field TTLs (or that had some, not yet looked at since).
+    pub fn volatile_hashes(&self) -> usize {
+        self.hexpires.len()
+    }
+
+    /// True when some hash here has a field with a TTL (a snapshot then needs RDB 12).
+    pub fn has_field_ttls(&self) -> bool {
+        let mut found = false;
+        self.hexpires.for_each(|e| {
+            found = found
+                || matches!(self.main.get(&e.key).map(Entry::value),
+                    Some(Value::Hash(h)) if h.volatile_fields() > 0);
+        });
+        found
+    }
+
+    /// Removes up to `max` fields of the hash at `key` whose time has come, and the key if
+    /// that empties it; true when the key went. Records what went for the caller's events.
+    fn expire_fields_if_needed(&mut self, key: &[u8], now_ms: i64, max: usize) -> bool {
+        match self.hexpires.get(key) {
+            Some(e) if e.at_ms <= now_ms => {}
+            _ => return false,
+        }
+        let (expired, empty, next) = match self.main.get_mut(key).map(Entry::value_mut) {
+            Some(Value::Hash(h)) => {
+                let n = h.expire_fields(now_ms, max);
+                if n > 0 {
+                    h.shrink_to_fit();
+                }
+                (n, h.is_empty(), h.min_field_ttl())
+            }
+            _ => (0, false, None),
+        };
+        match next {
+            Some(at) if !empty => self.set_field_expiry(key, at),
+            _ => {
+                self.hexpires.remove(key);
+            }
+        }
+        if expired == 0 {
+            return false;
+        }
+        self.expired_fields_total += expired as u64;
+        if empty {
+            self.remove(key);
+        }
+        self.fields_expired.push((key.into(), empty));
+        empty
+    }
+
+    /// Hashes that lost fields to their TTLs since the last call, oldest first, each with
+    /// whether the key went with its last field.
+    pub fn drain_fields_expired(&mut self) -> std::vec::Drain<'_, (Box<[u8]>, bool)> {
+        self.fields_expired.drain(..)
+    }
+
+    /// Total hash fields expired here (INFO `expired_subkeys`).
+    pub fn expired_fields_total(&self) -> u64 {
+        self.expired_fields_total
+    }
+
+    /// One step of the active expiry of hash fields: visits hashes with field TTLs from where
+    /// the last step stopped until `max_samples` were looked at, removing at most
+    /// `max_fields` due fields in all.
+    pub fn active_expire_fields(
+        &mut self,
+        now_ms: i64,
+        max_samples: usize,
+        max_fields: usize,
+    ) -> ExpireCycleStats {
+        let mut stats = ExpireCycleStats::default();
+        if self.hexpires.is_empty() {
+            return stats;
+        }
+        let mut due: Vec<Box<[u8]>> = Vec::new();
+        while stats.sampled < max_samples {
+            self.hexpire_cursor = self.hexpires.scan(self.hexpire_cursor, |e| {
+                stats.sampled += 1;
+                if e.at_ms <= now_ms {
+                    due.push(e.key.clone());
+                }
+            });
+            if self.hexpire_cursor == 0 {
+                break;
+            }
+        }
+        let before = self.expired_fields_total;
+        for key in due {
+            let left = max_fields.saturating_sub((self.expired_fields_total - before) as usize);
+            if left == 0 {
+                break;
+            }
+            self.expire_fields_if_needed(&key, now_ms, left);
+        }
+        stats.expired = (self.expired_fields_total - before) as usize;
+        stats
+    }
+
     /// Calls `f` on every key (expired or not; callers filter with [`Shard::expire_at`]).
     pub fn for_each(&self, f: impl FnMut(&Entry)) {
         self.main.for_each(f);
@@ -346,6 +501,7 @@ impl Shard {
     pub fn cron(&mut self, rehash_budget: std::time::Duration) {
         self.main.shrink_if_needed();
         self.expires.shrink_if_needed();
+        self.hexpires.shrink_if_needed();
         self.main.rehash_for(rehash_budget);
         self.expires.rehash_for(rehash_budget);
     }
@@ -410,5 +566,69 @@ mod tests {
         assert_eq!(expired, 50);
         assert_eq!(s.len(), 50);
         assert_eq!(s.volatile_len(), 50);
+    }
+
+    fn hash_with_ttl(key: &[u8], at: i64) -> Entry {
+        let mut h = crate::value::hash::HashValue::new();
+        let limits = crate::value::hash::HashLimits::default();
+        h.set(b"a", b"1", limits);
+        h.set(b"b", b"2", limits);
+        h.set_field_ttl(b"a", at);
+        Entry::collection(key, Value::Hash(Box::new(h)), 0)
+    }
+
+    #[test]
+    fn lookups_expire_due_hash_fields() {
+        let mut s = Shard::new();
+        s.insert(hash_with_ttl(b"h", 100));
+        assert_eq!(s.volatile_hashes(), 1);
+        assert!(s.has_field_ttls());
+        assert!(s.get(b"h", 99).is_some());
+        assert_eq!(s.drain_fields_expired().count(), 0);
+        let Some(Value::Hash(h)) = s.get(b"h", 100).map(Entry::value) else {
+            panic!()
+        };
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            s.drain_fields_expired().collect::<Vec<_>>(),
+            vec![(Box::from(&b"h"[..]), false)]
+        );
+        assert_eq!(s.volatile_hashes(), 0);
+        assert_eq!(s.expired_fields_total(), 1);
+        // Removing or replacing the key forgets its record.
+        s.insert(hash_with_ttl(b"h", 100));
+        s.insert(Entry::string(b"h", b"x", 0));
+        assert_eq!(s.volatile_hashes(), 0);
+        s.insert(hash_with_ttl(b"h", 100));
+        s.remove(b"h");
+        assert_eq!(s.volatile_hashes(), 0);
+    }
+
+    #[test]
+    fn active_field_expiry_deletes_emptied_hashes() {
+        let mut s = Shard::new();
+        for i in 0..10 {
+            let key = format!("h{i}");
+            s.insert(hash_with_ttl(key.as_bytes(), 10));
+            if let Some(Value::Hash(h)) = s.get_mut(key.as_bytes(), 0).map(Entry::value_mut) {
+                h.set_field_ttl(b"b", 20);
+            }
+            s.note_field_expiry(key.as_bytes(), 10);
+        }
+        let mut expired = 0;
+        for _ in 0..10 {
+            expired += s.active_expire_fields(15, 20, 1000).expired;
+        }
+        assert_eq!(expired, 10);
+        assert_eq!(s.len(), 10);
+        assert_eq!(s.volatile_hashes(), 10);
+        for _ in 0..10 {
+            expired += s.active_expire_fields(25, 20, 1000).expired;
+        }
+        assert_eq!(expired, 20);
+        assert_eq!(s.len(), 0);
+        let drained: Vec<_> = s.drain_fields_expired().collect();
+        assert_eq!(drained.len(), 20);
+        assert_eq!(drained.iter().filter(|(_, gone)| *gone).count(), 10);
     }
 }

@@ -24,6 +24,9 @@ use std::fmt;
 pub const RDB_VERSION: u16 = 10;
 /// The highest version this reader understands (Redis 7.4).
 pub const MAX_READ_VERSION: u16 = 12;
+/// The version Redis 7.4 writes, which defines the hash field-TTL types 24 and 25: we write
+/// it only when a file or payload holds such a hash.
+pub const RDB_VERSION_FIELD_TTLS: u16 = 12;
 
 /// Value types, as the byte before each key names them (`rdb.h`).
 pub mod kind {

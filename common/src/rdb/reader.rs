@@ -13,7 +13,10 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::legacy::{ziplist_for_each, zipmap_for_each};
-use super::{MAX_READ_VERSION, RDB_VERSION, RdbError, RdbErrorKind, crc64, kind, opcode};
+use super::{
+    MAX_READ_VERSION, RDB_VERSION, RDB_VERSION_FIELD_TTLS, RdbError, RdbErrorKind, crc64, kind,
+    opcode,
+};
 use crate::encoding::intset::IntSet;
 use crate::encoding::listpack::{Listpack, LpValue};
 use crate::encoding::lzf;
@@ -481,6 +484,9 @@ impl<'a> Reader<'a> {
                 continue;
             }
             h.set(&f, &v, limits.hash);
+            if expire_at != 0 {
+                h.set_field_ttl(&f, expire_at);
+            }
         }
         Ok(Value::Hash(Box::new(h)))
     }
@@ -517,6 +523,9 @@ impl<'a> Reader<'a> {
                 continue;
             }
             h.set(&f, &lp_text(v), limits.hash);
+            if expire_at != 0 {
+                h.set_field_ttl(&f, expire_at);
+            }
         }
         Ok(Value::Hash(Box::new(h)))
     }
@@ -595,7 +604,10 @@ pub fn verify_dump_payload(payload: &[u8], verify_crc: bool) -> bool {
     }
     let footer = &payload[payload.len() - 10..];
     let version = u16::from_le_bytes([footer[0], footer[1]]);
-    if version > RDB_VERSION {
+    // Redis 7.0's limit, except for the hash field-TTL types, which exist from version 12 on
+    // (what our DUMP writes for them).
+    let field_ttls = matches!(payload[0], kind::HASH_METADATA | kind::HASH_LISTPACK_EX);
+    if version > RDB_VERSION && !(field_ttls && version <= RDB_VERSION_FIELD_TTLS) {
         return false;
     }
     if !verify_crc {
@@ -1098,6 +1110,8 @@ mod tests {
         };
         assert_eq!(h.len(), 2);
         assert!(!h.contains(b"a") && h.contains(b"b") && h.contains(b"c"));
+        assert_eq!(h.field_ttl(b"b"), Some(2000));
+        assert_eq!(h.field_ttl(b"c"), None);
         // HASH_LISTPACK_EX: triples.
         let mut lp = Listpack::new();
         for (f, v, t) in [
@@ -1116,6 +1130,89 @@ mod tests {
         };
         assert_eq!(h.len(), 2);
         assert!(!h.contains(b"a"));
+        assert_eq!(h.field_ttl(b"c"), Some(5000));
+        assert_eq!(h.field_ttl(b"b"), None);
+        assert_eq!(h.encoding_name(), "listpackex");
+    }
+
+    /// A hash with field TTLs DUMPs in Redis 7.4's layouts (`rdbSaveObject`, RDB 12): the
+    /// soonest expiry as 8 little-endian bytes, then for `HASH_LISTPACK_EX` a listpack of
+    /// field, value, absolute expiry (0 for none) triplets in expiry order, and for
+    /// `HASH_METADATA` the count, then per field its expiry relative to the soonest plus one
+    /// (0 for none), the field and the value.
+    #[test]
+    fn hashes_with_field_ttls_dump_in_redis_7_4_layout_and_round_trip() {
+        let l = limits();
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", l.hash);
+        h.set(b"b", b"x", l.hash);
+        h.set_field_ttl(b"b", 5000);
+        let e = Entry::collection(b"k", Value::Hash(Box::new(h.clone())), 0);
+        let p = writer::dump_payload(&e);
+        assert_eq!(p[0], kind::HASH_LISTPACK_EX);
+        assert_eq!(&p[1..9], &5000i64.to_le_bytes());
+        let mut lp = Listpack::new();
+        lp.push_back(b"b");
+        lp.push_back(b"x");
+        lp.push_back_int(5000);
+        lp.push_back(b"a");
+        lp.push_back(b"1");
+        lp.push_back_int(0);
+        let mut expected = vec![kind::HASH_LISTPACK_EX];
+        expected.extend_from_slice(&5000i64.to_le_bytes());
+        expected.extend(blob(lp.as_bytes()));
+        expected.extend_from_slice(&12u16.to_le_bytes());
+        assert_eq!(&p[..p.len() - 8], &expected[..]);
+        assert!(verify_dump_payload(&p, true));
+        let Object::Value(Value::Hash(back)) = read_dump_payload(&p, &l, 0).unwrap() else {
+            panic!()
+        };
+        assert_eq!(*back, h);
+
+        let mut t = h.clone();
+        t.convert();
+        t.set_field_ttl(b"a", 7000);
+        let e = Entry::collection(b"k", Value::Hash(Box::new(t.clone())), 0);
+        let p = writer::dump_payload(&e);
+        assert_eq!(p[0], kind::HASH_METADATA);
+        let mut r = Reader::new(&p[1..]);
+        assert_eq!(r.read_ms().unwrap(), 5000);
+        assert_eq!(r.read_len().unwrap(), 2);
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let rel = r.read_len().unwrap();
+            let f = r.read_string().unwrap().to_vec();
+            r.read_string().unwrap();
+            seen.push((f, rel));
+        }
+        seen.sort();
+        assert_eq!(seen, vec![(b"a".to_vec(), 2001), (b"b".to_vec(), 1)]);
+        let Object::Value(Value::Hash(mut back)) = read_dump_payload(&p, &l, 0).unwrap() else {
+            panic!()
+        };
+        // Small enough for a listpack on load, as 7.4 loads it.
+        assert_eq!(back.encoding_name(), "listpackex");
+        back.convert();
+        assert_eq!(*back, t);
+        // Past field times are dropped on load, as 7.4 does on a master.
+        let Object::Value(Value::Hash(back)) = read_dump_payload(&p, &l, 6000).unwrap() else {
+            panic!()
+        };
+        assert_eq!(back.len(), 1);
+        assert!(back.contains(b"a"));
+
+        // A whole file with such a hash declares version 12.
+        let mut w = RdbWriter::with_version(false, true, writer::version_for(e.value()));
+        w.key_value(&e, None, Eviction::None);
+        let file = w.finish();
+        assert_eq!(&file[..9], b"REDIS0012");
+        let mut loaded = 0;
+        load(&file, &l, 0, true, |_| {
+            loaded += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert!(loaded >= 1);
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //!   LZF-compressed when longer than 20 bytes and `rdbcompression` is on (and it pays);
 //! - lists: `LIST_QUICKLIST_2`, one packed listpack per quicklist node;
 //! - sets: the intset bytes (`SET_INTSET`) or the members (`SET`);
-//! - hashes: the listpack bytes (`HASH_LISTPACK`) or field/value pairs (`HASH`);
+//! - hashes: the listpack bytes (`HASH_LISTPACK`) or field/value pairs (`HASH`); a hash with
+//!   field TTLs takes Redis 7.4's types: `HASH_LISTPACK_EX` (field, value, expiry triplets) or
+//!   `HASH_METADATA` (relative expiry, field, value), each after the soonest expiry;
 //! - sorted sets: the listpack bytes (`ZSET_LISTPACK`) or members with binary scores
 //!   (`ZSET_2`).
 //!
 //! Streams are added by extending [`object_type`] and [`write_object`] with their encoding.
 
-use super::{RDB_VERSION, crc64, kind, opcode};
+use super::{RDB_VERSION, RDB_VERSION_FIELD_TTLS, crc64, kind, opcode};
+use crate::encoding::listpack::{Listpack, LpValue};
 use crate::encoding::lzf;
 use crate::keyspace::Entry;
 use crate::number::{format_i64, parse_i64};
@@ -97,9 +100,11 @@ pub fn object_type(value: &Value) -> u8 {
             SetValue::IntSet(_) => kind::SET_INTSET,
             SetValue::HashTable(_) => kind::SET,
         },
-        Value::Hash(h) => match **h {
-            HashValue::Listpack(_) => kind::HASH_LISTPACK,
-            HashValue::Table(_) => kind::HASH,
+        Value::Hash(h) => match (h.pair_listpack().is_some(), h.volatile_fields() > 0) {
+            (true, false) => kind::HASH_LISTPACK,
+            (false, false) => kind::HASH,
+            (true, true) => kind::HASH_LISTPACK_EX,
+            (false, true) => kind::HASH_METADATA,
         },
         Value::ZSet(z) => match **z {
             ZSetValue::Listpack(_) => kind::ZSET_LISTPACK,
@@ -134,17 +139,7 @@ pub fn write_object(out: &mut Vec<u8>, entry: &Entry, compress: bool) {
                 s.for_each(|m| write_string(out, m.bytes(&mut buf), compress));
             }
         },
-        Value::Hash(h) => match &**h {
-            HashValue::Listpack(lp) => write_string(out, lp.as_bytes(), compress),
-            HashValue::Table(_) => {
-                write_len(out, h.len() as u64);
-                let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
-                for (f, v) in h.iter() {
-                    write_string(out, lp_bytes(&f, &mut fb), compress);
-                    write_string(out, lp_bytes(&v, &mut vb), compress);
-                }
-            }
-        },
+        Value::Hash(h) => write_hash(out, h, compress),
         Value::ZSet(z) => match &**z {
             ZSetValue::Listpack(lp) => write_string(out, lp.as_bytes(), compress),
             ZSetValue::Skiplist(_) => {
@@ -162,6 +157,61 @@ pub fn write_object(out: &mut Vec<u8>, entry: &Entry, compress: bool) {
     }
 }
 
+/// A hash in the layout [`object_type`] names for it (Redis 7.4's `rdbSaveObject` for the
+/// field-TTL types: the soonest expiry first; in `HASH_METADATA` each field's expiry is
+/// relative to it, plus one, so that 0 can mean "none").
+fn write_hash(out: &mut Vec<u8>, h: &HashValue, compress: bool) {
+    let min = h.min_field_ttl();
+    match (h.pair_listpack(), min) {
+        (Some(lp), None) => write_string(out, lp.as_bytes(), compress),
+        (None, None) => {
+            write_len(out, h.len() as u64);
+            let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
+            for (f, v) in h.iter() {
+                write_string(out, lp_bytes(&f, &mut fb), compress);
+                write_string(out, lp_bytes(&v, &mut vb), compress);
+            }
+        }
+        (Some(_), Some(min)) => {
+            out.extend_from_slice(&min.to_le_bytes());
+            let mut lp = Listpack::new();
+            lp.reserve(h.allocated_bytes(1));
+            for (f, v, ttl) in h.iter_with_ttls() {
+                for x in [f, v] {
+                    match x {
+                        LpValue::Int(n) => lp.push_back_int(n),
+                        LpValue::Str(s) => lp.push_back(s),
+                    }
+                }
+                lp.push_back_int(ttl);
+            }
+            write_string(out, lp.as_bytes(), compress);
+        }
+        (None, Some(min)) => {
+            out.extend_from_slice(&min.to_le_bytes());
+            write_len(out, h.len() as u64);
+            let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
+            for (f, v, ttl) in h.iter_with_ttls() {
+                let relative = if ttl == 0 { 0 } else { ttl - min + 1 };
+                write_len(out, relative as u64);
+                write_string(out, lp_bytes(&f, &mut fb), compress);
+                write_string(out, lp_bytes(&v, &mut vb), compress);
+            }
+        }
+    }
+}
+
+/// The RDB version a file or payload holding `value` must declare: Redis 7.0's own (10)
+/// unless it is a hash with field TTLs, whose types (24, 25) only 7.4's version 12 defines.
+/// Files without such hashes stay exactly what 7.0 writes and reads; one with them is
+/// refused by 7.0 on the version, rather than on an unknown type halfway through.
+pub fn version_for(value: &Value) -> u16 {
+    match value {
+        Value::Hash(h) if h.volatile_fields() > 0 => RDB_VERSION_FIELD_TTLS,
+        _ => RDB_VERSION,
+    }
+}
+
 fn lp_bytes<'a>(v: &crate::encoding::listpack::LpValue<'a>, buf: &'a mut [u8; 20]) -> &'a [u8] {
     match *v {
         crate::encoding::listpack::LpValue::Str(s) => s,
@@ -174,7 +224,7 @@ fn lp_bytes<'a>(v: &crate::encoding::listpack::LpValue<'a>, buf: &'a mut [u8; 20
 pub fn dump_payload(entry: &Entry) -> Vec<u8> {
     let mut out = vec![object_type(entry.value())];
     write_object(&mut out, entry, true);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    out.extend_from_slice(&version_for(entry.value()).to_le_bytes());
     let crc = crc64::crc64(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -206,6 +256,12 @@ impl RdbWriter {
     /// A writer that has written the header (`REDIS0010`). `compress` is `rdbcompression`,
     /// `checksum` is `rdbchecksum` (when off, the footer holds zero).
     pub fn new(compress: bool, checksum: bool) -> RdbWriter {
+        RdbWriter::with_version(compress, checksum, RDB_VERSION)
+    }
+
+    /// [`RdbWriter::new`] declaring `version` (see [`version_for`]: 12 when the snapshot
+    /// holds a hash with field TTLs).
+    pub fn with_version(compress: bool, checksum: bool, version: u16) -> RdbWriter {
         let mut w = RdbWriter {
             buf: Vec::with_capacity(64 * 1024),
             crc: 0,
@@ -213,7 +269,7 @@ impl RdbWriter {
             checksum,
         };
         w.buf
-            .extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+            .extend_from_slice(format!("REDIS{version:04}").as_bytes());
         w
     }
 

@@ -7,10 +7,15 @@
 //!   reverse-binary cursor keeps HSCAN's guarantee while the table resizes.
 //!
 //! A hash converts from `listpack` to `hashtable` at Redis 7.0's thresholds and never back.
+//!
+//! Field TTLs (Redis 7.4's hash-field expiry) live in a side structure, [`VolatileHash`],
+//! allocated only when a field first gets one: a hash without field TTLs is exactly the
+//! 7.0 value, byte for byte. A `listpack` hash with TTLs reports `listpackex`, as 7.4's
+//! does, and keeps 7.4's field order: fields with a TTL first, soonest first, then the rest.
 //! Elements are read as [`LpValue`]: the listpack hands back integers it stored as integers,
 //! the table always bytes.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -72,6 +77,76 @@ pub enum HashValue {
     Listpack(Listpack),
     /// Boxed, so a small hash (the common case) costs only the listpack's size.
     Table(Box<Dict<HashPair>>),
+    /// A hash some of whose fields have (or had) a TTL. Boxed, so the variant adds nothing
+    /// to the size of the other two.
+    Volatile(Box<VolatileHash>),
+}
+
+/// A hash with field TTLs: the fields in their usual encoding (never `Volatile` itself) and
+/// each volatile field's expiry time.
+#[derive(Clone)]
+pub struct VolatileHash {
+    fields: HashValue,
+    ttls: FieldTtls,
+}
+
+impl VolatileHash {
+    fn set_ttl(&mut self, field: &[u8], at: i64) {
+        self.ttls.remove(field);
+        let rank = self.ttls.count_before(at);
+        self.ttls.insert(field, at);
+        if let HashValue::Listpack(lp) = &mut self.fields {
+            HashValue::lp_move_pair(lp, field, Some(rank));
+        }
+    }
+}
+
+/// Expiry times (Unix ms) of the fields that have one, by field and by time.
+#[derive(Clone, Default, PartialEq)]
+struct FieldTtls {
+    by_field: HashMap<Box<[u8]>, i64>,
+    by_time: BTreeSet<(i64, Box<[u8]>)>,
+}
+
+impl FieldTtls {
+    fn get(&self, field: &[u8]) -> Option<i64> {
+        self.by_field.get(field).copied()
+    }
+
+    /// Sets `field`'s time; its previous one.
+    fn insert(&mut self, field: &[u8], at: i64) -> Option<i64> {
+        let old = self.remove(field);
+        self.by_field.insert(field.into(), at);
+        self.by_time.insert((at, field.into()));
+        old
+    }
+
+    fn remove(&mut self, field: &[u8]) -> Option<i64> {
+        let at = self.by_field.remove(field)?;
+        self.by_time.remove(&(at, Box::from(field)));
+        Some(at)
+    }
+
+    fn min(&self) -> Option<i64> {
+        self.by_time.first().map(|(at, _)| *at)
+    }
+
+    /// Fields whose time is strictly before `at`.
+    fn count_before(&self, at: i64) -> usize {
+        self.by_time.range(..(at, Box::from(&b""[..]))).count()
+    }
+
+    fn len(&self) -> usize {
+        self.by_field.len()
+    }
+
+    /// Heap bytes: each field's name is held twice, plus a map slot and a tree slot.
+    fn allocated_bytes(&self) -> usize {
+        self.by_field
+            .keys()
+            .map(|f| 2 * f.len() + 2 * std::mem::size_of::<(Box<[u8]>, i64)>() + 16)
+            .sum()
+    }
 }
 
 impl Default for HashValue {
@@ -97,6 +172,11 @@ impl HashValue {
                 std::mem::size_of::<Dict<HashPair>>()
                     + d.allocated_bytes(samples, |p| p.bytes.len())
             }
+            HashValue::Volatile(v) => {
+                std::mem::size_of::<VolatileHash>()
+                    + v.fields.allocated_bytes(samples)
+                    + v.ttls.allocated_bytes()
+            }
         }
     }
 
@@ -110,6 +190,10 @@ impl HashValue {
         match self {
             HashValue::Listpack(_) => "listpack",
             HashValue::Table(_) => "hashtable",
+            HashValue::Volatile(v) => match v.fields {
+                HashValue::Listpack(_) => "listpackex",
+                _ => "hashtable",
+            },
         }
     }
 
@@ -118,6 +202,7 @@ impl HashValue {
         match self {
             HashValue::Listpack(lp) => lp.len() / 2,
             HashValue::Table(d) => d.len(),
+            HashValue::Volatile(v) => v.fields.len(),
         }
     }
 
@@ -125,10 +210,20 @@ impl HashValue {
         self.len() == 0
     }
 
-    /// The listpack, when the hash is `listpack`-encoded (RDB writes it as is).
+    /// The listpack, when the hash is `listpack`-encoded without field TTLs (RDB writes it
+    /// as is).
     pub fn as_listpack(&self) -> Option<&Listpack> {
         match self {
             HashValue::Listpack(lp) => Some(lp),
+            _ => None,
+        }
+    }
+
+    /// The field/value listpack of a `listpack` or `listpackex` hash.
+    pub fn pair_listpack(&self) -> Option<&Listpack> {
+        match self {
+            HashValue::Listpack(lp) => Some(lp),
+            HashValue::Volatile(v) => v.fields.pair_listpack(),
             HashValue::Table(_) => None,
         }
     }
@@ -146,6 +241,7 @@ impl HashValue {
                 Some(lp.get(lp.next(f)?))
             }
             HashValue::Table(d) => d.get(field).map(|p| LpValue::Str(p.value())),
+            HashValue::Volatile(v) => v.fields.get(field),
         }
     }
 
@@ -160,8 +256,10 @@ impl HashValue {
         args: impl IntoIterator<Item = &'a [u8]>,
         limits: HashLimits,
     ) {
-        let HashValue::Listpack(lp) = self else {
-            return;
+        let lp = match self {
+            HashValue::Listpack(lp) => lp,
+            HashValue::Volatile(v) => return v.fields.try_conversion(args, limits),
+            HashValue::Table(_) => return,
         };
         let mut sum = 0usize;
         for arg in args {
@@ -176,10 +274,26 @@ impl HashValue {
         }
     }
 
-    /// Sets `field` to `value`; true when the field is new (`hashTypeSet`). Converts to
-    /// `hashtable` first when either is too long for a listpack, and after adding when the
-    /// hash has more than `max_entries` fields.
+    /// Sets `field` to `value`, dropping any TTL the field had (as 7.4's HSET does); true when
+    /// the field is new (`hashTypeSet`). Converts to `hashtable` first when either is too long
+    /// for a listpack, and after adding when the hash has more than `max_entries` fields.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
+        if let HashValue::Volatile(v) = self
+            && v.ttls.remove(field).is_some()
+        {
+            // A field losing its TTL moves behind the volatile ones in a listpack.
+            v.fields.remove(field);
+            v.fields.set(field, value, limits);
+            return false;
+        }
+        self.set_keep_ttl(field, value, limits)
+    }
+
+    /// Sets `field` to `value` keeping its TTL (HINCRBY, HINCRBYFLOAT); true when new.
+    pub fn set_keep_ttl(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
+        if let HashValue::Volatile(v) = self {
+            return v.fields.set_keep_ttl(field, value, limits);
+        }
         if matches!(self, HashValue::Listpack(_))
             && (field.len() > limits.max_value || value.len() > limits.max_value)
         {
@@ -207,6 +321,7 @@ impl HashValue {
                 let pair = HashPair::new(field, value);
                 d.insert(pair).is_none()
             }
+            HashValue::Volatile(v) => v.fields.set_keep_ttl(field, value, limits),
         }
     }
 
@@ -229,21 +344,29 @@ impl HashValue {
                 }
                 removed
             }
+            HashValue::Volatile(v) => {
+                v.ttls.remove(field);
+                v.fields.remove(field)
+            }
         }
     }
 
     /// Releases spare capacity a write left in a listpack (Redis reallocates a listpack to
     /// its exact size on every write; we grow amortized and trim afterwards).
     pub fn shrink_to_fit(&mut self) {
-        if let HashValue::Listpack(lp) = self {
-            lp.shrink_to_fit();
+        match self {
+            HashValue::Listpack(lp) => lp.shrink_to_fit(),
+            HashValue::Volatile(v) => v.fields.shrink_to_fit(),
+            HashValue::Table(_) => {}
         }
     }
 
     /// Converts a `listpack` hash to `hashtable` (`hashTypeConvertListpack`).
     pub fn convert(&mut self) {
-        let HashValue::Listpack(lp) = self else {
-            return;
+        let lp = match self {
+            HashValue::Listpack(lp) => lp,
+            HashValue::Volatile(v) => return v.fields.convert(),
+            HashValue::Table(_) => return,
         };
         let mut d = Dict::new();
         let mut it = lp.iter();
@@ -266,6 +389,7 @@ impl HashValue {
                 d.iter()
                     .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
             ),
+            HashValue::Volatile(v) => v.fields.iter(),
         }
     }
 
@@ -298,6 +422,7 @@ impl HashValue {
                     max_iterations -= 1;
                 }
             }
+            HashValue::Volatile(v) => v.fields.scan(cursor, count, f),
         }
     }
 
@@ -316,6 +441,7 @@ impl HashValue {
             HashValue::Table(d) => d
                 .fair_random(rng)
                 .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
+            HashValue::Volatile(v) => v.fields.random_pair(rng),
         }
     }
 
@@ -351,6 +477,7 @@ impl HashValue {
                     }
                 }
             }
+            HashValue::Volatile(v) => v.fields.random_pairs(count, rng, f),
         }
     }
 
@@ -363,6 +490,7 @@ impl HashValue {
     ) -> Vec<(LpValue<'_>, LpValue<'_>)> {
         let size = self.len();
         match self {
+            HashValue::Volatile(v) => v.fields.random_distinct_pairs(count, rng),
             // A big table and few picks: pick at random and skip repeats.
             HashValue::Table(d) if count.saturating_mul(3) <= size => {
                 let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
@@ -387,6 +515,136 @@ impl HashValue {
     }
 }
 
+/// Field TTLs (Redis 7.4's hash-field expiry).
+impl HashValue {
+    /// The expiry time (Unix ms) of `field`, if it has one.
+    pub fn field_ttl(&self, field: &[u8]) -> Option<i64> {
+        match self {
+            HashValue::Volatile(v) => v.ttls.get(field),
+            _ => None,
+        }
+    }
+
+    /// The soonest field expiry time, if any field has one.
+    pub fn min_field_ttl(&self) -> Option<i64> {
+        match self {
+            HashValue::Volatile(v) => v.ttls.min(),
+            _ => None,
+        }
+    }
+
+    /// Number of fields with a TTL.
+    pub fn volatile_fields(&self) -> usize {
+        match self {
+            HashValue::Volatile(v) => v.ttls.len(),
+            _ => 0,
+        }
+    }
+
+    /// True when the hash carries the field-TTL side structure (encoded `listpackex` when a
+    /// listpack; saved with Redis 7.4's RDB types).
+    pub fn is_volatile(&self) -> bool {
+        matches!(self, HashValue::Volatile(_))
+    }
+
+    /// Gives the existing `field` the expiry time `at` (Unix ms); false when there is no
+    /// such field. The field-TTL side structure is allocated on first use. In a listpack the
+    /// field moves to its place in expiry order.
+    pub fn set_field_ttl(&mut self, field: &[u8], at: i64) -> bool {
+        if !self.contains(field) {
+            return false;
+        }
+        if let HashValue::Volatile(v) = self {
+            v.set_ttl(field, at);
+            return true;
+        }
+        let mut v = Box::new(VolatileHash {
+            fields: std::mem::take(self),
+            ttls: FieldTtls::default(),
+        });
+        v.set_ttl(field, at);
+        *self = HashValue::Volatile(v);
+        true
+    }
+
+    /// Removes `field`'s TTL; true when it had one. In a listpack the field moves behind the
+    /// volatile ones.
+    pub fn persist_field(&mut self, field: &[u8]) -> bool {
+        let HashValue::Volatile(v) = self else {
+            return false;
+        };
+        if v.ttls.remove(field).is_none() {
+            return false;
+        }
+        if let HashValue::Listpack(lp) = &mut v.fields {
+            Self::lp_move_pair(lp, field, None);
+        }
+        true
+    }
+
+    /// Moves `field` and its value to pair index `rank`, or to the end.
+    fn lp_move_pair(lp: &mut Listpack, field: &[u8], rank: Option<usize>) {
+        let Some(f) = Self::lp_find(lp, field) else {
+            return;
+        };
+        let Some(v) = lp.next(f) else {
+            return;
+        };
+        let mut buf = [0u8; 20];
+        let value = lp_bytes(&lp.get(v), &mut buf).to_vec();
+        if let Some(next) = lp.delete(f) {
+            lp.delete(next);
+        }
+        match rank.and_then(|r| lp.seek(2 * r as i64)) {
+            Some(at) => {
+                let at = lp.insert_before(at, field);
+                lp.insert_after(at, &value);
+            }
+            None => {
+                lp.push_back(field);
+                lp.push_back(&value);
+            }
+        }
+    }
+
+    /// Removes the fields whose time is at or before `now_ms`, at most `max` of them,
+    /// soonest first; how many went.
+    pub fn expire_fields(&mut self, now_ms: i64, max: usize) -> usize {
+        let HashValue::Volatile(v) = self else {
+            return 0;
+        };
+        let mut n = 0;
+        while n < max {
+            match v.ttls.by_time.first() {
+                Some((at, _)) if *at <= now_ms => {}
+                _ => break,
+            }
+            let Some((_, field)) = v.ttls.by_time.pop_first() else {
+                break;
+            };
+            v.ttls.by_field.remove(&field);
+            v.fields.remove(&field);
+            n += 1;
+        }
+        n
+    }
+
+    /// Every field, its value and its expiry time (0 for none), in the encoding's order.
+    pub fn iter_with_ttls(&self) -> impl Iterator<Item = (LpValue<'_>, LpValue<'_>, i64)> + '_ {
+        self.iter().map(move |(f, v)| {
+            let ttl = match (self, f) {
+                (HashValue::Volatile(h), LpValue::Str(s)) => h.ttls.get(s),
+                (HashValue::Volatile(h), LpValue::Int(n)) => {
+                    let mut buf = [0u8; 20];
+                    h.ttls.get(crate::number::format_i64(n, &mut buf))
+                }
+                _ => None,
+            };
+            (f, v, ttl.unwrap_or(0))
+        })
+    }
+}
+
 impl Clone for HashValue {
     /// A copy in the same encoding (COPY keeps it, as `hashTypeDup` does).
     fn clone(&self) -> Self {
@@ -400,12 +658,13 @@ impl Clone for HashValue {
                 while copy.rehash(100) {}
                 HashValue::Table(Box::new(copy))
             }
+            HashValue::Volatile(v) => HashValue::Volatile(v.clone()),
         }
     }
 }
 
 impl PartialEq for HashValue {
-    /// Same encoding and the same fields with the same values, in any order.
+    /// Same encoding and the same fields with the same values and TTLs, in any order.
     fn eq(&self, other: &Self) -> bool {
         if self.encoding_name() != other.encoding_name() || self.len() != other.len() {
             return false;
@@ -413,9 +672,11 @@ impl PartialEq for HashValue {
         self.iter().all(|(field, value)| {
             let (mut fb, mut vb, mut ob) = ([0u8; 20], [0u8; 20], [0u8; 20]);
             let value = lp_bytes(&value, &mut vb);
+            let field = lp_bytes(&field, &mut fb);
             other
-                .get(lp_bytes(&field, &mut fb))
+                .get(field)
                 .is_some_and(|o| lp_bytes(&o, &mut ob) == value)
+                && self.field_ttl(field) == other.field_ttl(field)
         })
     }
 }
@@ -591,5 +852,75 @@ mod tests {
         assert_eq!(t.clone(), t);
         let m: HashMap<_, _> = t.iter().map(|(f, v)| (bytes(f), bytes(v))).collect();
         assert_eq!(m.get(b"a".as_slice()), Some(&b"1".to_vec()));
+    }
+
+    #[test]
+    fn field_ttls_cost_nothing_until_used() {
+        // The side structure is one boxed variant: a hash without field TTLs is as big as
+        // before (a listpack's vector).
+        assert_eq!(
+            std::mem::size_of::<HashValue>(),
+            std::mem::size_of::<Listpack>()
+        );
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        let plain = h.allocated_bytes(0);
+        assert!(!h.is_volatile());
+        assert!(!h.set_field_ttl(b"zz", 10), "no such field");
+        assert!(!h.is_volatile());
+        assert_eq!(h.allocated_bytes(0), plain);
+    }
+
+    #[test]
+    fn listpackex_orders_fields_by_expiry_and_expires_soonest_first() {
+        let mut h = HashValue::new();
+        for f in [b"a", b"b", b"c", b"d"] {
+            h.set(f, b"v", HashLimits::default());
+        }
+        h.set_field_ttl(b"c", 300);
+        h.set_field_ttl(b"a", 100);
+        h.set_field_ttl(b"d", 300);
+        assert_eq!(h.encoding_name(), "listpackex");
+        let order = |h: &HashValue| -> Vec<Vec<u8>> { h.iter().map(|(f, _)| bytes(f)).collect() };
+        assert_eq!(order(&h), [b"a", b"d", b"c", b"b"].map(|f| f.to_vec()));
+        assert_eq!(h.min_field_ttl(), Some(100));
+        assert_eq!(h.volatile_fields(), 3);
+        let ttls: Vec<i64> = h.iter_with_ttls().map(|(_, _, t)| t).collect();
+        assert_eq!(ttls, [100, 300, 300, 0]);
+        assert!(h.persist_field(b"d"));
+        assert!(!h.persist_field(b"d"));
+        assert_eq!(order(&h), [b"a", b"c", b"b", b"d"].map(|f| f.to_vec()));
+        // HSET drops the TTL; a keep-TTL write does not.
+        h.set_keep_ttl(b"c", b"w", HashLimits::default());
+        assert_eq!(h.field_ttl(b"c"), Some(300));
+        h.set(b"a", b"w", HashLimits::default());
+        assert_eq!(h.field_ttl(b"a"), None);
+        assert_eq!(order(&h), [b"c", b"b", b"d", b"a"].map(|f| f.to_vec()));
+        assert_eq!(h.expire_fields(299, usize::MAX), 0);
+        assert_eq!(h.expire_fields(300, usize::MAX), 1);
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.min_field_ttl(), None);
+        let copy = h.clone();
+        assert_eq!(copy, h);
+    }
+
+    #[test]
+    fn table_keeps_ttls_across_conversion_and_removal() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", small());
+        h.set_field_ttl(b"a", 50);
+        for i in 0..5 {
+            h.set(format!("f{i}").as_bytes(), b"v", small());
+        }
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.field_ttl(b"a"), Some(50));
+        h.set_field_ttl(b"f1", 20);
+        assert_eq!(h.expire_fields(30, 1), 1);
+        assert!(!h.contains(b"f1"));
+        assert!(h.remove(b"a"));
+        assert_eq!(h.volatile_fields(), 0);
+        let mut other = h.clone();
+        other.set_field_ttl(b"f2", 10);
+        assert_ne!(other, h);
     }
 }

@@ -31,6 +31,15 @@ pub(super) fn register(r: &mut Registry) {
     r.add("hincrbyfloat", hincrbyfloat);
     r.add("hrandfield", hrandfield);
     r.add("hscan", hscan);
+    r.add("hexpire", hexpire);
+    r.add("hpexpire", hpexpire);
+    r.add("hexpireat", hexpireat);
+    r.add("hpexpireat", hpexpireat);
+    r.add("httl", httl);
+    r.add("hpttl", hpttl);
+    r.add("hexpiretime", hexpiretime);
+    r.add("hpexpiretime", hpexpiretime);
+    r.add("hpersist", hpersist);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,7 +326,7 @@ fn hincrby(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             .checked_add(increment)
             .ok_or(CommandError::IncrOverflow)?;
         let mut buf = [0u8; 20];
-        h.set(field, common::number::format_i64(sum, &mut buf), limits);
+        h.set_keep_ttl(field, common::number::format_i64(sum, &mut buf), limits);
         Ok(sum)
     })?;
     ctx.wrote(Event::Hash, "hincrby", key);
@@ -345,7 +354,7 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             return Err(CommandError::IncrNanOrInfinity);
         }
         let text = sum.to_human();
-        h.set(field, text.as_bytes(), limits);
+        h.set_keep_ttl(field, text.as_bytes(), limits);
         Ok(text)
     })?;
     ctx.wrote(Event::Hash, "hincrbyfloat", key);
@@ -480,6 +489,307 @@ fn hscan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.reply.array(found.len());
     for item in &found {
         ctx.reply.bulk(item);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field expiry (Redis 7.4)
+// ---------------------------------------------------------------------------------------------
+
+/// The largest field expiry time, in Unix ms, the commands accept (7.4's
+/// `HFE_MAX_ABS_TIME_MSEC`: a quarter of the 48-bit range its buckets store).
+const MAX_FIELD_EXPIRE_MS: i64 = 0x0000_FFFF_FFFF_FFFF >> 2;
+
+/// Replies of HEXPIRE and friends for one field.
+const NO_FIELD: i64 = -2;
+const NO_TTL: i64 = -1;
+const CONDITION_NOT_MET: i64 = 0;
+const SET: i64 = 1;
+const DELETED: i64 = 2;
+
+/// The unit a time argument or reply is in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Seconds,
+    Millis,
+}
+
+/// What a time is counted from: now (HEXPIRE, HTTL) or the Unix epoch (HEXPIREAT,
+/// HEXPIRETIME).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Base {
+    Now,
+    Epoch,
+}
+
+/// HEXPIRE's optional condition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    Always,
+    /// Only fields without a TTL.
+    Nx,
+    /// Only fields with a TTL.
+    Xx,
+    /// Only to a later time (a field without a TTL never expires, so never).
+    Gt,
+    /// Only to an earlier time (any time is earlier than none).
+    Lt,
+}
+
+impl Condition {
+    fn parse(arg: &[u8]) -> Option<Condition> {
+        [
+            ("nx", Condition::Nx),
+            ("xx", Condition::Xx),
+            ("gt", Condition::Gt),
+            ("lt", Condition::Lt),
+        ]
+        .into_iter()
+        .find(|(word, _)| is(arg, word))
+        .map(|(_, c)| c)
+    }
+
+    /// Whether a field whose expiry is `current` may get `new`.
+    fn allows(self, current: Option<i64>, new: i64) -> bool {
+        match (self, current) {
+            (Condition::Always, _) => true,
+            (Condition::Nx, current) => current.is_none(),
+            (Condition::Xx | Condition::Gt, None) => false,
+            (Condition::Xx, Some(_)) => true,
+            (Condition::Gt, Some(at)) => new > at,
+            (Condition::Lt, None) => true,
+            (Condition::Lt, Some(at)) => new < at,
+        }
+    }
+}
+
+fn hexpire(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    expire_fields(ctx, Unit::Seconds, Base::Now)
+}
+
+fn hpexpire(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    expire_fields(ctx, Unit::Millis, Base::Now)
+}
+
+fn hexpireat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    expire_fields(ctx, Unit::Seconds, Base::Epoch)
+}
+
+fn hpexpireat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    expire_fields(ctx, Unit::Millis, Base::Epoch)
+}
+
+/// Reads `FIELDS numfields field...` from the cursor, `numfields` refused with `count_error`
+/// when not a positive integer; the fields.
+fn fields_block<'a>(
+    ctx: &mut CommandContext<'a>,
+    count_error: &'static str,
+) -> Result<Vec<&'a [u8]>, CommandError> {
+    if !ctx.args.next_opt().is_some_and(|a| is(a, "fields")) {
+        return Err(CommandError::err(
+            "Mandatory argument FIELDS is missing or not at the right position",
+        ));
+    }
+    let count = ctx
+        .args
+        .next_opt()
+        .and_then(parse_i64)
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| CommandError::err(count_error))?;
+    if count as u64 != ctx.args.remaining() as u64 {
+        return Err(CommandError::err(
+            "The `numfields` parameter must match the number of arguments",
+        ));
+    }
+    Ok(ctx.args.rest().collect())
+}
+
+/// A counted write lookup of the hash at `key` (`lookupKeyWrite` + `checkType`): whether it
+/// exists.
+fn hash_exists_for_write(ctx: &mut CommandContext<'_>, key: &[u8]) -> Result<bool, CommandError> {
+    let now = ctx.now_ms;
+    match ctx.db.shard(key).get_mut(key, now) {
+        None => Ok(false),
+        Some(e) => as_hash(e).map(|_| true),
+    }
+}
+
+/// Replies `n` times `value`: what the field commands answer for a missing key.
+fn reply_each(reply: &mut ReplyBuffer, n: usize, value: i64) {
+    reply.array(n);
+    for _ in 0..n {
+        reply.integer(value);
+    }
+}
+
+/// `HEXPIRE key time [NX|XX|GT|LT] FIELDS numfields field...` and its variants. Checks in
+/// Redis 7.4's order: the key's type, the time, the condition, the fields block.
+fn expire_fields(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let exists = hash_exists_for_write(ctx, key)?;
+    let mut at = ctx.args.next_i64()?;
+    let invalid = CommandError::InvalidExpireTime(ctx.command.spec.name);
+    if at < 0 {
+        return Err(CommandError::err("invalid expire time, must be >= 0"));
+    }
+    if unit == Unit::Seconds {
+        if at > MAX_FIELD_EXPIRE_MS / 1000 {
+            return Err(invalid);
+        }
+        at *= 1000;
+    }
+    let base_ms = match base {
+        Base::Now => ctx.now_ms,
+        Base::Epoch => 0,
+    };
+    if at > MAX_FIELD_EXPIRE_MS - base_ms {
+        return Err(invalid);
+    }
+    at += base_ms;
+    let condition = match ctx.args.peek().and_then(Condition::parse) {
+        Some(c) => {
+            ctx.args.next_opt();
+            c
+        }
+        None => Condition::Always,
+    };
+    let fields = fields_block(ctx, "Parameter `numFields` should be greater than 0")?;
+    if !exists {
+        reply_each(ctx.reply, fields.len(), NO_FIELD);
+        return Ok(());
+    }
+    let now = ctx.now_ms;
+    let shard = ctx.db.shard(key);
+    let Some(Value::Hash(h)) = shard.get_mut(key, now).map(Entry::value_mut) else {
+        reply_each(ctx.reply, fields.len(), NO_FIELD);
+        return Ok(());
+    };
+    ctx.reply.array(fields.len());
+    let (mut updated, mut deleted) = (0u64, 0u64);
+    for field in &fields {
+        let result = if !h.contains(field) {
+            NO_FIELD
+        } else if !condition.allows(h.field_ttl(field), at) {
+            CONDITION_NOT_MET
+        } else if at <= now {
+            h.remove(field);
+            deleted += 1;
+            DELETED
+        } else {
+            h.set_field_ttl(field, at);
+            updated += 1;
+            SET
+        };
+        ctx.reply.integer(result);
+    }
+    let emptied = h.is_empty();
+    let min = h.min_field_ttl();
+    if emptied {
+        shard.remove(key);
+    } else {
+        h.shrink_to_fit();
+        if let Some(min) = min {
+            shard.note_field_expiry(key, min);
+        }
+    }
+    if updated + deleted == 0 {
+        return Ok(());
+    }
+    ctx.dirty(updated + deleted);
+    ctx.modified(key);
+    if emptied {
+        ctx.notify(Event::Hash, "hdel", key);
+        ctx.notify(Event::Generic, "del", key);
+    } else {
+        let event = if deleted > 0 { "hdel" } else { "hexpire" };
+        ctx.notify(Event::Hash, event, key);
+    }
+    Ok(())
+}
+
+fn httl(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    field_ttls(ctx, Unit::Seconds, Base::Now)
+}
+
+fn hpttl(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    field_ttls(ctx, Unit::Millis, Base::Now)
+}
+
+fn hexpiretime(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    field_ttls(ctx, Unit::Seconds, Base::Epoch)
+}
+
+fn hpexpiretime(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    field_ttls(ctx, Unit::Millis, Base::Epoch)
+}
+
+/// `HTTL key FIELDS numfields field...` and its variants: per field -2 (no such field), -1
+/// (no TTL) or the time. Seconds round up, as 7.4's do (even HEXPIRETIME's).
+fn field_ttls(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let now = ctx.now_ms;
+    read(ctx.db.shard(key), key, now)?;
+    let fields = fields_block(ctx, "Number of fields must be a positive integer")?;
+    let hash = match ctx.db.shard(key).peek(key, now).map(Entry::value) {
+        Some(Value::Hash(h)) => Some(h),
+        _ => None,
+    };
+    let Some(hash) = hash else {
+        reply_each(ctx.reply, fields.len(), NO_FIELD);
+        return Ok(());
+    };
+    let base_ms = match base {
+        Base::Now => now,
+        Base::Epoch => 0,
+    };
+    ctx.reply.array(fields.len());
+    for field in &fields {
+        let reply = match (hash.contains(field), hash.field_ttl(field)) {
+            (false, _) => NO_FIELD,
+            (true, None) => NO_TTL,
+            (true, Some(at)) => match unit {
+                Unit::Seconds => (at + 999 - base_ms) / 1000,
+                Unit::Millis => at - base_ms,
+            },
+        };
+        ctx.reply.integer(reply);
+    }
+    Ok(())
+}
+
+/// `HPERSIST key FIELDS numfields field...`: per field -2 (no such field), -1 (no TTL) or 1
+/// (TTL removed).
+fn hpersist(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let key = ctx.args.next_key()?;
+    let exists = hash_exists_for_write(ctx, key)?;
+    let fields = fields_block(ctx, "Number of fields must be a positive integer")?;
+    let now = ctx.now_ms;
+    let hash = match ctx.db.shard(key).get_mut(key, now).map(Entry::value_mut) {
+        Some(Value::Hash(h)) if exists => Some(h),
+        _ => None,
+    };
+    let Some(h) = hash else {
+        reply_each(ctx.reply, fields.len(), NO_FIELD);
+        return Ok(());
+    };
+    ctx.reply.array(fields.len());
+    let mut changed = false;
+    for field in &fields {
+        let reply = if !h.contains(field) {
+            NO_FIELD
+        } else if h.persist_field(field) {
+            changed = true;
+            SET
+        } else {
+            NO_TTL
+        };
+        ctx.reply.integer(reply);
+    }
+    if changed {
+        ctx.notify(Event::Hash, "hpersist", key);
+        ctx.modified(key);
+        ctx.dirty(1);
     }
     Ok(())
 }
@@ -794,5 +1104,404 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 1000);
+    }
+}
+
+#[cfg(test)]
+mod field_expiry_tests {
+    use crate::commands::testkit::TestClient;
+
+    fn ints(values: &[i64]) -> String {
+        let mut out = format!("*{}\r\n", values.len());
+        for v in values {
+            out.push_str(&format!(":{v}\r\n"));
+        }
+        out
+    }
+
+    fn sleep_ms(ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+
+    #[test]
+    fn argument_errors_in_redis_order() {
+        let mut c = TestClient::new();
+        c.text(&["SET", "s", "x"]);
+        c.text(&["HSET", "h", "a", "1"]);
+        let wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+        assert_eq!(
+            c.text(&["HEXPIRE", "s", "x", "FIELDS", "1", "a"]),
+            wrongtype
+        );
+        assert_eq!(c.text(&["HTTL", "s", "x", "1", "a"]), wrongtype);
+        assert_eq!(c.text(&["HPERSIST", "s", "x", "1", "a"]), wrongtype);
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "10", "FIELDS", "1"]),
+            "-ERR wrong number of arguments for 'hexpire' command\r\n"
+        );
+        assert_eq!(
+            c.text(&["HTTL", "h", "FIELDS", "1"]),
+            "-ERR wrong number of arguments for 'httl' command\r\n"
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "x", "FIELDS", "1", "a"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "-1", "FIELDS", "1", "a"]),
+            "-ERR invalid expire time, must be >= 0\r\n"
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "70368744177", "FIELDS", "1", "a"]),
+            "-ERR invalid expire time in 'hexpire' command\r\n"
+        );
+        assert_eq!(
+            c.text(&["HPEXPIREAT", "h", "70368744177664", "FIELDS", "1", "a"]),
+            "-ERR invalid expire time in 'hpexpireat' command\r\n"
+        );
+        assert_eq!(
+            c.text(&["HPEXPIREAT", "h", "70368744177663", "FIELDS", "1", "a"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "10", "XY", "FIELDS", "1", "a"]),
+            "-ERR Mandatory argument FIELDS is missing or not at the right position\r\n"
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "10", "NX", "1", "a", "b"]),
+            "-ERR Mandatory argument FIELDS is missing or not at the right position\r\n"
+        );
+        for n in ["0", "-1", "x"] {
+            assert_eq!(
+                c.text(&["HEXPIRE", "h", "10", "fields", n, "a"]),
+                "-ERR Parameter `numFields` should be greater than 0\r\n"
+            );
+            assert_eq!(
+                c.text(&["HPTTL", "h", "FIELDS", n, "a"]),
+                "-ERR Number of fields must be a positive integer\r\n"
+            );
+            assert_eq!(
+                c.text(&["HPERSIST", "h", "FIELDS", n, "a"]),
+                "-ERR Number of fields must be a positive integer\r\n"
+            );
+        }
+        for cmd in [
+            &["HEXPIRE", "h", "10", "FIELDS", "2", "a"][..],
+            &["HEXPIRE", "h", "10", "FIELDS", "1", "a", "b"],
+            &["HTTL", "h", "FIELDS", "2", "a"],
+            &["HPERSIST", "h", "FIELDS", "1", "a", "b"],
+        ] {
+            assert_eq!(
+                c.text(cmd),
+                "-ERR The `numfields` parameter must match the number of arguments\r\n",
+                "{cmd:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_keys_answer_no_field_for_each() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["HEXPIRE", "nokey", "10", "FIELDS", "2", "a", "b"]),
+            ints(&[-2, -2])
+        );
+        assert_eq!(c.text(&["HTTL", "nokey", "FIELDS", "1", "a"]), ints(&[-2]));
+        assert_eq!(
+            c.text(&["HPERSIST", "nokey", "FIELDS", "1", "a"]),
+            ints(&[-2])
+        );
+        assert_eq!(c.text(&["EXISTS", "nokey"]), ":0\r\n");
+    }
+
+    #[test]
+    fn conditions_and_replies() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "100", "XX", "FIELDS", "2", "a", "zz"]),
+            ints(&[0, -2])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "100", "GT", "FIELDS", "1", "a"]),
+            ints(&[0])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "200", "NX", "FIELDS", "1", "a"]),
+            ints(&[0])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "50", "GT", "FIELDS", "1", "a"]),
+            ints(&[0])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "200", "gt", "FIELDS", "1", "a"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "300", "LT", "FIELDS", "2", "a", "b"]),
+            ints(&[0, 1])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "150", "XX", "FIELDS", "2", "a", "c"]),
+            ints(&[1, 0])
+        );
+        assert_eq!(
+            c.text(&["HTTL", "h", "FIELDS", "4", "a", "b", "c", "zz"]),
+            ints(&[150, 300, -1, -2])
+        );
+        assert_eq!(
+            c.text(&["HEXPIRE", "h", "0", "FIELDS", "2", "c", "c"]),
+            ints(&[2, -2])
+        );
+        assert_eq!(c.text(&["HLEN", "h"]), ":2\r\n");
+        assert_eq!(
+            c.text(&["HPEXPIREAT", "h", "1", "FIELDS", "2", "a", "b"]),
+            ints(&[2, 2])
+        );
+        assert_eq!(c.text(&["EXISTS", "h"]), ":0\r\n");
+    }
+
+    #[test]
+    fn ttl_readers_and_units() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2"]);
+        let at_ms: i64 = 4_000_000_000_123;
+        assert_eq!(
+            c.text(&["HPEXPIREAT", "h", &at_ms.to_string(), "FIELDS", "1", "a"]),
+            ints(&[1])
+        );
+        assert_eq!(
+            c.text(&["HPEXPIRETIME", "h", "FIELDS", "2", "a", "b"]),
+            ints(&[at_ms, -1])
+        );
+        // Seconds round up, as 7.4's do.
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "h", "FIELDS", "1", "a"]),
+            ints(&[4_000_000_001])
+        );
+        c.text(&["HEXPIREAT", "h", "4000000000", "FIELDS", "1", "b"]);
+        assert_eq!(
+            c.text(&["HPEXPIRETIME", "h", "FIELDS", "1", "b"]),
+            ints(&[4_000_000_000_000])
+        );
+        c.text(&["HPEXPIRE", "h", "100000", "FIELDS", "1", "a"]);
+        let reply = c.text(&["HPTTL", "h", "FIELDS", "1", "a"]);
+        let ms: i64 = reply
+            .trim_start_matches("*1\r\n:")
+            .trim_end()
+            .parse()
+            .unwrap();
+        assert!((99_000..=100_000).contains(&ms), "{reply}");
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "a"]), ints(&[100]));
+    }
+
+    #[test]
+    fn hpersist_and_overwrites() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "n", "5"]);
+        c.text(&["HEXPIRE", "h", "100", "FIELDS", "3", "a", "b", "n"]);
+        assert_eq!(
+            c.text(&["HPERSIST", "h", "FIELDS", "3", "a", "a", "zz"]),
+            ints(&[1, -1, -2])
+        );
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "a"]), ints(&[-1]));
+        // HSET drops a field's TTL; HINCRBY keeps it.
+        c.text(&["HSET", "h", "b", "3"]);
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "b"]), ints(&[-1]));
+        c.text(&["HINCRBY", "h", "n", "1"]);
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "n"]), ints(&[100]));
+        c.text(&["HINCRBYFLOAT", "h", "n", "1.5"]);
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "n"]), ints(&[100]));
+        assert_eq!(c.text(&["HGET", "h", "n"]), "$3\r\n7.5\r\n");
+        // HDEL of a volatile field forgets its TTL.
+        c.text(&["HDEL", "h", "n"]);
+        c.text(&["HSET", "h", "n", "1"]);
+        assert_eq!(c.text(&["HTTL", "h", "FIELDS", "1", "n"]), ints(&[-1]));
+    }
+
+    #[test]
+    fn encoding_and_listpackex_field_order() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        assert_eq!(c.text(&["OBJECT", "ENCODING", "h"]), "$8\r\nlistpack\r\n");
+        c.text(&["HEXPIRE", "h", "200", "FIELDS", "1", "c"]);
+        c.text(&["HEXPIRE", "h", "100", "FIELDS", "1", "b"]);
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "h"]),
+            "$10\r\nlistpackex\r\n"
+        );
+        // Volatile fields first, soonest first, then the others.
+        assert_eq!(
+            c.text(&["HKEYS", "h"]),
+            "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\na\r\n"
+        );
+        c.text(&["HPERSIST", "h", "FIELDS", "1", "b"]);
+        assert_eq!(
+            c.text(&["HKEYS", "h"]),
+            "*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(c.text(&["HGET", "h", "b"]), "$1\r\n2\r\n");
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "h"]),
+            "$10\r\nlistpackex\r\n"
+        );
+
+        let mut t = TestClient::with_config(&[("hash-max-listpack-entries", "2")]);
+        t.text(&["HSET", "t", "a", "1", "b", "2", "c", "3"]);
+        t.text(&["HEXPIRE", "t", "100", "FIELDS", "1", "a"]);
+        assert_eq!(t.text(&["OBJECT", "ENCODING", "t"]), "$9\r\nhashtable\r\n");
+        assert_eq!(t.text(&["HTTL", "t", "FIELDS", "1", "a"]), ints(&[100]));
+        t.text(&["HSET", "v", "a", "1"]);
+        t.text(&["HEXPIRE", "v", "100", "FIELDS", "1", "a"]);
+        t.text(&["HSET", "v", "b", "2", "c", "3"]);
+        assert_eq!(t.text(&["OBJECT", "ENCODING", "v"]), "$9\r\nhashtable\r\n");
+        assert_eq!(t.text(&["HTTL", "v", "FIELDS", "1", "a"]), ints(&[100]));
+    }
+
+    #[test]
+    fn field_expiry_effects() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        c.assert_effects(
+            &["HEXPIRE", "h", "100", "FIELDS", "2", "a", "b"],
+            &["h:hexpire:h"],
+            2,
+        );
+        c.assert_effects(&["HEXPIRE", "h", "100", "NX", "FIELDS", "1", "a"], &[], 0);
+        c.assert_effects(&["HEXPIRE", "nokey", "100", "FIELDS", "1", "a"], &[], 0);
+        c.assert_effects(
+            &["HEXPIRE", "h", "0", "FIELDS", "2", "a", "c"],
+            &["h:hdel:h"],
+            2,
+        );
+        c.assert_effects(&["HPERSIST", "h", "FIELDS", "1", "b"], &["h:hpersist:h"], 1);
+        c.assert_effects(&["HPERSIST", "h", "FIELDS", "1", "b"], &[], 0);
+        c.assert_effects(&["HTTL", "h", "FIELDS", "1", "b"], &[], 0);
+        c.assert_effects(
+            &["HPEXPIREAT", "h", "1", "FIELDS", "1", "b"],
+            &["h:hdel:h", "g:del:h"],
+            1,
+        );
+    }
+
+    #[test]
+    fn lazy_expiry_on_reads_and_writes() {
+        let mut c = TestClient::new();
+        c.text(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "2", "a", "b"]);
+        sleep_ms(5);
+        c.assert_effects(&["HGET", "h", "a"], &["h:hexpired:h"], 0);
+        assert_eq!(c.text(&["HGET", "h", "a"]), "$-1\r\n");
+        assert_eq!(c.text(&["HLEN", "h"]), ":1\r\n");
+        assert_eq!(c.text(&["HGETALL", "h"]), "*2\r\n$1\r\nc\r\n$1\r\n3\r\n");
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "1", "c"]);
+        sleep_ms(5);
+        c.assert_effects(&["HLEN", "h"], &["h:hexpired:h", "g:del:h"], 0);
+        assert_eq!(c.text(&["EXISTS", "h"]), ":0\r\n");
+
+        // A write sees the hash without its expired fields.
+        c.text(&["HSET", "w", "a", "1"]);
+        c.text(&["HPEXPIRE", "w", "1", "FIELDS", "1", "a"]);
+        sleep_ms(5);
+        c.assert_effects(
+            &["HSET", "w", "b", "2"],
+            &["h:hexpired:w", "g:del:w", "h:hset:w"],
+            1,
+        );
+        assert_eq!(c.text(&["HGETALL", "w"]), "*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+        for cmd in [
+            &["HEXISTS", "w", "b"][..],
+            &["HSTRLEN", "w", "b"],
+            &["HRANDFIELD", "w"],
+            &["HSCAN", "w", "0"],
+            &["TYPE", "w"],
+        ] {
+            c.text(&["HPEXPIRE", "w", "1", "FIELDS", "1", "b"]);
+            c.text(&["HSET", "w", "keep", "1"]);
+            sleep_ms(5);
+            c.assert_effects(cmd, &["h:hexpired:w"], 0);
+            assert_eq!(c.text(&["HEXISTS", "w", "b"]), ":0\r\n", "{cmd:?}");
+            c.text(&["HSET", "w", "b", "2"]);
+        }
+    }
+
+    #[test]
+    fn rename_copy_and_dump_keep_field_ttls() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2"]);
+        c.text(&["HEXPIREAT", "h", "4000000000", "FIELDS", "1", "a"]);
+        c.text(&["RENAME", "h", "r"]);
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "r", "FIELDS", "2", "a", "b"]),
+            ints(&[4_000_000_000, -1])
+        );
+        c.text(&["COPY", "r", "c"]);
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]),
+            ints(&[4_000_000_000])
+        );
+        assert_eq!(
+            c.text(&["OBJECT", "ENCODING", "c"]),
+            "$10\r\nlistpackex\r\n"
+        );
+        c.text(&["MOVE", "c", "1"]);
+        c.text(&["SELECT", "1"]);
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "c", "FIELDS", "1", "a"]),
+            ints(&[4_000_000_000])
+        );
+        c.text(&["SELECT", "0"]);
+
+        let dump = c.run(&["DUMP", "r"]);
+        // A bulk string: `$<len>\r\n`, type 25 first, version 12 in the footer.
+        let body_at = dump.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let payload = &dump[body_at..dump.len() - 2];
+        assert_eq!(payload[0], 25);
+        assert_eq!(&payload[payload.len() - 10..payload.len() - 8], &[12, 0]);
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", b"x", b"0"];
+        args.push(payload);
+        assert_eq!(c.run_bytes(&args), b"+OK\r\n");
+        assert_eq!(
+            c.text(&["HEXPIRETIME", "x", "FIELDS", "2", "a", "b"]),
+            ints(&[4_000_000_000, -1])
+        );
+        assert_eq!(c.text(&["HGET", "x", "b"]), "$1\r\n2\r\n");
+
+        // Without field TTLs, DUMP stays what 7.0 writes.
+        c.text(&["HSET", "p", "a", "1"]);
+        let dump = c.run(&["DUMP", "p"]);
+        let body_at = dump.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let payload = &dump[body_at..dump.len() - 2];
+        assert_eq!(payload[0], 16);
+        assert_eq!(&payload[payload.len() - 10..payload.len() - 8], &[10, 0]);
+    }
+
+    #[test]
+    fn active_expiry_removes_fields_of_untouched_hashes() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "1", "b", "2"]);
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "2", "a", "b"]);
+        sleep_ms(5);
+        let server = c.server.clone();
+        let gate = server.keyspace.shared();
+        let mut expired = 0;
+        server.keyspace.for_each_shard(&gate, 0, |shard| {
+            expired += shard
+                .active_expire_fields(crate::server::unix_ms(), 20, 100)
+                .expired;
+            let drained: Vec<_> = shard.drain_fields_expired().collect();
+            if !drained.is_empty() {
+                assert_eq!(drained, vec![(Box::from(&b"h"[..]), true)]);
+            }
+        });
+        drop(gate);
+        assert_eq!(expired, 2);
+        assert_eq!(c.text(&["DBSIZE"]), ":0\r\n");
     }
 }

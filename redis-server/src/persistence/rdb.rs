@@ -184,7 +184,19 @@ pub(crate) fn take_snapshot(
     let access = server.keyspace.access_policy();
     let taken_ms = unix_ms();
     let clock = lru_clock(taken_ms);
-    let mut w = RdbWriter::new(opts.compress, opts.checksum);
+    // Redis 7.0's version unless a hash has field TTLs (see `writer::version_for`).
+    let mut field_ttls = false;
+    for db in 0..server.keyspace.databases() {
+        view.for_each_shard(db, |shard| {
+            field_ttls = field_ttls || shard.has_field_ttls()
+        });
+    }
+    let version = if field_ttls {
+        common::rdb::RDB_VERSION_FIELD_TTLS
+    } else {
+        common::rdb::RDB_VERSION
+    };
+    let mut w = RdbWriter::with_version(opts.compress, opts.checksum, version);
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
     w.aux_int("redis-bits", 64);
     w.aux_int("ctime", taken_ms / 1000);
