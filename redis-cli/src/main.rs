@@ -13,6 +13,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cluster;
 mod connection;
 mod format;
 mod hints;
@@ -66,6 +67,9 @@ fn main() -> ExitCode {
     }
     if opts.askpass {
         opts.auth = Some(repl::ask_password("Please input password: ").into_bytes());
+    }
+    if opts.cluster.active() {
+        return cluster::main(opts);
     }
     let command = &args[first..];
     let result = run(opts, command);
