@@ -73,7 +73,10 @@ pub(super) fn add_node(ctx: &mut Ctx, args: &[String]) -> bool {
         return super::invalid_host();
     };
     log_info!(">>> Adding node {ip}:{port} to cluster {ref_ip}:{ref_port}\n");
-    if !ctx.cluster.load_from(&ctx.auth, Node::new(&ref_ip, ref_port, 0)) {
+    if !ctx
+        .cluster
+        .load_from(&ctx.auth, Node::new(&ref_ip, ref_port, 0))
+    {
         return false;
     }
     if !super::check::check_cluster(ctx, false) {
@@ -133,7 +136,9 @@ pub(super) fn add_node(ctx: &mut Ctx, args: &[String]) -> bool {
                     Frame::Bulk(b) => b,
                     _ => Vec::new(),
                 };
-                log_info!(">>> Send FUNCTION LIST to {ip}:{port} to verify there is no functions in it\n");
+                log_info!(
+                    ">>> Send FUNCTION LIST to {ip}:{port} to verify there is no functions in it\n"
+                );
                 match new.call(&["FUNCTION", "LIST"]) {
                     Err(e) => {
                         log_err!(
@@ -171,7 +176,13 @@ pub(super) fn add_node(ctx: &mut Ctx, args: &[String]) -> bool {
     let reply = if first.bus_port == 0 || first.bus_port == first.port + 10000 {
         new.cmd(&["CLUSTER", "MEET", &first_ip, &port_text])
     } else {
-        new.cmd(&["CLUSTER", "MEET", &first_ip, &port_text, &first.bus_port.to_string()])
+        new.cmd(&[
+            "CLUSTER",
+            "MEET",
+            &first_ip,
+            &port_text,
+            &first.bus_port.to_string(),
+        ])
     };
     if !new.check(reply) {
         return false;
@@ -211,7 +222,11 @@ pub(super) fn del_node(ctx: &mut Ctx, args: &[String]) -> bool {
     };
     if ctx.cluster.nodes[node].slots_count != 0 {
         let n = &ctx.cluster.nodes[node];
-        log_err!("[ERR] Node {}:{} is not empty! Reshard data away and try again.\n", n.ip, n.port);
+        log_err!(
+            "[ERR] Node {}:{} is not empty! Reshard data away and try again.\n",
+            n.ip,
+            n.port
+        );
         return false;
     }
     log_info!(">>> Sending CLUSTER FORGET messages to the cluster...\n");
@@ -275,8 +290,13 @@ pub(super) fn call(ctx: &mut Ctx, args: &[String]) -> bool {
         match n.cmd(command) {
             None => println!("{}:{}: Failed!", n.ip, n.port),
             Some(reply) => {
-                match crate::format::reply(&reply, crate::format::Output::Raw, true, &ctx.mb_delim, b"")
-                {
+                match crate::format::reply(
+                    &reply,
+                    crate::format::Output::Raw,
+                    true,
+                    &ctx.mb_delim,
+                    b"",
+                ) {
                     Ok(bytes) => {
                         let mut out = std::io::stdout().lock();
                         let _ = write!(out, "{}:{}: ", n.ip, n.port);
@@ -343,7 +363,9 @@ pub(super) fn import(ctx: &mut Ctx, args: &[String]) -> bool {
         return false;
     };
     let Some((src_ip, src_port)) = super::host_from_args(std::slice::from_ref(&from)) else {
-        eprintln!("[ERR] Invalid --cluster-from host. You need to pass a valid address (ie. 120.0.0.1:7000).");
+        eprintln!(
+            "[ERR] Invalid --cluster-from host. You need to pass a valid address (ie. 120.0.0.1:7000)."
+        );
         return false;
     };
     log_info!(">>> Importing data from {src_ip}:{src_port} to cluster {ip}:{port}\n");
@@ -440,7 +462,9 @@ pub(super) fn import(ctx: &mut Ctx, args: &[String]) -> bool {
             Err(_) => return false,
             Ok(f) => f,
         };
-        let Frame::Array(parts) = reply else { return false };
+        let Frame::Array(parts) = reply else {
+            return false;
+        };
         let (Some(next), Some(Frame::Array(keys))) = (parts.first(), parts.get(1)) else {
             return false;
         };
@@ -452,7 +476,9 @@ pub(super) fn import(ctx: &mut Ctx, args: &[String]) -> bool {
         for key in keys {
             let Frame::Bulk(key) = key else { return false };
             let slot = common::cluster_slot::key_slot(key) as usize;
-            let Some(target) = owners[slot] else { return false };
+            let Some(target) = owners[slot] else {
+                return false;
+            };
             let t = &ctx.cluster.nodes[target];
             let shown = String::from_utf8_lossy(key);
             if bar.is_none() {
@@ -503,9 +529,17 @@ pub(super) fn backup(ctx: &mut Ctx, args: &[String]) -> bool {
         return false;
     }
     let no_issues = super::check::check_cluster(ctx, false);
-    let error_count = if no_issues { 0 } else { ctx.cluster.errors.len() };
+    let error_count = if no_issues {
+        0
+    } else {
+        ctx.cluster.errors.len()
+    };
     let dir = args[1].clone();
-    let dir_slash = if dir.ends_with('/') { dir.clone() } else { format!("{dir}/") };
+    let dir_slash = if dir.ends_with('/') {
+        dir.clone()
+    } else {
+        format!("{dir}/")
+    };
     let mut json = String::from("[\n");
     for i in 0..ctx.cluster.nodes.len() {
         if i > 0 {
@@ -560,7 +594,10 @@ fn node_json(n: &Node, errors: usize) -> String {
     }
     for (key, list) in [("migrating", &n.migrating), ("importing", &n.importing)] {
         if !list.is_empty() {
-            let items: Vec<String> = list.iter().map(|(s, id)| format!("\"{s}\": \"{id}\"")).collect();
+            let items: Vec<String> = list
+                .iter()
+                .map(|(s, id)| format!("\"{s}\": \"{id}\""))
+                .collect();
             json.push_str(&format!(",\n    \"{key}\": {{{}}}", items.join(",")));
         }
     }
@@ -577,7 +614,11 @@ fn save_rdb(node: &mut Node, file: &str) {
         eprintln!("{msg}");
         std::process::exit(1);
     };
-    if conn.writer().and_then(|mut w| w.write_all(b"SYNC\r\n")).is_err() {
+    if conn
+        .writer()
+        .and_then(|mut w| w.write_all(b"SYNC\r\n"))
+        .is_err()
+    {
         fail("Error writing to master".to_string());
     }
     let header = loop {
@@ -588,7 +629,10 @@ fn save_rdb(node: &mut Node, file: &str) {
         }
     };
     if header.first() == Some(&b'-') {
-        fail(format!("SYNC with master failed: {}", String::from_utf8_lossy(&header)));
+        fail(format!(
+            "SYNC with master failed: {}",
+            String::from_utf8_lossy(&header)
+        ));
     }
     let mark = header
         .strip_prefix(b"$EOF:")
@@ -596,7 +640,9 @@ fn save_rdb(node: &mut Node, file: &str) {
         .map(|m| m[..40].to_vec());
     let mut payload: u64 = match &mark {
         Some(_) => {
-            eprintln!("SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'");
+            eprintln!(
+                "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
+            );
             u64::MAX
         }
         None => {
@@ -608,7 +654,12 @@ fn save_rdb(node: &mut Node, file: &str) {
             n
         }
     };
-    let mut out = match std::fs::OpenOptions::new().create(true).write(true).open(file) {
+    let mut out = match std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(file)
+    {
         Ok(f) => f,
         Err(e) => fail(format!("Error opening '{file}': {}", describe(&e))),
     };

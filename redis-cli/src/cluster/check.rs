@@ -5,8 +5,8 @@ use common::resp::Frame;
 use super::migrate::{MoveOpts, move_slot, set_slot};
 use super::node::{Node, SLOTS, slot_ranges};
 use super::{
-    Ctx, FLAG_CHECK_OWNERS, FLAG_FIX, FLAG_FIX_WITH_UNREACHABLE_MASTERS, log_err, log_info,
-    log_ok, log_warn,
+    Ctx, FLAG_CHECK_OWNERS, FLAG_FIX, FLAG_FIX_WITH_UNREACHABLE_MASTERS, log_err, log_info, log_ok,
+    log_warn,
 };
 
 pub(super) fn check(ctx: &mut Ctx, args: &[String]) -> bool {
@@ -41,14 +41,19 @@ pub(super) fn check_cluster(ctx: &mut Ctx, quiet: bool) -> bool {
     let Some(first) = ctx.cluster.nodes.first() else {
         return false;
     };
-    log_info!(">>> Performing Cluster Check (using node {}:{})\n", first.ip, first.port);
+    log_info!(
+        ">>> Performing Cluster Check (using node {}:{})\n",
+        first.ip,
+        first.port
+    );
     let do_fix = ctx.opts.flags & FLAG_FIX != 0;
     let mut result = true;
     if !quiet {
         ctx.cluster.show_nodes();
     }
     if !ctx.cluster.is_consistent() {
-        ctx.cluster.on_error("[ERR] Nodes don't agree about configuration!".to_string());
+        ctx.cluster
+            .on_error("[ERR] Nodes don't agree about configuration!".to_string());
         result = false;
     } else {
         log_ok!("[OK] All nodes agree about slots configuration.\n");
@@ -59,7 +64,11 @@ pub(super) fn check_cluster(ctx: &mut Ctx, quiet: bool) -> bool {
     for i in 0..ctx.cluster.nodes.len() {
         for importing in [false, true] {
             let n = &ctx.cluster.nodes[i];
-            let list = if importing { &n.importing } else { &n.migrating };
+            let list = if importing {
+                &n.importing
+            } else {
+                &n.migrating
+            };
             if list.is_empty() {
                 continue;
             }
@@ -84,7 +93,10 @@ pub(super) fn check_cluster(ctx: &mut Ctx, quiet: bool) -> bool {
     if any_open {
         result = false;
         let slots: Vec<&str> = open.iter().map(|(s, _)| s.as_str()).collect();
-        log_err!("[WARNING] The following slots are open: {}.\n", slots.join(","));
+        log_err!(
+            "[WARNING] The following slots are open: {}.\n",
+            slots.join(",")
+        );
         if do_fix {
             for (slot, _) in &open {
                 let slot = crate::options::c_int(slot);
@@ -108,8 +120,9 @@ pub(super) fn check_cluster(ctx: &mut Ctx, quiet: bool) -> bool {
     if covered.iter().all(|&c| c) {
         log_ok!("[OK] All {SLOTS} slots covered.\n");
     } else {
-        ctx.cluster
-            .on_error(format!("[ERR] Not all {SLOTS} slots are covered by nodes.\n"));
+        ctx.cluster.on_error(format!(
+            "[ERR] Not all {SLOTS} slots are covered by nodes.\n"
+        ));
         result = false;
         if do_fix && fix_slots_coverage(ctx, &covered) > 0 {
             result = true;
@@ -276,8 +289,13 @@ fn fix_slots_coverage(ctx: &mut Ctx, covered: &[bool]) -> i64 {
         }
         uncovered.push((slot, with_keys));
     }
-    let none: Vec<usize> = uncovered.iter().filter(|(_, n)| n.is_empty()).map(|(s, _)| *s).collect();
-    let single: Vec<&(usize, Vec<usize>)> = uncovered.iter().filter(|(_, n)| n.len() == 1).collect();
+    let none: Vec<usize> = uncovered
+        .iter()
+        .filter(|(_, n)| n.is_empty())
+        .map(|(s, _)| *s)
+        .collect();
+    let single: Vec<&(usize, Vec<usize>)> =
+        uncovered.iter().filter(|(_, n)| n.len() == 1).collect();
     let multi: Vec<&(usize, Vec<usize>)> = uncovered.iter().filter(|(_, n)| n.len() > 1).collect();
     let list = |slots: &mut dyn Iterator<Item = usize>| {
         let mut flags = vec![false; SLOTS];
@@ -292,7 +310,9 @@ fn fix_slots_coverage(ctx: &mut Ctx, covered: &[bool]) -> i64 {
         list(&mut none.iter().copied());
         if super::confirm(ctx, "Fix these slots by covering with a random node?", true) {
             for &slot in &none {
-                let Some(n) = random_master(ctx) else { return -1 };
+                let Some(n) = random_master(ctx) else {
+                    return -1;
+                };
                 let node = &mut ctx.cluster.nodes[n];
                 log_info!(">>> Covering slot {slot} with {}:{}\n", node.ip, node.port);
                 if !set_slot_owner(node, slot, false) {
@@ -321,13 +341,23 @@ fn fix_slots_coverage(ctx: &mut Ctx, covered: &[bool]) -> i64 {
     if !multi.is_empty() {
         println!("The following uncovered slots have keys in multiple nodes:");
         list(&mut multi.iter().map(|(s, _)| *s));
-        if super::confirm(ctx, "Fix these slots by moving keys into a single node?", true) {
+        if super::confirm(
+            ctx,
+            "Fix these slots by moving keys into a single node?",
+            true,
+        ) {
             for (slot, nodes) in &multi {
                 let slot = *slot;
-                let Some(target) = most_keys(ctx, nodes, slot) else { return -1 };
+                let Some(target) = most_keys(ctx, nodes, slot) else {
+                    return -1;
+                };
                 {
                     let t = &ctx.cluster.nodes[target];
-                    log_info!(">>> Covering slot {slot} moving keys to {}:{}\n", t.ip, t.port);
+                    log_info!(
+                        ">>> Covering slot {slot} moving keys to {}:{}\n",
+                        t.ip,
+                        t.port
+                    );
                 }
                 if !set_slot_owner(&mut ctx.cluster.nodes[target], slot, true) {
                     return -1;
@@ -338,9 +368,22 @@ fn fix_slots_coverage(ctx: &mut Ctx, covered: &[bool]) -> i64 {
                     if src == target {
                         continue;
                     }
-                    if set_slot(&mut ctx.cluster.nodes[src], &target_name, slot, "NODE", false).is_err()
-                        || set_slot(&mut ctx.cluster.nodes[src], &target_name, slot, "IMPORTING", false)
-                            .is_err()
+                    if set_slot(
+                        &mut ctx.cluster.nodes[src],
+                        &target_name,
+                        slot,
+                        "NODE",
+                        false,
+                    )
+                    .is_err()
+                        || set_slot(
+                            &mut ctx.cluster.nodes[src],
+                            &target_name,
+                            slot,
+                            "IMPORTING",
+                            false,
+                        )
+                        .is_err()
                     {
                         return -1;
                     }
@@ -405,7 +448,11 @@ fn fix_open_slot(ctx: &mut Ctx, slot: usize) -> bool {
             }
         }
     }
-    let mut owner = if owners.len() == 1 { Some(owners[0]) } else { None };
+    let mut owner = if owners.len() == 1 {
+        Some(owners[0])
+    } else {
+        None
+    };
     let mut migrating: Vec<usize> = Vec::new();
     let mut importing: Vec<usize> = Vec::new();
     let slot_text = slot.to_string();
@@ -425,7 +472,11 @@ fn fix_open_slot(ctx: &mut Ctx, slot: usize) -> bool {
             match n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot_text]) {
                 Some(Frame::Integer(count)) => {
                     if count > 0 {
-                        log_warn!("*** Found keys about slot {slot} in node {}:{}!\n", n.ip, n.port);
+                        log_warn!(
+                            "*** Found keys about slot {slot} in node {}:{}!\n",
+                            n.ip,
+                            n.port
+                        );
                         importing.push(i);
                     }
                 }
@@ -437,7 +488,10 @@ fn fix_open_slot(ctx: &mut Ctx, slot: usize) -> bool {
         }
     }
     let addrs = |list: &[usize], nodes: &[Node]| {
-        list.iter().map(|&i| nodes[i].addr()).collect::<Vec<_>>().join(",")
+        list.iter()
+            .map(|&i| nodes[i].addr())
+            .collect::<Vec<_>>()
+            .join(",")
     };
     let migrating_str = addrs(&migrating, &ctx.cluster.nodes);
     let importing_str = addrs(&importing, &ctx.cluster.nodes);
@@ -519,7 +573,10 @@ fn fix_open_slot(ctx: &mut Ctx, slot: usize) -> bool {
             if move_slot(ctx, n, owner, slot, opts).is_err() {
                 return false;
             }
-            log_info!(">>> Setting {slot} as STABLE in {}\n", ctx.cluster.nodes[n].addr());
+            log_info!(
+                ">>> Setting {slot} as STABLE in {}\n",
+                ctx.cluster.nodes[n].addr()
+            );
             if !clear_slot(&mut ctx.cluster.nodes[n], slot) {
                 return false;
             }
@@ -615,7 +672,10 @@ fn fix_open_slot(ctx: &mut Ctx, slot: usize) -> bool {
 fn fix_multiple_owners(ctx: &mut Ctx, slot: usize, owners: &[usize]) -> bool {
     log_info!(">>> Fixing multiple owners for slot {slot}...\n");
     let owner = most_keys(ctx, owners, slot).unwrap_or(owners[0]);
-    log_info!(">>> Setting slot {slot} owner: {}\n", ctx.cluster.nodes[owner].addr());
+    log_info!(
+        ">>> Setting slot {slot} owner: {}\n",
+        ctx.cluster.nodes[owner].addr()
+    );
     if !set_slot_owner(&mut ctx.cluster.nodes[owner], slot, false) {
         return false;
     }

@@ -45,7 +45,10 @@ pub(super) fn create(ctx: &mut Ctx, args: &[String]) -> bool {
         log_err!(
             "*** ERROR: Invalid configuration for cluster creation.\n*** Redis Cluster requires at least 3 master nodes.\n*** This is not possible with {node_len} nodes and {replicas} replicas per node."
         );
-        log_err!("\n*** At least {} nodes are required.\n", 3 * (replicas + 1));
+        log_err!(
+            "\n*** At least {} nodes are required.\n",
+            3 * (replicas + 1)
+        );
         return false;
     }
     let masters_count = masters_count as usize;
@@ -137,7 +140,13 @@ pub(super) fn meet(node: &mut Node, first_ip: &str, first: &Node) -> bool {
     let reply = if first.bus_port == 0 || first.bus_port == first.port + 10000 {
         node.cmd(&["CLUSTER", "MEET", first_ip, &port])
     } else {
-        node.cmd(&["CLUSTER", "MEET", first_ip, &port, &first.bus_port.to_string()])
+        node.cmd(&[
+            "CLUSTER",
+            "MEET",
+            first_ip,
+            &port,
+            &first.bus_port.to_string(),
+        ])
     };
     match reply {
         None => {
@@ -232,8 +241,10 @@ impl Layout {
             }
         }
         let masters: Vec<usize> = interleaved[..masters_count].to_vec();
-        let mut rest: Vec<Option<usize>> =
-            interleaved[masters_count..].iter().map(|&n| Some(n)).collect();
+        let mut rest: Vec<Option<usize>> = interleaved[masters_count..]
+            .iter()
+            .map(|&n| Some(n))
+            .collect();
         let mut events = Vec::new();
         let mut ranges = Vec::new();
         let slots_per_node = SLOTS as f32 / masters_count as f32;
@@ -321,7 +332,9 @@ impl Layout {
 fn score(nodes: &[Node], groups: &[Vec<usize>], mut offending: Option<&mut Vec<usize>>) -> i64 {
     let mut score = 0;
     for group in groups {
-        let Some(&first) = group.first() else { continue };
+        let Some(&first) = group.first() else {
+            continue;
+        };
         let ip = &nodes[first].ip;
         let mut related: Vec<(&str, String)> = Vec::new();
         for &n in group {
@@ -433,7 +446,10 @@ mod tests {
     #[test]
     fn four_masters_split_slots_as_redis_does() {
         let layout = Layout::plan(["x"; 4].iter().copied(), 4, 0);
-        assert_eq!(layout.ranges, [(0, 4095), (4096, 8191), (8192, 12287), (12288, 16383)]);
+        assert_eq!(
+            layout.ranges,
+            [(0, 4095), (4096, 8191), (8192, 12287), (12288, 16383)]
+        );
         assert!(layout.replicas.is_empty());
     }
 }

@@ -3,7 +3,7 @@
 use std::io::BufRead;
 
 use common::resp::Frame;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::node::{Node, ReplyError, SLOTS};
 use super::{
@@ -31,7 +31,11 @@ pub(super) fn progress_bar(len: usize) -> Option<ProgressBar> {
     if !super::stdout_tty() {
         return None;
     }
-    let bar = ProgressBar::new(len as u64);
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stdout());
+    if bar.is_hidden() {
+        // A terminal indicatif cannot redraw on (TERM=dumb): Redis's plain lines instead.
+        return None;
+    }
     bar.set_style(
         ProgressStyle::with_template("[{elapsed_precise}] {bar:40} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -104,8 +108,20 @@ pub(super) fn move_slot(
     let source_name = ctx.cluster.nodes[source].name().to_string();
     let target_name = ctx.cluster.nodes[target].name().to_string();
     if !opts.cold {
-        set_slot(&mut ctx.cluster.nodes[target], &source_name, slot, "importing", opts.report)?;
-        set_slot(&mut ctx.cluster.nodes[source], &target_name, slot, "migrating", opts.report)?;
+        set_slot(
+            &mut ctx.cluster.nodes[target],
+            &source_name,
+            slot,
+            "importing",
+            opts.report,
+        )?;
+        set_slot(
+            &mut ctx.cluster.nodes[source],
+            &target_name,
+            slot,
+            "migrating",
+            opts.report,
+        )?;
     }
     let migrated = migrate_keys_in_slot(ctx, source, target, slot, opts);
     if !opts.quiet && bar.is_none() {
@@ -115,8 +131,20 @@ pub(super) fn move_slot(
     if !opts.cold {
         // The target first: it propagates the change, and a crash cannot leave the slot
         // without an owner.
-        set_slot(&mut ctx.cluster.nodes[target], &target_name, slot, "node", opts.report)?;
-        match set_slot(&mut ctx.cluster.nodes[source], &target_name, slot, "node", opts.report) {
+        set_slot(
+            &mut ctx.cluster.nodes[target],
+            &target_name,
+            slot,
+            "node",
+            opts.report,
+        )?;
+        match set_slot(
+            &mut ctx.cluster.nodes[source],
+            &target_name,
+            slot,
+            "node",
+            opts.report,
+        ) {
             Err(Some(e)) if e.starts_with("ERR Please use SETSLOT only with masters.") => {}
             Err(e) if opts.report => return Err(e),
             _ => {}
@@ -125,7 +153,13 @@ pub(super) fn move_slot(
             if i == source || i == target || ctx.cluster.nodes[i].is_slave() {
                 continue;
             }
-            set_slot(&mut ctx.cluster.nodes[i], &target_name, slot, "node", opts.report)?;
+            set_slot(
+                &mut ctx.cluster.nodes[i],
+                &target_name,
+                slot,
+                "node",
+                opts.report,
+            )?;
         }
     }
     if opts.update {
@@ -228,7 +262,9 @@ pub(super) fn slot_owner(
         let found = match owner.get(2) {
             Some(Frame::Bulk(id)) => {
                 let id = String::from_utf8_lossy(id).to_ascii_lowercase();
-                nodes.iter().position(|n| n.name.as_deref() == Some(id.as_str()))
+                nodes
+                    .iter()
+                    .position(|n| n.name.as_deref() == Some(id.as_str()))
             }
             _ => match (owner.first(), owner.get(1)) {
                 (Some(Frame::Bulk(ip)), Some(Frame::Integer(port))) => nodes
@@ -370,7 +406,11 @@ fn dots(ctx: &Ctx, n: usize) {
 
 /// Which slots to take from which sources: each gives its share of `numslots`, the largest
 /// rounding up, the others down.
-pub(super) fn reshard_table(nodes: &[Node], sources: &[usize], numslots: i64) -> Vec<(usize, usize)> {
+pub(super) fn reshard_table(
+    nodes: &[Node],
+    sources: &[usize],
+    numslots: i64,
+) -> Vec<(usize, usize)> {
     let total: i64 = sources.iter().map(|&s| nodes[s].slots_count).sum();
     let mut sorted = sources.to_vec();
     // glibc's qsort is a merge sort here, so equal counts keep their order.
@@ -379,13 +419,11 @@ pub(super) fn reshard_table(nodes: &[Node], sources: &[usize], numslots: i64) ->
     for (i, &src) in sorted.iter().enumerate() {
         let share = numslots as f32 / total as f32 * nodes[src].slots_count as f32;
         let max = if i == 0 { share.ceil() } else { share.floor() } as i64;
-        let mut count = 0;
-        for slot in (0..SLOTS).filter(|&s| nodes[src].slots[s]) {
-            if count >= max || moved.len() as i64 >= numslots {
+        for (count, slot) in (0..SLOTS).filter(|&s| nodes[src].slots[s]).enumerate() {
+            if count as i64 >= max || moved.len() as i64 >= numslots {
                 break;
             }
             moved.push((src, slot));
-            count += 1;
         }
     }
     moved
@@ -527,7 +565,10 @@ pub(super) fn reshard(ctx: &mut Ctx, args: &[String]) -> bool {
     let table = reshard_table(&ctx.cluster.nodes, &sources, slots);
     println!("  Resharding plan:");
     for &(src, slot) in &table {
-        println!("    Moving slot {slot} from {}", ctx.cluster.nodes[src].name());
+        println!(
+            "    Moving slot {slot} from {}",
+            ctx.cluster.nodes[src].name()
+        );
     }
     if ctx.opts.flags & FLAG_YES == 0 {
         print!("Do you want to proceed with the proposed reshard plan (yes/no)? ");
@@ -610,7 +651,8 @@ pub(super) fn rebalance(ctx: &mut Ctx, args: &[String]) -> bool {
         total_balance += n.balance;
         if threshold > 0.0 {
             if n.slots_count > 0 {
-                let err_perc = (100.0 - (100.0 * expected as f64 / n.slots_count as f64)).abs() as f32;
+                let err_perc =
+                    (100.0 - (100.0 * expected as f64 / n.slots_count as f64)).abs() as f32;
                 if err_perc > threshold {
                     threshold_reached = true;
                 }
@@ -660,7 +702,10 @@ pub(super) fn rebalance(ctx: &mut Ctx, args: &[String]) -> bool {
         if numslots > 0 {
             {
                 let (s, d) = (&ctx.cluster.nodes[src], &ctx.cluster.nodes[dst]);
-                println!("Moving {numslots} slots from {}:{} to {}:{}", s.ip, s.port, d.ip, d.port);
+                println!(
+                    "Moving {numslots} slots from {}:{} to {}:{}",
+                    s.ip, s.port, d.ip, d.port
+                );
             }
             let table = reshard_table(&ctx.cluster.nodes, &[src], numslots);
             if table.len() as i64 != numslots {
@@ -682,7 +727,10 @@ pub(super) fn rebalance(ctx: &mut Ctx, args: &[String]) -> bool {
                         if let Some(bar) = ctx.bar.take() {
                             bar.abandon();
                         }
-                        log_err!("*** clusterManagerMoveSlot: {}\n", e.as_deref().unwrap_or("(null)"));
+                        log_err!(
+                            "*** clusterManagerMoveSlot: {}\n",
+                            e.as_deref().unwrap_or("(null)")
+                        );
                         return false;
                     }
                     match &ctx.bar {

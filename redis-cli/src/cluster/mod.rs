@@ -355,8 +355,9 @@ pub(crate) fn main(mut opts: Options) -> ExitCode {
         copts.flags |= FLAG_YES;
     }
     if copts.from_askpass {
-        copts.from_pass =
-            Some(crate::repl::ask_password("Please input import source node password: "));
+        copts.from_pass = Some(crate::repl::ask_password(
+            "Please input import source node password: ",
+        ));
     }
     if opts.stdin_lastarg || opts.stdin_tag.is_some() {
         let mut input = Vec::new();
@@ -365,7 +366,11 @@ pub(crate) fn main(mut opts: Options) -> ExitCode {
         if opts.stdin_lastarg {
             copts.args.push(input);
         } else if let Some(tag) = &opts.stdin_tag {
-            match copts.args.iter().position(|a| a.as_bytes() == tag.as_slice()) {
+            match copts
+                .args
+                .iter()
+                .position(|a| a.as_bytes() == tag.as_slice())
+            {
                 Some(i) => copts.args[i] = input,
                 None => {
                     eprintln!("Using -X option but stdin tag not match.");
@@ -565,7 +570,13 @@ mod tests {
     #[test]
     fn cluster_words_and_options_are_split_as_redis_cli_does() {
         let (o, _) = parse(&[
-            "--cluster", "create", "a:1", "b:2", "--cluster-replicas", "1", "--cluster-yes",
+            "--cluster",
+            "create",
+            "a:1",
+            "b:2",
+            "--cluster-replicas",
+            "1",
+            "--cluster-yes",
         ])
         .unwrap();
         assert_eq!(o.cluster.name.as_deref(), Some("create"));
@@ -576,15 +587,28 @@ mod tests {
         assert_eq!(o.cluster.args, ["h", "7000"]);
         let (o, _) = parse(&["--cluster", "help"]).unwrap();
         assert!(o.cluster.args.is_empty());
-        let (o, _) = parse(&["--cluster", "rebalance", "h:1", "--cluster-weight", "a=1", "b=2"])
-            .unwrap();
+        let (o, _) = parse(&[
+            "--cluster",
+            "rebalance",
+            "h:1",
+            "--cluster-weight",
+            "a=1",
+            "b=2",
+        ])
+        .unwrap();
         assert_eq!(o.cluster.weights.unwrap(), ["a=1", "b=2"]);
     }
 
     #[test]
     fn addresses_parse_like_the_real_tool() {
-        assert_eq!(parse_address("127.0.0.1:7000@17000"), Some(("127.0.0.1".into(), 7000, 17000)));
-        assert_eq!(host_from_args(&["h".into(), "7".into()]), Some(("h".into(), 7)));
+        assert_eq!(
+            parse_address("127.0.0.1:7000@17000"),
+            Some(("127.0.0.1".into(), 7000, 17000))
+        );
+        assert_eq!(
+            host_from_args(&["h".into(), "7".into()]),
+            Some(("h".into(), 7))
+        );
         assert_eq!(host_from_args(&["h:0".into()]), None);
         assert_eq!(host_from_args(&["nocolon".into()]), None);
         assert_eq!(c_float("2.5x"), 2.5);

@@ -48,7 +48,11 @@ impl Node {
             name: None,
             ip: ip.to_string(),
             port,
-            bus_port: if bus_port != 0 { bus_port } else { port + 10000 },
+            bus_port: if bus_port != 0 {
+                bus_port
+            } else {
+                port + 10000
+            },
             current_epoch: 0,
             flags: 0,
             flags_str: Vec::new(),
@@ -90,7 +94,10 @@ impl Node {
         match conn {
             Ok(c) => self.conn = Some(c),
             Err(e) => {
-                eprintln!("Could not connect to Redis at {}:{}: {e}", self.ip, self.port);
+                eprintln!(
+                    "Could not connect to Redis at {}:{}: {e}",
+                    self.ip, self.port
+                );
                 return false;
             }
         }
@@ -139,7 +146,12 @@ impl Node {
     }
 
     pub(super) fn print_error(&self, err: &str) {
-        log_err!("Node {}:{} replied with error:\n{}\n", self.ip, self.port, err);
+        log_err!(
+            "Node {}:{} replied with error:\n{}\n",
+            self.ip,
+            self.port,
+            err
+        );
     }
 
     /// INFO's text.
@@ -321,7 +333,10 @@ impl Node {
             if fields.len() < 9 || fields[8].is_empty() {
                 continue;
             }
-            let mut slots: Vec<&str> = fields[8].split(' ').filter(|s| !s.starts_with('[')).collect();
+            let mut slots: Vec<&str> = fields[8]
+                .split(' ')
+                .filter(|s| !s.starts_with('['))
+                .collect();
             if slots.is_empty() {
                 continue;
             }
@@ -352,7 +367,10 @@ impl Node {
             if flags.contains("myself") {
                 continue;
             }
-            if flags.contains("disconnected") || link.contains("disconnected") || flags.contains("handshake") {
+            if flags.contains("disconnected")
+                || link.contains("disconnected")
+                || flags.contains("handshake")
+            {
                 links.push(addr.to_string());
             }
         }
@@ -415,14 +433,18 @@ pub(super) struct Cluster {
 impl Cluster {
     pub(super) fn by_name(&self, name: &str) -> Option<usize> {
         let name = name.to_ascii_lowercase();
-        self.nodes.iter().position(|n| n.name.as_deref() == Some(name.as_str()))
+        self.nodes
+            .iter()
+            .position(|n| n.name.as_deref() == Some(name.as_str()))
     }
 
     pub(super) fn by_prefix(&self, prefix: &str) -> Option<usize> {
         let prefix = prefix.to_ascii_lowercase();
-        self.nodes
-            .iter()
-            .position(|n| n.name.as_deref().is_some_and(|name| name.starts_with(&prefix)))
+        self.nodes.iter().position(|n| {
+            n.name
+                .as_deref()
+                .is_some_and(|name| name.starts_with(&prefix))
+        })
     }
 
     /// Loads the whole cluster from `node`, printing why not.
@@ -455,7 +477,11 @@ impl Cluster {
                 if friend.load_info(false).is_ok() {
                     valid = friend.flags & (NOADDR | DISCONNECT | FAIL) == 0;
                 } else {
-                    log_err!("[ERR] Unable to load info for node {}:{}\n", friend.ip, friend.port);
+                    log_err!(
+                        "[ERR] Unable to load info for node {}:{}\n",
+                        friend.ip,
+                        friend.port
+                    );
                     valid = false;
                 }
             }
@@ -617,6 +643,9 @@ mod tests {
         assert!(n.slots[12] && !n.slots[11]);
         assert_eq!(n.migrating, [("13".to_string(), "abc".to_string())]);
         assert_eq!(n.importing, [("14".to_string(), "def".to_string())]);
-        assert_eq!(info_field("a:1\r\ncluster_enabled:1\r\n", "cluster_enabled"), 1);
+        assert_eq!(
+            info_field("a:1\r\ncluster_enabled:1\r\n", "cluster_enabled"),
+            1
+        );
     }
 }
