@@ -7,8 +7,9 @@
 //! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
 //! - `repl`: the interactive prompt (rustyline) and commands read from a non-tty stdin.
 //! - `modes`: `--pipe`, `--scan` and `--eval`.
+//! - `cluster`: `--cluster <command>`, the cluster manager.
 //!
-//! Cluster management, `--rdb`, `--replica`, the stat and latency modes, the key samplers and
+//! `--rdb`, `--replica`, the stat and latency modes, the key samplers and
 //! TLS are not built: their flags are refused as unknown options.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
