@@ -7,12 +7,14 @@
 //! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
 //! - `repl`: the interactive prompt (rustyline) and commands read from a non-tty stdin.
 //! - `modes`: `--pipe`, `--scan` and `--eval`.
+//! - `cluster`: `--cluster <command>`, the cluster manager.
 //!
-//! Cluster management, `--rdb`, `--replica`, the stat and latency modes, the key samplers and
+//! `--rdb`, `--replica`, the stat and latency modes, the key samplers and
 //! TLS are not built: their flags are refused as unknown options.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cluster;
 mod connection;
 mod format;
 mod hints;
@@ -66,6 +68,9 @@ fn main() -> ExitCode {
     }
     if opts.askpass {
         opts.auth = Some(repl::ask_password("Please input password: ").into_bytes());
+    }
+    if opts.cluster.active() {
+        return cluster::main(opts);
     }
     let command = &args[first..];
     let result = run(opts, command);

@@ -43,6 +43,8 @@ pub(crate) struct Options {
     /// `--rdb FILE` / `--functions-rdb FILE`: the file, and whether only functions are wanted.
     pub(crate) rdb: Option<(String, bool)>,
     pub(crate) replica: bool,
+    /// `--cluster <command>` and the `--cluster-*` options.
+    pub(crate) cluster: crate::cluster::ClusterOptions,
 }
 
 /// How parsing ended when it does not go on to connect.
@@ -114,6 +116,7 @@ impl Options {
             verbose: false,
             rdb: None,
             replica: false,
+            cluster: crate::cluster::ClusterOptions::default(),
         }
     }
 
@@ -244,6 +247,7 @@ impl Options {
                     }
                     i += 1;
                 }
+                _ if o.cluster.parse_option(args, &mut i)? => {}
                 _ if arg.starts_with('-') => {
                     return Err(Stop::Fail(format!(
                         "Unrecognized option or bad number of args for: '{arg}'"

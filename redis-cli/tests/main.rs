@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod cluster;
 mod golden;
 mod modes;
 mod repl;
