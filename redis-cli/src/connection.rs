@@ -149,6 +149,15 @@ impl Connection {
         self.stream.write_all(&self.out)
     }
 
+    /// Sends several commands in one write (a pipeline); their replies follow in order.
+    pub(crate) fn send_all<A: AsRef<[u8]>>(&mut self, commands: &[Vec<A>]) -> io::Result<()> {
+        self.out.clear();
+        for args in commands {
+            encode_command(args, &mut self.out);
+        }
+        self.stream.write_all(&self.out)
+    }
+
     /// Sends a command and reads its reply.
     pub(crate) fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<Frame> {
         self.send(args)?;

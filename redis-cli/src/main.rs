@@ -6,20 +6,24 @@
 //! - `format`: the tty, raw, CSV and JSON printing (no I/O).
 //! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
 //! - `repl`: the interactive prompt (rustyline) and commands read from a non-tty stdin.
-//! - `modes`: `--pipe`, `--scan` and `--eval`.
+//! - `modes`: `--pipe`, `--scan`, `--eval`, `--rdb`, `--functions-rdb` and `--replica`.
+//! - `stats`: `--stat`, `--latency`, `--latency-history`, `--latency-dist`,
+//!   `--intrinsic-latency` and `--lru-test`.
+//! - `keys`: the keyspace samplers `--bigkeys`, `--memkeys` and `--hotkeys`.
 //!
-//! Cluster management, `--rdb`, `--replica`, the stat and latency modes, the key samplers and
-//! TLS are not built: their flags are refused as unknown options.
+//! TLS is not built: its flags are refused as unknown options.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod connection;
 mod format;
 mod hints;
+mod keys;
 mod modes;
 mod options;
 mod repl;
 mod session;
+mod stats;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -78,6 +82,18 @@ fn main() -> ExitCode {
 
 fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
     let mut session = Session::new(opts);
+    if let Some(history) = session.opts.latency {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::latency(&mut session, history);
+    }
+    if session.opts.latency_dist {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::latency_dist(&mut session);
+    }
     if session.opts.pipe {
         if !session.connect(false, false) {
             return Err(Exit(1));
@@ -96,11 +112,36 @@ fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
         }
         return modes::replica(&mut session);
     }
+    let sampler = session.opts.bigkeys || session.opts.memkeys.is_some() || session.opts.hotkeys;
+    if sampler || session.opts.stat {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        if session.opts.bigkeys {
+            return keys::big_keys(&mut session, false, 0);
+        }
+        if let Some(samples) = session.opts.memkeys {
+            return keys::big_keys(&mut session, true, samples);
+        }
+        if session.opts.hotkeys {
+            return keys::hot_keys(&mut session);
+        }
+        return stats::stat(&mut session);
+    }
     if session.opts.scan {
         if !session.connect(false, false) {
             return Err(Exit(1));
         }
         return modes::scan(&mut session);
+    }
+    if let Some(keys) = session.opts.lru_test {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::lru_test(&mut session, keys);
+    }
+    if let Some(seconds) = session.opts.intrinsic_latency {
+        return stats::intrinsic_latency(seconds);
     }
     if command.is_empty() && session.opts.eval.is_none() {
         session.connect(false, false);
