@@ -145,6 +145,7 @@ pub(crate) fn scan(session: &mut Session) -> Result<(), Exit> {
         return Err(Exit(1));
     };
     let mut cursor = b"0".to_vec();
+    crate::keys::catch_sigint();
     let mut stdout = io::stdout().lock();
     loop {
         let mut args = vec![b"SCAN".to_vec(), cursor.clone()];
@@ -197,7 +198,7 @@ pub(crate) fn scan(session: &mut Session) -> Result<(), Exit> {
         if interval > 0 {
             std::thread::sleep(Duration::from_micros(interval));
         }
-        if crate::options::c_int(&String::from_utf8_lossy(&next)) == 0 {
+        if crate::options::c_int(&String::from_utf8_lossy(&next)) == 0 || crate::keys::cancelled() {
             return Ok(());
         }
         cursor = next;
