@@ -161,10 +161,16 @@ fn latency_history_reports_every_sample_and_each_window() {
     assert!(lines[0].ends_with(" 1"), "the first sample: {stdout:?}");
     // A window ends with its range after its last sample (on a line of its own here: every
     // sample ends its line outside a terminal).
-    let window = lines.iter().position(|l| l.starts_with(" -- ")).expect("a window");
+    let window = lines
+        .iter()
+        .position(|l| l.starts_with(" -- "))
+        .expect("a window");
     assert!(lines[window].ends_with(" seconds range"), "{stdout:?}");
     assert!(numbers(lines[window - 1], ' ', 4), "{stdout:?}");
-    assert!(lines[window + 1].ends_with(" 1"), "counts restart: {stdout:?}");
+    assert!(
+        lines[window + 1].ends_with(" 1"),
+        "counts restart: {stdout:?}"
+    );
     // On a terminal the line is redrawn in place.
     let (tty, _) = run_for(
         &["-p", &port, "--latency", "--no-raw"],
@@ -324,4 +330,41 @@ fn hotkeys_under_lfu_match_real_redis_cli() {
         assert_eq!(ours.1, real.1);
         assert!(String::from_utf8_lossy(&ours.0).contains("hot key found with counter: 6\t"));
     }
+}
+
+#[test]
+fn rdb_from_a_disk_based_master_and_to_stdout() {
+    if !real_redis_available("rdb_from_a_disk_based_master_and_to_stdout") {
+        return;
+    }
+    let server = RealServer::start("rdb-disk");
+    server
+        .raw(&[
+            &["SET", "saved", "value"],
+            &["CONFIG", "SET", "repl-diskless-sync", "no"],
+        ])
+        .unwrap();
+    let port = server.port.to_string();
+    let file = server.dir.join("disk.rdb");
+    let out = Command::new(our_cli())
+        .args(["-p", &port, "--rdb"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(" bytes to '"), "{stderr}");
+    assert!(
+        stderr.ends_with("Transfer finished with success.\n"),
+        "{stderr}"
+    );
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"REDIS0010") && bytes.windows(5).any(|w| w == b"saved"));
+    let out = Command::new(our_cli())
+        .args(["-p", &port, "--rdb", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with(b"REDIS0010"));
+    assert_eq!(out.stdout.len(), bytes.len());
 }
