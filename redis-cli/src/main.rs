@@ -230,7 +230,8 @@ Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
 \x20 -r <repeat>        Execute specified command N times.\n\
 \x20 -i <interval>      When -r is used, waits <interval> seconds per command.\n\
 \x20                    It is possible to specify sub-second times like -i 0.1.\n\
-\x20                    This interval is also used in --scan per cycle.\n\
+\x20                    This interval is also used in --scan and --stat per cycle.\n\
+\x20                    and in --bigkeys, --memkeys, and --hotkeys per 100 cycles.\n\
 \x20 -n <db>            Database number.\n\
 \x20 -2                 Start session in RESP2 protocol mode.\n\
 \x20 -3                 Start session in RESP3 protocol mode.\n\
@@ -249,14 +250,41 @@ Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
 \x20 --quoted-json      Same as --json, but produce ASCII-safe quoted strings, not Unicode.\n\
 \x20 --show-pushes <yn> Whether to print RESP3 PUSH messages.  Enabled by default when\n\
 \x20                    STDOUT is a tty but can be overridden with --show-pushes no.\n\
+\x20 --stat             Print rolling stats about server: mem, clients, ...\n\
+\x20 --latency          Enter a special mode continuously sampling latency.\n\
+\x20                    If you use this mode in an interactive session it runs\n\
+\x20                    forever displaying real-time stats. Otherwise if --raw or\n\
+\x20                    --csv is specified, or if you redirect the output to a non\n\
+\x20                    TTY, it samples the latency for 1 second (you can use\n\
+\x20                    -i to change the interval), then produces a single output\n\
+\x20                    and exits.\n\
+\x20 --latency-history  Like --latency but tracking latency changes over time.\n\
+\x20                    Default time interval is 15 sec. Change it using -i.\n\
+\x20 --latency-dist     Shows latency as a spectrum, requires xterm 256 colors.\n\
+\x20                    Default time interval is 1 sec. Change it using -i.\n\
+\x20 --lru-test <keys>  Simulate a cache workload with an 80-20 distribution.\n\
+\x20 --replica          Simulate a replica showing commands received from the master.\n\
+\x20 --rdb <filename>   Transfer an RDB dump from remote server to local file.\n\
+\x20                    Use filename of \"-\" to write to stdout.\n\
+\x20--functions-rdb <filename> Like --rdb but only get the functions (not the keys)\n\
+\x20                    when getting the RDB dump file.\n\
 \x20 --pipe             Transfer raw Redis protocol from stdin to server.\n\
 \x20 --pipe-timeout <n> In --pipe mode, abort with error if after sending all data.\n\
 \x20                    no reply is received within <n> seconds.\n\
 \x20                    Default timeout: {timeout}. Use 0 to wait forever.\n\
+\x20 --bigkeys          Sample Redis keys looking for keys with many elements (complexity).\n\
+\x20 --memkeys          Sample Redis keys looking for keys consuming a lot of memory.\n\
+\x20 --memkeys-samples <n> Sample Redis keys looking for keys consuming a lot of memory.\n\
+\x20                    And define number of key elements to sample\n\
+\x20 --hotkeys          Sample Redis keys looking for hot keys.\n\
+\x20                    only works when maxmemory-policy is *lfu.\n\
 \x20 --scan             List all keys using the SCAN command.\n\
-\x20 --pattern <pat>    Keys pattern when using the --scan option (default: *).\n\
+\x20 --pattern <pat>    Keys pattern when using the --scan, --bigkeys or --hotkeys\n\
+\x20                    options (default: *).\n\
 \x20 --quoted-pattern <pat> Same as --pattern, but the specified string can be\n\
 \x20                        quoted, in order to pass an otherwise non binary-safe string.\n\
+\x20 --intrinsic-latency <sec> Run a test to measure intrinsic system latency.\n\
+\x20                    The test will run for the specified amount of seconds.\n\
 \x20 --eval <file>      Send an EVAL command using the Lua script at <file>.\n\
 \x20 --verbose          Verbose mode.\n\
 \x20 --no-auth-warning  Don't show warning message when using password on command\n\
