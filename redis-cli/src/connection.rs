@@ -149,6 +149,15 @@ impl Connection {
         self.stream.write_all(&self.out)
     }
 
+    /// Sends several commands in one write (a pipeline); their replies follow in order.
+    pub(crate) fn send_all<A: AsRef<[u8]>>(&mut self, commands: &[Vec<A>]) -> io::Result<()> {
+        self.out.clear();
+        for args in commands {
+            encode_command(args, &mut self.out);
+        }
+        self.stream.write_all(&self.out)
+    }
+
     /// Sends a command and reads its reply.
     pub(crate) fn command<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<Frame> {
         self.send(args)?;
@@ -209,14 +218,19 @@ impl Connection {
         }
     }
 
-    /// The next raw bytes: whatever is buffered, else one read from the socket.
-    pub(crate) fn read_raw(&mut self) -> io::Result<Vec<u8>> {
+    /// The next raw bytes, at most `max`: from what is buffered, else from one read; the
+    /// rest stays buffered (a SYNC payload may share a read with the commands after it).
+    pub(crate) fn read_raw(&mut self, max: usize) -> io::Result<Vec<u8>> {
         if self.start >= self.buf.len() {
             self.fill()?;
         }
-        let bytes = self.buf[self.start..].to_vec();
-        self.buf.clear();
-        self.start = 0;
+        let end = self.buf.len().min(self.start.saturating_add(max));
+        let bytes = self.buf[self.start..end].to_vec();
+        self.start = end;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
         Ok(bytes)
     }
 

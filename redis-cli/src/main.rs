@@ -6,11 +6,13 @@
 //! - `format`: the tty, raw, CSV and JSON printing (no I/O).
 //! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
 //! - `repl`: the interactive prompt (rustyline) and commands read from a non-tty stdin.
-//! - `modes`: `--pipe`, `--scan` and `--eval`.
+//! - `modes`: `--pipe`, `--scan`, `--eval`, `--rdb`, `--functions-rdb` and `--replica`.
+//! - `stats`: `--stat`, `--latency`, `--latency-history`, `--latency-dist`,
+//!   `--intrinsic-latency` and `--lru-test`.
+//! - `keys`: the keyspace samplers `--bigkeys`, `--memkeys` and `--hotkeys`.
 //! - `cluster`: `--cluster <command>`, the cluster manager.
 //!
-//! `--rdb`, `--replica`, the stat and latency modes, the key samplers and
-//! TLS are not built: their flags are refused as unknown options.
+//! TLS is not built: its flags are refused as unknown options.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -18,10 +20,12 @@ mod cluster;
 mod connection;
 mod format;
 mod hints;
+mod keys;
 mod modes;
 mod options;
 mod repl;
 mod session;
+mod stats;
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -83,6 +87,18 @@ fn main() -> ExitCode {
 
 fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
     let mut session = Session::new(opts);
+    if let Some(history) = session.opts.latency {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::latency(&mut session, history);
+    }
+    if session.opts.latency_dist {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::latency_dist(&mut session);
+    }
     if session.opts.pipe {
         if !session.connect(false, false) {
             return Err(Exit(1));
@@ -101,11 +117,36 @@ fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
         }
         return modes::replica(&mut session);
     }
+    let sampler = session.opts.bigkeys || session.opts.memkeys.is_some() || session.opts.hotkeys;
+    if sampler || session.opts.stat {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        if session.opts.bigkeys {
+            return keys::big_keys(&mut session, false, 0);
+        }
+        if let Some(samples) = session.opts.memkeys {
+            return keys::big_keys(&mut session, true, samples);
+        }
+        if session.opts.hotkeys {
+            return keys::hot_keys(&mut session);
+        }
+        return stats::stat(&mut session);
+    }
     if session.opts.scan {
         if !session.connect(false, false) {
             return Err(Exit(1));
         }
         return modes::scan(&mut session);
+    }
+    if let Some(keys) = session.opts.lru_test {
+        if !session.connect(false, false) {
+            return Err(Exit(1));
+        }
+        return stats::lru_test(&mut session, keys);
+    }
+    if let Some(seconds) = session.opts.intrinsic_latency {
+        return stats::intrinsic_latency(seconds);
     }
     if command.is_empty() && session.opts.eval.is_none() {
         session.connect(false, false);
@@ -194,7 +235,8 @@ Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
 \x20 -r <repeat>        Execute specified command N times.\n\
 \x20 -i <interval>      When -r is used, waits <interval> seconds per command.\n\
 \x20                    It is possible to specify sub-second times like -i 0.1.\n\
-\x20                    This interval is also used in --scan per cycle.\n\
+\x20                    This interval is also used in --scan and --stat per cycle.\n\
+\x20                    and in --bigkeys, --memkeys, and --hotkeys per 100 cycles.\n\
 \x20 -n <db>            Database number.\n\
 \x20 -2                 Start session in RESP2 protocol mode.\n\
 \x20 -3                 Start session in RESP3 protocol mode.\n\
@@ -213,14 +255,41 @@ Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
 \x20 --quoted-json      Same as --json, but produce ASCII-safe quoted strings, not Unicode.\n\
 \x20 --show-pushes <yn> Whether to print RESP3 PUSH messages.  Enabled by default when\n\
 \x20                    STDOUT is a tty but can be overridden with --show-pushes no.\n\
+\x20 --stat             Print rolling stats about server: mem, clients, ...\n\
+\x20 --latency          Enter a special mode continuously sampling latency.\n\
+\x20                    If you use this mode in an interactive session it runs\n\
+\x20                    forever displaying real-time stats. Otherwise if --raw or\n\
+\x20                    --csv is specified, or if you redirect the output to a non\n\
+\x20                    TTY, it samples the latency for 1 second (you can use\n\
+\x20                    -i to change the interval), then produces a single output\n\
+\x20                    and exits.\n\
+\x20 --latency-history  Like --latency but tracking latency changes over time.\n\
+\x20                    Default time interval is 15 sec. Change it using -i.\n\
+\x20 --latency-dist     Shows latency as a spectrum, requires xterm 256 colors.\n\
+\x20                    Default time interval is 1 sec. Change it using -i.\n\
+\x20 --lru-test <keys>  Simulate a cache workload with an 80-20 distribution.\n\
+\x20 --replica          Simulate a replica showing commands received from the master.\n\
+\x20 --rdb <filename>   Transfer an RDB dump from remote server to local file.\n\
+\x20                    Use filename of \"-\" to write to stdout.\n\
+\x20--functions-rdb <filename> Like --rdb but only get the functions (not the keys)\n\
+\x20                    when getting the RDB dump file.\n\
 \x20 --pipe             Transfer raw Redis protocol from stdin to server.\n\
 \x20 --pipe-timeout <n> In --pipe mode, abort with error if after sending all data.\n\
 \x20                    no reply is received within <n> seconds.\n\
 \x20                    Default timeout: {timeout}. Use 0 to wait forever.\n\
+\x20 --bigkeys          Sample Redis keys looking for keys with many elements (complexity).\n\
+\x20 --memkeys          Sample Redis keys looking for keys consuming a lot of memory.\n\
+\x20 --memkeys-samples <n> Sample Redis keys looking for keys consuming a lot of memory.\n\
+\x20                    And define number of key elements to sample\n\
+\x20 --hotkeys          Sample Redis keys looking for hot keys.\n\
+\x20                    only works when maxmemory-policy is *lfu.\n\
 \x20 --scan             List all keys using the SCAN command.\n\
-\x20 --pattern <pat>    Keys pattern when using the --scan option (default: *).\n\
+\x20 --pattern <pat>    Keys pattern when using the --scan, --bigkeys or --hotkeys\n\
+\x20                    options (default: *).\n\
 \x20 --quoted-pattern <pat> Same as --pattern, but the specified string can be\n\
 \x20                        quoted, in order to pass an otherwise non binary-safe string.\n\
+\x20 --intrinsic-latency <sec> Run a test to measure intrinsic system latency.\n\
+\x20                    The test will run for the specified amount of seconds.\n\
 \x20 --eval <file>      Send an EVAL command using the Lua script at <file>.\n\
 \x20 --verbose          Verbose mode.\n\
 \x20 --no-auth-warning  Don't show warning message when using password on command\n\

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::resp::Frame;
 
-use crate::connection::{describe, strerror};
+use crate::connection::{Connection, describe, strerror};
 use crate::format::{Output, repr};
 use crate::session::{Exit, Session};
 
@@ -145,6 +145,7 @@ pub(crate) fn scan(session: &mut Session) -> Result<(), Exit> {
         return Err(Exit(1));
     };
     let mut cursor = b"0".to_vec();
+    crate::keys::catch_sigint();
     let mut stdout = io::stdout().lock();
     loop {
         let mut args = vec![b"SCAN".to_vec(), cursor.clone()];
@@ -197,7 +198,7 @@ pub(crate) fn scan(session: &mut Session) -> Result<(), Exit> {
         if interval > 0 {
             std::thread::sleep(Duration::from_micros(interval));
         }
-        if crate::options::c_int(&String::from_utf8_lossy(&next)) == 0 {
+        if crate::options::c_int(&String::from_utf8_lossy(&next)) == 0 || crate::keys::cancelled() {
             return Ok(());
         }
         cursor = next;
@@ -266,142 +267,190 @@ pub(crate) fn rdb(session: &mut Session, file: &str, functions_only: bool) -> Re
     )
 }
 
+/// The length of the marker that ends a diskless payload.
+const EOF_MARK_SIZE: usize = 40;
+
+/// `REPLCONF name value`: `Ok(false)` when the server refuses it (older servers lack some).
+fn replconf(conn: &mut Connection, name: &str, value: &str) -> Result<bool, Exit> {
+    eprintln!("sending REPLCONF {name} {value}");
+    match conn.command(&["REPLCONF", name, value]) {
+        Ok(Frame::Error(e)) => {
+            eprintln!("REPLCONF {name} error: {}", String::from_utf8_lossy(&e));
+            Ok(false)
+        }
+        Ok(_) => Ok(true),
+        Err(_) => {
+            eprintln!("\nI/O error");
+            Err(Exit(1))
+        }
+    }
+}
+
 fn sync(session: &mut Session, mode: Sync<'_>) -> Result<(), Exit> {
     let Some(conn) = session.connection() else {
         return Err(Exit(1));
     };
-    let replconf = match mode {
-        Sync::Snapshot {
-            functions_only: true,
-            ..
-        } => vec![
-            ("capa", "eof"),
-            ("rdb-only", "1"),
-            ("rdb-filter-only", "functions"),
-        ],
-        Sync::Snapshot { .. } => vec![("capa", "eof"), ("rdb-only", "1")],
-        // A replica wants no snapshot contents: an empty filter keeps the payload small.
-        Sync::Replica => vec![("capa", "eof"), ("rdb-filter-only", "")],
-    };
-    for (name, value) in replconf {
-        eprintln!("sending REPLCONF {name} {value}");
-        match conn.command(&["REPLCONF", name, value]) {
-            Ok(Frame::Error(e)) => {
-                eprintln!("REPLCONF {name} error: {}", String::from_utf8_lossy(&e));
-                // Older servers do not know rdb-only; a filter they cannot apply is fatal.
-                if name == "rdb-filter-only" {
-                    return Err(Exit(1));
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("Error writing to master: {e}");
+    replconf(conn, "capa", "eof")?;
+    match mode {
+        Sync::Snapshot { functions_only, .. } => {
+            replconf(conn, "rdb-only", "1")?;
+            if functions_only && !replconf(conn, "rdb-filter-only", "functions")? {
+                eprintln!("Failed requesting functions only RDB from server, aborting");
                 return Err(Exit(1));
             }
         }
+        // A replica wants no snapshot contents: an empty filter keeps the payload small.
+        Sync::Replica => {
+            replconf(conn, "rdb-filter-only", "")?;
+        }
     }
-    let io_error = |e: io::Error| {
-        eprintln!("Error reading bulk length while SYNCing: {e}");
-        Exit(1)
-    };
-    conn.writer()
+    if conn
+        .writer()
         .and_then(|mut w| w.write_all(b"SYNC\r\n"))
-        .map_err(io_error)?;
-    // The master sends bare newlines while it prepares the payload.
+        .is_err()
+    {
+        eprintln!("Error writing to master");
+        return Err(Exit(1));
+    }
+    // `$<length>` or `$EOF:<mark>`; the master sends bare newlines while it prepares.
     let header = loop {
-        let line = conn.read_line().map_err(io_error)?;
-        if !line.is_empty() {
-            break line;
+        match conn.read_line() {
+            Ok(line) if line.is_empty() => {}
+            Ok(line) => break line,
+            Err(_) => {
+                eprintln!("Error reading bulk length while SYNCing");
+                return Err(Exit(1));
+            }
         }
     };
     if header.first() == Some(&b'-') {
-        eprintln!("MASTER error: {}", String::from_utf8_lossy(&header[1..]));
+        eprintln!(
+            "SYNC with master failed: {}",
+            String::from_utf8_lossy(&header)
+        );
         return Err(Exit(1));
     }
-    let (file, mut out): (&str, Box<dyn Write>) = match mode {
-        Sync::Snapshot { file, .. } => match std::fs::File::create(file) {
-            Ok(f) => (file, Box::new(f)),
-            Err(e) => {
-                eprintln!("Error opening '{file}': {e}");
-                return Err(Exit(1));
-            }
-        },
-        Sync::Replica => ("", Box::new(io::sink())),
+    let mark = match header.get(1..5) {
+        Some(b"EOF:") if header.len() >= 5 + EOF_MARK_SIZE => {
+            Some(header[5..5 + EOF_MARK_SIZE].to_vec())
+        }
+        _ => None,
+    };
+    let length = match mark {
+        Some(_) => u64::MAX,
+        None => crate::options::c_uint(&String::from_utf8_lossy(
+            header.get(1..).unwrap_or_default(),
+        )),
     };
     let replica = matches!(mode, Sync::Replica);
+    let (name, mut out): (&str, Box<dyn Write>) = match mode {
+        Sync::Replica => ("", Box::new(io::sink())),
+        Sync::Snapshot { file, .. } => (file, Box::new(io::sink())),
+    };
+    let to_stdout = name == "-";
+    match (replica, &mark) {
+        (true, Some(_)) => {
+            eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...")
+        }
+        (true, None) => {
+            eprintln!("SYNC with master, discarding {length} bytes of bulk transfer...")
+        }
+        (false, Some(_)) => eprintln!(
+            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{name}'"
+        ),
+        (false, None) => eprintln!("SYNC sent to master, writing {length} bytes to '{name}'"),
+    }
+    let mut file = None;
+    if !replica {
+        if to_stdout {
+            out = Box::new(io::stdout());
+        } else {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(name)
+            {
+                Ok(f) => {
+                    file = f.try_clone().ok();
+                    out = Box::new(f);
+                }
+                Err(e) => {
+                    let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+                    eprintln!("Error opening '{name}': {why}");
+                    return Err(Exit(1));
+                }
+            }
+        }
+    }
     let write_error = |e: io::Error| {
-        eprintln!("Error writing data to file: {e}");
+        let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+        eprintln!("Error writing data to file: {why}");
         Exit(1)
     };
-    let until_mark = header.starts_with(b"$EOF:");
-    let written = if let Some(mark) = header.strip_prefix(b"$EOF:") {
-        if replica {
-            eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...");
-        } else {
-            eprintln!(
-                "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
-            );
-        }
-        // Everything up to the 40-byte marker that ends the stream.
-        let mark = mark.to_vec();
-        let mut pending: Vec<u8> = Vec::new();
-        let mut written = 0usize;
-        loop {
-            pending.extend_from_slice(&conn.read_raw().map_err(io_error)?);
-            if pending.ends_with(&mark) {
-                let body = pending.len() - mark.len();
-                out.write_all(&pending[..body]).map_err(write_error)?;
-                written += body;
-                break;
+    // The payload; with a marker, everything up to it (held back until it can be told apart).
+    let mut left = length;
+    let mut written = 0u64;
+    let mut tail: Vec<u8> = Vec::new();
+    while left > 0 {
+        let chunk = match conn.read_raw(usize::try_from(left).unwrap_or(usize::MAX).min(16 * 1024))
+        {
+            Ok(chunk) => chunk,
+            Err(_) if replica => {
+                eprintln!("Error reading RDB payload while SYNCing");
+                return Err(Exit(1));
             }
-            // Keep a marker's length back: it may be split across reads.
-            let keep = mark.len().min(pending.len());
-            let flush = pending.len() - keep;
-            out.write_all(&pending[..flush]).map_err(write_error)?;
-            written += flush;
-            pending.drain(..flush);
+            Err(_) => {
+                eprintln!("I/O Error reading RDB payload from socket");
+                return Err(Exit(1));
+            }
+        };
+        left -= chunk.len() as u64;
+        match &mark {
+            None => {
+                out.write_all(&chunk).map_err(write_error)?;
+                written += chunk.len() as u64;
+            }
+            Some(mark) => {
+                tail.extend_from_slice(&chunk);
+                if tail.ends_with(mark) {
+                    let body = tail.len() - EOF_MARK_SIZE;
+                    out.write_all(&tail[..body]).map_err(write_error)?;
+                    written += body as u64;
+                    break;
+                }
+                let flush = tail.len().saturating_sub(EOF_MARK_SIZE);
+                out.write_all(&tail[..flush]).map_err(write_error)?;
+                written += flush as u64;
+                tail.drain(..flush);
+            }
         }
-        written
-    } else {
-        let len: usize = header
-            .strip_prefix(b"$")
-            .and_then(|n| std::str::from_utf8(n).ok())
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(|| {
-                eprintln!("Bad protocol from MASTER, the first byte is not '$' (we received '{}'), are you sure the host and port are right?", String::from_utf8_lossy(&header));
-                Exit(1)
-            })?;
-        if replica {
-            eprintln!("SYNC with master, discarding {len} bytes of bulk transfer...");
-        } else {
-            eprintln!("SYNC sent to master, writing {len} bytes to '{file}'");
-        }
-        let mut left = len;
-        while left > 0 {
-            let chunk = conn.read_raw().map_err(io_error)?;
-            let take = chunk.len().min(left);
-            out.write_all(&chunk[..take]).map_err(write_error)?;
-            left -= take;
-        }
-        len
-    };
+    }
     out.flush().map_err(write_error)?;
     drop(out);
     if !replica {
-        std::fs::File::open(file)
-            .and_then(|f| f.sync_all())
-            .map_err(write_error)?;
-        eprintln!("Transfer finished with success after {written} bytes");
+        if mark.is_some() {
+            eprintln!("Transfer finished with success after {written} bytes");
+        } else {
+            eprintln!("Transfer finished with success.");
+        }
+        if let Some(f) = file {
+            if let Err(e) = f.sync_all() {
+                let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+                eprintln!("Fail to fsync '{name}': {why}");
+                return Err(Exit(1));
+            }
+        }
         return Ok(());
     }
-    if until_mark {
+    if mark.is_some() {
         eprintln!("SYNC done after {written} bytes. Logging commands from master.");
         // A diskless master streams commands only once the replica acknowledges the payload.
         std::thread::sleep(std::time::Duration::from_secs(1));
+        // Sent without waiting: a master does not answer ACKs (redis-cli's wait for one eats
+        // the first command streamed).
         eprintln!("sending REPLCONF ACK 0");
-        let mut ack = Vec::new();
-        common::resp::encode_command(&["REPLCONF", "ACK", "0"], &mut ack);
-        if conn.writer().and_then(|mut w| w.write_all(&ack)).is_err() {
+        if conn.send(&["REPLCONF", "ACK", "0"]).is_err() {
             eprintln!("\nI/O error");
             return Err(Exit(1));
         }

@@ -45,6 +45,20 @@ pub(crate) struct Options {
     pub(crate) replica: bool,
     /// `--cluster <command>` and the `--cluster-*` options.
     pub(crate) cluster: crate::cluster::ClusterOptions,
+    /// `--latency` / `--latency-history`: `Some(history)`.
+    pub(crate) latency: Option<bool>,
+    pub(crate) latency_dist: bool,
+    /// `--mono`: `--latency-dist` in greys.
+    pub(crate) mono: bool,
+    pub(crate) stat: bool,
+    /// `--intrinsic-latency SECONDS`.
+    pub(crate) intrinsic_latency: Option<i64>,
+    pub(crate) bigkeys: bool,
+    /// `--memkeys` (`Some(0)`: the server's default samples) or `--memkeys-samples N`.
+    pub(crate) memkeys: Option<u32>,
+    pub(crate) hotkeys: bool,
+    /// `--lru-test N`: the number of keys of the simulated LRU workload.
+    pub(crate) lru_test: Option<i64>,
 }
 
 /// How parsing ended when it does not go on to connect.
@@ -71,6 +85,16 @@ pub(crate) fn c_int(s: &str) -> i64 {
         n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
     if neg { -n } else { n }
+}
+
+/// C's `strtoull` on a SCAN cursor: the leading digits, 0 when there are none.
+pub(crate) fn c_uint(s: &str) -> u64 {
+    let digits = s.trim_start().trim_start_matches('+');
+    let mut n: u64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+    }
+    n
 }
 
 /// C's `atof`, for `-i`.
@@ -117,6 +141,15 @@ impl Options {
             rdb: None,
             replica: false,
             cluster: crate::cluster::ClusterOptions::default(),
+            latency: None,
+            latency_dist: false,
+            mono: false,
+            stat: false,
+            intrinsic_latency: None,
+            bigkeys: false,
+            memkeys: None,
+            hotkeys: false,
+            lru_test: None,
         }
     }
 
@@ -209,7 +242,27 @@ impl Options {
                     i += 1;
                 }
                 "--pipe" => o.pipe = true,
-                "--replica" => o.replica = true,
+                "--replica" | "--slave" => o.replica = true,
+                "--latency" => o.latency = Some(o.latency == Some(true)),
+                "--latency-history" => o.latency = Some(true),
+                "--latency-dist" => o.latency_dist = true,
+                "--mono" => o.mono = true,
+                "--stat" => o.stat = true,
+                "--intrinsic-latency" if has_value => {
+                    o.intrinsic_latency = Some(i64::from(c_int(&value()) as i32));
+                    i += 1;
+                }
+                "--lru-test" if has_value => {
+                    o.lru_test = Some(c_int(&value()));
+                    i += 1;
+                }
+                "--bigkeys" => o.bigkeys = true,
+                "--memkeys" => o.memkeys = Some(0),
+                "--memkeys-samples" if has_value => {
+                    o.memkeys = Some(c_int(&value()) as u32);
+                    i += 1;
+                }
+                "--hotkeys" => o.hotkeys = true,
                 "--rdb" | "--functions-rdb" if has_value => {
                     o.rdb = Some((value(), arg == "--functions-rdb"));
                     i += 1;
@@ -397,9 +450,11 @@ mod tests {
         let (o, first) = parse(&["-p", "7000", "-n", "2", "--raw", "get", "-x"]).unwrap();
         assert_eq!((o.port, o.db, o.output, first), (7000, 2, Output::Raw, 5));
         assert_eq!(
-            parse(&["--stat"]).unwrap_err(),
-            Stop::Fail("Unrecognized option or bad number of args for: '--stat'".to_string())
+            parse(&["--nosuch"]).unwrap_err(),
+            Stop::Fail("Unrecognized option or bad number of args for: '--nosuch'".to_string())
         );
+        let (o, _) = parse(&["--latency-history", "--memkeys-samples", "7", "--mono"]).unwrap();
+        assert_eq!((o.latency, o.memkeys, o.mono), (Some(true), Some(7), true));
         assert_eq!(parse(&["-h"]).unwrap_err(), Stop::Help);
     }
 

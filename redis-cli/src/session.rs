@@ -530,6 +530,24 @@ impl Session {
         }
     }
 
+    /// redis-cli's `reconnectingRedisCommand`: one command and its reply; while the server
+    /// cannot be reached, `Reconnecting... N` is shown and a new connection tried every second.
+    pub(crate) fn reconnecting_command(&mut self, args: &[Vec<u8>]) -> Result<Frame, Exit> {
+        let mut tries = 0u64;
+        loop {
+            while self.conn.is_none() {
+                tries += 1;
+                self.out(format!("\r\x1b[0KReconnecting... {tries}\r").as_bytes());
+                self.connect(true, true);
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            match self.conn.as_mut().map(|c| c.command(args)) {
+                Some(Ok(frame)) => return Ok(frame),
+                _ => self.conn = None,
+            }
+        }
+    }
+
     /// The raw connection, for `--pipe` and `--scan`.
     pub(crate) fn connection(&mut self) -> Option<&mut Connection> {
         self.conn.as_mut()

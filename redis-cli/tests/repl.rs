@@ -273,3 +273,80 @@ fn repl_streams_subscribe_until_ctrl_c() {
     pty.send("quit");
     assert_eq!(pty.wait_exit(), Some(0));
 }
+
+#[test]
+fn repl_streams_monitor_until_ctrl_c() {
+    if !real_redis_available("repl_streams_monitor_until_ctrl_c") {
+        return;
+    }
+    let server = RealServer::start("repl-monitor");
+    let port = server.port;
+    let mut pty = Pty::spawn(
+        &["-p".to_string(), port.to_string()],
+        &[("REDISCLI_HISTFILE", "/dev/null")],
+    );
+    let prompt = format!("127.0.0.1:{port}> ");
+    pty.expect(&prompt);
+    pty.send("monitor");
+    pty.expect("OK");
+    server.raw(&[&["SET", "watched", "v 1"]]).unwrap();
+    // MONITOR lines print raw: `<time> [0 127.0.0.1:port] "SET" "watched" "v 1"`.
+    pty.expect("\"SET\" \"watched\" \"v 1\"");
+    server.raw(&[&["DEL", "watched"]]).unwrap();
+    pty.expect("\"DEL\" \"watched\"");
+    pty.master.write_all(b"\x03").unwrap();
+    pty.expect(&prompt);
+    pty.send("ping");
+    pty.expect("PONG");
+    pty.send("quit");
+    assert_eq!(pty.wait_exit(), Some(0));
+}
+
+#[test]
+fn repl_hints_help_groups_completion_and_discard() {
+    if !real_redis_available("repl_hints_help_groups_completion_and_discard") {
+        return;
+    }
+    let server = RealServer::start("repl-hints");
+    let port = server.port;
+    let mut pty = Pty::spawn(
+        &["-p".to_string(), port.to_string()],
+        &[("REDISCLI_HISTFILE", "/dev/null")],
+    );
+    let prompt = format!("127.0.0.1:{port}> ");
+    pty.expect(&prompt);
+    // The hint after a command name lists its arguments from COMMAND DOCS, in grey.
+    pty.master.write_all(b"incrby ").unwrap();
+    pty.expect("\x1b[0;90;49mkey increment\x1b[0m");
+    // ... and drops the arguments already typed.
+    pty.master.write_all(b"counter ").unwrap();
+    pty.expect("\x1b[0;90;49mincrement\x1b[0m");
+    pty.send("5");
+    pty.expect("(integer) 5");
+    pty.expect(&prompt);
+    // On a terminal help is in colour, as redis-cli prints it.
+    pty.send("help @hyperloglog");
+    pty.expect("  \x1b[1mPFADD\x1b[0m \x1b[90mkey [element [element ...]]\x1b[0m\r\r\n");
+    pty.expect(
+        "  \x1b[33msummary:\x1b[0m Adds the specified elements to the specified HyperLogLog.",
+    );
+    pty.expect("  \x1b[33msince:\x1b[0m 2.8.9");
+    pty.expect(&prompt);
+    pty.send("help incrby");
+    pty.expect("  \x1b[1mINCRBY\x1b[0m \x1b[90mkey increment\x1b[0m");
+    pty.expect("  \x1b[33mgroup:\x1b[0m string");
+    pty.expect(&prompt);
+    // Tab completes a command name (to its name as the help table spells it).
+    pty.master.write_all(b"hgetal\t").unwrap();
+    pty.expect("HGETALL");
+    pty.send(" nohash");
+    pty.expect("(empty array)");
+    pty.expect(&prompt);
+    pty.send("multi");
+    pty.expect(&format!("127.0.0.1:{port}(TX)> "));
+    pty.send("discard");
+    pty.expect("OK");
+    pty.expect(&prompt);
+    pty.send("quit");
+    assert_eq!(pty.wait_exit(), Some(0));
+}

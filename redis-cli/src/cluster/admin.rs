@@ -666,7 +666,11 @@ fn save_rdb(node: &mut Node, file: &str) {
     let mut written: u64 = 0;
     let mut last: Vec<u8> = Vec::new();
     while payload > 0 {
-        let chunk = match conn.read_raw() {
+        let chunk = match conn.read_raw(
+            usize::try_from(payload)
+                .unwrap_or(usize::MAX)
+                .min(16 * 1024),
+        ) {
             Ok(c) => c,
             Err(_) => fail("I/O Error reading RDB payload from socket".to_string()),
         };
