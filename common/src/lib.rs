@@ -8,6 +8,7 @@
 //! - [`value`]: the value types and their compact encodings.
 //! - [`encoding`]: Redis's byte layouts behind `OBJECT ENCODING` (intset, listpack), shared with RDB.
 //! - [`geo`]: geohash scores, distances and the cells a GEOSEARCH area covers.
+//! - [`rdb`] and [`aof`]: the persistence formats, decoded from and encoded to byte buffers.
 //! - [`keyspace`]: databases split into shards by hash slot, expiry, SCAN.
 //! - [`config`]: every `redis.conf` directive, the config file and command-line parser.
 //! - [`glob`]: Redis's glob matcher (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE).
@@ -21,6 +22,7 @@
 //! This crate depends on no other crate of the workspace, and its format code does no I/O.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod aof;
 pub mod client;
 pub mod cluster_slot;
 pub mod command_table;
