@@ -241,11 +241,11 @@ pub struct Scan {
 
 /// Walks every item from `pos`, tracking `MULTI`/`EXEC` as the loader does.
 pub fn scan(data: &[u8], pos: usize) -> Scan {
-    let mut it = Commands::at(data, pos);
+    let it = Commands::at(data, pos);
     let mut valid_up_to = it.offset();
     let mut commands = 0;
     let mut in_multi = false;
-    while let Some(item) = it.next() {
+    for item in it {
         match item {
             Err(e) => {
                 return Scan {
