@@ -118,6 +118,8 @@ struct Checker<'o> {
     opts: Options,
     error: Vec<u8>,
     line: i64,
+    /// Where the last line or string read started (`epos`): errors name it.
+    epos: usize,
     /// The stack buffer `readLong` reads lines into: a C string, so after a short line the
     /// message may show bytes left over from an earlier line.
     line_buf: [u8; 128],
@@ -161,21 +163,21 @@ fn strtol(buf: &[u8], start: usize) -> (i64, usize) {
 }
 
 impl Checker<'_> {
-    fn set_error(&mut self, epos: usize, msg: &[u8]) {
-        let mut e = format!("0x{epos:16x}: ").into_bytes();
+    fn set_error(&mut self, msg: &[u8]) {
+        let mut e = format!("0x{:16x}: ", self.epos).into_bytes();
         e.extend_from_slice(msg);
         self.error = e;
     }
 
     /// `consumeNewline` on the two bytes at `two` (a C string: a NUL ends the comparison).
-    fn consume_newline(&mut self, epos: usize, two: [u8; 2]) -> bool {
+    fn consume_newline(&mut self, two: [u8; 2]) -> bool {
         if two != *b"\r\n" {
             let msg = format!(
                 "Expected \\r\\n, got: {}{}",
                 c_char_hex(two[0]),
                 c_char_hex(two[1])
             );
-            self.set_error(epos, msg.as_bytes());
+            self.set_error(msg.as_bytes());
             return false;
         }
         self.line += 1;
@@ -184,7 +186,7 @@ impl Checker<'_> {
 
     /// `readLong`: a `<prefix><number>\r\n` line.
     fn read_long(&mut self, f: &mut Cursor<'_>, prefix: u8) -> Option<i64> {
-        let epos = f.pos;
+        self.epos = f.pos;
         let got = f.fgets(128)?;
         let n = got.len();
         self.line_buf[..n].copy_from_slice(got);
@@ -199,38 +201,37 @@ impl Checker<'_> {
                 msg.push(buf[0]);
                 msg.push(b'\'');
             }
-            self.set_error(epos, &msg);
+            self.set_error(&msg);
             return None;
         }
         let (value, end) = strtol(&buf[..=n], 1);
         let two = [buf[end], buf.get(end + 1).copied().unwrap_or(0)];
-        self.consume_newline(epos, two).then_some(value)
+        self.consume_newline(two).then_some(value)
     }
 
     /// `readString`: a `$len` line, then `len` bytes and `\r\n`; returns the bytes.
     fn read_string<'a>(&mut self, f: &mut Cursor<'a>) -> Option<&'a [u8]> {
-        let line_pos = f.pos;
         let len = self.read_long(f, b'$')?;
         if len < 0 || len > i64::MAX - 2 {
             let msg = format!(
                 "Expected to read string of {len} bytes, which is not in the suitable range"
             );
-            self.set_error(line_pos, msg.as_bytes());
+            self.set_error(msg.as_bytes());
             return None;
         }
         let want = len + 2;
-        let epos = f.pos;
+        self.epos = f.pos;
         let data = f.data;
         let start = f.pos;
         let got = f.fread(usize::try_from(want).unwrap_or(usize::MAX)).len();
         if i64::try_from(got).ok() != Some(want) {
             let msg = format!("Expected to read {want} bytes, got {got} bytes");
-            self.set_error(epos, msg.as_bytes());
+            self.set_error(msg.as_bytes());
             return None;
         }
         let s = &data[start..start + got];
         let two = [s[got - 2], s[got - 1]];
-        if !self.consume_newline(epos, two) {
+        if !self.consume_newline(two) {
             return None;
         }
         Some(&s[..got - 2])
@@ -251,15 +252,13 @@ impl Checker<'_> {
                     Some(n) => &arg[..n],
                     None => arg,
                 };
-                // The error offset is where readBytes started (after the `$len` line).
-                let arg_pos = f.pos - arg.len() - 2;
                 if name.eq_ignore_ascii_case(b"multi") {
                     let was = *multi;
                     *multi += 1;
                     if was != 0 {
                         let mut msg = b"Unexpected MULTI in AOF ".to_vec();
                         msg.extend_from_slice(path);
-                        self.set_error(arg_pos, &msg);
+                        self.set_error(&msg);
                         return false;
                     }
                 } else if name.eq_ignore_ascii_case(b"exec") {
@@ -267,7 +266,7 @@ impl Checker<'_> {
                     if *multi != 0 {
                         let mut msg = b"Unexpected EXEC in AOF ".to_vec();
                         msg.extend_from_slice(path);
-                        self.set_error(arg_pos, &msg);
+                        self.set_error(&msg);
                         return false;
                     }
                 }
@@ -285,6 +284,7 @@ impl Checker<'_> {
         last_file: bool,
     ) -> Res<bool> {
         let epos = f.pos;
+        self.epos = epos;
         let Some(line) = f.fgets(1024) else {
             writeln!(
                 self.out,
@@ -419,7 +419,7 @@ impl Checker<'_> {
             }
         }
         if f.eof && multi != 0 && self.error.is_empty() {
-            self.set_error(f.pos, b"Reached EOF before reading EXEC for MULTI");
+            self.set_error(b"Reached EOF before reading EXEC for MULTI");
         }
         if !self.error.is_empty() {
             self.out.write_all(&self.error)?;
@@ -648,6 +648,7 @@ pub fn run(out: &mut dyn Write, path: &Path, opts: Options) -> Res<()> {
         opts,
         error: Vec::new(),
         line: 1,
+        epos: 0,
         line_buf: [0; 128],
     };
     let path = if path.is_dir() {
