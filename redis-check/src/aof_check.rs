@@ -212,7 +212,7 @@ impl Checker<'_> {
     /// `readString`: a `$len` line, then `len` bytes and `\r\n`; returns the bytes.
     fn read_string<'a>(&mut self, f: &mut Cursor<'a>) -> Option<&'a [u8]> {
         let len = self.read_long(f, b'$')?;
-        if len < 0 || len > i64::MAX - 2 {
+        if !(0..=i64::MAX - 2).contains(&len) {
             let msg = format!(
                 "Expected to read string of {len} bytes, which is not in the suitable range"
             );

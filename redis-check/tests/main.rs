@@ -593,3 +593,68 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// `pid:C date time # ` in front of Redis's log lines.
+fn strip_log_prefix(out: &[u8]) -> String {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| match (l.find(":C "), l.find(" # ")) {
+            (Some(_), Some(n)) if l.as_bytes()[0].is_ascii_digit() => l[n + 1..].to_string(),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn handmade_aofs_and_manifests_match_real_redis() {
+    let Some(real) = real_binary("redis-check-aof") else {
+        return;
+    };
+    let tmp = TempDir::new("handmade");
+    let aofs: [&[u8]; 14] = [
+        b"*1\r\n$4\r\nEXEC\r\n",
+        b"*1\r\n$5\r\nMULTI\r\n*1\r\n$5\r\nMULTI\r\n",
+        b"*1\r\n$5\r\nMULTI\r\n",
+        b"x",
+        b"*1\r\n$-5\r\nab\r\n",
+        b"*1\r\n$99999999999\r\nab\r\n",
+        b"* 1\r\n$ +2\r\nab\r\n",
+        b"*1\r\n#TS:5\r\n",
+        b"*1\r\n$2\r\nabXY",
+        b"*1x\r\n",
+        b"*1\r\n$4\r\nPING\r\n\r\n",
+        b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPI",
+        b"\x00abc",
+        b"*1\r\n$3\r\n\x00\xff\x80\r\n",
+    ];
+    for aof in aofs {
+        std::fs::write(tmp.path().join("e.aof"), aof).unwrap();
+        let (r, o) = both(&real, OURS_AOF, &["e.aof"], tmp.path(), b"");
+        assert_same(&r, &o, &format!("{:?}", String::from_utf8_lossy(aof)));
+    }
+    std::fs::write(tmp.path().join("a b"), b"*1\r\n$4\r\nPING\r\n").unwrap();
+    let manifests: [&[u8]; 11] = [
+        b"",
+        b"# c\n",
+        b"file a seq 1 type b",
+        b"file a/b seq 1 type b\n",
+        b"file a seq 1 type b\nfile b seq 2 type b\n",
+        b"file a seq 2 type i\nfile b seq 1 type i\n",
+        b"file \"a b\" seq 1 type i\n",
+        b"file missing seq 1 type b\nfile \"a b\" seq 1 type i\n",
+        b"  \n",
+        b"file \"a\"b seq 1 type i\n",
+        b"foo\nfile x seq 1 type q\n",
+    ];
+    for m in manifests {
+        std::fs::write(tmp.path().join("x.manifest"), m).unwrap();
+        let (r, o) = both(&real, OURS_AOF, &["x.manifest"], tmp.path(), b"");
+        assert_eq!(
+            (r.status.code(), strip_log_prefix(&r.stdout)),
+            (o.status.code(), strip_log_prefix(&o.stdout)),
+            "{:?}",
+            String::from_utf8_lossy(m)
+        );
+    }
+}
