@@ -380,7 +380,7 @@ fn table_matches_redis_command_json() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 301);
+    assert_eq!(checked, 303);
 }
 
 #[test]
