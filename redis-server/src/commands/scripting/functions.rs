@@ -408,8 +408,7 @@ fn payload_libraries(payload: &[u8]) -> Result<Vec<Vec<u8>>, CommandError> {
                     .read_len()
                     .map_err(|_| failed("library description indicator"))?;
                 if has_description != 0 {
-                    r.read_string()
-                        .map_err(|_| failed("library description"))?;
+                    r.read_string().map_err(|_| failed("library description"))?;
                 }
                 let blob = r.read_string().map_err(|_| failed("library blob"))?;
                 let mut code = b"#!".to_vec();
@@ -464,14 +463,18 @@ pub(super) fn function_restore(ctx: &mut CommandContext<'_>) -> Result<(), Comma
             )));
         }
         if let Some(taken) = restored.taken_function(&library) {
-            return Err(CommandError::err(format!("Function {taken} already exists")));
+            return Err(CommandError::err(format!(
+                "Function {taken} already exists"
+            )));
         }
         restored.insert(name, library);
     }
     if policy == RestorePolicy::Flush {
         engine.libraries = restored;
     } else {
-        engine.libraries.join(restored, policy == RestorePolicy::Replace)?;
+        engine
+            .libraries
+            .join(restored, policy == RestorePolicy::Replace)?;
     }
     update_counts(ctx, &engine.libraries);
     ctx.dirty(1);

@@ -38,7 +38,9 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("bor", lua.create_function(fold(|a, b| a | b))?)?;
     t.raw_set("bxor", lua.create_function(fold(|a, b| a ^ b))?)?;
     let shift = |op: fn(i32, u32) -> i32| {
-        move |lua: &Lua, a: Variadic<Value>| Ok(op(arg(lua, &a, 0)?, (arg(lua, &a, 1)? & 31) as u32))
+        move |lua: &Lua, a: Variadic<Value>| {
+            Ok(op(arg(lua, &a, 0)?, (arg(lua, &a, 1)? & 31) as u32))
+        }
     };
     t.raw_set(
         "lshift",

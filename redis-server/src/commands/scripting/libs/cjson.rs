@@ -239,7 +239,11 @@ impl Decoder<'_> {
             Some(b':') => "T_COLON",
             Some(b',') => "T_COMMA",
             Some(b'-' | b'0'..=b'9') if at != self.pos || expected != "value" => "T_NUMBER",
-            Some(b't' | b'f') if self.s[at..].starts_with(b"true") || self.s[at..].starts_with(b"false") => "T_BOOLEAN",
+            Some(b't' | b'f')
+                if self.s[at..].starts_with(b"true") || self.s[at..].starts_with(b"false") =>
+            {
+                "T_BOOLEAN"
+            }
             Some(b'n') if self.s[at..].starts_with(b"null") => "T_NULL",
             _ => "invalid token",
         };

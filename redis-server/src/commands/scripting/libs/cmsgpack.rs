@@ -58,7 +58,11 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
     }
     // The library first makes room for a copy of every argument on Lua's C stack.
     if args.len() * 2 > MAX_C_STACK {
-        return Err(arg_error(lua, 0, "Too many arguments for MessagePack pack."));
+        return Err(arg_error(
+            lua,
+            0,
+            "Too many arguments for MessagePack pack.",
+        ));
     }
     let mut out = Vec::new();
     for v in args {
@@ -252,8 +256,16 @@ fn unpack(lua: &Lua, s: &[u8], limit: i64, offset: i64) -> mlua::Result<Variadic
 
 /// A container being filled.
 enum Open {
-    Array { t: Table, next: usize, left: usize },
-    Map { t: Table, key: Option<Value>, left: usize },
+    Array {
+        t: Table,
+        next: usize,
+        left: usize,
+    },
+    Map {
+        t: Table,
+        key: Option<Value>,
+        left: usize,
+    },
 }
 
 struct Decoder<'a> {
@@ -437,5 +449,93 @@ impl<'a> Decoder<'a> {
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    fn eval(c: &mut TestClient, script: &str) -> Vec<u8> {
+        c.run(&["EVAL", script, "0"])
+    }
+
+    #[test]
+    fn cmsgpack_encodes_as_redis() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            eval(
+                &mut c,
+                "return cmsgpack.pack(1, 'a', true, nil, {1,2}, {a=1}, 0.5, 0.1, -33, 200, 70000, -3000000000, 2^63)"
+            ),
+            b"$49\r\n\x01\xa1a\xc3\xc0\x92\x01\x02\x81\xa1a\x01\xca\x3f\x00\x00\x00\xcb\x3f\xb9\x99\x99\x99\x99\x99\x9a\xd0\xdf\xcc\xc8\xce\x00\x01\x11\x70\xd3\xff\xff\xff\xff\x4d\x2f\xa2\x00\xca\x5f\x00\x00\x00\r\n"
+        );
+        // A table that contains itself is cut at 16 levels.
+        assert_eq!(
+            eval(&mut c, "local a = {} a[1] = a return #cmsgpack.pack(a)"),
+            b":17\r\n"
+        );
+    }
+
+    #[test]
+    fn cmsgpack_decodes_with_the_librarys_limits_and_errors() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            eval(
+                &mut c,
+                "return {cmsgpack.unpack(cmsgpack.pack({1,2,{x='y'}}, -5, 'str'))}"
+            ),
+            b"*3\r\n*3\r\n:1\r\n:2\r\n*0\r\n:-5\r\n$3\r\nstr\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return {cmsgpack.unpack_limit('abc', 2, 1)}"),
+            b"*3\r\n:-1\r\n:98\r\n:99\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return {cmsgpack.unpack_one('abc', 1)}"),
+            b"*2\r\n:2\r\n:98\r\n"
+        );
+        assert_eq!(
+            eval(
+                &mut c,
+                "return #{cmsgpack.unpack(string.rep('\\001', 7000))}"
+            ),
+            b":7000\r\n"
+        );
+        let errors = [
+            ("cmsgpack.unpack('\\193')", "Bad data format in input."),
+            (
+                "cmsgpack.unpack('\\221\\255\\255\\255\\255')",
+                "Missing bytes in input.",
+            ),
+            (
+                "cmsgpack.unpack(string.rep('\\145', 5000))",
+                "stack overflow (in function mp_decode_to_lua_array)",
+            ),
+            (
+                "cmsgpack.unpack_one('abc', -1)",
+                "Invalid request to unpack with offset of -1 and limit of 3.",
+            ),
+            (
+                "cmsgpack.unpack_one('abc', 5)",
+                "Start offset 5 greater than input length 3.",
+            ),
+            (
+                "cmsgpack.pack()",
+                "bad argument #0 to 'pack' (MessagePack pack needs input.)",
+            ),
+        ];
+        for (call, msg) in errors {
+            let reply =
+                String::from_utf8_lossy(&eval(&mut c, &format!("return {call}"))).into_owned();
+            assert!(
+                reply.starts_with(&format!("-ERR user_script:1: {msg} script: ")),
+                "{call}: {reply}"
+            );
+        }
+        assert!(
+            eval(&mut c, "return cmsgpack.unpack('\\129\\192\\001')")
+                .starts_with(b"-ERR table index is nil script: ")
+        );
     }
 }

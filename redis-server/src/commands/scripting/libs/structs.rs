@@ -202,11 +202,7 @@ fn pack(lua: &Lua, args: &[Value]) -> mlua::Result<mlua::String> {
             o if is_integer_option(o) => {
                 let n = pack_number(lua, args, arg)?;
                 arg += 1;
-                let value = if n < 0.0 {
-                    c_i64(n) as u64
-                } else {
-                    c_u64(n)
-                };
+                let value = if n < 0.0 { c_i64(n) as u64 } else { c_u64(n) };
                 // Beyond 8 bytes an integer is zero-extended.
                 let mut bytes = [0u8; MAX_INT_SIZE];
                 bytes[..8].copy_from_slice(&value.to_le_bytes());
@@ -371,4 +367,50 @@ fn size(lua: &Lua, args: &[Value]) -> mlua::Result<i64> {
         pos = pos.wrapping_add(size as u64);
     }
     Ok(pos as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    fn eval(c: &mut TestClient, script: &str) -> String {
+        c.text(&["EVAL", script, "0"])
+    }
+
+    #[test]
+    fn struct_packs_unpacks_and_sizes_as_redis() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.run(&["EVAL", "return struct.pack('>i4<h!4bi', 1, -2, 3, 4)", "0"]),
+            b"$12\r\n\x00\x00\x00\x01\xfe\xff\x03\x00\x04\x00\x00\x00\r\n"
+        );
+        assert_eq!(
+            eval(
+                &mut c,
+                "return {struct.unpack('>i4<h!4bi', struct.pack('>i4<h!4bi', 1, -2, 3, 4))}"
+            ),
+            "*5\r\n:1\r\n:-2\r\n:3\r\n:4\r\n:13\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return {struct.unpack('bc0', '\\003abcdef')}"),
+            "*2\r\n$3\r\nabc\r\n:5\r\n"
+        );
+        assert_eq!(eval(&mut c, "return struct.size('!4bi')"), ":8\r\n");
+        assert_eq!(
+            eval(&mut c, "return struct.pack('z')"),
+            "-ERR user_script:1: bad argument #1 to 'pack' (invalid format option 'z') script: e1609934105e09f0f9875aca64d1574a895df820, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return struct.pack('i')"),
+            "-ERR user_script:1: bad argument #2 to 'pack' (number expected, got nil) script: 63b299178a495d059d925846f3a5f58587cb30c9, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return struct.pack('i99999999999')"),
+            "-ERR user_script:1: integral size overflow script: d415a6ecef40fefc4324da11e1c4ce0fbfd1ed36, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            eval(&mut c, "return struct.unpack('i4', 'ab')"),
+            "-ERR user_script:1: bad argument #2 to 'unpack' (data string too short) script: 949ee49db07ed6027a5414161022ae84757a7ac2, on @user_script:1.\r\n"
+        );
+    }
 }
