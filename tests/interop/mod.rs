@@ -1,6 +1,7 @@
 //! Real Redis 7.0.15 beside ours: the same commands must give the same bytes, and real
 //! `redis-cli` and `redis-benchmark` must work against our server as against theirs.
 //!
+//! `functions`: FUNCTION DUMP payloads restored on the other server.
 //! `hyperloglog`: HLL strings copied between the two servers with GET and SET.
 //!
 //! Interop rule: when a real binary is missing the test prints a skip line and returns, except
@@ -10,6 +11,7 @@ mod benchmark;
 mod bitmap;
 mod cli;
 mod corpus;
+mod functions;
 mod geo;
 mod hyperloglog;
 mod rdb;

@@ -215,6 +215,12 @@ pub(super) static FUNCTION: &[CommandSpec] = &[
         ..FUNCTION_SUB
     },
     CommandSpec {
+        name: "dump",
+        complexity: "O(N) where N is the number of functions",
+        summary: "Serialize every library into one payload for FUNCTION RESTORE",
+        ..FUNCTION_SUB
+    },
+    CommandSpec {
         name: "flush",
         arity: -2,
         flags: &[F::Write, F::Noscript],
@@ -255,6 +261,16 @@ pub(super) static FUNCTION: &[CommandSpec] = &[
         tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
         complexity: "O(1) (considering compilation time is redundant)",
         summary: "Load a library of functions",
+        ..FUNCTION_SUB
+    },
+    CommandSpec {
+        name: "restore",
+        arity: -3,
+        flags: &[F::Write, F::Denyoom, F::Noscript],
+        acl_categories: &[A::Write, A::Slow, A::Scripting],
+        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+        complexity: "O(N) where N is the number of functions on the payload",
+        summary: "Load the libraries of a FUNCTION DUMP payload",
         ..FUNCTION_SUB
     },
     CommandSpec {

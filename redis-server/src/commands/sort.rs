@@ -143,8 +143,12 @@ fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), Com
             _ => return Err(CommandError::WrongType),
         },
     };
-    // A set has no order of its own: stored results are sorted by bytes so they are stable.
-    if o.dont_sort && kind == Some(Kind::Set) && o.store.is_some() {
+    // A set has no order of its own: stored results, and results a script sees, are sorted by
+    // bytes so they are stable.
+    if o.dont_sort
+        && kind == Some(Kind::Set)
+        && (o.store.is_some() || ctx.client.script_read.is_some())
+    {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;

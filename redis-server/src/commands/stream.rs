@@ -521,6 +521,12 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
         let more = args.len() - i - 1;
         let o = args[i];
         if is(o, "block") && more > 0 {
+            if ctx.client.script_read.is_some() {
+                return Err(CommandError::err(format!(
+                    "{} command is not allowed with BLOCK option from scripts",
+                    String::from_utf8_lossy(args[0])
+                )));
+            }
             i += 1;
             let ms = parse_i64(args[i])
                 .ok_or_else(|| CommandError::err("timeout is not an integer or out of range"))?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Value, Variadic};
 
 use super::eval::{Access, execute, keys_and_args};
-use super::{ScriptFlags, no_engine};
+use super::{Engine, ScriptFlags, no_engine};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
 
@@ -47,6 +47,50 @@ impl Libraries {
             self.owner.remove(&f.to_ascii_lowercase());
         }
         Some(lib)
+    }
+
+    /// A function of `library` that another library of this set already registers.
+    fn taken_function<'l>(&self, library: &'l Library) -> Option<&'l String> {
+        library
+            .functions
+            .keys()
+            .find(|f| self.owner.contains_key(&f.to_ascii_lowercase()))
+    }
+
+    /// Adds every library of `other`. A library already loaded fails the join, or with
+    /// `replace` is replaced; a function another library registers fails it. On failure
+    /// nothing changes.
+    fn join(&mut self, other: Libraries, replace: bool) -> Result<(), CommandError> {
+        let mut replaced = Vec::new();
+        let mut failure = None;
+        for name in other.libraries.keys() {
+            if self.libraries.contains_key(name) {
+                if !replace {
+                    failure = Some(format!("Library {name} already exists"));
+                    break;
+                }
+                if let Some(old) = self.remove(name) {
+                    replaced.push((name.clone(), old));
+                }
+            }
+        }
+        if failure.is_none() {
+            failure = other
+                .libraries
+                .values()
+                .find_map(|library| self.taken_function(library))
+                .map(|taken| format!("Function {taken} already exists"));
+        }
+        if let Some(msg) = failure {
+            for (name, old) in replaced {
+                self.insert(name, old);
+            }
+            return Err(CommandError::err(msg));
+        }
+        for (name, library) in other.libraries {
+            self.insert(name, library);
+        }
+        Ok(())
     }
 
     fn insert(&mut self, name: String, lib: Library) {
@@ -230,14 +274,33 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
             )));
         }
     };
-    let name = library_name(code)?;
     let mut guard = ctx.server.scripting.engine()?;
     let engine = guard.as_mut().ok_or_else(no_engine)?;
+    let name = library_name(code)?;
     if engine.libraries.libraries.contains_key(&name) && !replace {
         return Err(CommandError::err(format!(
             "Library '{name}' already exists"
         )));
     }
+    let library = create_library(engine, code)?.1;
+    let old = engine.libraries.remove(&name);
+    if let Some(taken) = engine.libraries.taken_function(&library) {
+        let err = CommandError::err(format!("Function {taken} already exists"));
+        if let Some(old) = old {
+            engine.libraries.insert(name, old);
+        }
+        return Err(err);
+    }
+    engine.libraries.insert(name.clone(), library);
+    update_counts(ctx, &engine.libraries);
+    ctx.dirty(1);
+    ctx.reply.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// Compiles a library's code and runs it to collect its functions: its name and the library.
+fn create_library(engine: &Engine, code: &[u8]) -> Result<(String, Library), CommandError> {
+    let name = library_name(code)?;
     let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
     let mut source = b"--".to_vec();
     source.extend_from_slice(&code[2..end]);
@@ -274,27 +337,148 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
     if functions.is_empty() {
         return Err(CommandError::err("No functions registered"));
     }
-    let old = engine.libraries.remove(&name);
-    if let Some(taken) = functions
-        .keys()
-        .find(|f| engine.libraries.owner.contains_key(&f.to_ascii_lowercase()))
-    {
-        let err = CommandError::err(format!("Function {taken} already exists"));
-        if let Some(old) = old {
-            engine.libraries.insert(name, old);
-        }
-        return Err(err);
-    }
-    engine.libraries.insert(
-        name.clone(),
+    Ok((
+        name,
         Library {
             code: code.to_vec(),
             functions,
         },
-    );
+    ))
+}
+
+/// FUNCTION DUMP: every library's code, each after a `FUNCTION2` opcode as in an RDB file,
+/// then the RDB version and the CRC64 of it all (the footer of a key's DUMP).
+pub(super) fn function_dump(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    use common::rdb::{RDB_VERSION, crc64, opcode, writer};
+    let compress = ctx
+        .server
+        .config()
+        .get_bool("rdbcompression")
+        .unwrap_or(true);
+    let mut out = Vec::new();
+    {
+        let guard = ctx.server.scripting.engine()?;
+        if let Some(engine) = guard.as_ref() {
+            for library in engine.libraries.libraries.values() {
+                out.push(opcode::FUNCTION2);
+                writer::write_string(&mut out, &library.code, compress);
+            }
+        }
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64::crc64(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    ctx.reply.bulk(&out);
+    Ok(())
+}
+
+/// How FUNCTION RESTORE treats the libraries already loaded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RestorePolicy {
+    /// Fail when a library of the payload is already loaded (the default).
+    Append,
+    /// Libraries of the payload replace loaded ones of the same name.
+    Replace,
+    /// Every loaded library goes first.
+    Flush,
+}
+
+/// The library codes of a FUNCTION DUMP payload (footer already verified), in order. The
+/// pre-release `FUNCTION` record (name, engine, optional description, code) becomes the
+/// `#!<engine> name=<name>` form.
+fn payload_libraries(payload: &[u8]) -> Result<Vec<Vec<u8>>, CommandError> {
+    use common::rdb::{opcode, reader::Reader};
+    let body = &payload[..payload.len().saturating_sub(10)];
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while r.remaining() > 0 {
+        let ty = r
+            .read_u8()
+            .map_err(|_| CommandError::err("can not read data type"))?;
+        let failed = |what: &str| CommandError::err(format!("Failed loading {what}"));
+        match ty {
+            opcode::FUNCTION2 => {
+                let code = r.read_string().map_err(|_| failed("library payload"))?;
+                codes.push(code.into_owned());
+            }
+            opcode::FUNCTION_PRE_GA => {
+                let name = r.read_string().map_err(|_| failed("library name"))?;
+                let engine = r.read_string().map_err(|_| failed("engine name"))?;
+                let has_description = r
+                    .read_len()
+                    .map_err(|_| failed("library description indicator"))?;
+                if has_description != 0 {
+                    r.read_string().map_err(|_| failed("library description"))?;
+                }
+                let blob = r.read_string().map_err(|_| failed("library blob"))?;
+                let mut code = b"#!".to_vec();
+                code.extend_from_slice(&engine);
+                code.extend_from_slice(b" name=");
+                code.extend_from_slice(&name);
+                code.push(b'\n');
+                code.extend_from_slice(&blob);
+                codes.push(code);
+            }
+            _ => return Err(CommandError::err("given type is not a function")),
+        }
+    }
+    Ok(codes)
+}
+
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+pub(super) fn function_restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let payload = ctx.args.next_bytes()?;
+    let policy = match ctx.args.next_opt() {
+        _ if ctx.args.remaining() > 0 => {
+            let sub = String::from_utf8_lossy(ctx.args.get(1).unwrap_or_default()).into_owned();
+            return Err(CommandError::err(format!(
+                "unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."
+            )));
+        }
+        None => RestorePolicy::Append,
+        Some(p) if is(p, "append") => RestorePolicy::Append,
+        Some(p) if is(p, "replace") => RestorePolicy::Replace,
+        Some(p) if is(p, "flush") => RestorePolicy::Flush,
+        Some(_) => {
+            return Err(CommandError::err(
+                "Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ));
+        }
+    };
+    if !common::rdb::reader::verify_dump_payload(payload, true) {
+        return Err(CommandError::err(
+            "DUMP payload version or checksum are wrong",
+        ));
+    }
+    let codes = payload_libraries(payload)?;
+    let mut guard = ctx.server.scripting.engine()?;
+    let engine = guard.as_mut().ok_or_else(no_engine)?;
+    // The payload's libraries first make a set of their own, with the same checks as loading.
+    let mut restored = Libraries::default();
+    for code in &codes {
+        let (name, library) = create_library(engine, code)?;
+        if restored.libraries.contains_key(&name) {
+            return Err(CommandError::err(format!(
+                "Library '{name}' already exists"
+            )));
+        }
+        if let Some(taken) = restored.taken_function(&library) {
+            return Err(CommandError::err(format!(
+                "Function {taken} already exists"
+            )));
+        }
+        restored.insert(name, library);
+    }
+    if policy == RestorePolicy::Flush {
+        engine.libraries = restored;
+    } else {
+        engine
+            .libraries
+            .join(restored, policy == RestorePolicy::Replace)?;
+    }
     update_counts(ctx, &engine.libraries);
     ctx.dirty(1);
-    ctx.reply.bulk(name.as_bytes());
+    ctx.reply.ok();
     Ok(())
 }
 

@@ -788,12 +788,38 @@ pub(crate) fn error_code(text: &str) -> &str {
 
 /// Lua's own `%.14g` text of a number.
 pub(crate) fn lua_number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
+    format_g(n, 14)
+}
+
+/// C's `%.<precision>g`: the shorter of fixed and scientific notation for `precision`
+/// significant digits, trailing zeros dropped.
+pub(crate) fn format_g(n: f64, precision: usize) -> String {
+    if n.is_nan() {
+        return if n.is_sign_negative() { "-nan" } else { "nan" }.to_owned();
+    }
+    if n.is_infinite() {
+        return if n < 0.0 { "-inf" } else { "inf" }.to_owned();
+    }
+    if n == 0.0 {
+        return if n.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let p = precision.max(1);
+    let sci = format!("{:.*e}", p - 1, n);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    if exp < -4 || exp >= p as i32 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.unsigned_abs())
     } else {
-        let mut out = Vec::new();
-        common::number::write_g17(n, &mut out);
-        String::from_utf8_lossy(&out).into_owned()
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        trim(&format!("{n:.decimals$}"))
     }
 }
 
@@ -1069,8 +1095,14 @@ pub(crate) fn lua_to_reply(
     }
 }
 
+/// C's `(long long)` of a double on x86-64: out of range (or NaN) gives the smallest integer.
 fn truncate(n: f64) -> i64 {
-    if n.is_nan() { i64::MIN } else { n as i64 }
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&n) {
+        n as i64
+    } else {
+        i64::MIN
+    }
 }
 
 fn table_to_reply(

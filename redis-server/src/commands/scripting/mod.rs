@@ -46,6 +46,8 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("function", "stats", functions::function_stats);
     r.add_sub("function", "kill", functions::function_kill);
     r.add_sub("function", "help", functions::function_help);
+    r.add_sub("function", "dump", functions::function_dump);
+    r.add_sub("function", "restore", functions::function_restore);
 }
 
 /// Script flags (`#!lua flags=...` for EVAL, `flags={...}` for functions).

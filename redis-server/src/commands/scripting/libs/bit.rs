@@ -1,7 +1,9 @@
 //! `bit`: LuaBitOp's 32-bit operations (tobit, tohex, bnot, band, bor, bxor, shifts, rotates,
 //! bswap), with its rule for turning a Lua number into a 32-bit integer.
 
-use mlua::{Lua, Table, Variadic};
+use mlua::{Lua, Table, Value, Variadic};
+
+use super::check_number;
 
 /// LuaBitOp's normalisation: round to the nearest integer and keep the low 32 bits.
 fn tobit(n: f64) -> i32 {
@@ -9,30 +11,25 @@ fn tobit(n: f64) -> i32 {
     (n + 6_755_399_441_055_744.0).to_bits() as u32 as i32
 }
 
-fn arg(args: &Variadic<f64>, i: usize) -> mlua::Result<i32> {
-    args.get(i).map(|n| tobit(*n)).ok_or_else(|| {
-        mlua::Error::runtime(format!(
-            "bad argument #{} (number expected, got no value)",
-            i + 1
-        ))
-    })
+fn arg(lua: &Lua, args: &Variadic<Value>, i: usize) -> mlua::Result<i32> {
+    check_number(lua, args, i).map(tobit)
 }
 
 pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set(
         "tobit",
-        lua.create_function(|_, a: Variadic<f64>| arg(&a, 0))?,
+        lua.create_function(|lua, a: Variadic<Value>| arg(lua, &a, 0))?,
     )?;
     t.raw_set(
         "bnot",
-        lua.create_function(|_, a: Variadic<f64>| Ok(!arg(&a, 0)?))?,
+        lua.create_function(|lua, a: Variadic<Value>| Ok(!arg(lua, &a, 0)?))?,
     )?;
     let fold = |op: fn(i32, i32) -> i32| {
-        move |_: &Lua, a: Variadic<f64>| {
-            let mut acc = arg(&a, 0)?;
+        move |lua: &Lua, a: Variadic<Value>| {
+            let mut acc = arg(lua, &a, 0)?;
             for i in 1..a.len() {
-                acc = op(acc, arg(&a, i)?);
+                acc = op(acc, arg(lua, &a, i)?);
             }
             Ok(acc)
         }
@@ -41,7 +38,9 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("bor", lua.create_function(fold(|a, b| a | b))?)?;
     t.raw_set("bxor", lua.create_function(fold(|a, b| a ^ b))?)?;
     let shift = |op: fn(i32, u32) -> i32| {
-        move |_: &Lua, a: Variadic<f64>| Ok(op(arg(&a, 0)?, (arg(&a, 1)? & 31) as u32))
+        move |lua: &Lua, a: Variadic<Value>| {
+            Ok(op(arg(lua, &a, 0)?, (arg(lua, &a, 1)? & 31) as u32))
+        }
     };
     t.raw_set(
         "lshift",
@@ -62,13 +61,13 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "bswap",
-        lua.create_function(|_, a: Variadic<f64>| Ok(arg(&a, 0)?.swap_bytes()))?,
+        lua.create_function(|lua, a: Variadic<Value>| Ok(arg(lua, &a, 0)?.swap_bytes()))?,
     )?;
     t.raw_set(
         "tohex",
-        lua.create_function(|_, a: Variadic<f64>| {
-            let x = arg(&a, 0)?;
-            let n = if a.len() > 1 { arg(&a, 1)? } else { 8 };
+        lua.create_function(|lua, a: Variadic<Value>| {
+            let x = arg(lua, &a, 0)?;
+            let n = if a.len() > 1 { arg(lua, &a, 1)? } else { 8 };
             let upper = n < 0;
             let digits = n.unsigned_abs().min(8) as usize;
             let text = if upper {

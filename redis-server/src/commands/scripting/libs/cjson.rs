@@ -22,7 +22,7 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
         "encode",
         lua.create_function(|lua, v: Value| {
             let mut out = Vec::new();
-            encode(&v, &mut out, 1)?;
+            encode(&v, &mut out, 1).map_err(|e| located(lua, e))?;
             lua.create_string(out)
         })?,
     )?;
@@ -35,12 +35,15 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
                 s: &bytes,
                 pos: 0,
             };
-            let v = d.value(1)?;
-            d.ws();
-            if d.pos != d.s.len() {
-                return Err(d.error("the end"));
-            }
-            Ok(v)
+            let decoded = d.value(1).and_then(|v| {
+                d.ws();
+                if d.pos == d.s.len() {
+                    Ok(v)
+                } else {
+                    Err(d.error("the end"))
+                }
+            });
+            decoded.map_err(|e| located(lua, e))
         })?,
     )?;
     t.raw_set(
@@ -75,6 +78,14 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|_, v: Option<bool>| Ok(v.unwrap_or(true)))?,
     )?;
     Ok(t)
+}
+
+/// A library error gets the caller's position, as `luaL_error` gives it.
+fn located(lua: &Lua, e: mlua::Error) -> mlua::Error {
+    match e {
+        mlua::Error::RuntimeError(msg) => super::error(lua, msg),
+        other => other,
+    }
 }
 
 fn encode_string(s: &[u8], out: &mut Vec<u8>) {
@@ -121,7 +132,7 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::Integer(n) => encode_number(*n as f64, out)?,
         Value::Number(n) => encode_number(*n, out)?,
         Value::String(s) => encode_string(&s.as_bytes(), out),
         Value::Table(t) => {
@@ -169,7 +180,11 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
                     first = false;
                     match &k {
                         Value::String(s) => encode_string(&s.as_bytes(), out),
-                        Value::Integer(n) => encode_string(n.to_string().as_bytes(), out),
+                        Value::Integer(n) => {
+                            let mut text = Vec::new();
+                            encode_number(*n as f64, &mut text)?;
+                            encode_string(&text, out);
+                        }
                         Value::Number(n) => {
                             let mut text = Vec::new();
                             encode_number(*n, &mut text)?;
@@ -204,10 +219,37 @@ struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
+    /// lua-cjson's parse error, naming the token found where `expected` was wanted.
     fn error(&self, expected: &str) -> mlua::Error {
+        let mut at = self.pos;
+        while self
+            .s
+            .get(at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            at += 1;
+        }
+        let found = match self.s.get(at) {
+            None => "T_END",
+            Some(b'{') => "T_OBJ_BEGIN",
+            Some(b'}') => "T_OBJ_END",
+            Some(b'[') => "T_ARR_BEGIN",
+            Some(b']') => "T_ARR_END",
+            Some(b'"') => "T_STRING",
+            Some(b':') => "T_COLON",
+            Some(b',') => "T_COMMA",
+            Some(b'-' | b'0'..=b'9') if at != self.pos || expected != "value" => "T_NUMBER",
+            Some(b't' | b'f')
+                if self.s[at..].starts_with(b"true") || self.s[at..].starts_with(b"false") =>
+            {
+                "T_BOOLEAN"
+            }
+            Some(b'n') if self.s[at..].starts_with(b"null") => "T_NULL",
+            _ => "invalid token",
+        };
         mlua::Error::runtime(format!(
-            "Expected {expected} but found invalid token at character {}",
-            self.pos + 1
+            "Expected {expected} but found {found} at character {}",
+            at + 1
         ))
     }
 
@@ -269,7 +311,8 @@ impl Decoder<'_> {
                             self.pos += 1;
                             return Ok(Value::Table(t));
                         }
-                        _ => return Err(self.error("comma or end")),
+                        _ if c == b'{' => return Err(self.error("comma or object end")),
+                        _ => return Err(self.error("comma or array end")),
                     }
                 }
             }
@@ -305,6 +348,26 @@ impl Decoder<'_> {
         }
     }
 
+    /// Four hex digits of a `\u` escape.
+    fn hex4(&mut self) -> mlua::Result<u32> {
+        let start = self.pos;
+        let hex = self.s.get(self.pos..self.pos + 4).unwrap_or_default();
+        let code = std::str::from_utf8(hex)
+            .ok()
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(|| self.bad_escape(start))?;
+        self.pos += 4;
+        Ok(code)
+    }
+
+    fn bad_escape(&self, at: usize) -> mlua::Error {
+        mlua::Error::runtime(format!(
+            "Expected value but found invalid unicode escape code at character {}",
+            at + 1
+        ))
+    }
+
     fn string(&mut self) -> mlua::Result<mlua::String> {
         self.pos += 1;
         let mut out = Vec::new();
@@ -327,13 +390,21 @@ impl Decoder<'_> {
                         b'b' => out.push(0x08),
                         b'f' => out.push(0x0c),
                         b'u' => {
-                            let hex = self.s.get(self.pos..self.pos + 4).unwrap_or_default();
-                            let code = std::str::from_utf8(hex)
-                                .ok()
-                                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                                .ok_or_else(|| self.error("unicode escape"))?;
-                            self.pos += 4;
-                            let ch = char::from_u32(code).unwrap_or('\u{fffd}');
+                            let start = self.pos - 2;
+                            let mut code = self.hex4()?;
+                            if (0xd800..0xdc00).contains(&code)
+                                && self.s.get(self.pos..self.pos + 2) == Some(b"\\u")
+                            {
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                if !(0xdc00..0xe000).contains(&low) {
+                                    return Err(self.bad_escape(start));
+                                }
+                                code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+                            }
+                            let Some(ch) = char::from_u32(code) else {
+                                return Err(self.bad_escape(start));
+                            };
                             let mut buf = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                         }
