@@ -32,6 +32,8 @@ pub(crate) enum BenchError {
         message: Vec<u8>,
     },
     Io(io::Error),
+    /// A message printed as it is.
+    Fatal(String),
     Closed,
     Protocol(FrameError),
 }
@@ -55,6 +57,7 @@ impl fmt::Display for BenchError {
                 String::from_utf8_lossy(message)
             ),
             BenchError::Io(e) => write!(f, "Error: {}", os_text(e)),
+            BenchError::Fatal(message) => f.write_str(message),
             BenchError::Closed => f.write_str("Error: Server closed the connection"),
             BenchError::Protocol(e) => write!(f, "Error: Protocol error: {e}"),
         }
@@ -172,6 +175,21 @@ impl Inbox {
         stream: &mut Stream,
         count: usize,
     ) -> Result<Instant, BenchError> {
+        self.replies_with(stream, count, |_, error| {
+            Err(BenchError::Server(error_text(error)))
+        })
+        .await
+    }
+
+    /// Like [`Inbox::replies`], but hands each error reply (its index among the `count`
+    /// and its bytes) to `on_error`, which decides whether the run goes on. RESP3 pushes
+    /// (client-side caching invalidations) are skipped: they answer no request.
+    pub(crate) async fn replies_with(
+        &mut self,
+        stream: &mut Stream,
+        count: usize,
+        mut on_error: impl FnMut(usize, &[u8]) -> Result<(), BenchError>,
+    ) -> Result<Instant, BenchError> {
         let mut first = None;
         let mut got = 0;
         loop {
@@ -179,8 +197,13 @@ impl Inbox {
                 let pending = &self.buf[self.start..self.end];
                 match self.scanner.scan(pending) {
                     Ok(Some(len)) => {
-                        if matches!(pending.first(), Some(b'-' | b'!')) {
-                            return Err(BenchError::Server(error_text(&pending[..len])));
+                        match pending.first() {
+                            Some(b'-' | b'!') => on_error(got, &pending[..len])?,
+                            Some(b'>') => {
+                                self.start += len;
+                                continue;
+                            }
+                            _ => {}
                         }
                         self.start += len;
                         got += 1;
@@ -230,7 +253,8 @@ impl Inbox {
     }
 }
 
-fn error_text(frame: &[u8]) -> Vec<u8> {
+/// The text of an error reply (without the `-` and CRLF).
+pub(crate) fn error_text(frame: &[u8]) -> Vec<u8> {
     match Frame::parse(frame) {
         Ok(Some((Frame::Error(msg), _))) => msg,
         _ => frame.trim_ascii_end().get(1..).unwrap_or_default().to_vec(),
@@ -287,7 +311,10 @@ pub(crate) async fn server_config(
     Ok(Some(ServerConfig { save, appendonly }))
 }
 
-async fn read_frame(stream: &mut Stream, pending: &mut Vec<u8>) -> Result<Frame, BenchError> {
+pub(crate) async fn read_frame(
+    stream: &mut Stream,
+    pending: &mut Vec<u8>,
+) -> Result<Frame, BenchError> {
     loop {
         match Frame::parse(pending) {
             Ok(Some((frame, len))) => {

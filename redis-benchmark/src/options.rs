@@ -66,6 +66,46 @@ pub(crate) struct Options {
     pub(crate) warnings: Vec<&'static str>,
     /// The command after the options, if any.
     pub(crate) command: Vec<Vec<u8>>,
+    /// `--cluster`: discover the masters and send each key to its own.
+    pub(crate) cluster: bool,
+    /// `--mix`, once per flag: weighted test names run as one test.
+    pub(crate) mixes: Vec<Mix>,
+}
+
+/// One `--mix`: test names of the default suite with their weights.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mix {
+    pub(crate) entries: Vec<(String, u64)>,
+}
+
+impl Mix {
+    /// Parses `set:3,get:7` (a missing weight is 1); `None` when a name is not a test of the
+    /// suite or a weight is not a positive integer.
+    pub(crate) fn parse(spec: &[u8]) -> Option<Mix> {
+        let text = std::str::from_utf8(spec).ok()?.to_ascii_lowercase();
+        let mut entries = Vec::new();
+        for item in text.split(',') {
+            let (name, weight) = match item.split_once(':') {
+                Some((name, weight)) => (name.trim(), weight.trim().parse().ok()?),
+                None => (item.trim(), 1),
+            };
+            if weight == 0 || crate::suite::by_name(name).is_none() {
+                return None;
+            }
+            entries.push((name.to_string(), weight));
+        }
+        Some(Mix { entries })
+    }
+
+    /// The title reports show: `MIX (SET:3 GET:7)` (no comma, so CSV columns stay put).
+    pub(crate) fn title(&self) -> String {
+        let parts: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(name, weight)| format!("{}:{weight}", name.to_ascii_uppercase()))
+            .collect();
+        format!("MIX ({})", parts.join(" "))
+    }
 }
 
 impl Default for Options {
@@ -100,6 +140,8 @@ impl Default for Options {
             json: None,
             warnings: Vec::new(),
             command: Vec::new(),
+            cluster: false,
+            mixes: Vec::new(),
         }
     }
 }
@@ -218,6 +260,8 @@ pub(crate) fn parse(args: &[Vec<u8>]) -> Result<Parsed, OptionsError> {
                 o.threads = t.clamp(0, MAX_THREADS) as usize;
             }
             b"--enable-tracking" => o.enable_tracking = true,
+            b"--cluster" => o.cluster = true,
+            b"--mix" => o.mixes.push(Mix::parse(value(&mut i)?).ok_or_else(invalid)?),
             b"--help" => return Ok(Parsed::Help),
             b"--seed" => o.seed = Some(strict_number(value(&mut i)?).ok_or_else(invalid)?),
             b"--rps" => o.rps = Some(positive_float(value(&mut i)?).ok_or_else(invalid)?),
@@ -353,6 +397,12 @@ Options:
  --dbnum <db>       SELECT the specified db number (default 0)
  -3                 Start session in RESP3 protocol mode.
  --threads <num>    Enable multi-thread mode.
+ --cluster          Enable cluster mode.
+                    If the command is supplied on the command line in cluster
+                    mode, the key must contain \"{tag}\". Otherwise, the
+                    command will not be sent to the right cluster node.
+                    (Here a key without \"{tag}\" is sent to the master serving
+                    it: the key is the first argument after the command name.)
  --enable-tracking  Send CLIENT TRACKING on before starting benchmark.
  -k <boolean>       1=keep alive 0=reconnect (default 1)
  -r <keyspacelen>   Use random keys for SET/GET/INCR, random values for SADD,
@@ -383,6 +433,11 @@ Options:
  --duration <sec>   Run each test for <sec> seconds instead of -n requests.
  --warmup <sec>     Run each test <sec> seconds unmeasured first.
  --json <file>      Also write the results to <file> as JSON.
+ --mix <name:weight,...> Run the named tests of the default suite as one test,
+                    each request drawn by weight, e.g. --mix set:3,get:7
+                    (a missing weight is 1). Repeat --mix for several mixes;
+                    with -t the selected tests run first, without it only
+                    the mixes run. Reported as \"MIX (SET:3 GET:7)\".
  --help             Output this help and exit.
  --version          Output version and exit.
 
@@ -405,6 +460,9 @@ Examples:
 
  Fill a list with 10000 random elements:
    $ redis-benchmark -r 10000 -n 10000 lpush mylist __rand_int__
+
+ Benchmark 30% writes and 70% reads over 100k random keys:
+   $ redis-benchmark -r 100000 --mix set:3,get:7
 
  Hold 20000 requests per second for 30 seconds and report corrected latencies:
    $ redis-benchmark -t get --rps 20000 --duration 30 --warmup 5
@@ -555,5 +613,24 @@ mod tests {
         assert_eq!(o.duration, Some(Duration::from_millis(1500)));
         assert_eq!((o.warmup, o.seed), (Some(Duration::ZERO), Some(7)));
         assert!(run(&["--duration", "soon"]).is_err());
+    }
+
+    #[test]
+    fn cluster_and_mixes_parse() {
+        let o = run(&["--cluster", "--mix", "SET:3,get", "--mix", "lrange_100:2"]).unwrap();
+        assert!(o.cluster);
+        assert_eq!(o.mixes.len(), 2);
+        assert_eq!(
+            o.mixes[0].entries,
+            vec![("set".to_string(), 3), ("get".to_string(), 1)]
+        );
+        assert_eq!(o.mixes[0].title(), "MIX (SET:3 GET:1)");
+        for bad in ["set:0", "nope:1", "set:x", ""] {
+            assert_eq!(
+                run(&["--mix", bad]).unwrap_err(),
+                OptionsError::Invalid("--mix".into()),
+                "{bad}"
+            );
+        }
     }
 }
