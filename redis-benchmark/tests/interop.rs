@@ -783,3 +783,103 @@ fn cluster_mode_against_real_redis_cluster() {
     assert_eq!(nodes[importer].calls("set"), 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts ours against `fake`, lets it run for `ms`, kills it and returns its stdout.
+fn run_for(fake: &Fake, args: &[&str], ms: u64) -> String {
+    let mut child = Command::new(OURS)
+        .args(["-p", &fake.port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn idle_mode_holds_connections_and_loop_mode_repeats() {
+    let fake = Fake::start(ok_to_everything);
+    let out = run_for(&fake, &["-I", "-c", "7"], 500);
+    assert_eq!(
+        out,
+        "Creating 7 idle connections and waiting forever (Ctrl+C when done)\n"
+    );
+    // Idle connections send nothing (only the report's CONFIG GETs arrive).
+    assert!(fake.commands().iter().all(|c| c.starts_with("CONFIG GET")));
+    let fake = Fake::start(ok_to_everything);
+    let out = run_for(&fake, &["-l", "-q", "-n", "100", "-t", "ping_mbulk"], 700);
+    let rounds = out.matches("PING_MBULK: ").count();
+    assert!(rounds >= 3, "{out}");
+}
+
+#[test]
+fn precision_sets_the_histogram_resolution() {
+    // With one significant figure a bucket's lowest value has at most 5 significant bits
+    // (32 sub-buckets), so every row's highest value plus one does too.
+    let fake = Fake::start(ok_to_everything);
+    let out = fake.run(&["-n", "20000", "-c", "20", "-t", "get", "--precision", "1"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let values: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.split_once("% <= "))
+        .map(|(_, rest)| {
+            let ms: f64 = rest.split(' ').next().unwrap().parse().unwrap();
+            (ms * 1000.0).round() as u64
+        })
+        .collect();
+    assert!(!values.is_empty(), "{text}");
+    for v in values {
+        let next = v + 1;
+        assert!(next >> next.trailing_zeros() < 32, "{v} us in {text}");
+    }
+}
+
+#[test]
+fn tracking_invalidations_under_resp3_are_not_taken_for_replies() {
+    let Some(server) = Server::start() else {
+        return;
+    };
+    server.flush();
+    // GET tracks the keys; the SETs that follow make Redis push invalidations between
+    // replies. Each request must still be counted exactly once.
+    server.run(
+        OURS,
+        &[
+            "-3",
+            "--enable-tracking",
+            "-q",
+            "-n",
+            "5000",
+            "-c",
+            "5",
+            "-r",
+            "10",
+            "-t",
+            "get,set",
+        ],
+    );
+    server.run(
+        OURS,
+        &[
+            "-3",
+            "--enable-tracking",
+            "-q",
+            "-n",
+            "5000",
+            "-c",
+            "5",
+            "-r",
+            "10",
+            "-t",
+            "get",
+        ],
+    );
+    assert_eq!(server.calls("get"), 10000);
+    assert_eq!(server.calls("set"), 5000);
+    assert_eq!(server.calls("client|tracking"), 15);
+}
