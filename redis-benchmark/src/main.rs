@@ -13,7 +13,9 @@
 //!
 //! - [`cluster`]: `--cluster`: CLUSTER SLOTS, key routing, MOVED/ASK.
 //!
-//! Depends on `common` (RESP encoding and scanning, the key slot) only; TLS is not built.
+//! - [`tls`]: `--tls` and its flags, on rustls.
+//!
+//! Depends on `common` (RESP encoding and scanning, the key slot), tokio and rustls.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod cluster;
@@ -23,6 +25,7 @@ mod options;
 mod report;
 mod request;
 mod suite;
+mod tls;
 mod worker;
 
 use std::io::{IsTerminal, Read, Write};
@@ -70,6 +73,12 @@ fn main() -> ExitCode {
     };
     for warning in &options.warnings {
         eprintln!("{warning}");
+    }
+    if options.tls.enabled {
+        if let Err(e) = tls::init(&options.tls) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     }
     match Benchmark::new(options).and_then(Benchmark::run) {
         Ok(()) => ExitCode::SUCCESS,

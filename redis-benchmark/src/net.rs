@@ -80,6 +80,7 @@ fn os_text(e: &io::Error) -> String {
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Stream {
@@ -95,7 +96,16 @@ impl Stream {
                     .map_err(failed)?;
                 // Requests are small and each waits for its reply: Nagle would only delay them.
                 stream.set_nodelay(true).map_err(failed)?;
-                Ok(Stream::Tcp(stream))
+                match crate::tls::get() {
+                    None => Ok(Stream::Tcp(stream)),
+                    Some(tls) => {
+                        let name = crate::tls::server_name(host).map_err(BenchError::Fatal)?;
+                        let stream = tls.connector.connect(name, stream).await.map_err(|e| {
+                            BenchError::Fatal(format!("Could not negotiate a TLS connection: {e}"))
+                        })?;
+                        Ok(Stream::Tls(Box::new(stream)))
+                    }
+                }
             }
             Target::Unix(path) => Ok(Stream::Unix(
                 UnixStream::connect(path).await.map_err(failed)?,
@@ -117,6 +127,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -130,6 +141,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -137,6 +149,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -144,6 +157,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -66,6 +66,8 @@ pub(crate) struct Options {
     pub(crate) warnings: Vec<&'static str>,
     /// The command after the options, if any.
     pub(crate) command: Vec<Vec<u8>>,
+    /// `--tls` and its flags.
+    pub(crate) tls: crate::tls::TlsOptions,
     /// `--cluster`: discover the masters and send each key to its own.
     pub(crate) cluster: bool,
     /// `--mix`, once per flag: weighted test names run as one test.
@@ -142,6 +144,7 @@ impl Default for Options {
             command: Vec::new(),
             cluster: false,
             mixes: Vec::new(),
+            tls: crate::tls::TlsOptions::default(),
         }
     }
 }
@@ -261,6 +264,15 @@ pub(crate) fn parse(args: &[Vec<u8>]) -> Result<Parsed, OptionsError> {
             }
             b"--enable-tracking" => o.enable_tracking = true,
             b"--cluster" => o.cluster = true,
+            b"--tls" => o.tls.enabled = true,
+            b"--sni" => o.tls.sni = Some(lossy(value(&mut i)?)),
+            b"--cacertdir" => o.tls.cacertdir = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--cacert" => o.tls.cacert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--insecure" => o.tls.insecure = true,
+            b"--cert" => o.tls.cert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--key" => o.tls.key = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--tls-ciphers" => o.tls.ciphers = Some(lossy(value(&mut i)?)),
+            b"--tls-ciphersuites" => o.tls.ciphersuites = Some(lossy(value(&mut i)?)),
             b"--mix" => o.mixes.push(Mix::parse(value(&mut i)?).ok_or_else(invalid)?),
             b"--help" => return Ok(Parsed::Help),
             b"--seed" => o.seed = Some(strict_number(value(&mut i)?).ok_or_else(invalid)?),
@@ -315,15 +327,15 @@ fn seconds(s: &[u8]) -> Option<Duration> {
 fn parse_uri(uri: &[u8], o: &mut Options) -> Result<(), OptionsError> {
     const SCHEME: &[u8] = b"redis://";
     let has_prefix = |p: &[u8]| uri.len() >= p.len() && uri[..p.len()].eq_ignore_ascii_case(p);
-    if has_prefix(b"rediss://") {
-        return Err(OptionsError::Uri(
-            "rediss:// is only supported when redis-benchmark is compiled with OpenSSL",
-        ));
-    }
-    if !has_prefix(SCHEME) {
+    const TLS_SCHEME: &[u8] = b"rediss://";
+    let mut rest = if has_prefix(TLS_SCHEME) {
+        o.tls.enabled = true;
+        &uri[TLS_SCHEME.len()..]
+    } else if has_prefix(SCHEME) {
+        &uri[SCHEME.len()..]
+    } else {
         return Err(OptionsError::Uri("Invalid URI scheme"));
-    }
-    let mut rest = &uri[SCHEME.len()..];
+    };
     if let Some(at) = rest.iter().position(|&b| b == b'@') {
         let userinfo = &rest[..at];
         match userinfo.iter().position(|&b| b == b':') {
@@ -426,6 +438,22 @@ Options:
                     on the command line.
  -I                 Idle mode. Just open N idle connections and wait.
  -x                 Read last argument from STDIN.
+ --tls              Establish a secure TLS connection.
+ --sni <host>       Server name indication for TLS.
+ --cacert <file>    CA Certificate file to verify with.
+ --cacertdir <dir>  Directory where trusted CA certificates are stored.
+                    If neither cacert nor cacertdir are specified, the default
+                    system-wide trusted root certs configuration will apply.
+ --insecure         Allow insecure TLS connection by skipping cert validation.
+ --cert <file>      Client certificate to authenticate with.
+ --key <file>       Private key file to authenticate with.
+ --tls-ciphers <list> Sets the list of preferred ciphers (TLSv1.2 and below)
+                    in order of preference from highest to lowest separated by colon (\":\").
+                    See the ciphers(1ssl) manpage for more information about the syntax of this string.
+ --tls-ciphersuites <list> Sets the list of preferred ciphersuites (TLSv1.3)
+                    in order of preference from highest to lowest separated by colon (\":\").
+                    See the ciphers(1ssl) manpage for more information about the syntax of this string,
+                    and specifically for TLSv1.3 ciphersuites.
  --seed <num>       Seed the random keys, so runs repeat the same keys.
  --rps <num>        Open loop: send <num> requests per second in all, and
                     measure latency from when each request was due, so a
@@ -632,5 +660,42 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn tls_flags_parse_and_rediss_enables_tls() {
+        let o = run(&[
+            "--tls",
+            "--sni",
+            "h",
+            "--cacert",
+            "ca",
+            "--cacertdir",
+            "d",
+            "--insecure",
+            "--cert",
+            "c",
+            "--key",
+            "k",
+            "--tls-ciphers",
+            "x",
+            "--tls-ciphersuites",
+            "y",
+        ])
+        .unwrap();
+        assert!(o.tls.enabled && o.tls.insecure);
+        assert_eq!(o.tls.sni.as_deref(), Some("h"));
+        assert_eq!(o.tls.cacert, Some(PathBuf::from("ca")));
+        assert_eq!(o.tls.cacertdir, Some(PathBuf::from("d")));
+        assert_eq!(o.tls.cert, Some(PathBuf::from("c")));
+        assert_eq!(o.tls.key, Some(PathBuf::from("k")));
+        assert_eq!(
+            (o.tls.ciphers.as_deref(), o.tls.ciphersuites.as_deref()),
+            (Some("x"), Some("y"))
+        );
+        let o = run(&["-u", "rediss://h:7000"]).unwrap();
+        assert!(o.tls.enabled);
+        assert_eq!((o.host.as_str(), o.port), ("h", 7000));
+        assert!(!run(&[]).unwrap().tls.enabled);
     }
 }

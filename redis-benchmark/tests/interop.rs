@@ -883,3 +883,136 @@ fn tracking_invalidations_under_resp3_are_not_taken_for_replies() {
     assert_eq!(server.calls("set"), 5000);
     assert_eq!(server.calls("client|tracking"), 15);
 }
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the
+/// `openssl` tool in `dir`; `false` (after saying so) when it is not installed.
+fn make_certificates(dir: &Path) -> bool {
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+    };
+    let days = ["-days", "2"];
+    let key = ["-nodes", "-newkey", "rsa:2048"];
+    let Ok(true) = openssl(
+        &[
+            &["req", "-x509", "-new"][..],
+            &key,
+            &["-keyout", "ca.key", "-out", "ca.crt"],
+            &days,
+            &["-subj", "/CN=bench-ca"],
+        ]
+        .concat(),
+    ) else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("openssl is missing under CI=true");
+        }
+        println!("skipped: the openssl tool is not installed");
+        return false;
+    };
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    for name in ["server", "client"] {
+        let (k, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        assert_eq!(
+            openssl(
+                &[
+                    &["req", "-new"][..],
+                    &key,
+                    &["-keyout", &k, "-out", &csr, "-subj", "/CN=localhost"]
+                ]
+                .concat()
+            )
+            .ok(),
+            Some(true)
+        );
+        assert_eq!(
+            openssl(
+                &[
+                    &[
+                        "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key"
+                    ][..],
+                    &["-CAcreateserial", "-out", &crt, "-extfile", "ext.cnf"],
+                    &days
+                ]
+                .concat()
+            )
+            .ok(),
+            Some(true)
+        );
+    }
+    true
+}
+
+#[test]
+fn tls_connections_verify_the_server_and_present_a_client_certificate() {
+    let dir = std::env::temp_dir().join(format!("bench-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    if !make_certificates(&dir) {
+        return;
+    }
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let tls_port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port_text = tls_port.to_string();
+    let Some(server) = Server::start_with(&[
+        "--tls-port",
+        &port_text,
+        "--tls-cert-file",
+        &file("server.crt"),
+        "--tls-key-file",
+        &file("server.key"),
+        "--tls-ca-cert-file",
+        &file("ca.crt"),
+        "--tls-auth-clients",
+        "yes",
+    ]) else {
+        return;
+    };
+    let ours = |args: &[&str]| {
+        Command::new(OURS)
+            .args([
+                "-p", &port_text, "--tls", "-q", "-n", "1000", "-c", "5", "-t", "set",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    server.flush();
+    let client = ["--cert", &file("client.crt"), "--key", &file("client.key")];
+    let out = ours(&[&["--cacert", &file("ca.crt")][..], &client].concat());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(server.calls("set"), 1000);
+    let out = ours(
+        &[
+            &[
+                "--insecure",
+                "--tls-ciphersuites",
+                "TLS_CHACHA20_POLY1305_SHA256",
+            ][..],
+            &client,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(server.calls("set"), 2000);
+    // Without the CA the server is not trusted; without a client certificate it refuses.
+    assert!(!ours(&client).status.success());
+    assert!(!ours(&["--cacert", &file("ca.crt")]).status.success());
+    assert_eq!(server.calls("set"), 2000);
+    let _ = std::fs::remove_dir_all(&dir);
+}
