@@ -11,15 +11,21 @@
 //! - [`histogram`]: an HdrHistogram_c-compatible histogram, so reports list the same rows.
 //! - [`report`]: the full report, `-q`, `--csv`, the progress line and `--json`.
 //!
-//! Depends on `common` (RESP encoding and scanning) only; cluster mode and TLS are not built.
+//! - [`cluster`]: `--cluster`: CLUSTER SLOTS, key routing, MOVED/ASK.
+//!
+//! - [`tls`]: `--tls` and its flags, on rustls.
+//!
+//! Depends on `common` (RESP encoding and scanning, the key slot), tokio and rustls.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod cluster;
 mod histogram;
 mod net;
 mod options;
 mod report;
 mod request;
 mod suite;
+mod tls;
 mod worker;
 
 use std::io::{IsTerminal, Read, Write};
@@ -30,6 +36,7 @@ use std::time::Duration;
 
 use common::resp::encode_command;
 
+use crate::cluster::Cluster;
 use crate::net::{BenchError, ServerConfig};
 use crate::options::{Options, OptionsError, Parsed, USAGE};
 use crate::report::{JsonSetup, Progress, Setup, TestResult};
@@ -67,6 +74,12 @@ fn main() -> ExitCode {
     for warning in &options.warnings {
         eprintln!("{warning}");
     }
+    if options.tls.enabled {
+        if let Err(e) = tls::init(&options.tls) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
     match Benchmark::new(options).and_then(Benchmark::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -91,10 +104,13 @@ struct Benchmark {
     handshake_replies: usize,
     tty: bool,
     results: Vec<TestResult>,
+    /// `--cluster`: the masters, and each one's settings for the report.
+    cluster: Option<Arc<Cluster>>,
+    node_configs: Vec<Option<ServerConfig>>,
 }
 
 impl Benchmark {
-    fn new(options: Options) -> Result<Benchmark, BenchError> {
+    fn new(mut options: Options) -> Result<Benchmark, BenchError> {
         let auth = options.password.as_ref().map(|password| {
             let mut out = Vec::new();
             match &options.user {
@@ -103,7 +119,20 @@ impl Benchmark {
             }
             out
         });
-        let server = fetch_server_config(&options, auth.clone())?;
+        let (server, cluster, node_configs) = if options.cluster {
+            let (cluster, configs) = discover_cluster(&options, auth.clone().unwrap_or_default())?;
+            if options.threads == 0 {
+                // As Redis: one thread per master unless told otherwise.
+                options.threads = cluster.current().masters.len();
+            }
+            (None, Some(Arc::new(cluster)), configs)
+        } else {
+            (
+                fetch_server_config(&options, auth.clone())?,
+                None,
+                Vec::new(),
+            )
+        };
         let mut handshake = auth.unwrap_or_default();
         let mut handshake_replies = usize::from(!handshake.is_empty());
         if options.enable_tracking {
@@ -126,6 +155,8 @@ impl Benchmark {
             handshake,
             handshake_replies,
             results: Vec::new(),
+            cluster,
+            node_configs,
         })
     }
 
@@ -183,7 +214,8 @@ impl Benchmark {
         // Redis reports the whole request's size as the payload of a custom command.
         self.options.data_size = request.len();
         loop {
-            self.bench(&title, &request)?;
+            let batch = self.batch(&[(1, request.clone())]);
+            self.bench(&title, batch)?;
             self.write_json()?;
             if !self.options.loop_forever {
                 return Ok(());
@@ -191,22 +223,37 @@ impl Benchmark {
         }
     }
 
-    /// Runs the default suite (the tests `-t` selects).
+    /// Runs the default suite (the tests `-t` selects; none with `--mix` and no `-t`), then
+    /// each `--mix`.
     fn run_suite(&mut self) -> Result<(), BenchError> {
         let mut generator = PayloadGenerator::new();
+        let suite = self.options.mixes.is_empty() || self.options.tests.is_some();
         loop {
             let payload = Payload {
                 data: generator.fill(self.options.data_size),
                 random: self.options.keyspace.is_some(),
+                cluster: self.options.cluster,
             };
-            for test in SUITE {
+            for test in SUITE.iter().filter(|_| suite) {
                 if test
                     .selected_by
                     .iter()
                     .any(|name| self.options.selects(name))
                 {
-                    self.bench(test.title, &(test.request)(&payload))?;
+                    let batch = self.batch(&[(1, (test.request)(&payload))]);
+                    self.bench(test.title, batch)?;
                 }
+            }
+            for mix in self.options.mixes.clone() {
+                let requests: Vec<(u64, Vec<u8>)> = mix
+                    .entries
+                    .iter()
+                    .filter_map(|(name, weight)| {
+                        suite::by_name(name).map(|t| (*weight, (t.request)(&payload)))
+                    })
+                    .collect();
+                let batch = self.batch(&requests);
+                self.bench(&mix.title(), batch)?;
             }
             if !self.options.csv {
                 print_out("\n");
@@ -218,14 +265,20 @@ impl Benchmark {
         }
     }
 
+    /// The batch a connection sends: the weighted requests, `-P` of them.
+    fn batch(&self, requests: &[(u64, Vec<u8>)]) -> Batch {
+        let o = &self.options;
+        Batch::mix(requests, o.pipeline, o.keyspace, o.cluster)
+    }
+
     /// Runs one test and prints its report.
-    fn bench(&mut self, title: &str, request: &[u8]) -> Result<(), BenchError> {
+    fn bench(&mut self, title: &str, batch: Batch) -> Result<(), BenchError> {
         let o = &self.options;
         let plan = Arc::new(Plan {
             target: o.target(),
             handshake: self.handshake.clone(),
             handshake_replies: self.handshake_replies,
-            batch: Batch::new(request, o.pipeline, o.keyspace),
+            batch,
             pipeline: o.pipeline,
             clients: o.clients,
             threads: o.threads,
@@ -237,6 +290,8 @@ impl Benchmark {
             seed: o.seed,
             precision: o.precision,
             track_latency: self.tty && !o.csv,
+            cluster: self.cluster.clone(),
+            keyspace_random: o.keyspace.is_some(),
         });
         let mut progress = Progress::default();
         let show_progress = self.tty && !o.csv;
@@ -275,6 +330,7 @@ impl Benchmark {
             server: self.server.as_ref(),
             threads: o.threads,
             rps: o.rps,
+            cluster: self.cluster.as_ref().map(|_| &self.node_configs[..]),
         }
     }
 
@@ -294,6 +350,78 @@ impl Benchmark {
         );
         std::fs::write(path, doc).map_err(BenchError::Io)
     }
+}
+
+/// `--cluster`: fetches the masters from the node given, prints them as Redis does, and
+/// fetches each one's settings for the report. Fewer than two masters is an error, as in
+/// Redis.
+fn discover_cluster(
+    options: &Options,
+    auth: Vec<u8>,
+) -> Result<(Cluster, Vec<Option<ServerConfig>>), BenchError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BenchError::Io)?;
+    let target = options.target();
+    let topology = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), cluster::fetch(&target, &auth)).await
+    });
+    let topology = match topology {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            eprintln!("{e}");
+            return Err(BenchError::Fatal(format!(
+                "Failed to fetch cluster configuration from {target}"
+            )));
+        }
+        Err(_) => {
+            return Err(BenchError::Fatal(format!(
+                "Failed to fetch cluster configuration from {target}"
+            )));
+        }
+    };
+    if topology.masters.len() <= 1 {
+        return Err(BenchError::Fatal(format!(
+            "Invalid cluster: {} node(s).",
+            topology.masters.len()
+        )));
+    }
+    let mut text = format!("Cluster has {} master nodes:\n\n", topology.masters.len());
+    let mut configs = Vec::new();
+    for (i, master) in topology.masters.iter().enumerate() {
+        let id = if master.id.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", master.id)
+        };
+        text.push_str(&format!(
+            "Master {i}: {id}{}:{}\n",
+            master.host, master.port
+        ));
+        let auth = (!auth.is_empty()).then(|| auth.clone());
+        let config = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    Duration::from_secs(10),
+                    net::server_config(&master.target(), auth),
+                )
+                .await
+            })
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        if config.is_none() {
+            eprintln!(
+                "WARNING: Could not fetch node CONFIG {}:{}",
+                master.host, master.port
+            );
+        }
+        configs.push(config);
+    }
+    text.push('\n');
+    print_out(&text);
+    Ok((Cluster::new(topology, auth), configs))
 }
 
 /// CONFIG GET save/appendonly for the report header. A server that cannot be reached or does

@@ -32,6 +32,8 @@ pub(crate) enum BenchError {
         message: Vec<u8>,
     },
     Io(io::Error),
+    /// A message printed as it is.
+    Fatal(String),
     Closed,
     Protocol(FrameError),
 }
@@ -55,6 +57,7 @@ impl fmt::Display for BenchError {
                 String::from_utf8_lossy(message)
             ),
             BenchError::Io(e) => write!(f, "Error: {}", os_text(e)),
+            BenchError::Fatal(message) => f.write_str(message),
             BenchError::Closed => f.write_str("Error: Server closed the connection"),
             BenchError::Protocol(e) => write!(f, "Error: Protocol error: {e}"),
         }
@@ -77,6 +80,7 @@ fn os_text(e: &io::Error) -> String {
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
 }
 
 impl Stream {
@@ -92,7 +96,16 @@ impl Stream {
                     .map_err(failed)?;
                 // Requests are small and each waits for its reply: Nagle would only delay them.
                 stream.set_nodelay(true).map_err(failed)?;
-                Ok(Stream::Tcp(stream))
+                match crate::tls::get() {
+                    None => Ok(Stream::Tcp(stream)),
+                    Some(tls) => {
+                        let name = crate::tls::server_name(host).map_err(BenchError::Fatal)?;
+                        let stream = tls.connector.connect(name, stream).await.map_err(|e| {
+                            BenchError::Fatal(format!("Could not negotiate a TLS connection: {e}"))
+                        })?;
+                        Ok(Stream::Tls(Box::new(stream)))
+                    }
+                }
             }
             Target::Unix(path) => Ok(Stream::Unix(
                 UnixStream::connect(path).await.map_err(failed)?,
@@ -114,6 +127,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -127,6 +141,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -134,6 +149,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -141,6 +157,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -172,6 +189,21 @@ impl Inbox {
         stream: &mut Stream,
         count: usize,
     ) -> Result<Instant, BenchError> {
+        self.replies_with(stream, count, |_, error| {
+            Err(BenchError::Server(error_text(error)))
+        })
+        .await
+    }
+
+    /// Like [`Inbox::replies`], but hands each error reply (its index among the `count`
+    /// and its bytes) to `on_error`, which decides whether the run goes on. RESP3 pushes
+    /// (client-side caching invalidations) are skipped: they answer no request.
+    pub(crate) async fn replies_with(
+        &mut self,
+        stream: &mut Stream,
+        count: usize,
+        mut on_error: impl FnMut(usize, &[u8]) -> Result<(), BenchError>,
+    ) -> Result<Instant, BenchError> {
         let mut first = None;
         let mut got = 0;
         loop {
@@ -179,8 +211,13 @@ impl Inbox {
                 let pending = &self.buf[self.start..self.end];
                 match self.scanner.scan(pending) {
                     Ok(Some(len)) => {
-                        if matches!(pending.first(), Some(b'-' | b'!')) {
-                            return Err(BenchError::Server(error_text(&pending[..len])));
+                        match pending.first() {
+                            Some(b'-' | b'!') => on_error(got, &pending[..len])?,
+                            Some(b'>') => {
+                                self.start += len;
+                                continue;
+                            }
+                            _ => {}
                         }
                         self.start += len;
                         got += 1;
@@ -230,7 +267,8 @@ impl Inbox {
     }
 }
 
-fn error_text(frame: &[u8]) -> Vec<u8> {
+/// The text of an error reply (without the `-` and CRLF).
+pub(crate) fn error_text(frame: &[u8]) -> Vec<u8> {
     match Frame::parse(frame) {
         Ok(Some((Frame::Error(msg), _))) => msg,
         _ => frame.trim_ascii_end().get(1..).unwrap_or_default().to_vec(),
@@ -287,7 +325,10 @@ pub(crate) async fn server_config(
     Ok(Some(ServerConfig { save, appendonly }))
 }
 
-async fn read_frame(stream: &mut Stream, pending: &mut Vec<u8>) -> Result<Frame, BenchError> {
+pub(crate) async fn read_frame(
+    stream: &mut Stream,
+    pending: &mut Vec<u8>,
+) -> Result<Frame, BenchError> {
     loop {
         match Frame::parse(pending) {
             Ok(Some((frame, len))) => {

@@ -66,6 +66,48 @@ pub(crate) struct Options {
     pub(crate) warnings: Vec<&'static str>,
     /// The command after the options, if any.
     pub(crate) command: Vec<Vec<u8>>,
+    /// `--tls` and its flags.
+    pub(crate) tls: crate::tls::TlsOptions,
+    /// `--cluster`: discover the masters and send each key to its own.
+    pub(crate) cluster: bool,
+    /// `--mix`, once per flag: weighted test names run as one test.
+    pub(crate) mixes: Vec<Mix>,
+}
+
+/// One `--mix`: test names of the default suite with their weights.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mix {
+    pub(crate) entries: Vec<(String, u64)>,
+}
+
+impl Mix {
+    /// Parses `set:3,get:7` (a missing weight is 1); `None` when a name is not a test of the
+    /// suite or a weight is not a positive integer.
+    pub(crate) fn parse(spec: &[u8]) -> Option<Mix> {
+        let text = std::str::from_utf8(spec).ok()?.to_ascii_lowercase();
+        let mut entries = Vec::new();
+        for item in text.split(',') {
+            let (name, weight) = match item.split_once(':') {
+                Some((name, weight)) => (name.trim(), weight.trim().parse().ok()?),
+                None => (item.trim(), 1),
+            };
+            if weight == 0 || crate::suite::by_name(name).is_none() {
+                return None;
+            }
+            entries.push((name.to_string(), weight));
+        }
+        Some(Mix { entries })
+    }
+
+    /// The title reports show: `MIX (SET:3 GET:7)` (no comma, so CSV columns stay put).
+    pub(crate) fn title(&self) -> String {
+        let parts: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(name, weight)| format!("{}:{weight}", name.to_ascii_uppercase()))
+            .collect();
+        format!("MIX ({})", parts.join(" "))
+    }
 }
 
 impl Default for Options {
@@ -100,6 +142,9 @@ impl Default for Options {
             json: None,
             warnings: Vec::new(),
             command: Vec::new(),
+            cluster: false,
+            mixes: Vec::new(),
+            tls: crate::tls::TlsOptions::default(),
         }
     }
 }
@@ -218,6 +263,17 @@ pub(crate) fn parse(args: &[Vec<u8>]) -> Result<Parsed, OptionsError> {
                 o.threads = t.clamp(0, MAX_THREADS) as usize;
             }
             b"--enable-tracking" => o.enable_tracking = true,
+            b"--cluster" => o.cluster = true,
+            b"--tls" => o.tls.enabled = true,
+            b"--sni" => o.tls.sni = Some(lossy(value(&mut i)?)),
+            b"--cacertdir" => o.tls.cacertdir = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--cacert" => o.tls.cacert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--insecure" => o.tls.insecure = true,
+            b"--cert" => o.tls.cert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--key" => o.tls.key = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--tls-ciphers" => o.tls.ciphers = Some(lossy(value(&mut i)?)),
+            b"--tls-ciphersuites" => o.tls.ciphersuites = Some(lossy(value(&mut i)?)),
+            b"--mix" => o.mixes.push(Mix::parse(value(&mut i)?).ok_or_else(invalid)?),
             b"--help" => return Ok(Parsed::Help),
             b"--seed" => o.seed = Some(strict_number(value(&mut i)?).ok_or_else(invalid)?),
             b"--rps" => o.rps = Some(positive_float(value(&mut i)?).ok_or_else(invalid)?),
@@ -271,15 +327,15 @@ fn seconds(s: &[u8]) -> Option<Duration> {
 fn parse_uri(uri: &[u8], o: &mut Options) -> Result<(), OptionsError> {
     const SCHEME: &[u8] = b"redis://";
     let has_prefix = |p: &[u8]| uri.len() >= p.len() && uri[..p.len()].eq_ignore_ascii_case(p);
-    if has_prefix(b"rediss://") {
-        return Err(OptionsError::Uri(
-            "rediss:// is only supported when redis-benchmark is compiled with OpenSSL",
-        ));
-    }
-    if !has_prefix(SCHEME) {
+    const TLS_SCHEME: &[u8] = b"rediss://";
+    let mut rest = if has_prefix(TLS_SCHEME) {
+        o.tls.enabled = true;
+        &uri[TLS_SCHEME.len()..]
+    } else if has_prefix(SCHEME) {
+        &uri[SCHEME.len()..]
+    } else {
         return Err(OptionsError::Uri("Invalid URI scheme"));
-    }
-    let mut rest = &uri[SCHEME.len()..];
+    };
     if let Some(at) = rest.iter().position(|&b| b == b'@') {
         let userinfo = &rest[..at];
         match userinfo.iter().position(|&b| b == b':') {
@@ -353,6 +409,12 @@ Options:
  --dbnum <db>       SELECT the specified db number (default 0)
  -3                 Start session in RESP3 protocol mode.
  --threads <num>    Enable multi-thread mode.
+ --cluster          Enable cluster mode.
+                    If the command is supplied on the command line in cluster
+                    mode, the key must contain \"{tag}\". Otherwise, the
+                    command will not be sent to the right cluster node.
+                    (Here a key without \"{tag}\" is sent to the master serving
+                    it: the key is the first argument after the command name.)
  --enable-tracking  Send CLIENT TRACKING on before starting benchmark.
  -k <boolean>       1=keep alive 0=reconnect (default 1)
  -r <keyspacelen>   Use random keys for SET/GET/INCR, random values for SADD,
@@ -376,6 +438,22 @@ Options:
                     on the command line.
  -I                 Idle mode. Just open N idle connections and wait.
  -x                 Read last argument from STDIN.
+ --tls              Establish a secure TLS connection.
+ --sni <host>       Server name indication for TLS.
+ --cacert <file>    CA Certificate file to verify with.
+ --cacertdir <dir>  Directory where trusted CA certificates are stored.
+                    If neither cacert nor cacertdir are specified, the default
+                    system-wide trusted root certs configuration will apply.
+ --insecure         Allow insecure TLS connection by skipping cert validation.
+ --cert <file>      Client certificate to authenticate with.
+ --key <file>       Private key file to authenticate with.
+ --tls-ciphers <list> Sets the list of preferred ciphers (TLSv1.2 and below)
+                    in order of preference from highest to lowest separated by colon (\":\").
+                    See the ciphers(1ssl) manpage for more information about the syntax of this string.
+ --tls-ciphersuites <list> Sets the list of preferred ciphersuites (TLSv1.3)
+                    in order of preference from highest to lowest separated by colon (\":\").
+                    See the ciphers(1ssl) manpage for more information about the syntax of this string,
+                    and specifically for TLSv1.3 ciphersuites.
  --seed <num>       Seed the random keys, so runs repeat the same keys.
  --rps <num>        Open loop: send <num> requests per second in all, and
                     measure latency from when each request was due, so a
@@ -383,6 +461,11 @@ Options:
  --duration <sec>   Run each test for <sec> seconds instead of -n requests.
  --warmup <sec>     Run each test <sec> seconds unmeasured first.
  --json <file>      Also write the results to <file> as JSON.
+ --mix <name:weight,...> Run the named tests of the default suite as one test,
+                    each request drawn by weight, e.g. --mix set:3,get:7
+                    (a missing weight is 1). Repeat --mix for several mixes;
+                    with -t the selected tests run first, without it only
+                    the mixes run. Reported as \"MIX (SET:3 GET:7)\".
  --help             Output this help and exit.
  --version          Output version and exit.
 
@@ -405,6 +488,9 @@ Examples:
 
  Fill a list with 10000 random elements:
    $ redis-benchmark -r 10000 -n 10000 lpush mylist __rand_int__
+
+ Benchmark 30% writes and 70% reads over 100k random keys:
+   $ redis-benchmark -r 100000 --mix set:3,get:7
 
  Hold 20000 requests per second for 30 seconds and report corrected latencies:
    $ redis-benchmark -t get --rps 20000 --duration 30 --warmup 5
@@ -555,5 +641,61 @@ mod tests {
         assert_eq!(o.duration, Some(Duration::from_millis(1500)));
         assert_eq!((o.warmup, o.seed), (Some(Duration::ZERO), Some(7)));
         assert!(run(&["--duration", "soon"]).is_err());
+    }
+
+    #[test]
+    fn cluster_and_mixes_parse() {
+        let o = run(&["--cluster", "--mix", "SET:3,get", "--mix", "lrange_100:2"]).unwrap();
+        assert!(o.cluster);
+        assert_eq!(o.mixes.len(), 2);
+        assert_eq!(
+            o.mixes[0].entries,
+            vec![("set".to_string(), 3), ("get".to_string(), 1)]
+        );
+        assert_eq!(o.mixes[0].title(), "MIX (SET:3 GET:1)");
+        for bad in ["set:0", "nope:1", "set:x", ""] {
+            assert_eq!(
+                run(&["--mix", bad]).unwrap_err(),
+                OptionsError::Invalid("--mix".into()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls_flags_parse_and_rediss_enables_tls() {
+        let o = run(&[
+            "--tls",
+            "--sni",
+            "h",
+            "--cacert",
+            "ca",
+            "--cacertdir",
+            "d",
+            "--insecure",
+            "--cert",
+            "c",
+            "--key",
+            "k",
+            "--tls-ciphers",
+            "x",
+            "--tls-ciphersuites",
+            "y",
+        ])
+        .unwrap();
+        assert!(o.tls.enabled && o.tls.insecure);
+        assert_eq!(o.tls.sni.as_deref(), Some("h"));
+        assert_eq!(o.tls.cacert, Some(PathBuf::from("ca")));
+        assert_eq!(o.tls.cacertdir, Some(PathBuf::from("d")));
+        assert_eq!(o.tls.cert, Some(PathBuf::from("c")));
+        assert_eq!(o.tls.key, Some(PathBuf::from("k")));
+        assert_eq!(
+            (o.tls.ciphers.as_deref(), o.tls.ciphersuites.as_deref()),
+            (Some("x"), Some("y"))
+        );
+        let o = run(&["-u", "rediss://h:7000"]).unwrap();
+        assert!(o.tls.enabled);
+        assert_eq!((o.host.as_str(), o.port), ("h", 7000));
+        assert!(!run(&[]).unwrap().tls.enabled);
     }
 }

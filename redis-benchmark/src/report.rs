@@ -73,6 +73,8 @@ pub(crate) struct Setup<'a> {
     pub(crate) server: Option<&'a ServerConfig>,
     pub(crate) threads: usize,
     pub(crate) rps: Option<f64>,
+    /// `--cluster`: each master's settings (`None` when they could not be fetched).
+    pub(crate) cluster: Option<&'a [Option<ServerConfig>]>,
 }
 
 /// The full report of one test.
@@ -89,7 +91,20 @@ pub(crate) fn full(r: &TestResult, setup: &Setup<'_>) -> String {
     let _ = writeln!(out, "  {} parallel clients", setup.clients);
     let _ = writeln!(out, "  {} bytes payload", setup.data_size);
     let _ = writeln!(out, "  keep alive: {}", u8::from(setup.keepalive));
-    if let Some(server) = setup.server {
+    if let Some(nodes) = setup.cluster {
+        let _ = writeln!(out, "  cluster mode: yes ({} masters)", nodes.len());
+        for (i, node) in nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let _ = writeln!(out, "  node [{i}] configuration:");
+            let save = if node.save.is_empty() {
+                "NONE"
+            } else {
+                &node.save
+            };
+            let _ = writeln!(out, "    save: {save}");
+            let _ = writeln!(out, "    appendonly: {}", node.appendonly);
+        }
+    } else if let Some(server) = setup.server {
         let _ = writeln!(out, "  host configuration \"save\": {}", server.save);
         let _ = writeln!(
             out,
@@ -380,6 +395,7 @@ mod tests {
             server: Some(&server),
             threads: 0,
             rps: None,
+            cluster: None,
         };
         let text = full(&result(), &setup);
         let lines: Vec<&str> = text.lines().collect();
@@ -435,6 +451,7 @@ mod tests {
                 server: None,
                 threads: 0,
                 rps: None,
+                cluster: None,
             },
             pipeline: 1,
             duration: None,

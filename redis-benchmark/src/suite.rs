@@ -8,6 +8,17 @@ use common::resp::encode_command;
 pub(crate) struct Payload {
     pub(crate) data: Vec<u8>,
     pub(crate) random: bool,
+    /// Cluster mode: every key carries a `{tag}` the engine fills with a slot of the
+    /// connection's node, as Redis's tool does.
+    pub(crate) cluster: bool,
+}
+
+impl Payload {
+    /// A key: `name`, then `:{tag}` in cluster mode, then `rest`.
+    fn key(&self, name: &str, rest: &str) -> Vec<u8> {
+        let tag = if self.cluster { ":{tag}" } else { "" };
+        format!("{name}{tag}{rest}").into_bytes()
+    }
 }
 
 /// One test of the suite.
@@ -43,98 +54,111 @@ pub(crate) const SUITE: &[Test] = &[
     Test {
         title: "SET",
         selected_by: &["set"],
-        request: |p| command(&[b"SET", b"key:__rand_int__", &p.data]),
+        request: |p| command(&[b"SET", &p.key("key", ":__rand_int__"), &p.data]),
     },
     Test {
         title: "GET",
         selected_by: &["get"],
-        request: |_| command(&[b"GET", b"key:__rand_int__"]),
+        request: |p| command(&[b"GET", &p.key("key", ":__rand_int__")]),
     },
     Test {
         title: "INCR",
         selected_by: &["incr"],
-        request: |_| command(&[b"INCR", b"counter:__rand_int__"]),
+        request: |p| command(&[b"INCR", &p.key("counter", ":__rand_int__")]),
     },
     Test {
         title: "LPUSH",
         selected_by: &["lpush"],
-        request: |p| command(&[b"LPUSH", b"mylist", &p.data]),
+        request: |p| command(&[b"LPUSH", &p.key("mylist", ""), &p.data]),
     },
     Test {
         title: "RPUSH",
         selected_by: &["rpush"],
-        request: |p| command(&[b"RPUSH", b"mylist", &p.data]),
+        request: |p| command(&[b"RPUSH", &p.key("mylist", ""), &p.data]),
     },
     Test {
         title: "LPOP",
         selected_by: &["lpop"],
-        request: |_| command(&[b"LPOP", b"mylist"]),
+        request: |p| command(&[b"LPOP", &p.key("mylist", "")]),
     },
     Test {
         title: "RPOP",
         selected_by: &["rpop"],
-        request: |_| command(&[b"RPOP", b"mylist"]),
+        request: |p| command(&[b"RPOP", &p.key("mylist", "")]),
     },
     Test {
         title: "SADD",
         selected_by: &["sadd"],
-        request: |_| command(&[b"SADD", b"myset", b"element:__rand_int__"]),
+        request: |p| command(&[b"SADD", &p.key("myset", ""), b"element:__rand_int__"]),
     },
     Test {
         title: "HSET",
         selected_by: &["hset"],
-        request: |p| command(&[b"HSET", b"myhash", b"element:__rand_int__", &p.data]),
+        request: |p| {
+            command(&[
+                b"HSET",
+                &p.key("myhash", ""),
+                b"element:__rand_int__",
+                &p.data,
+            ])
+        },
     },
     Test {
         title: "SPOP",
         selected_by: &["spop"],
-        request: |_| command(&[b"SPOP", b"myset"]),
+        request: |p| command(&[b"SPOP", &p.key("myset", "")]),
     },
     Test {
         title: "ZADD",
         selected_by: &["zadd"],
         request: |p| {
             let score: &[u8] = if p.random { b"__rand_int__" } else { b"0" };
-            command(&[b"ZADD", b"myzset", score, b"element:__rand_int__"])
+            command(&[
+                b"ZADD",
+                &p.key("myzset", ""),
+                score,
+                b"element:__rand_int__",
+            ])
         },
     },
     Test {
         title: "ZPOPMIN",
         selected_by: &["zpopmin"],
-        request: |_| command(&[b"ZPOPMIN", b"myzset"]),
+        request: |p| command(&[b"ZPOPMIN", &p.key("myzset", "")]),
     },
     Test {
         title: "LPUSH (needed to benchmark LRANGE)",
         selected_by: LRANGE,
-        request: |p| command(&[b"LPUSH", b"mylist", &p.data]),
+        request: |p| command(&[b"LPUSH", &p.key("mylist", ""), &p.data]),
     },
     Test {
         title: "LRANGE_100 (first 100 elements)",
         selected_by: &["lrange", "lrange_100"],
-        request: |_| command(&[b"LRANGE", b"mylist", b"0", b"99"]),
+        request: |p| command(&[b"LRANGE", &p.key("mylist", ""), b"0", b"99"]),
     },
     Test {
         title: "LRANGE_300 (first 300 elements)",
         selected_by: &["lrange", "lrange_300"],
-        request: |_| command(&[b"LRANGE", b"mylist", b"0", b"299"]),
+        request: |p| command(&[b"LRANGE", &p.key("mylist", ""), b"0", b"299"]),
     },
     Test {
         title: "LRANGE_500 (first 500 elements)",
         selected_by: &["lrange", "lrange_500"],
-        request: |_| command(&[b"LRANGE", b"mylist", b"0", b"499"]),
+        request: |p| command(&[b"LRANGE", &p.key("mylist", ""), b"0", b"499"]),
     },
     Test {
         title: "LRANGE_600 (first 600 elements)",
         selected_by: &["lrange", "lrange_600"],
-        request: |_| command(&[b"LRANGE", b"mylist", b"0", b"599"]),
+        request: |p| command(&[b"LRANGE", &p.key("mylist", ""), b"0", b"599"]),
     },
     Test {
         title: "MSET (10 keys)",
         selected_by: &["mset"],
         request: |p| {
+            let key = p.key("key", ":__rand_int__");
             let mut args: Vec<&[u8]> = vec![b"MSET"];
             for _ in 0..10 {
-                args.push(b"key:__rand_int__");
+                args.push(&key);
                 args.push(&p.data);
             }
             command(&args)
@@ -143,9 +167,25 @@ pub(crate) const SUITE: &[Test] = &[
     Test {
         title: "XADD",
         selected_by: &["xadd"],
-        request: |p| command(&[b"XADD", b"mystream", b"*", b"myfield", &p.data]),
+        request: |p| command(&[b"XADD", &p.key("mystream", ""), b"*", b"myfield", &p.data]),
     },
 ];
+
+impl Test {
+    /// The test's `--mix` name: its title's first word, lowercased (`lrange_100`, `mset`).
+    pub(crate) fn name(&self) -> String {
+        self.title
+            .split(' ')
+            .next()
+            .unwrap_or(self.title)
+            .to_ascii_lowercase()
+    }
+}
+
+/// The test a `--mix` entry names (the first with that name: `lpush` is LPUSH itself).
+pub(crate) fn by_name(name: &str) -> Option<&'static Test> {
+    SUITE.iter().find(|t| t.name() == name)
+}
 
 fn command(args: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -185,6 +225,7 @@ mod tests {
         (test.request)(&Payload {
             data: b"xyz".to_vec(),
             random,
+            cluster: false,
         })
     }
 
@@ -224,5 +265,25 @@ mod tests {
         assert!(first.iter().all(|b| (b'0'..b'0' + 64).contains(b)));
         // The state carries on: a second fill differs from a fresh one.
         assert_ne!(g.fill(3), PayloadGenerator::new().fill(3));
+    }
+
+    #[test]
+    fn cluster_keys_carry_a_tag_and_names_resolve() {
+        let test = by_name("set").unwrap();
+        let set = (test.request)(&Payload {
+            data: b"v".to_vec(),
+            random: false,
+            cluster: true,
+        });
+        assert_eq!(
+            set,
+            b"*3\r\n$3\r\nSET\r\n$22\r\nkey:{tag}:__rand_int__\r\n$1\r\nv\r\n"
+        );
+        assert_eq!(by_name("lpush").unwrap().title, "LPUSH");
+        assert_eq!(
+            by_name("lrange_300").unwrap().title,
+            "LRANGE_300 (first 300 elements)"
+        );
+        assert!(by_name("nope").is_none());
     }
 }
