@@ -402,8 +402,27 @@ mod stream_tests {
                 &["XADD", "s", "100-1", "f", "v"],
                 &["XADD", "s", "100-2", "f", "v"],
                 &["XADD", "s", "100-3", "f", "v"],
-                &["XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", "s", ">"],
-                &["XREADGROUP", "GROUP", "g", "c2", "NOACK", "STREAMS", "s", ">"],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c1",
+                    "COUNT",
+                    "2",
+                    "STREAMS",
+                    "s",
+                    ">",
+                ],
+                &[
+                    "XREADGROUP",
+                    "GROUP",
+                    "g",
+                    "c2",
+                    "NOACK",
+                    "STREAMS",
+                    "s",
+                    ">",
+                ],
                 &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0"],
                 &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"],
                 &["XCLAIM", "s", "g", "c3", "0", "100-1", "JUSTID"],
@@ -463,7 +482,11 @@ mod stream_tests {
         let got = stream_of(
             &mut c,
             &[
-                &["EVAL", "redis.call('set','x','1'); redis.call('incr','x'); return 1", "0"],
+                &[
+                    "EVAL",
+                    "redis.call('set','x','1'); redis.call('incr','x'); return 1",
+                    "0",
+                ],
                 &["EVAL", "redis.call('set','x','1'); return 1", "0"],
                 &["EVAL", "return redis.call('get','x')", "0"],
                 &["SCRIPT", "LOAD", "return 1"],
@@ -527,5 +550,141 @@ mod stream_tests {
             "SET m 1",
         ];
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn blocked_clients_served_later() {
+        let mut c = recorded();
+        c.run(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        let blocked: [&[&str]; 7] = [
+            &["BLPOP", "l", "0"],
+            &["BLMPOP", "0", "1", "l", "RIGHT", "COUNT", "5"],
+            &["BRPOPLPUSH", "l2", "l", "0"],
+            &["BLMOVE", "l3", "l", "RIGHT", "LEFT", "0"],
+            &["BZPOPMIN", "z", "0"],
+            &["BZMPOP", "0", "1", "z", "MAX", "COUNT", "3"],
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "c",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        ];
+        let mut waiters = Vec::new();
+        for command in blocked {
+            let mut w = TestClient::connect(&c.server);
+            assert_eq!(w.text(command), "(blocked)", "{command:?}");
+            waiters.push(w);
+        }
+        let got = stream_of(
+            &mut c,
+            &[
+                &["RPUSH", "l", "a", "b", "c"],
+                &["RPUSH", "l", "a", "b", "c"],
+                &["RPUSH", "l2", "x"],
+                &["RPUSH", "l3", "y"],
+                &["ZADD", "z", "1", "a"],
+                &["ZADD", "z", "1", "a", "2", "b"],
+                &["XADD", "s", "1-1", "f", "v"],
+            ],
+        );
+        let expected = [
+            "RPUSH l a b c",
+            "LPOP l",
+            "RPOP l 2",
+            "RPUSH l a b c",
+            "RPUSH l2 x",
+            "RPOPLPUSH l2 l",
+            "RPUSH l3 y",
+            "LMOVE l3 l right left",
+            "ZADD z 1 a",
+            "ZPOPMIN z",
+            "ZADD z 1 a 2 b",
+            "ZPOPMAX z 2",
+            "XADD s 1-1 f v",
+            "XCLAIM s g c 0 1-1 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID 1-1",
+        ];
+        assert_eq!(got, expected);
+        for w in &mut waiters {
+            assert!(w.served().is_some());
+        }
+    }
+
+    #[test]
+    fn deletions_follow_the_lazyfree_options() {
+        let mut c = TestClient::with_config(&[
+            ("lazyfree-lazy-user-del", "yes"),
+            ("lazyfree-lazy-expire", "yes"),
+        ]);
+        c.start_stream();
+        let got = stream_of(
+            &mut c,
+            &[
+                &["SET", "a", "1"],
+                &["GETDEL", "a"],
+                &["SET", "a", "1"],
+                &["EXPIRE", "a", "0"],
+                &["SET", "a", "1"],
+                &["GETEX", "a", "PXAT", "1"],
+                &["SET", "a", "1"],
+                &["PEXPIREAT", "a", "1"],
+            ],
+        );
+        let expected = [
+            "SET a 1", "UNLINK a", "SET a 1", "UNLINK a", "SET a 1", "UNLINK a", "SET a 1",
+            "UNLINK a",
+        ];
+        assert_eq!(got, expected);
+        // An absolute time in the future is propagated as sent.
+        let got = stream_of(
+            &mut c,
+            &[&["SET", "b", "1"], &["PEXPIREAT", "b", "99999999999999"]],
+        );
+        assert_eq!(got, ["SET b 1", "PEXPIREAT b 99999999999999"]);
+    }
+
+    #[test]
+    fn restore_propagates_an_absolute_ttl() {
+        let mut c = recorded();
+        c.run(&["SET", "k", "v"]);
+        let dump = c.run(&["DUMP", "k"]);
+        let start = dump.iter().position(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let payload = &dump[start..dump.len() - 2];
+        c.stream();
+        c.run_bytes(&[b"RESTORE", b"r", b"100000", payload]);
+        c.run_bytes(&[b"RESTORE", b"r", b"0", payload, b"REPLACE"]);
+        c.run_bytes(&[b"RESTORE", b"r", b"1", payload, b"REPLACE", b"ABSTTL"]);
+        c.run_bytes(&[b"RESTORE", b"r", b"1", payload, b"REPLACE", b"ABSTTL"]);
+        let got: Vec<String> = c
+            .stream()
+            .into_iter()
+            .filter(|l| !l.starts_with("SELECT"))
+            .map(|l| {
+                let args: Vec<&str> = l.split(' ').take(3).collect();
+                match args.get(2) {
+                    Some(t) if t.len() == 13 => format!("{} T", args[..2].join(" ")),
+                    _ => args.join(" "),
+                }
+            })
+            .collect();
+        assert_eq!(got, ["RESTORE r T", "RESTORE r 0", "DEL r"]);
+        c.run_bytes(&[b"RESTORE", b"q", b"100000", payload]);
+        let line = c.stream().pop().unwrap_or_default();
+        assert!(line.ends_with(" ABSTTL"), "{line}");
+        let ttl: i64 = line
+            .split(' ')
+            .nth(2)
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        assert!(ttl > now + 90_000, "{line}");
     }
 }

@@ -1474,7 +1474,9 @@ fn xclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
                 p.delivery_count += 1;
             }
             if propagating {
-                ops.push(xclaim_op_as(key, group_name, consumer, id_arg, p, g.last_id));
+                ops.push(xclaim_op_as(
+                    key, group_name, consumer, id_arg, p, g.last_id,
+                ));
             }
         }
         claimed.push(id);
@@ -1615,7 +1617,9 @@ fn xautoclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
             if propagating {
                 let id_arg = id.to_string().into_bytes();
-                ops.push(xclaim_op_as(key, group_name, consumer, &id_arg, p, g.last_id));
+                ops.push(xclaim_op_as(
+                    key, group_name, consumer, &id_arg, p, g.last_id,
+                ));
             }
         }
         claimed.push(id);

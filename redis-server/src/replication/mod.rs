@@ -207,7 +207,10 @@ impl Feed {
         let mut rest = &bytes[..];
         let line = |rest: &mut &[u8]| -> usize {
             let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF");
-            let n = std::str::from_utf8(&rest[1..end]).expect("utf8").parse().expect("len");
+            let n = std::str::from_utf8(&rest[1..end])
+                .expect("utf8")
+                .parse()
+                .expect("len");
             *rest = &rest[end + 2..];
             n
         };
