@@ -88,6 +88,37 @@ impl CommandContext<'_> {
         }
     }
 
+    /// Propagates this command with argument `index` (0 is the command name) replaced by
+    /// `value`, or appended when `index` is one past the end (Redis's
+    /// `rewriteClientCommandArgument`); earlier rewrites are kept.
+    pub(crate) fn rewrite_arg(&mut self, index: usize, value: &[u8]) {
+        if !self.server.feed.is_active() {
+            return;
+        }
+        let args = self.propagation.rewritten.get_or_insert_with(|| {
+            self.args
+                .list()
+                .iter()
+                .map(Box::from)
+                .collect::<Vec<Box<[u8]>>>()
+        });
+        match index.cmp(&args.len()) {
+            std::cmp::Ordering::Less => args[index] = Box::from(value),
+            std::cmp::Ordering::Equal => args.push(Box::from(value)),
+            std::cmp::Ordering::Greater => {}
+        }
+    }
+
+    /// DEL, or UNLINK when the `lazyfree-lazy-*` option `option` is on: what a deletion is
+    /// propagated as.
+    pub(crate) fn deletion_command(&self, option: &str) -> &'static [u8] {
+        if self.server.config().get_bool(option).unwrap_or(false) {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        }
+    }
+
     /// Propagates `args` (in the selected database) now, before this command's own form
     /// (Redis's `alsoPropagate`).
     pub(crate) fn also_propagate(&mut self, args: &[&[u8]]) {

@@ -522,9 +522,18 @@ fn expire_generic(
     }
     if when <= now {
         shard.remove(key);
+        let del = ctx.deletion_command("lazyfree-lazy-expire");
+        ctx.propagate_as(&[del, key]);
         ctx.wrote(Event::Generic, "del", key);
     } else {
         shard.set_expire(key, when);
+        // Replicas get the absolute time in milliseconds, whatever the form sent.
+        if ctx.command.spec.name != "pexpireat" {
+            ctx.rewrite_arg(0, b"PEXPIREAT");
+        }
+        if base == Base::Now || unit == Unit::Seconds {
+            ctx.rewrite_arg(2, when.to_string().as_bytes());
+        }
         ctx.wrote(Event::Generic, "expire", key);
     }
     ctx.reply.integer(1);
@@ -808,6 +817,7 @@ fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     if ttl > 0 && ttl <= now {
         if deleted {
+            ctx.propagate_as(&[b"DEL", key]);
             ctx.wrote(Event::Generic, "del", key);
         }
         ctx.reply.ok();
@@ -837,6 +847,12 @@ fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     shard.insert(entry);
     if ttl > 0 {
         shard.set_expire(key, ttl);
+        if !opts.absttl {
+            // Replicas get the absolute time.
+            ctx.rewrite_arg(2, ttl.to_string().as_bytes());
+            let end = ctx.args.list().len();
+            ctx.rewrite_arg(end, b"ABSTTL");
+        }
     }
     ctx.signal_ready(key);
     ctx.wrote(Event::Generic, "restore", key);

@@ -183,6 +183,17 @@ fn geoadd(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.modified(key);
         ctx.notify(Event::ZSet, "zadd", key);
         ctx.signal_ready(key);
+        // Replicas get the ZADD GEOADD amounts to, with the scores computed here.
+        let first_lon = ctx.args.argc() - rest.len();
+        let scores: Vec<String> = items.iter().map(|(s, _)| (*s as u64).to_string()).collect();
+        let mut args: Vec<&[u8]> = Vec::with_capacity(first_lon + items.len() * 2);
+        args.push(b"zadd");
+        args.extend((1..first_lon).filter_map(|i| ctx.args.get(i)));
+        for (score, (_, member)) in scores.iter().zip(&items) {
+            args.push(score.as_bytes());
+            args.push(member);
+        }
+        ctx.propagate_as(&args);
     }
     ctx.reply.integer(if ch { changed } else { added });
     Ok(())

@@ -358,6 +358,9 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         Ok(text)
     })?;
     ctx.wrote(Event::Hash, "hincrbyfloat", key);
+    // Replicas get the result, so float formatting cannot make them diverge.
+    ctx.rewrite_arg(0, b"HSET");
+    ctx.rewrite_arg(3, text.as_bytes());
     ctx.reply.bulk(text.as_bytes());
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::blocking::{parse_timeout, timeout_reply};
 use crate::effects::Event;
+use crate::propagate::Targets;
 use std::time::Instant;
 
 use common::encoding::listpack::LpValue;
@@ -214,7 +215,51 @@ fn pop_range(
         ctx.db.shard(key).remove(key);
     }
     popped(ctx, key, end, n, emptied);
+    if with_key {
+        // LMPOP and BLMPOP reach replicas as the pop they made.
+        propagate_pop(ctx, key, end, Some(n));
+    }
     Ok(())
+}
+
+/// Propagates a pop as `LPOP|RPOP key [count]`, also when it serves a blocked client (which
+/// counts no change of its own).
+fn propagate_pop(ctx: &mut CommandContext<'_>, key: &[u8], end: End, count: Option<usize>) {
+    let name: &[u8] = match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    };
+    match count {
+        Some(n) => ctx.propagate_as(&[name, key, n.to_string().as_bytes()]),
+        None => ctx.propagate_as(&[name, key]),
+    }
+    if ctx.client.serving_blocked {
+        ctx.force_propagation(Targets::ALL);
+    }
+}
+
+/// Propagates a BLMOVE or BRPOPLPUSH that moved an element as LMOVE or RPOPLPUSH.
+fn propagate_move(ctx: &mut CommandContext<'_>, src: &[u8], dst: &[u8], from: End, to: End) {
+    let serving = ctx.client.serving_blocked;
+    if ctx.command.spec.name == "brpoplpush" {
+        ctx.propagate_as(&[b"RPOPLPUSH", src, dst]);
+    } else if serving {
+        // Served later, the directions are spelled as Redis spells them.
+        let word = |end| -> &'static [u8] {
+            match end {
+                End::Head => b"left",
+                End::Tail => b"right",
+            }
+        };
+        ctx.propagate_as(&[b"LMOVE", src, dst, word(from), word(to)]);
+    } else {
+        let (a, b) = (ctx.args.get(3), ctx.args.get(4));
+        let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+        ctx.propagate_as(&[b"LMOVE", src, dst, a, b]);
+    }
+    if serving {
+        ctx.force_propagation(Targets::ALL);
+    }
 }
 
 fn pop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
@@ -650,6 +695,7 @@ fn bpop(ctx: &mut CommandContext<'_>, end: End) -> Result<(), CommandError> {
         } else {
             popped(ctx, key, end, 1, emptied);
         }
+        propagate_pop(ctx, key, end, None);
         ctx.reply.array(2);
         ctx.reply.bulk(key);
         ctx.reply.bulk(&v);
@@ -676,7 +722,10 @@ fn bmove(
     deadline: Option<Instant>,
 ) -> Result<(), CommandError> {
     match move_element(ctx, src, dst, from, to)? {
-        Some(v) => ctx.reply.bulk(&v),
+        Some(v) => {
+            propagate_move(ctx, src, dst, from, to);
+            ctx.reply.bulk(&v);
+        }
         None => block_on(ctx, &[src], deadline, true),
     }
     Ok(())

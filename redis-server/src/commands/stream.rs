@@ -217,6 +217,8 @@ struct AddTrimArgs {
     trim: Option<Trim>,
     /// Index of the MAXLEN/MINID value.
     approx: bool,
+    /// Index of the MAXLEN/MINID threshold (rewritten for replicas when approximate).
+    trim_arg: usize,
     limit: u64,
     no_mkstream: bool,
     id: Option<common::value::stream::ParsedId>,
@@ -248,6 +250,7 @@ impl AddTrimArgs {
                     return Err(both());
                 }
                 (out.approx, i) = trim_operator(args, i, more);
+                out.trim_arg = i + 1;
                 let n = parse_i64(args[i + 1]).ok_or(CommandError::NotInteger)?;
                 if n < 0 {
                     return Err(CommandError::err("The MAXLEN argument must be >= 0."));
@@ -259,6 +262,7 @@ impl AddTrimArgs {
                     return Err(both());
                 }
                 (out.approx, i) = trim_operator(args, i, more);
+                out.trim_arg = i + 1;
                 let id = strict_id(args[i + 1])?;
                 i += 1;
                 out.trim = Some(Trim::MinId(id));
@@ -309,6 +313,108 @@ impl AddTrimArgs {
         }
         Ok(out)
     }
+}
+
+/// What an approximate trim actually kept, as an exact threshold: the length for MAXLEN,
+/// the first ID for MINID.
+fn exact_threshold(stream: &StreamValue, trim: Option<Trim>) -> Vec<u8> {
+    match trim {
+        Some(Trim::MinId(_)) => {
+            let mut buf = [0u8; 2 * MAX_I64_LEN + 1];
+            id_text(stream.edge_id(true, false), &mut buf).to_vec()
+        }
+        _ => stream.len().to_string().into_bytes(),
+    }
+}
+
+/// Propagates `MAXLEN|MINID ~ n` as `= <threshold>`, so replicas trim exactly as this trim
+/// did.
+fn rewrite_trim(ctx: &mut CommandContext<'_>, trim_arg: usize, threshold: &[u8]) {
+    ctx.rewrite_arg(trim_arg - 1, b"=");
+    ctx.rewrite_arg(trim_arg, threshold);
+}
+
+/// The XCLAIMs that make replicas record entries `ids`, just delivered to `consumer` of
+/// group `group` by a read of new entries (each one then the group's last ID).
+fn group_read_ops(
+    ops: &mut Vec<Vec<Vec<u8>>>,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    ids: &[StreamId],
+    noack: bool,
+    now: i64,
+) {
+    if noack {
+        return;
+    }
+    for id in ids {
+        ops.push(xclaim_op(key, group, consumer, *id, now, 1, *id));
+    }
+}
+
+/// `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID last`: a
+/// pending entry as a replica must record it.
+fn xclaim_op(
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    id: StreamId,
+    delivery_time: i64,
+    delivery_count: u64,
+    last_id: StreamId,
+) -> Vec<Vec<u8>> {
+    vec![
+        b"XCLAIM".to_vec(),
+        key.to_vec(),
+        group.to_vec(),
+        consumer.to_vec(),
+        b"0".to_vec(),
+        id.to_string().into_bytes(),
+        b"TIME".to_vec(),
+        delivery_time.to_string().into_bytes(),
+        b"RETRYCOUNT".to_vec(),
+        delivery_count.to_string().into_bytes(),
+        b"FORCE".to_vec(),
+        b"JUSTID".to_vec(),
+        b"LASTID".to_vec(),
+        last_id.to_string().into_bytes(),
+    ]
+}
+
+/// [`xclaim_op`] for pending entry `p` as it now stands, its ID spelled `id_arg`.
+fn xclaim_op_as(
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+    id_arg: &[u8],
+    p: &PendingEntry,
+    last_id: StreamId,
+) -> Vec<Vec<u8>> {
+    let mut op = xclaim_op(
+        key,
+        group,
+        consumer,
+        StreamId::MIN,
+        p.delivery_time,
+        p.delivery_count,
+        last_id,
+    );
+    op[5] = id_arg.to_vec();
+    op
+}
+
+/// `XGROUP SETID key group id ENTRIESREAD n`: a group's position, for replicas.
+fn setid_op(key: &[u8], group: &[u8], last_id: StreamId, entries_read: i64) -> Vec<Vec<u8>> {
+    vec![
+        b"XGROUP".to_vec(),
+        b"SETID".to_vec(),
+        key.to_vec(),
+        group.to_vec(),
+        last_id.to_string().into_bytes(),
+        b"ENTRIESREAD".to_vec(),
+        entries_read.to_string().into_bytes(),
+    ]
 }
 
 fn all_args<'a>(ctx: &CommandContext<'a>) -> Vec<&'a [u8]> {
@@ -366,6 +472,7 @@ fn xadd(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         Some(t) => stream.trim(t, parsed.approx, parsed.limit),
         None => 0,
     };
+    let exact_trim = parsed.approx.then(|| exact_threshold(stream, parsed.trim));
     if let Some(s) = created {
         ctx.db
             .shard(key)
@@ -375,6 +482,14 @@ fn xadd(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.wrote(Event::Stream, "xadd", key);
     if trimmed > 0 {
         ctx.notify(Event::Stream, "xtrim", key);
+    }
+    if let Some(threshold) = exact_trim {
+        rewrite_trim(ctx, parsed.trim_arg, &threshold);
+    }
+    // Replicas get the ID made here, not `*` or `ms-*`.
+    if !parsed.id.is_some_and(|p| p.seq_given) {
+        let mut buf = [0u8; 2 * MAX_I64_LEN + 1];
+        ctx.rewrite_arg(parsed.id_pos, id_text(id, &mut buf));
     }
     ctx.signal_ready(key);
     Ok(())
@@ -394,8 +509,12 @@ fn xtrim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         Some(t) => stream.trim(t, parsed.approx, parsed.limit),
         None => 0,
     };
+    let exact_trim = parsed.approx.then(|| exact_threshold(stream, parsed.trim));
     if deleted > 0 {
         ctx.notify(Event::Stream, "xtrim", key);
+        if let Some(threshold) = exact_trim {
+            rewrite_trim(ctx, parsed.trim_arg, &threshold);
+        }
         ctx.modified(key);
         ctx.dirty(deleted);
     }
@@ -652,7 +771,15 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
     let resp3 = ctx.reply.protocol() == Protocol::Resp3;
     let mut served = 0;
     let mut top = None;
+    // XREADGROUP reaches replicas as what it changed in the group (Redis's
+    // streamPropagateXCLAIM, streamPropagateGroupID, streamPropagateConsumerCreation).
+    let propagating = ctx.server.feed.is_active();
+    let mut ops: Vec<Vec<Vec<u8>>> = Vec::new();
     for (key, start) in keys.iter().zip(&from) {
+        for op in ops.drain(..) {
+            let args: Vec<&[u8]> = op.iter().map(Vec::as_slice).collect();
+            ctx.also_propagate(&args);
+        }
         let stream = match ctx.db.shard(key).get_mut(key, now) {
             Some(entry) => match entry.value_mut() {
                 Value::Stream(s) => s,
@@ -706,6 +833,15 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
                     .groups
                     .get_mut(g)
                     .is_some_and(|grp| grp.touch_consumer(consumer, now));
+                if created && noack && propagating {
+                    ops.push(vec![
+                        b"XGROUP".to_vec(),
+                        b"CREATECONSUMER".to_vec(),
+                        key.to_vec(),
+                        g.to_vec(),
+                        consumer.to_vec(),
+                    ]);
+                }
                 match start {
                     ReadFrom::New => {
                         let last = stream.groups.get(g).map_or(StreamId::MAX, |g| g.last_id);
@@ -715,6 +851,16 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
                             reply_entry(ctx.reply, e);
                         }
                         ctx.reply.finish_deferred_array(d, entries.len());
+                        let ids: Vec<StreamId> = entries.iter().map(|e| e.id).collect();
+                        if propagating && !ids.is_empty() {
+                            let group = stream.groups.get(g);
+                            let entries_read = group.map_or(0, |g| g.entries_read);
+                            let last_id = group.map_or(StreamId::MIN, |g| g.last_id);
+                            group_read_ops(&mut ops, key, g, consumer, &ids, noack, now);
+                            if noack {
+                                ops.push(setid_op(key, g, last_id, entries_read));
+                            }
+                        }
                     }
                     ReadFrom::After(after) => {
                         reply_history(ctx.reply, stream, g, consumer, *after, count, now);
@@ -728,6 +874,11 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
             }
         }
     }
+    for op in ops.drain(..) {
+        let args: Vec<&[u8]> = op.iter().map(Vec::as_slice).collect();
+        ctx.also_propagate(&args);
+    }
+    ctx.prevent_propagation();
     if let Some(d) = top {
         if resp3 {
             ctx.reply.finish_deferred_map(d, served);
@@ -1263,13 +1414,27 @@ fn xclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut claimed = Vec::new();
     let mut created = false;
     let mut have_consumer = false;
-    for id in ids {
+    // Replicas get one idempotent XCLAIM per entry changed (Redis's streamPropagateXCLAIM).
+    let propagating = ctx.server.feed.is_active();
+    let mut ops = Vec::new();
+    for (k, id) in ids.into_iter().enumerate() {
+        let id_arg = args[5 + k];
         let exists = stream.exists(id);
         let Some(g) = stream.groups.get_mut(group_name) else {
             break;
         };
         if !exists {
-            if g.pel.contains_key(&id) {
+            if let Some(p) = g.pel.get(&id) {
+                if propagating {
+                    ops.push(xclaim_op_as(
+                        key,
+                        group_name,
+                        &p.consumer,
+                        id_arg,
+                        p,
+                        g.last_id,
+                    ));
+                }
                 g.ack(id);
                 dirty += 1;
             }
@@ -1314,9 +1479,21 @@ fn xclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             } else if !justid {
                 p.delivery_count += 1;
             }
+            if propagating {
+                ops.push(xclaim_op_as(
+                    key, group_name, consumer, id_arg, p, g.last_id,
+                ));
+            }
         }
         claimed.push(id);
         dirty += 1;
+    }
+    if last_id_moved
+        && dirty == 0
+        && propagating
+        && let Some(g) = stream.groups.get(group_name)
+    {
+        ops.push(setid_op(key, group_name, g.last_id, g.entries_read));
     }
     if created {
         ctx.dirty(1);
@@ -1326,6 +1503,11 @@ fn xclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         dirty = 1;
     }
     ctx.dirty(dirty);
+    for op in &ops {
+        let args: Vec<&[u8]> = op.iter().map(Vec::as_slice).collect();
+        ctx.also_propagate(&args);
+    }
+    ctx.prevent_propagation();
     let Some(stream) = read(ctx.db.shard(key), key, now)? else {
         return Ok(());
     };
@@ -1384,6 +1566,9 @@ fn xautoclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut cursor = Some(start);
     let mut exhausted = false;
     let mut dirty = 0u64;
+    // Replicas get one idempotent XCLAIM per entry changed (Redis's streamPropagateXCLAIM).
+    let propagating = ctx.server.feed.is_active();
+    let mut ops = Vec::new();
     loop {
         if attempts == 0 || count == 0 {
             break;
@@ -1402,6 +1587,17 @@ fn xautoclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             break;
         };
         if !exists {
+            if propagating && let Some(p) = g.pel.get(&id) {
+                let id_arg = id.to_string().into_bytes();
+                ops.push(xclaim_op_as(
+                    key,
+                    group_name,
+                    &p.consumer,
+                    &id_arg,
+                    p,
+                    g.last_id,
+                ));
+            }
             g.ack(id);
             deleted.push(id);
             dirty += 1;
@@ -1425,6 +1621,12 @@ fn xautoclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             if !justid {
                 p.delivery_count += 1;
             }
+            if propagating {
+                let id_arg = id.to_string().into_bytes();
+                ops.push(xclaim_op_as(
+                    key, group_name, consumer, &id_arg, p, g.last_id,
+                ));
+            }
         }
         claimed.push(id);
         count -= 1;
@@ -1441,6 +1643,11 @@ fn xautoclaim(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.notify(Event::Stream, "xgroup-createconsumer", key);
     }
     ctx.dirty(dirty);
+    for op in &ops {
+        let args: Vec<&[u8]> = op.iter().map(Vec::as_slice).collect();
+        ctx.also_propagate(&args);
+    }
+    ctx.prevent_propagation();
     let Some(stream) = read(ctx.db.shard(key), key, now)? else {
         return Ok(());
     };

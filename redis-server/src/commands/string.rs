@@ -121,16 +121,21 @@ fn getex(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     reply_str(ctx.reply, value);
     match (deadline, options.ttl) {
         // An absolute time already past deletes the key, as its expiry would.
+        // GETEX is never propagated as sent: replicas get DEL, PEXPIREAT or PERSIST.
         (Some((kind, at)), _) if kind.is_absolute() && at <= now => {
             shard.remove(key);
+            let del = ctx.deletion_command("lazyfree-lazy-expire");
+            ctx.propagate_as(&[del, key]);
             ctx.wrote(Event::Generic, "del", key);
         }
         (Some((_, at)), _) => {
             shard.set_expire(key, at);
+            ctx.propagate_as(&[b"PEXPIREAT", key, at.to_string().as_bytes()]);
             ctx.wrote(Event::Generic, "expire", key);
         }
         (None, TtlOption::Persist) => {
             if shard.persist(key) {
+                ctx.propagate_as(&[b"PERSIST", key]);
                 ctx.wrote(Event::Generic, "persist", key);
             }
         }
@@ -148,6 +153,8 @@ fn getdel(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         Some(e) => {
             reply_str(ctx.reply, string_of(e)?);
             shard.remove(key);
+            let del = ctx.deletion_command("lazyfree-lazy-user-del");
+            ctx.propagate_as(&[del, key]);
             ctx.wrote(Event::Generic, "del", key);
         }
     }
@@ -659,8 +666,23 @@ fn set_generic(
         shard.set_expire(key, at);
     }
     ctx.wrote(Event::String, "set", key);
-    if expire_at.is_some() {
+    if let Some(at) = expire_at {
+        // Replicas get the absolute time in milliseconds.
+        ctx.propagate_as(&[b"SET", key, value, b"PXAT", at.to_string().as_bytes()]);
         ctx.notify(Event::Generic, "expire", key);
+    } else if ctx.command.spec.name == "getset" {
+        ctx.rewrite_arg(0, b"SET");
+    } else if options.get {
+        // GET changes nothing on a replica: it is left out.
+        let args: Vec<&[u8]> = ctx
+            .args
+            .list()
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"GET"))
+            .map(|(_, a)| a)
+            .collect();
+        ctx.propagate_as(&args);
     }
     if !options.get {
         match reply {

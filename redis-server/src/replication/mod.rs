@@ -182,6 +182,51 @@ impl Feed {
         }
     }
 
+    /// Tests: a backlog with no replica, so the stream can be read back with
+    /// [`take_test_stream`](Self::take_test_stream).
+    #[cfg(test)]
+    pub(crate) fn attach_test_backlog(&self) {
+        let mut state = self.lock();
+        state.ensure_backlog(64 << 20, 0);
+        self.refresh_active(&state);
+    }
+
+    /// Tests: the commands appended since the last call (SELECTs included), each as its
+    /// arguments joined by spaces.
+    #[cfg(test)]
+    pub(crate) fn take_test_stream(&self) -> Vec<String> {
+        let mut state = self.lock();
+        let Some(backlog) = &mut state.backlog else {
+            return Vec::new();
+        };
+        let bytes = backlog.buf[backlog.head..].to_vec();
+        backlog.start += bytes.len() as u64;
+        backlog.head = backlog.buf.len();
+        drop(state);
+        let mut out = Vec::new();
+        let mut rest = &bytes[..];
+        let line = |rest: &mut &[u8]| -> usize {
+            let end = rest.windows(2).position(|w| w == b"\r\n").expect("CRLF");
+            let n = std::str::from_utf8(&rest[1..end])
+                .expect("utf8")
+                .parse()
+                .expect("len");
+            *rest = &rest[end + 2..];
+            n
+        };
+        while !rest.is_empty() {
+            let argc = line(&mut rest);
+            let mut args = Vec::with_capacity(argc);
+            for _ in 0..argc {
+                let len = line(&mut rest);
+                args.push(String::from_utf8_lossy(&rest[..len]).into_owned());
+                rest = &rest[len + 2..];
+            }
+            out.push(args.join(" "));
+        }
+        out
+    }
+
     /// Redis's replication cron PING, so replicas can tell a live master from a dead link.
     pub(crate) fn ping_replicas(&self) {
         let mut state = self.lock();

@@ -108,6 +108,18 @@ fn pop_first(
         if emptied {
             ctx.notify(Event::Generic, "del", key);
         }
+        // ZMPOP and the blocking pops reach replicas as the plain pop they made.
+        let name = ctx.command.spec.name;
+        if name != "zpopmin" && name != "zpopmax" {
+            let plain: &[u8] = match end {
+                End::Min => b"ZPOPMIN",
+                End::Max => b"ZPOPMAX",
+            };
+            match count {
+                None => ctx.propagate_as(&[plain, key]),
+                Some(_) => ctx.propagate_as(&[plain, key, popped.len().to_string().as_bytes()]),
+            }
+        }
         let reply = &mut *ctx.reply;
         match shape {
             Shape::Plain { nested: false } => reply.array(popped.len() * 2),

@@ -1,0 +1,175 @@
+//! The replication stream over TCP: a raw replica attaches with SYNC, as the Redis test
+//! suite's `attach_to_replication_stream` does, and reads what the master propagates. The
+//! same commands are sent to real Redis, whose stream ours must match (times aside).
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use tests::{RealRedis, TestServer};
+
+/// A replica link: the snapshot skipped, the commands that follow parsed.
+struct ReplicaLink {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl ReplicaLink {
+    fn attach(port: u16) -> ReplicaLink {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        std::io::Write::write_all(&mut stream, b"SYNC\r\n").unwrap();
+        let mut link = ReplicaLink {
+            stream,
+            buf: Vec::new(),
+        };
+        // Newlines keep the link alive while the snapshot is made; then `$<len>\r\n<rdb>`.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            while link.buf.first() == Some(&b'\n') {
+                link.buf.remove(0);
+            }
+            if link.buf.first() == Some(&b'$')
+                && let Some(end) = link.buf.windows(2).position(|w| w == b"\r\n")
+            {
+                let len: usize = std::str::from_utf8(&link.buf[1..end])
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if link.buf.len() >= end + 2 + len {
+                    link.buf.drain(..end + 2 + len);
+                    return link;
+                }
+            }
+            assert!(Instant::now() < deadline, "no snapshot after SYNC");
+            link.fill(Duration::from_millis(200));
+        }
+    }
+
+    fn fill(&mut self, wait: Duration) -> bool {
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut chunk = [0u8; 16384];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => panic!("the master closed the replica link"),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Every command received until the link stays quiet for a while, PINGs left out.
+    fn commands(&mut self) -> Vec<String> {
+        while self.fill(Duration::from_millis(300)) {}
+        let mut out = Vec::new();
+        let mut rest = &self.buf[..];
+        let line = |rest: &mut &[u8]| -> usize {
+            let end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = std::str::from_utf8(&rest[1..end]).unwrap().parse().unwrap();
+            *rest = &rest[end + 2..];
+            n
+        };
+        while !rest.is_empty() {
+            let argc = line(&mut rest);
+            let mut args = Vec::new();
+            for _ in 0..argc {
+                let len = line(&mut rest);
+                args.push(normalize(&String::from_utf8_lossy(&rest[..len])));
+                rest = &rest[len + 2..];
+            }
+            let command = args.join(" ");
+            if command != "PING" {
+                out.push(command);
+            }
+        }
+        self.buf.clear();
+        out
+    }
+}
+
+/// A Unix time in ms (13 digits, alone or starting a stream ID) becomes `T`.
+fn normalize(arg: &str) -> String {
+    let digits = arg.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 13 && (arg.len() == 13 || arg.as_bytes()[13] == b'-') {
+        format!("T{}", &arg[13..])
+    } else {
+        arg.to_owned()
+    }
+}
+
+const COMMANDS: &[&[&str]] = &[
+    &["SET", "a", "1", "EX", "100"],
+    &["EXPIRE", "a", "100"],
+    &["GETEX", "a", "PERSIST"],
+    &["GETDEL", "a"],
+    &["SETEX", "b", "10", "v"],
+    &["GETSET", "b", "w"],
+    &["INCRBYFLOAT", "f", "1.5"],
+    &["HINCRBYFLOAT", "h", "x", "2.5"],
+    &["RPUSH", "l", "a", "b", "c"],
+    &["LMPOP", "1", "l", "LEFT", "COUNT", "5"],
+    &["ZADD", "z", "1", "a", "2", "b"],
+    &["BZPOPMAX", "z", "0"],
+    &["GEOADD", "g", "13.361389", "38.115556", "Palermo"],
+    &["XADD", "s", "MAXLEN", "~", "5", "*", "f", "v"],
+    &["XGROUP", "CREATE", "s", "grp", "0"],
+    &["XREADGROUP", "GROUP", "grp", "c", "STREAMS", "s", ">"],
+    &["SELECT", "1"],
+    &[
+        "EVAL",
+        "redis.call('set','k','v') redis.call('del','k') return 1",
+        "0",
+    ],
+    &["MULTI"],
+    &["SADD", "set", "a"],
+    &["SPOP", "set"],
+    &["EXEC"],
+    &["EXPIRE", "nokey", "10"],
+];
+
+fn stream_of(port: u16) -> Vec<String> {
+    let mut client = tests::Conn::tcp(port).unwrap();
+    let mut link = ReplicaLink::attach(port);
+    for command in COMMANDS {
+        client.cmd(command);
+    }
+    link.commands()
+}
+
+#[test]
+fn a_raw_replica_reads_every_write_rewritten_as_redis_propagates_it() {
+    let server = TestServer::start();
+    let ours = stream_of(server.port());
+    let expected = [
+        "SELECT 0",
+        "SET a 1 PXAT T",
+        "PEXPIREAT a T",
+        "PERSIST a",
+        "DEL a",
+        "SET b v PXAT T",
+        "SET b w",
+        "SET f 1.5 KEEPTTL",
+        "HSET h x 2.5",
+        "RPUSH l a b c",
+        "LPOP l 3",
+        "ZADD z 1 a 2 b",
+        "ZPOPMAX z",
+        "zadd g 3479099956230698 Palermo",
+        "XADD s MAXLEN = 1 T-0 f v",
+        "XGROUP CREATE s grp 0",
+        "XCLAIM s grp c 0 T-0 TIME T RETRYCOUNT 1 FORCE JUSTID LASTID T-0",
+        "SELECT 1",
+        "MULTI",
+        "set k v",
+        "del k",
+        "EXEC",
+        "MULTI",
+        "SADD set a",
+        "SREM set a",
+        "EXEC",
+    ];
+    assert_eq!(ours, expected);
+    if let Some(real) = RealRedis::start() {
+        assert_eq!(ours, stream_of(real.port()), "ours against real Redis");
+    }
+}
