@@ -7,7 +7,8 @@ use rand::RngCore;
 const PLACEHOLDER: &[u8] = b"__rand_int__";
 /// Digits written into each `__rand_int__` field (its length).
 const DIGITS: usize = PLACEHOLDER.len();
-/// Cluster mode: the hash tag placeholder; its three inner bytes take a slot's tag.
+/// Cluster mode: the `{tag}` marker Redis's keys carry; its three inner bytes are replaced by a
+/// tag that hashes to the connection's node.
 pub(crate) const TAG: &[u8] = b"{tag}";
 
 /// One request of a `--mix`, with its weight and the places to patch.

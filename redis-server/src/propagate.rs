@@ -14,6 +14,8 @@
 
 use std::cell::RefCell;
 
+use common::resp::encode_command_from;
+
 use crate::server::Server;
 
 /// Where an operation goes (Redis's PROPAGATE_AOF / PROPAGATE_REPL).
@@ -73,7 +75,7 @@ impl Unit {
         args: impl ExactSizeIterator<Item = &'a [u8]>,
     ) {
         let start = self.bytes.len();
-        encode_command(&mut self.bytes, args);
+        encode_command_from(args, &mut self.bytes);
         self.ops.push(Op {
             db,
             targets,
@@ -93,37 +95,11 @@ impl Unit {
     }
 }
 
-/// Appends `*N\r\n$len\r\narg\r\n...`, the form replicas and the AOF read.
-pub(crate) fn encode_command<'a>(out: &mut Vec<u8>, args: impl ExactSizeIterator<Item = &'a [u8]>) {
-    let mut num = itoa_buf();
-    out.push(b'*');
-    out.extend_from_slice(format_len(&mut num, args.len()));
-    out.extend_from_slice(b"\r\n");
-    for arg in args {
-        out.push(b'$');
-        out.extend_from_slice(format_len(&mut num, arg.len()));
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
-}
-
-fn format_len(buf: &mut [u8; 20], n: usize) -> &[u8] {
-    let mut i = buf.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
+/// Appends `SELECT <db>`, which the replication stream and the AOF each emit when the next
+/// command is for another database than their last.
+pub(crate) fn push_select(out: &mut Vec<u8>, db: usize) {
+    let db_text = db.to_string();
+    encode_command_from([&b"SELECT"[..], db_text.as_bytes()].into_iter(), out);
 }
 
 thread_local! {
@@ -193,18 +169,26 @@ pub(crate) fn expired(server: &Server, db: usize, key: &[u8]) {
     deletion(server, db, key, lazy);
 }
 
+/// Before a new listener (a replica, the AOF) starts from a snapshot taken through `view`
+/// (exclusive gate): keys expired while nobody listened are counted now, so none of them is
+/// propagated as a DEL later, when the key may exist again.
+pub(crate) fn forget_unheard_expiries(server: &Server, view: &mut common::keyspace::Locked<'_>) {
+    for db in 0..server.keyspace.databases() {
+        view.for_each_shard(db, |shard| {
+            crate::notify::keys_expired(server, db, shard.drain_expired());
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn commands_are_encoded_as_resp_arrays() {
+    fn selects_are_resp_arrays() {
         let mut out = Vec::new();
-        encode_command(&mut out, [&b"SET"[..], b"k", b""].into_iter());
-        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
-        let mut buf = itoa_buf();
-        assert_eq!(format_len(&mut buf, 1234567), b"1234567");
-        assert_eq!(format_len(&mut buf, 0), b"0");
+        push_select(&mut out, 12);
+        assert_eq!(out, b"*2\r\n$6\r\nSELECT\r\n$2\r\n12\r\n");
     }
 }
 

@@ -5,7 +5,7 @@
 //!   new incr, old files to history).
 //! - [`reader`]: the commands of an AOF byte slice, each with its offsets, telling a truncated
 //!   tail (which `aof-load-truncated yes` cuts) from corruption in the middle.
-//! - [`writer`]: one command as the AOF stores it, and the `#TS:` annotation.
+//! - [`writer`]: the `#TS:` annotation (commands are RESP requests, `crate::resp`).
 //!
 //! The server (loading and rewriting) and `redis-check-aof` share these; the caller reads and
 //! writes the files.

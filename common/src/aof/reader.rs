@@ -289,12 +289,12 @@ mod tests {
     fn sample() -> Vec<u8> {
         let mut out = Vec::new();
         writer::push_timestamp(&mut out, 1_700_000_000);
-        writer::push_command(&mut out, &["SELECT", "0"]);
-        writer::push_command(&mut out, &["SET", "key", "va\r\nlue"]);
-        writer::push_command(&mut out, &["MULTI"]);
-        writer::push_command(&mut out, &["INCR", "n"]);
-        writer::push_command(&mut out, &["EXEC"]);
-        writer::push_command(&mut out, &["DEL", ""]);
+        crate::resp::encode_command(&["SELECT", "0"], &mut out);
+        crate::resp::encode_command(&["SET", "key", "va\r\nlue"], &mut out);
+        crate::resp::encode_command(&["MULTI"], &mut out);
+        crate::resp::encode_command(&["INCR", "n"], &mut out);
+        crate::resp::encode_command(&["EXEC"], &mut out);
+        crate::resp::encode_command(&["DEL", ""], &mut out);
         out
     }
 
@@ -404,7 +404,7 @@ mod tests {
         assert!(!has_rdb_preamble(b"*1\r\n"));
         let mut data = b"REDIS0010".to_vec();
         let start = data.len();
-        writer::push_command(&mut data, &["PING"]);
+        crate::resp::encode_command(&["PING"], &mut data);
         let items: Vec<_> = Commands::at(&data, start)
             .collect::<Result<_, _>>()
             .unwrap();

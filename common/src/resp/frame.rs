@@ -334,11 +334,16 @@ fn pairs_to(out: &mut Vec<u8>, prefix: u8, pairs: &[(Frame, Frame)]) {
     }
 }
 
-/// Appends a command as a multibulk request (`*<n>\r\n$<len>\r\n<arg>\r\n...`).
+/// Appends a command as a multibulk request (`*<n>\r\n$<len>\r\n<arg>\r\n...`), the form
+/// clients send and the replication stream and the AOF carry.
 pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
+    encode_command_from(args.iter().map(AsRef::as_ref), out);
+}
+
+/// [`encode_command`] for arguments that are not in a slice (a parsed request's).
+pub fn encode_command_from<'a>(args: impl ExactSizeIterator<Item = &'a [u8]>, out: &mut Vec<u8>) {
     header_to(out, b'*', args.len() as i128);
     for arg in args {
-        let arg = arg.as_ref();
         header_to(out, b'$', arg.len() as i128);
         out.extend_from_slice(arg);
         out.extend_from_slice(b"\r\n");

@@ -10,6 +10,6 @@ pub mod frame;
 pub mod parser;
 pub mod writer;
 
-pub use frame::{Frame, FrameError, FrameScanner, encode_command};
+pub use frame::{Frame, FrameError, FrameScanner, encode_command, encode_command_from};
 pub use parser::{ArgList, OwnedCommand, Parsed, ProtocolError, RequestLimits, RequestParser};
 pub use writer::{Deferred, Protocol, ReplyBuffer};

@@ -1425,8 +1425,9 @@ mod field_expiry_tests {
             &["HSCAN", "w", "0"],
             &["TYPE", "w"],
         ] {
-            c.text(&["HPEXPIRE", "w", "1", "FIELDS", "1", "b"]);
+            // The field gets its 1 ms last, so no command but `cmd` can find it expired.
             c.text(&["HSET", "w", "keep", "1"]);
+            c.text(&["HPEXPIRE", "w", "1", "FIELDS", "1", "b"]);
             sleep_ms(5);
             c.assert_effects(cmd, &["h:hexpired:w"], 0);
             assert_eq!(c.text(&["HEXISTS", "w", "b"]), ":0\r\n", "{cmd:?}");

@@ -41,16 +41,11 @@ impl AofBuffer {
             let now = unix_ms() / 1000;
             if now != self.last_timestamp {
                 self.last_timestamp = now;
-                self.pending
-                    .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+                common::aof::writer::push_timestamp(&mut self.pending, now);
             }
         }
         if self.db != Some(db) {
-            let db_text = db.to_string();
-            crate::propagate::encode_command(
-                &mut self.pending,
-                [&b"SELECT"[..], db_text.as_bytes()].into_iter(),
-            );
+            crate::propagate::push_select(&mut self.pending, db);
             self.db = Some(db);
         }
         self.pending.extend_from_slice(command);
@@ -164,7 +159,9 @@ fn open_append(path: &Path) -> Result<File, String> {
         .map_err(|e| format!("Can't open the append-only file {}: {e}", path.display()))
 }
 
-fn file_len(path: &Path) -> u64 {
+/// The size of the folder's file named `name` (0 if it is gone).
+fn file_len(dir: &Path, name: &[u8]) -> u64 {
+    let path = dir.join(String::from_utf8_lossy(name).as_ref());
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
@@ -346,12 +343,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         return Err("Background append only file rewriting already in progress".into());
     }
     aof.rewrite_scheduled.store(false, Relaxed);
-    // Keys expired before the AOF listened must not be written as DELs later.
-    for db in 0..server.keyspace.databases() {
-        view.for_each_shard(db, |shard| {
-            crate::notify::keys_expired(server, db, shard.drain_expired());
-        });
-    }
+    crate::propagate::forget_unheard_expiries(server, view);
     let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
     opts.aof_base = true;
     let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
@@ -497,10 +489,7 @@ fn write_base(
         write_manifest(dir, prefix, &manifest)?;
     }
     aof.base_size.store(rdb.len() as u64, Relaxed);
-    let incr_size = manifest
-        .last_incr()
-        .map(|n| file_len(&dir.join(String::from_utf8_lossy(n).as_ref())))
-        .unwrap_or(0);
+    let incr_size = manifest.last_incr().map(|n| file_len(dir, n)).unwrap_or(0);
     aof.current_size
         .store(rdb.len() as u64 + incr_size, Relaxed);
     open.manifest = manifest;
@@ -596,12 +585,12 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let incr = open_append(&dir.join(&incr_name))?;
     let total: u64 = manifest
         .files_to_load()
-        .map(|f| file_len(&dir.join(String::from_utf8_lossy(&f.file_name).as_ref())))
+        .map(|f| file_len(&dir, &f.file_name))
         .sum();
     let base = manifest
         .base
         .as_ref()
-        .map(|b| file_len(&dir.join(String::from_utf8_lossy(&b.file_name).as_ref())))
+        .map(|b| file_len(&dir, &b.file_name))
         .unwrap_or(0);
     aof.current_size.store(total, Relaxed);
     aof.base_size.store(base, Relaxed);

@@ -76,13 +76,7 @@ pub(crate) fn start_sync(
             .log
             .notice(&format!("Full resync requested by replica {addr}"));
     }
-    // Keys expired before anyone listened must not be propagated as DELs later (the key may
-    // exist again by then): count them now; from here on every expiry is propagated at once.
-    for db in 0..server.keyspace.databases() {
-        view.for_each_shard(db, |shard| {
-            crate::notify::keys_expired(server, db, shard.drain_expired());
-        });
-    }
+    crate::propagate::forget_unheard_expiries(server, view);
     let opts = crate::persistence::rdb::SaveOptions::from_server(server);
     server
         .log
@@ -159,14 +153,7 @@ fn register(server: &Server, client: &Client) -> u64 {
 }
 
 fn replica_record(client: &Client, handshake: &Handshake, sent: u64) -> Replica {
-    let ip = handshake.ip.clone().unwrap_or_else(|| {
-        client
-            .info
-            .addr
-            .rsplit_once(':')
-            .map(|(ip, _)| ip.trim_matches(['[', ']']).to_owned())
-            .unwrap_or_default()
-    });
+    let ip = handshake.ip.clone().unwrap_or_else(|| peer_ip(client));
     Replica {
         ip,
         listening_port: handshake.listening_port,
@@ -176,18 +163,24 @@ fn replica_record(client: &Client, handshake: &Handshake, sent: u64) -> Replica 
     }
 }
 
+/// The address the connection comes from, without its port.
+fn peer_ip(client: &Client) -> String {
+    client
+        .info
+        .addr
+        .rsplit_once(':')
+        .map(|(ip, _)| ip.trim_matches(['[', ']']).to_owned())
+        .unwrap_or_default()
+}
+
 /// `ip:port` as Redis names a replica in its log.
 fn replica_name(client: &Client) -> String {
     match &client.handshake {
-        Some(h) if h.listening_port > 0 => {
-            let ip = client
-                .info
-                .addr
-                .rsplit_once(':')
-                .map(|(ip, _)| ip.to_owned())
-                .unwrap_or_default();
-            format!("{}:{}", h.ip.clone().unwrap_or(ip), h.listening_port)
-        }
+        Some(h) if h.listening_port > 0 => format!(
+            "{}:{}",
+            h.ip.clone().unwrap_or_else(|| peer_ip(client)),
+            h.listening_port
+        ),
         _ => client.info.addr.clone(),
     }
 }

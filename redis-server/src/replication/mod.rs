@@ -265,11 +265,7 @@ impl FeedState {
         if targets.repl && self.backlog.is_some() {
             if self.repl_db != Some(db) {
                 let mut select = Vec::with_capacity(32);
-                let db_text = db.to_string();
-                crate::propagate::encode_command(
-                    &mut select,
-                    [&b"SELECT"[..], db_text.as_bytes()].into_iter(),
-                );
+                crate::propagate::push_select(&mut select, db);
                 self.write_repl_raw(&select);
                 self.repl_db = Some(db);
             }
