@@ -116,7 +116,7 @@ pub(crate) fn resolve_for_script(
         return Err(ScriptCallError::Unknown);
     }
     if !arity_ok(spec, args.len()) {
-        return Err(ScriptCallError::Arity);
+        return Err(ScriptCallError::Arity(spec));
     }
     Ok(spec)
 }

@@ -310,6 +310,24 @@ pub(crate) fn log(
     server.acl.add_log(entry, log_max_len(server));
 }
 
+/// Whether the client's user may run `spec` with these arguments, without logging a refusal
+/// (`redis.acl_check_cmd`).
+pub(crate) fn permitted(
+    server: &Server,
+    client: &Client,
+    spec: &CommandSpec,
+    args: ArgList<'_>,
+) -> bool {
+    if server.acl.open.load(Relaxed) {
+        return true;
+    }
+    let argv: Vec<&[u8]> = args.iter().collect();
+    server
+        .acl
+        .user(&client_user(client))
+        .is_some_and(|user| user.check(spec, &argv).is_ok())
+}
+
 /// The permission check of every command path: whether the client's user may run `spec`
 /// with these arguments. A refusal is logged (in `context`) before it is returned.
 pub(crate) fn check(

@@ -739,3 +739,71 @@ pub(super) fn function_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    const LIB: &str =
+        "#!lua name=mylib\nredis.register_function('myfunc', function() return 'hello' end)";
+
+    fn dump(c: &mut TestClient) -> Vec<u8> {
+        let reply = c.run(&["FUNCTION", "DUMP"]);
+        let header = reply.iter().position(|&b| b == b'\n').unwrap_or(0) + 1;
+        reply[header..reply.len() - 2].to_vec()
+    }
+
+    #[test]
+    fn function_dump_and_restore_follow_their_policies() {
+        let mut c = TestClient::new();
+        // No library: the payload is only the footer.
+        assert_eq!(dump(&mut c).len(), 10);
+        assert_eq!(c.text(&["FUNCTION", "LOAD", LIB]), "$5\r\nmylib\r\n");
+        let payload = dump(&mut c);
+        assert_eq!(payload[0], common::rdb::opcode::FUNCTION2);
+        let restore = |c: &mut TestClient, policy: &[&[u8]]| {
+            let mut args: Vec<&[u8]> = vec![b"FUNCTION", b"RESTORE", &payload];
+            args.extend_from_slice(policy);
+            String::from_utf8_lossy(&c.run_bytes(&args)).into_owned()
+        };
+        assert_eq!(
+            restore(&mut c, &[]),
+            "-ERR Library mylib already exists\r\n"
+        );
+        assert_eq!(restore(&mut c, &[b"replace"]), "+OK\r\n");
+        assert_eq!(c.text(&["FUNCTION", "DELETE", "mylib"]), "+OK\r\n");
+        assert_eq!(restore(&mut c, &[b"APPEND"]), "+OK\r\n");
+        assert_eq!(restore(&mut c, &[b"FLUSH"]), "+OK\r\n");
+        assert_eq!(c.text(&["FCALL", "myfunc", "0"]), "$5\r\nhello\r\n");
+        assert_eq!(
+            restore(&mut c, &[b"bad"]),
+            "-ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.\r\n"
+        );
+        assert_eq!(
+            c.text(&["FUNCTION", "RESTORE", "garbage-payload"]),
+            "-ERR DUMP payload version or checksum are wrong\r\n"
+        );
+        // A well-formed payload that holds something else than functions.
+        let mut other = vec![0u8, 1, b'x'];
+        other.extend_from_slice(&common::rdb::RDB_VERSION.to_le_bytes());
+        let crc = common::rdb::crc64::crc64(&other);
+        other.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(
+            String::from_utf8_lossy(&c.run_bytes(&[b"FUNCTION", b"RESTORE", &other])),
+            "-ERR given type is not a function\r\n"
+        );
+    }
+
+    #[test]
+    fn acl_check_cmd_answers_for_the_scripts_user() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["EVAL", "return redis.acl_check_cmd('set','xx',1)", "0"]),
+            ":1\r\n"
+        );
+        assert!(
+            c.text(&["EVAL", "return redis.acl_check_cmd('nosuch')", "0"])
+                .starts_with("-ERR Invalid command passed to redis.acl_check_cmd() script: ")
+        );
+    }
+}

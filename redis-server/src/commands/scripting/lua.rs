@@ -228,6 +228,8 @@ pub(crate) struct Vm {
     handler: Function,
     run: Function,
     run0: Function,
+    /// What `redis.call`, `pcall`, `setresp` and `log` are between runs (made once).
+    outside: Vec<(&'static str, Function)>,
 }
 
 /// What `redis.call` reaches while a script runs.
@@ -337,7 +339,10 @@ impl Vm {
             "sha1hex",
             lua.create_function(|lua, a: Variadic<Value>| raised_or(sha1hex(lua, a)?))?,
         )?;
-        Self::set_outside(&lua, &redis)?;
+        let outside = Self::outside(&lua)?;
+        for (name, f) in &outside {
+            redis.raw_set(*name, f.clone())?;
+        }
         lua.load(SANDBOX)
             .set_name("=redis_sandbox")
             .call::<()>((globals.clone(), private.clone()))?;
@@ -375,11 +380,13 @@ impl Vm {
             handler,
             run,
             run0,
+            outside,
         })
     }
 
     /// Outside a run, `redis.call` and friends answer that they need one.
-    fn set_outside(lua: &Lua, redis: &Table) -> mlua::Result<()> {
+    fn outside(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>> {
+        let mut out = Vec::new();
         for (name, msg) in [
             (
                 "call",
@@ -397,13 +404,15 @@ impl Vm {
                 "log",
                 "ERR redis.log can only be called inside a script invocation",
             ),
+            (
+                "acl_check_cmd",
+                "ERR redis.acl_check_cmd can only be called inside a script invocation",
+            ),
         ] {
-            redis.raw_set(
-                name,
-                lua.create_function(move |_, _: MultiValue| Err::<(), _>(raise(msg)))?,
-            )?;
+            let f = lua.create_function(move |_, _: MultiValue| Err::<(), _>(raise(msg)))?;
+            out.push((name, f));
         }
-        Ok(())
+        Ok(out)
     }
 
     /// Compiles a user chunk (named `@user_script`, Redis's name) with the sandbox as globals.
@@ -544,6 +553,13 @@ impl Vm {
             let log = scope
                 .create_function(|lua, args: Variadic<Value>| raised_or(log(lua, server, args)?))?;
             self.redis.raw_set("log", log)?;
+            let acl_check = scope.create_function(|lua, args: Variadic<Value>| {
+                let state = state
+                    .try_borrow()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                raised_or(acl_check_cmd(lua, &state, args)?)
+            })?;
+            self.redis.raw_set("acl_check_cmd", acl_check)?;
             let result: MultiValue = match args {
                 Some((keys, argv)) => {
                     self.run
@@ -563,7 +579,9 @@ impl Vm {
                 Ok(Err(script_error(value)))
             }
         });
-        let _ = Self::set_outside(&self.lua, &self.redis);
+        for (name, f) in &self.outside {
+            let _ = self.redis.raw_set(*name, f.clone());
+        }
         match outcome {
             Ok(result) => result,
             Err(e) => Err(ScriptError {
@@ -830,6 +848,56 @@ fn number_arg(n: f64) -> Vec<u8> {
     out
 }
 
+/// The arguments of a `redis` library call as a command line, or the error table to raise.
+fn lua_args_to_command(lua: &Lua, args: &[Value]) -> mlua::Result<Result<OwnedCommand, Value>> {
+    let fail = |msg: &str| -> mlua::Result<Result<OwnedCommand, Value>> {
+        Ok(Err(Value::Table(error_table(lua, msg, false)?)))
+    };
+    if args.is_empty() {
+        return fail("ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut command = OwnedCommand::default();
+    for arg in args {
+        match arg {
+            Value::String(s) => command.push(&s.as_bytes()),
+            Value::Integer(n) => command.push(&number_arg(*n as f64)),
+            Value::Number(n) => command.push(&number_arg(*n)),
+            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+        }
+    }
+    Ok(Ok(command))
+}
+
+/// `redis.acl_check_cmd`: whether the script's user may run a command line (arity is not
+/// checked, and a refusal is not logged).
+fn acl_check_cmd(
+    lua: &Lua,
+    state: &CallState<'_, '_>,
+    args: Variadic<Value>,
+) -> mlua::Result<(bool, Value)> {
+    let command = match lua_args_to_command(lua, &args)? {
+        Ok(command) => command,
+        Err(error) => return Ok((false, error)),
+    };
+    let argv = command.args();
+    let spec = match dispatch::resolve_for_script(state.server, argv) {
+        Ok(spec) | Err(ScriptCallError::Arity(spec)) => spec,
+        Err(ScriptCallError::Unknown) => {
+            let msg = "ERR Invalid command passed to redis.acl_check_cmd()";
+            return Ok((false, Value::Table(error_table(lua, msg, false)?)));
+        }
+    };
+    Ok((
+        true,
+        Value::Boolean(crate::acl::permitted(
+            state.server,
+            &state.client,
+            spec,
+            argv,
+        )),
+    ))
+}
+
 /// `redis.call` / `redis.pcall`: runs one command as the script's client.
 fn call_redis(
     lua: &Lua,
@@ -848,18 +916,10 @@ fn call_redis(
         }
         Ok((false, Value::Table(error_table(lua, msg, true)?)))
     };
-    if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
-    }
-    let mut command = OwnedCommand::default();
-    for arg in &args {
-        match arg {
-            Value::String(s) => command.push(&s.as_bytes()),
-            Value::Integer(n) => command.push(&number_arg(*n as f64)),
-            Value::Number(n) => command.push(&number_arg(*n)),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
-        }
-    }
+    let command = match lua_args_to_command(lua, &args)? {
+        Ok(command) => command,
+        Err(error) => return Ok((false, error)),
+    };
     let server = state.server;
     let argv = command.args();
     let spec = match dispatch::resolve_for_script(server, argv) {
@@ -867,7 +927,7 @@ fn call_redis(
         Err(ScriptCallError::Unknown) => {
             return refuse("ERR Unknown Redis command called from script", None);
         }
-        Err(ScriptCallError::Arity) => {
+        Err(ScriptCallError::Arity(_)) => {
             return refuse(
                 "ERR Wrong number of args calling Redis command from script",
                 None,
@@ -926,7 +986,8 @@ fn call_redis(
 /// Why a script's command was refused before running.
 pub(crate) enum ScriptCallError {
     Unknown,
-    Arity,
+    /// The command exists but not with this many arguments.
+    Arity(&'static common::command_table::CommandSpec),
 }
 
 fn line_end(bytes: &[u8], pos: usize) -> Option<usize> {

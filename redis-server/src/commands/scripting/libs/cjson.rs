@@ -34,6 +34,7 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
                 lua,
                 s: &bytes,
                 pos: 0,
+                expected: "value",
             };
             let decoded = d.value(1).and_then(|v| {
                 d.ws();
@@ -48,8 +49,8 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "encode_max_depth",
-        lua.create_function(|_, n: Option<usize>| {
-            if let Some(n) = n {
+        lua.create_function(|lua, args: mlua::Variadic<Value>| {
+            if let Some(n) = depth_arg(lua, &args)? {
                 ENCODE_MAX_DEPTH.with(|c| c.set(n));
             }
             Ok(ENCODE_MAX_DEPTH.with(Cell::get))
@@ -57,8 +58,8 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "decode_max_depth",
-        lua.create_function(|_, n: Option<usize>| {
-            if let Some(n) = n {
+        lua.create_function(|lua, args: mlua::Variadic<Value>| {
+            if let Some(n) = depth_arg(lua, &args)? {
                 DECODE_MAX_DEPTH.with(|c| c.set(n));
             }
             Ok(DECODE_MAX_DEPTH.with(Cell::get))
@@ -78,6 +79,30 @@ pub(super) fn open(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|_, v: Option<bool>| Ok(v.unwrap_or(true)))?,
     )?;
     Ok(t)
+}
+
+/// The optional depth of `encode_max_depth` / `decode_max_depth`: 1 to 2^31-1.
+fn depth_arg(lua: &Lua, args: &[Value]) -> mlua::Result<Option<usize>> {
+    match args.first() {
+        None | Some(Value::Nil) => Ok(None),
+        Some(_) => {
+            let n = super::check_integer(lua, args, 0)?;
+            if (1..=i64::from(i32::MAX)).contains(&n) {
+                Ok(Some(n as usize))
+            } else {
+                Err(super::arg_error(
+                    lua,
+                    1,
+                    "expected integer between 1 and 2147483647",
+                ))
+            }
+        }
+    }
+}
+
+/// Lua's name of a value's type.
+fn lua_type_name(v: &Value) -> &'static str {
+    super::type_name(Some(v))
 }
 
 /// A library error gets the caller's position, as `luaL_error` gives it.
@@ -190,10 +215,11 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
                             encode_number(*n, &mut text)?;
                             encode_string(&text, out);
                         }
-                        _ => {
-                            return Err(mlua::Error::runtime(
-                                "Cannot serialise table: table key must be a number or string",
-                            ));
+                        other => {
+                            return Err(mlua::Error::runtime(format!(
+                                "Cannot serialise {}: table key must be a number or string",
+                                lua_type_name(other)
+                            )));
                         }
                     }
                     out.push(b':');
@@ -205,7 +231,7 @@ fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
         other => {
             return Err(mlua::Error::runtime(format!(
                 "Cannot serialise {}: type not supported",
-                other.type_name()
+                lua_type_name(other)
             )));
         }
     }
@@ -216,6 +242,99 @@ struct Decoder<'a> {
     lua: &'a Lua,
     s: &'a [u8],
     pos: usize,
+    /// What the string being read stands for, for its errors.
+    expected: &'static str,
+}
+
+/// lua-cjson's test for numbers JSON does not allow (a leading `+` or zero, hex, `inf`,
+/// `nan`), which it still decodes.
+fn looks_like_invalid_number(s: &[u8]) -> bool {
+    let p = match s.first() {
+        Some(b'+') => return true,
+        Some(b'-') => &s[1..],
+        _ => s,
+    };
+    match p.first() {
+        Some(b'0') => matches!(p.get(1), Some(b'x' | b'X' | b'0'..=b'9')),
+        Some(c) if *c <= b'9' => false,
+        _ => {
+            let head = p.get(..3).unwrap_or_default();
+            head.eq_ignore_ascii_case(b"inf") || head.eq_ignore_ascii_case(b"nan")
+        }
+    }
+}
+
+/// The number `strtod` reads at the start of `s` and how many bytes it used; `None` when it
+/// reads nothing.
+fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
+    let (negative, mut i) = match s.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let sign = |n: f64| if negative { -n } else { n };
+    let rest = &s[i..];
+    let starts = |word: &[u8]| {
+        rest.get(..word.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(word))
+    };
+    if starts(b"infinity") {
+        return Some((sign(f64::INFINITY), i + 8));
+    }
+    if starts(b"inf") {
+        return Some((sign(f64::INFINITY), i + 3));
+    }
+    if starts(b"nan") {
+        return Some((sign(f64::NAN), i + 3));
+    }
+    let digits = |from: usize, hex: bool| {
+        s[from..]
+            .iter()
+            .take_while(|b| {
+                if hex {
+                    b.is_ascii_hexdigit()
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+            .count()
+    };
+    if rest.len() > 2 && rest[0] == b'0' && (rest[1] | 0x20) == b'x' && rest[2].is_ascii_hexdigit()
+    {
+        i += 2;
+        let n = digits(i, true);
+        let mut value = 0f64;
+        for &b in &s[i..i + n] {
+            value = value * 16.0 + f64::from(char::from(b).to_digit(16).unwrap_or(0));
+        }
+        return Some((sign(value), i + n));
+    }
+    let start = i;
+    let int = digits(i, false);
+    i += int;
+    let mut frac = 0;
+    if s.get(i) == Some(&b'.') {
+        frac = digits(i + 1, false);
+        if int + frac > 0 {
+            i += 1 + frac;
+        }
+    }
+    if int + frac == 0 {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(s.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let exp = digits(j, false);
+        if exp > 0 {
+            i = j + exp;
+        }
+    }
+    let text = std::str::from_utf8(&s[start..i]).ok()?;
+    let n: f64 = text.parse().ok()?;
+    Some((sign(n), i))
 }
 
 impl Decoder<'_> {
@@ -291,7 +410,7 @@ impl Decoder<'_> {
                         if self.s.get(self.pos) != Some(&b'"') {
                             return Err(self.error("object key string"));
                         }
-                        let k = self.string()?;
+                        let k = self.string("object key string")?;
                         self.ws();
                         if self.s.get(self.pos) != Some(&b':') {
                             return Err(self.error("colon"));
@@ -316,7 +435,7 @@ impl Decoder<'_> {
                     }
                 }
             }
-            b'"' => Ok(Value::String(self.string()?)),
+            b'"' => Ok(Value::String(self.string("value")?)),
             b't' if self.s[self.pos..].starts_with(b"true") => {
                 self.pos += 4;
                 Ok(Value::Boolean(true))
@@ -329,23 +448,29 @@ impl Decoder<'_> {
                 self.pos += 4;
                 Ok(null())
             }
-            _ => {
-                let start = self.pos;
-                while self.s.get(self.pos).is_some_and(|b| {
-                    b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
-                }) {
-                    self.pos += 1;
-                }
-                std::str::from_utf8(&self.s[start..self.pos])
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok())
-                    .map(Value::Number)
-                    .ok_or_else(|| {
-                        self.pos = start;
-                        self.error("value")
-                    })
-            }
+            b'-' | b'0'..=b'9' => self.number(),
+            _ if looks_like_invalid_number(&self.s[self.pos..]) => self.number(),
+            _ => Err(self.error("value")),
         }
+    }
+
+    /// A number as `strtod` reads it (lua-cjson also takes hex, `inf` and `nan`).
+    fn number(&mut self) -> mlua::Result<Value> {
+        match strtod_prefix(&self.s[self.pos..]) {
+            Some((n, used)) => {
+                self.pos += used;
+                Ok(Value::Number(n))
+            }
+            None => Err(self.token_error("value", "invalid number", self.pos)),
+        }
+    }
+
+    /// `Expected <expected> but found <found> at character <at + 1>`.
+    fn token_error(&self, expected: &str, found: &str, at: usize) -> mlua::Error {
+        mlua::Error::runtime(format!(
+            "Expected {expected} but found {found} at character {}",
+            at + 1
+        ))
     }
 
     /// Four hex digits of a `\u` escape.
@@ -362,25 +487,28 @@ impl Decoder<'_> {
     }
 
     fn bad_escape(&self, at: usize) -> mlua::Error {
-        mlua::Error::runtime(format!(
-            "Expected value but found invalid unicode escape code at character {}",
-            at + 1
-        ))
+        self.token_error(self.expected, "invalid unicode escape code", at)
     }
 
-    fn string(&mut self) -> mlua::Result<mlua::String> {
+    /// A string token where `expected` was wanted (for the error's text).
+    fn string(&mut self, expected: &'static str) -> mlua::Result<mlua::String> {
+        self.expected = expected;
         self.pos += 1;
         let mut out = Vec::new();
         loop {
             let Some(&b) = self.s.get(self.pos) else {
-                return Err(self.error("string end"));
+                return Err(self.token_error(expected, "unexpected end of string", self.pos));
             };
             self.pos += 1;
             match b {
                 b'"' => break,
                 b'\\' => {
                     let Some(&e) = self.s.get(self.pos) else {
-                        return Err(self.error("escape"));
+                        return Err(self.token_error(
+                            expected,
+                            "unexpected end of string",
+                            self.pos,
+                        ));
                     };
                     self.pos += 1;
                     match e {
@@ -408,7 +536,14 @@ impl Decoder<'_> {
                             let mut buf = [0u8; 4];
                             out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
                         }
-                        other => out.push(other),
+                        b'"' | b'\\' | b'/' => out.push(e),
+                        _ => {
+                            return Err(self.token_error(
+                                expected,
+                                "invalid escape code",
+                                self.pos - 2,
+                            ));
+                        }
                     }
                 }
                 b => out.push(b),
