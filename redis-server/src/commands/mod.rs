@@ -505,21 +505,6 @@ pub(crate) mod testkit {
             self.server.feed.take_test_stream()
         }
 
-        /// Runs `commands`; asserts the stream they propagated (without SELECTs).
-        #[track_caller]
-        pub(crate) fn assert_stream(&mut self, commands: &[&[&str]], expected: &[&str]) {
-            self.stream();
-            for command in commands {
-                self.run(command);
-            }
-            let got: Vec<String> = self
-                .stream()
-                .into_iter()
-                .filter(|c| !c.starts_with("SELECT "))
-                .collect();
-            assert_eq!(got, expected, "stream of {commands:?}");
-        }
-
         /// Runs one command; returns its reply as text for readable asserts.
         pub(crate) fn text(&mut self, args: &[&str]) -> String {
             String::from_utf8_lossy(&self.run(args)).into_owned()
