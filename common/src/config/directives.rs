@@ -675,7 +675,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("cluster-announce-port", N, 0, 65535, 0, CLUSTER),
     int("cluster-announce-tls-port", N, 0, 65535, 0, CLUSTER),
     int("repl-timeout", N, 1, INT_MAX, 60, REPL),
-    int("repl-ping-replica-period", N, 1, INT_MAX, 10, REPL).alias("repl-ping-slave-period"),
+    int("repl-ping-replica-period", N, 1, INT_MAX, 10, None).alias("repl-ping-slave-period"),
     int("list-compress-depth", DBG, 0, INT_MAX, 0, None),
     int("rdb-key-save-delay", HID, INT_MIN, INT_MAX, 0, None),
     int("key-load-delay", HID, INT_MIN, INT_MAX, 0, RDB),
@@ -732,7 +732,7 @@ pub static DIRECTIVES: &[Directive] = &[
         None,
     ),
     int("stream-node-max-entries", N, 0, LONG_MAX, 100, None),
-    mem("repl-backlog-size", N, 1, LONG_MAX, 1024 * 1024, REPL),
+    mem("repl-backlog-size", N, 1, LONG_MAX, 1024 * 1024, None),
     // Built with the default `noeviction` policy: over the limit, writes get OOM errors.
     umem("maxmemory", N, 0, ULLONG_MAX, 0, None),
     umem("cluster-link-sendbuf-limit", N, 0, ULLONG_MAX, 0, CLUSTER),
@@ -772,7 +772,7 @@ pub static DIRECTIVES: &[Directive] = &[
         },
         CLIENT_EVICTION,
     ),
-    int("repl-backlog-ttl", N, 0, LONG_MAX, 3600, REPL),
+    int("repl-backlog-ttl", N, 0, LONG_MAX, 3600, None),
     mem(
         "auto-aof-rewrite-min-size",
         N,

@@ -143,12 +143,10 @@ fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), Com
             _ => return Err(CommandError::WrongType),
         },
     };
-    // A set has no order of its own: stored results, and results a script sees, are sorted by
-    // bytes so they are stable.
-    if o.dont_sort
-        && kind == Some(Kind::Set)
-        && (o.store.is_some() || ctx.client.script_read.is_some())
-    {
+    // A set has no order of its own: results stored or seen by a script are sorted by bytes,
+    // so that replicas and the AOF get the same ones.
+    let in_script = ctx.client.script_read.is_some();
+    if o.dont_sort && kind == Some(Kind::Set) && (o.store.is_some() || in_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;
@@ -558,5 +556,20 @@ mod tests {
         assert_eq!(super::sort_score(b"1e400"), None);
         assert_eq!(super::sort_score(b"nan"), None);
         assert_eq!(super::sort_score(b"-inf"), Some(f64::NEG_INFINITY));
+    }
+
+    #[test]
+    fn a_set_sorted_by_a_constant_in_a_script_comes_out_in_byte_order() {
+        let mut c = TestClient::new();
+        c.run(&["SADD", "s", "c", "a", "b", "aa"]);
+        assert_eq!(
+            c.text(&[
+                "EVAL",
+                "return redis.call('sort',KEYS[1],'by','_')",
+                "1",
+                "s"
+            ]),
+            "*4\r\n$1\r\na\r\n$2\r\naa\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
     }
 }

@@ -643,7 +643,7 @@ fn read_streams(ctx: &mut CommandContext<'_>, xreadgroup: bool) -> Result<(), Co
             if ctx.client.script_read.is_some() {
                 return Err(CommandError::err(format!(
                     "{} command is not allowed with BLOCK option from scripts",
-                    String::from_utf8_lossy(args[0])
+                    lossy(args[0])
                 )));
             }
             i += 1;
@@ -2003,6 +2003,30 @@ mod tests {
         assert_eq!(
             a.served().unwrap(),
             "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$1\r\nw\r\n"
+        );
+    }
+
+    #[test]
+    fn scripts_cannot_block_on_streams() {
+        let mut c = TestClient::new();
+        c.run(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+        assert_eq!(
+            c.text(&[
+                "EVAL",
+                "return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')",
+                "1",
+                "s"
+            ]),
+            "-ERR xread command is not allowed with BLOCK option from scripts\r\n"
+        );
+        assert_eq!(
+            c.text(&[
+                "EVAL",
+                "return redis.pcall('xread','STREAMS','s','$')",
+                "1",
+                "s"
+            ]),
+            "$-1\r\n"
         );
     }
 }
