@@ -408,12 +408,9 @@ fn run<'s>(
         reply.simple(b"QUEUED");
         return Dispatched::Done;
     }
-    let script = !gate_free
-        && crate::commands::scripting::runs_script(
-            spec,
-            client.multi.as_ref().map(|m| &m.queued[..]),
-        );
-    if script && held.on_worker {
+    let queued = client.multi.as_ref().map(|m| &m.queued[..]);
+    let script = !gate_free && crate::commands::scripting::runs_script(spec, queued);
+    if held.on_worker && crate::commands::scripting::uses_engine(spec, queued) {
         held.gate = None;
         return Dispatched::Offload;
     }

@@ -324,11 +324,20 @@ async fn run(server: Arc<Server>) -> ExitCode {
     }
     server.log.notice("Server initialized");
     let appendonly = server.config().get_bool("appendonly").unwrap_or(false);
-    let loaded = if appendonly {
-        persistence::aof::load_at_startup(&server)
-    } else {
-        persistence::rdb::load_at_startup(&server)
-    };
+    // On the script thread: what is loaded may hold functions (and the AOF, scripts), and
+    // the engine lives there.
+    let loading = server.clone();
+    let loaded = server
+        .scripting
+        .thread
+        .run_blocking(move || {
+            if appendonly {
+                persistence::aof::load_at_startup(&loading)
+            } else {
+                persistence::rdb::load_at_startup(&loading)
+            }
+        })
+        .unwrap_or_else(|| Err("Loading the dataset failed".to_owned()));
     if let Err(e) = loaded {
         server.log.warning(&e);
         return ExitCode::from(1);

@@ -3,7 +3,7 @@
 use common::resp::Protocol;
 
 use super::lua::CallState;
-use super::{Engine, Script, ScriptFlags, Scripting, no_engine};
+use super::{Engine, Script, ScriptFlags, no_engine};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
 use crate::connection::Client;
@@ -58,6 +58,9 @@ pub(super) fn keys_and_args<'a>(
     let (keys, argv) = rest.split_at(numkeys as usize);
     Ok((keys.to_vec(), argv.to_vec()))
 }
+
+/// What INFO `used_memory_scripts` adds per cached script beyond its body.
+const SCRIPT_OVERHEAD: usize = 40;
 
 fn sha1_hex(body: &[u8]) -> String {
     sha1_smol::Sha1::from(body).digest().to_string()
@@ -116,11 +119,11 @@ fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CommandError> {
     let func = engine.vm.compile("@user_script", &source).map_err(|msg| {
         CommandError::err(format!("Error compiling script (new function): {msg}"))
     })?;
+    engine.script_bytes += body.len() + SCRIPT_OVERHEAD;
     engine.scripts.insert(
         sha.clone(),
         Script {
             func,
-            body: body.to_vec(),
             flags: flags.unwrap_or_default(),
             shebang: flags.is_some(),
         },
@@ -131,57 +134,57 @@ fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CommandError> {
 fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), CommandError> {
     let script_arg = ctx.args.next_bytes()?;
     let (keys, argv) = keys_and_args(ctx)?;
-    let scripting: &Scripting = &ctx.server.scripting;
-    let mut guard = scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    let sha = match by {
-        By::Body => load(engine, script_arg)?,
-        By::Sha => {
-            let sha = String::from_utf8_lossy(script_arg).to_ascii_lowercase();
-            if !engine.scripts.contains_key(&sha) {
-                return Err(CommandError::Prefixed(
-                    "NOSCRIPT",
-                    "No matching script. Please use EVAL.".into(),
-                ));
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        let sha = match by {
+            By::Body => load(engine, script_arg)?,
+            By::Sha => {
+                let sha = String::from_utf8_lossy(script_arg).to_ascii_lowercase();
+                if !engine.scripts.contains_key(&sha) {
+                    return Err(CommandError::Prefixed(
+                        "NOSCRIPT",
+                        "No matching script. Please use EVAL.".into(),
+                    ));
+                }
+                sha
             }
-            sha
+        };
+        let Some(script) = engine.scripts.get(&sha) else {
+            return Err(no_engine());
+        };
+        if script.shebang && !script.flags.no_writes && access == Access::ReadOnly {
+            return Err(CommandError::err(
+                "Can not execute a script with write flag using *_ro command.",
+            ));
         }
-    };
-    let Some(script) = engine.scripts.get(&sha) else {
-        return Err(no_engine());
-    };
-    if script.shebang && !script.flags.no_writes && access == Access::ReadOnly {
-        return Err(CommandError::err(
-            "Can not execute a script with write flag using *_ro command.",
-        ));
-    }
-    if script.shebang {
-        refuse_before_running(ctx, script.flags)?;
-    }
-    let flags = if script.shebang {
-        script.flags
-    } else {
-        ScriptFlags::default()
-    };
-    let func = script.func.clone();
-    let read_only = access == Access::ReadOnly || script.flags.no_writes;
-    engine
-        .vm
-        .set_keys_and_argv(&keys, &argv)
-        .map_err(|e| CommandError::err(e.to_string()))?;
-    engine.count_run();
-    execute(
-        ctx,
-        engine,
-        &func,
-        None,
-        RunMode {
-            read_only,
-            allow_oom: flags.allow_oom,
-        },
-        &sha,
-        None,
-    )
+        if script.shebang {
+            refuse_before_running(ctx, script.flags)?;
+        }
+        let flags = if script.shebang {
+            script.flags
+        } else {
+            ScriptFlags::default()
+        };
+        let func = script.func.clone();
+        let read_only = access == Access::ReadOnly || script.flags.no_writes;
+        engine
+            .vm
+            .set_keys_and_argv(&keys, &argv)
+            .map_err(|e| CommandError::err(e.to_string()))?;
+        engine.count_run();
+        execute(
+            ctx,
+            engine,
+            &func,
+            None,
+            RunMode {
+                read_only,
+                allow_oom: flags.allow_oom,
+            },
+            &sha,
+            None,
+        )
+    })
 }
 
 /// What a run may do.
@@ -294,23 +297,26 @@ pub(super) fn execute(
 
 pub(super) fn script_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let body = ctx.args.next_bytes()?;
-    let mut guard = ctx.server.scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    let sha = load(engine, body)?;
-    ctx.reply.bulk(sha.as_bytes());
-    Ok(())
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        let sha = load(engine, body)?;
+        ctx.reply.bulk(sha.as_bytes());
+        Ok(())
+    })
 }
 
 pub(super) fn script_exists(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let shas: Vec<&[u8]> = ctx.args.rest().collect();
-    let guard = ctx.server.scripting.engine()?;
-    ctx.reply.array(shas.len());
-    for sha in shas {
-        let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
-        let known = guard.as_ref().is_some_and(|e| e.scripts.contains_key(&sha));
-        ctx.reply.integer(i64::from(known));
-    }
-    Ok(())
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        ctx.reply.array(shas.len());
+        for sha in shas {
+            let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+            ctx.reply
+                .integer(i64::from(engine.scripts.contains_key(&sha)));
+        }
+        Ok(())
+    })
 }
 
 pub(super) fn script_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -328,11 +334,12 @@ pub(super) fn script_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandEr
             "SCRIPT FLUSH only support SYNC|ASYNC option",
         ));
     }
-    let mut guard = ctx.server.scripting.engine()?;
-    if let Some(engine) = guard.as_mut() {
+    ctx.server.scripting.with_engine(|engine| {
         engine.scripts.clear();
+        engine.script_bytes = 0;
         engine.vm.gc_step();
-    }
+        Ok(())
+    })?;
     ctx.reply.ok();
     Ok(())
 }

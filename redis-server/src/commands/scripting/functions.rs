@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Value, Variadic};
 
 use super::eval::{Access, execute, keys_and_args};
-use super::{Engine, ScriptFlags, no_engine};
+use super::{Engine, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
 
@@ -33,11 +33,12 @@ pub(crate) struct Libraries {
 }
 
 impl Libraries {
-    pub(super) fn code_bytes(&self) -> usize {
-        self.libraries.values().map(|l| l.code.len()).sum()
+    /// Every library's code, ordered by library name.
+    pub(super) fn codes(&self) -> Vec<Vec<u8>> {
+        self.libraries.values().map(|l| l.code.clone()).collect()
     }
 
-    fn function_count(&self) -> usize {
+    pub(super) fn function_count(&self) -> usize {
         self.owner.len()
     }
 
@@ -274,28 +275,29 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
             )));
         }
     };
-    let mut guard = ctx.server.scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    let name = library_name(code)?;
-    if engine.libraries.libraries.contains_key(&name) && !replace {
-        return Err(CommandError::err(format!(
-            "Library '{name}' already exists"
-        )));
-    }
-    let library = create_library(engine, code)?.1;
-    let old = engine.libraries.remove(&name);
-    if let Some(taken) = engine.libraries.taken_function(&library) {
-        let err = CommandError::err(format!("Function {taken} already exists"));
-        if let Some(old) = old {
-            engine.libraries.insert(name, old);
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        let name = library_name(code)?;
+        if engine.libraries.libraries.contains_key(&name) && !replace {
+            return Err(CommandError::err(format!(
+                "Library '{name}' already exists"
+            )));
         }
-        return Err(err);
-    }
-    engine.libraries.insert(name.clone(), library);
-    update_counts(ctx, &engine.libraries);
-    ctx.dirty(1);
-    ctx.reply.bulk(name.as_bytes());
-    Ok(())
+        let library = create_library(engine, code)?.1;
+        let old = engine.libraries.remove(&name);
+        if let Some(taken) = engine.libraries.taken_function(&library) {
+            let err = CommandError::err(format!("Function {taken} already exists"));
+            if let Some(old) = old {
+                engine.libraries.insert(name, old);
+            }
+            return Err(err);
+        }
+        engine.libraries.insert(name.clone(), library);
+        server.scripting.publish_libraries(&engine.libraries);
+        ctx.dirty(1);
+        ctx.reply.bulk(name.as_bytes());
+        Ok(())
+    })
 }
 
 /// Compiles a library's code and runs it to collect its functions: its name and the library.
@@ -356,14 +358,9 @@ pub(super) fn function_dump(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
         .get_bool("rdbcompression")
         .unwrap_or(true);
     let mut out = Vec::new();
-    {
-        let guard = ctx.server.scripting.engine()?;
-        if let Some(engine) = guard.as_ref() {
-            for library in engine.libraries.libraries.values() {
-                out.push(opcode::FUNCTION2);
-                writer::write_string(&mut out, &library.code, compress);
-            }
-        }
+    for code in ctx.server.scripting.published_libraries().codes {
+        out.push(opcode::FUNCTION2);
+        writer::write_string(&mut out, &code, compress);
     }
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64::crc64(&out);
@@ -451,57 +448,50 @@ pub(super) fn function_restore(ctx: &mut CommandContext<'_>) -> Result<(), Comma
         ));
     }
     let codes = payload_libraries(payload)?;
-    let mut guard = ctx.server.scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    // The payload's libraries first make a set of their own, with the same checks as loading.
-    let mut restored = Libraries::default();
-    for code in &codes {
-        let (name, library) = create_library(engine, code)?;
-        if restored.libraries.contains_key(&name) {
-            return Err(CommandError::err(format!(
-                "Library '{name}' already exists"
-            )));
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        // The payload's libraries first make a set of their own, with the same checks as loading.
+        let mut restored = Libraries::default();
+        for code in &codes {
+            let (name, library) = create_library(engine, code)?;
+            if restored.libraries.contains_key(&name) {
+                return Err(CommandError::err(format!(
+                    "Library '{name}' already exists"
+                )));
+            }
+            if let Some(taken) = restored.taken_function(&library) {
+                return Err(CommandError::err(format!(
+                    "Function {taken} already exists"
+                )));
+            }
+            restored.insert(name, library);
         }
-        if let Some(taken) = restored.taken_function(&library) {
-            return Err(CommandError::err(format!(
-                "Function {taken} already exists"
-            )));
+        if policy == RestorePolicy::Flush {
+            engine.libraries = restored;
+        } else {
+            engine
+                .libraries
+                .join(restored, policy == RestorePolicy::Replace)?;
         }
-        restored.insert(name, library);
-    }
-    if policy == RestorePolicy::Flush {
-        engine.libraries = restored;
-    } else {
-        engine
-            .libraries
-            .join(restored, policy == RestorePolicy::Replace)?;
-    }
-    update_counts(ctx, &engine.libraries);
-    ctx.dirty(1);
-    ctx.reply.ok();
-    Ok(())
-}
-
-fn update_counts(ctx: &CommandContext<'_>, libraries: &Libraries) {
-    *ctx.server
-        .scripting
-        .counts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-        (libraries.libraries.len(), libraries.function_count());
+        server.scripting.publish_libraries(&engine.libraries);
+        ctx.dirty(1);
+        ctx.reply.ok();
+        Ok(())
+    })
 }
 
 pub(super) fn function_delete(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
-    let mut guard = ctx.server.scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    if engine.libraries.remove(&name).is_none() {
-        return Err(CommandError::err("Library not found"));
-    }
-    update_counts(ctx, &engine.libraries);
-    ctx.dirty(1);
-    ctx.reply.ok();
-    Ok(())
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        if engine.libraries.remove(&name).is_none() {
+            return Err(CommandError::err("Library not found"));
+        }
+        server.scripting.publish_libraries(&engine.libraries);
+        ctx.dirty(1);
+        ctx.reply.ok();
+        Ok(())
+    })
 }
 
 pub(super) fn function_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -519,11 +509,12 @@ pub(super) fn function_flush(ctx: &mut CommandContext<'_>) -> Result<(), Command
             ));
         }
     }
-    let mut guard = ctx.server.scripting.engine()?;
-    if let Some(engine) = guard.as_mut() {
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
         engine.libraries = Libraries::default();
-        update_counts(ctx, &engine.libraries);
-    }
+        server.scripting.publish_libraries(&engine.libraries);
+        Ok(())
+    })?;
     ctx.dirty(1);
     ctx.reply.ok();
     Ok(())
@@ -547,56 +538,53 @@ pub(super) fn function_list(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
             )));
         }
     }
-    let guard = ctx.server.scripting.engine()?;
-    let empty = Libraries::default();
-    let libraries = guard.as_ref().map_or(&empty, |e| &e.libraries);
-    let shown: Vec<(&String, &Library)> = libraries
-        .libraries
-        .iter()
-        .filter(|(name, _)| {
-            pattern.is_none_or(|p| common::glob::glob_match(p, name.as_bytes(), false))
-        })
-        .collect();
-    ctx.reply.array(shown.len());
-    for (name, lib) in shown {
-        ctx.reply.map(if with_code { 4 } else { 3 });
-        ctx.reply.bulk(b"library_name");
-        ctx.reply.bulk(name.as_bytes());
-        ctx.reply.bulk(b"engine");
-        ctx.reply.bulk(b"LUA");
-        ctx.reply.bulk(b"functions");
-        ctx.reply.array(lib.functions.len());
-        for (fname, f) in &lib.functions {
-            ctx.reply.map(3);
-            ctx.reply.bulk(b"name");
-            ctx.reply.bulk(fname.as_bytes());
-            ctx.reply.bulk(b"description");
-            match &f.description {
-                Some(d) => ctx.reply.bulk(d),
-                None => ctx.reply.null(),
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        let libraries = &engine.libraries;
+        let shown: Vec<(&String, &Library)> = libraries
+            .libraries
+            .iter()
+            .filter(|(name, _)| {
+                pattern.is_none_or(|p| common::glob::glob_match(p, name.as_bytes(), false))
+            })
+            .collect();
+        ctx.reply.array(shown.len());
+        for (name, lib) in shown {
+            ctx.reply.map(if with_code { 4 } else { 3 });
+            ctx.reply.bulk(b"library_name");
+            ctx.reply.bulk(name.as_bytes());
+            ctx.reply.bulk(b"engine");
+            ctx.reply.bulk(b"LUA");
+            ctx.reply.bulk(b"functions");
+            ctx.reply.array(lib.functions.len());
+            for (fname, f) in &lib.functions {
+                ctx.reply.map(3);
+                ctx.reply.bulk(b"name");
+                ctx.reply.bulk(fname.as_bytes());
+                ctx.reply.bulk(b"description");
+                match &f.description {
+                    Some(d) => ctx.reply.bulk(d),
+                    None => ctx.reply.null(),
+                }
+                ctx.reply.bulk(b"flags");
+                let names = f.flags.names();
+                ctx.reply.set(names.len());
+                for n in names {
+                    ctx.reply.bulk(n.as_bytes());
+                }
             }
-            ctx.reply.bulk(b"flags");
-            let names = f.flags.names();
-            ctx.reply.set(names.len());
-            for n in names {
-                ctx.reply.bulk(n.as_bytes());
+            if with_code {
+                ctx.reply.bulk(b"library_code");
+                ctx.reply.bulk(&lib.code);
             }
         }
-        if with_code {
-            ctx.reply.bulk(b"library_code");
-            ctx.reply.bulk(&lib.code);
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 pub(super) fn function_stats(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    let (libs, funcs) = *ctx
-        .server
-        .scripting
-        .counts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let published = ctx.server.scripting.published_libraries();
+    let (libs, funcs) = (published.codes.len(), published.functions);
     ctx.reply.map(2);
     ctx.reply.bulk(b"running_script");
     match ctx
@@ -646,52 +634,54 @@ pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
     let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
     let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
-    let mut guard = ctx.server.scripting.engine()?;
-    let engine = guard.as_mut().ok_or_else(no_engine)?;
-    let Some((lib_name, fn_name)) = engine.libraries.owner.get(&name.to_ascii_lowercase()) else {
-        return Err(CommandError::err("Function not found"));
-    };
-    let (lib_name, fn_name) = (lib_name.clone(), fn_name.clone());
-    let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
-        CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
-        other => other,
-    })?;
-    let Some(function) = engine
-        .libraries
-        .libraries
-        .get(&lib_name)
-        .and_then(|lib| lib.functions.get(&fn_name))
-    else {
-        return Err(CommandError::err("Function not found"));
-    };
-    if !function.flags.no_writes && access == Access::ReadOnly {
-        return Err(CommandError::err(
-            "Can not execute a script with write flag using *_ro command.",
-        ));
-    }
-    super::eval::refuse_before_running(ctx, function.flags)?;
-    let flags = function.flags;
-    let callback = function.callback.clone();
-    let read_only = access == Access::ReadOnly || function.flags.no_writes;
-    let lua_keys = engine.vm.byte_array(&keys);
-    let lua_args = engine.vm.byte_array(&argv);
-    let (Ok(lua_keys), Ok(lua_args)) = (lua_keys, lua_args) else {
-        return Err(CommandError::err("Lua out of memory"));
-    };
-    engine.count_run();
-    let _ = engine.vm.lua();
-    execute(
-        ctx,
-        engine,
-        &callback,
-        Some((lua_keys, lua_args)),
-        super::eval::RunMode {
-            read_only,
-            allow_oom: flags.allow_oom,
-        },
-        &name.clone(),
-        Some((name, command)),
-    )
+    let server = ctx.server;
+    server.scripting.with_engine(|engine| {
+        let Some((lib_name, fn_name)) = engine.libraries.owner.get(&name.to_ascii_lowercase())
+        else {
+            return Err(CommandError::err("Function not found"));
+        };
+        let (lib_name, fn_name) = (lib_name.clone(), fn_name.clone());
+        let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
+            CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
+            other => other,
+        })?;
+        let Some(function) = engine
+            .libraries
+            .libraries
+            .get(&lib_name)
+            .and_then(|lib| lib.functions.get(&fn_name))
+        else {
+            return Err(CommandError::err("Function not found"));
+        };
+        if !function.flags.no_writes && access == Access::ReadOnly {
+            return Err(CommandError::err(
+                "Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        super::eval::refuse_before_running(ctx, function.flags)?;
+        let flags = function.flags;
+        let callback = function.callback.clone();
+        let read_only = access == Access::ReadOnly || function.flags.no_writes;
+        let lua_keys = engine.vm.byte_array(&keys);
+        let lua_args = engine.vm.byte_array(&argv);
+        let (Ok(lua_keys), Ok(lua_args)) = (lua_keys, lua_args) else {
+            return Err(CommandError::err("Lua out of memory"));
+        };
+        engine.count_run();
+        let _ = engine.vm.lua();
+        execute(
+            ctx,
+            engine,
+            &callback,
+            Some((lua_keys, lua_args)),
+            super::eval::RunMode {
+                read_only,
+                allow_oom: flags.allow_oom,
+            },
+            &name.clone(),
+            Some((name, command)),
+        )
+    })
 }
 
 pub(super) fn function_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {

@@ -221,15 +221,12 @@ pub(crate) struct Vm {
     pub lua: Lua,
     /// While a library loads: when its code has run too long (Redis's 500 ms).
     load_deadline: Arc<std::sync::Mutex<Option<Instant>>>,
-    redis: Table,
     globals: Table,
     private: Table,
     env: Table,
     handler: Function,
     run: Function,
     run0: Function,
-    /// What `redis.call`, `pcall`, `setresp` and `log` are between runs (made once).
-    outside: Vec<(&'static str, Function)>,
 }
 
 /// What `redis.call` reaches while a script runs.
@@ -246,6 +243,64 @@ pub(crate) struct CallState<'s, 'v> {
     /// `redis.setresp`: the protocol command replies are converted from.
     pub resp: Protocol,
     pub busy: &'s Busy,
+}
+
+thread_local! {
+    /// The [`CallState`] of the run in progress on this thread, while [`Vm::run`] is on the
+    /// stack and no `redis.*` callback holds it; null otherwise.
+    static CURRENT_RUN: std::cell::Cell<*mut ()> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Holds a run's state in [`CURRENT_RUN`] until dropped, then puts back what was there.
+///
+/// Why not `Lua::scope`: scoped callbacks are made and destroyed on every run (five userdata,
+/// their registry slots and their garbage), a large share of a short script's cost. The
+/// callbacks are made once instead and find the run here.
+struct CurrentRun<'r> {
+    previous: *mut (),
+    /// The installed state is exclusively borrowed for as long as this guard lives.
+    _state: std::marker::PhantomData<&'r mut ()>,
+}
+
+impl<'r> CurrentRun<'r> {
+    fn install<'s, 'v>(state: &'r mut CallState<'s, 'v>) -> CurrentRun<'r> {
+        let ptr = (state as *mut CallState<'s, 'v>).cast::<()>();
+        CurrentRun {
+            previous: CURRENT_RUN.with(|current| current.replace(ptr)),
+            _state: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for CurrentRun<'_> {
+    fn drop(&mut self) {
+        CURRENT_RUN.with(|current| current.set(self.previous));
+    }
+}
+
+/// Runs `f` on the state of the run in progress on this thread; `None` outside a run, or
+/// while another callback of the same run holds it (nothing a script does nests them).
+fn with_current_run<R>(f: impl for<'s, 'v> FnOnce(&mut CallState<'s, 'v>) -> R) -> Option<R> {
+    struct PutBack(*mut ());
+    impl Drop for PutBack {
+        fn drop(&mut self) {
+            CURRENT_RUN.with(|current| current.set(self.0));
+        }
+    }
+    // Taken out while `f` runs, so that no second reference to the state can be made.
+    let ptr = CURRENT_RUN.with(|current| current.replace(std::ptr::null_mut()));
+    if ptr.is_null() {
+        return None;
+    }
+    let _put_back = PutBack(ptr);
+    // SAFETY: a non-null CURRENT_RUN was set by `CurrentRun::install` from a `&mut CallState`
+    // that the installing `CurrentRun` guard keeps exclusively borrowed; the guard resets the
+    // slot when dropped, which happens before that borrow ends, so the state is alive here.
+    // The slot is per thread and the state was installed by this thread. It was taken out of
+    // the slot above, so this is the only reference to it until `_put_back` restores it. `f`
+    // is generic over the state's lifetimes, so no reference it holds can outlive this call.
+    let state = unsafe { &mut *ptr.cast::<CallState<'_, '_>>() };
+    Some(f(state))
 }
 
 impl Vm {
@@ -339,10 +394,7 @@ impl Vm {
             "sha1hex",
             lua.create_function(|lua, a: Variadic<Value>| raised_or(sha1hex(lua, a)?))?,
         )?;
-        let outside = Self::outside(&lua)?;
-        for (name, f) in &outside {
-            redis.raw_set(*name, f.clone())?;
-        }
+        Self::register_run_api(&lua, &redis)?;
         lua.load(SANDBOX)
             .set_name("=redis_sandbox")
             .call::<()>((globals.clone(), private.clone()))?;
@@ -373,46 +425,88 @@ impl Vm {
         Ok(Vm {
             load_deadline,
             lua,
-            redis,
             globals,
             private,
             env,
             handler,
             run,
             run0,
-            outside,
         })
     }
 
-    /// Outside a run, `redis.call` and friends answer that they need one.
-    fn outside(lua: &Lua) -> mlua::Result<Vec<(&'static str, Function)>> {
-        let mut out = Vec::new();
-        for (name, msg) in [
-            (
-                "call",
-                "ERR redis.call/pcall can only be called inside a script invocation",
-            ),
-            (
-                "pcall",
-                "ERR redis.call/pcall can only be called inside a script invocation",
-            ),
-            (
-                "setresp",
-                "ERR redis.setresp can only be called inside a script invocation",
-            ),
-            (
-                "log",
-                "ERR redis.log can only be called inside a script invocation",
-            ),
-            (
-                "acl_check_cmd",
-                "ERR redis.acl_check_cmd can only be called inside a script invocation",
-            ),
-        ] {
-            let f = lua.create_function(move |_, _: MultiValue| Err::<(), _>(raise(msg)))?;
-            out.push((name, f));
-        }
-        Ok(out)
+    /// `redis.call`, `pcall`, `setresp`, `log` and `acl_check_cmd`, made once: they reach the
+    /// run in progress through [`with_current_run`], and outside a run answer that they need
+    /// one.
+    fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
+        const CALL_OUTSIDE: &str =
+            "ERR redis.call/pcall can only be called inside a script invocation";
+        let outside = |msg: &'static str| move || raise(msg);
+        let call_outside = outside(CALL_OUTSIDE);
+        redis.raw_set(
+            "call",
+            lua.create_function(move |lua, args: Variadic<Value>| {
+                let result =
+                    with_current_run(|state| call_redis(lua, state, args.into_iter().collect()))
+                        .ok_or_else(&call_outside)??;
+                raised_or(result)
+            })?,
+        )?;
+        let pcall_outside = outside(CALL_OUTSIDE);
+        redis.raw_set(
+            "pcall",
+            lua.create_function(move |lua, args: Variadic<Value>| {
+                let result =
+                    with_current_run(|state| call_redis(lua, state, args.into_iter().collect()))
+                        .ok_or_else(&pcall_outside)??;
+                Ok(result.1)
+            })?,
+        )?;
+        let setresp_outside =
+            outside("ERR redis.setresp can only be called inside a script invocation");
+        redis.raw_set(
+            "setresp",
+            lua.create_function(move |_, args: Variadic<Value>| {
+                with_current_run(|state| {
+                    if args.len() != 1 {
+                        return Err(raise("ERR redis.setresp() requires one argument."));
+                    }
+                    let version = match &args[0] {
+                        Value::Integer(n) => *n as f64,
+                        Value::Number(n) => *n,
+                        _ => 0.0,
+                    };
+                    if version == 2.0 {
+                        state.resp = Protocol::Resp2;
+                    } else if version == 3.0 {
+                        state.resp = Protocol::Resp3;
+                    } else {
+                        return Err(raise("ERR RESP version must be 2 or 3."));
+                    }
+                    Ok(())
+                })
+                .ok_or_else(&setresp_outside)?
+            })?,
+        )?;
+        let log_outside = outside("ERR redis.log can only be called inside a script invocation");
+        redis.raw_set(
+            "log",
+            lua.create_function(move |lua, args: Variadic<Value>| {
+                let result = with_current_run(|state| log(lua, state.server, args))
+                    .ok_or_else(&log_outside)??;
+                raised_or(result)
+            })?,
+        )?;
+        let acl_outside =
+            outside("ERR redis.acl_check_cmd can only be called inside a script invocation");
+        redis.raw_set(
+            "acl_check_cmd",
+            lua.create_function(move |lua, args: Variadic<Value>| {
+                let result = with_current_run(|state| acl_check_cmd(lua, state, args))
+                    .ok_or_else(&acl_outside)??;
+                raised_or(result)
+            })?,
+        )?;
+        Ok(())
     }
 
     /// Compiles a user chunk (named `@user_script`, Redis's name) with the sandbox as globals.
@@ -511,77 +605,24 @@ impl Vm {
         args: Option<(Table, Table)>,
         reply: &mut ReplyBuffer,
     ) -> Result<Vec<ReplyError>, ScriptError> {
-        let server = state.server;
-        let state = std::cell::RefCell::new(state);
-        let outcome = self.lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut state = state
-                    .try_borrow_mut()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                raised_or(call_redis(lua, &mut state, args.into_iter().collect())?)
-            })?;
-            self.redis.raw_set("call", call)?;
-            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-                let mut state = state
-                    .try_borrow_mut()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                Ok(call_redis(lua, &mut state, args.into_iter().collect())?.1)
-            })?;
-            self.redis.raw_set("pcall", pcall)?;
-            let setresp = scope.create_function(|_, args: Variadic<Value>| {
-                let mut state = state
-                    .try_borrow_mut()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                if args.len() != 1 {
-                    return Err(raise("ERR redis.setresp() requires one argument."));
-                }
-                let version = match &args[0] {
-                    Value::Integer(n) => *n as f64,
-                    Value::Number(n) => *n,
-                    _ => 0.0,
-                };
-                if version == 2.0 {
-                    state.resp = Protocol::Resp2;
-                } else if version == 3.0 {
-                    state.resp = Protocol::Resp3;
-                } else {
-                    return Err(raise("ERR RESP version must be 2 or 3."));
-                }
-                Ok(())
-            })?;
-            self.redis.raw_set("setresp", setresp)?;
-            let log = scope
-                .create_function(|lua, args: Variadic<Value>| raised_or(log(lua, server, args)?))?;
-            self.redis.raw_set("log", log)?;
-            let acl_check = scope.create_function(|lua, args: Variadic<Value>| {
-                let state = state
-                    .try_borrow()
-                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
-                raised_or(acl_check_cmd(lua, &state, args)?)
-            })?;
-            self.redis.raw_set("acl_check_cmd", acl_check)?;
-            let result: MultiValue = match args {
-                Some((keys, argv)) => {
-                    self.run
-                        .call((self.handler.clone(), f.clone(), keys, argv))?
-                }
-                None => self.run0.call((self.handler.clone(), f.clone()))?,
-            };
+        let installed = CurrentRun::install(state);
+        let called: mlua::Result<MultiValue> = match args {
+            Some((keys, argv)) => self.run.call((self.handler.clone(), f.clone(), keys, argv)),
+            None => self.run0.call((self.handler.clone(), f.clone())),
+        };
+        drop(installed);
+        let outcome = called.map(|result| {
             let mut values = result.into_iter();
             let ok = matches!(values.next(), Some(Value::Boolean(true)));
             let value = values.next().unwrap_or(Value::Nil);
             if ok {
-                let script_resp = state.borrow().resp;
                 let mut seen = Vec::new();
-                lua_to_reply(&value, reply, script_resp, 0, &mut seen);
-                Ok(Ok(seen))
+                lua_to_reply(&value, reply, state.resp, 0, &mut seen);
+                Ok(seen)
             } else {
-                Ok(Err(script_error(value)))
+                Err(script_error(value))
             }
         });
-        for (name, f) in &self.outside {
-            let _ = self.redis.raw_set(*name, f.clone());
-        }
         match outcome {
             Ok(result) => result,
             Err(e) => Err(ScriptError {

@@ -16,8 +16,8 @@ mod lua;
 pub(crate) use lua::ScriptCallError;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
 use common::command_table::{self, CommandSpec};
@@ -173,21 +173,54 @@ impl Busy {
 }
 
 /// Whether running `spec` runs a script: EVAL and FCALL and their forms, and an EXEC whose
-/// queue holds one. These run on the script thread, never on a connection worker.
+/// queue holds one. These claim [`Busy`] and run on the script thread.
 pub(crate) fn runs_script(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -> bool {
-    if spec.container.is_some() {
-        return false;
-    }
-    match spec.name {
-        "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" => true,
-        "exec" => queued.is_some_and(|queue| {
+    any_queued(spec, queued, &|spec| {
+        spec.container.is_none()
+            && matches!(
+                spec.name,
+                "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+            )
+    })
+}
+
+/// Whether running `spec` reaches the engine, which lives on the script thread: the commands
+/// that run scripts, the SCRIPT and FUNCTION subcommands that read or change what is loaded,
+/// DEBUG (RELOAD loads functions), and an EXEC whose queue holds one of these. SCRIPT KILL,
+/// FUNCTION KILL and FUNCTION STATS stay off it: they must answer while a script runs there.
+pub(crate) fn uses_engine(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -> bool {
+    any_queued(spec, queued, &|spec| match spec.container {
+        None => matches!(
+            spec.name,
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "debug"
+        ),
+        Some("script") => matches!(spec.name, "load" | "exists" | "flush"),
+        Some("function") => matches!(spec.name, "load" | "list" | "delete" | "flush" | "restore"),
+        Some(_) => false,
+    })
+}
+
+/// `test` of `spec`, or of any command an EXEC would run.
+fn any_queued(
+    spec: &CommandSpec,
+    queued: Option<&[OwnedCommand]>,
+    test: &dyn Fn(&CommandSpec) -> bool,
+) -> bool {
+    if spec.container.is_none() && spec.name == "exec" {
+        return queued.is_some_and(|queue| {
             queue.iter().any(|command| {
-                command_table::lookup(command.args().get(0).unwrap_or_default())
-                    .is_some_and(|spec| runs_script(spec, None))
+                let args = command.args();
+                command_table::lookup(args.get(0).unwrap_or_default()).is_some_and(|spec| {
+                    let spec = match args.get(1) {
+                        Some(sub) => command_table::lookup_subcommand(spec, sub).unwrap_or(spec),
+                        None => spec,
+                    };
+                    test(spec)
+                })
             })
-        }),
-        _ => false,
+        });
     }
+    test(spec)
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -242,21 +275,59 @@ impl ScriptThread {
         }
         rx.await.ok()
     }
+
+    /// Runs `f` on the script thread and blocks until it is done (start-up loading, which may
+    /// load functions into the engine). `None` only if `f` panicked.
+    pub(crate) fn run_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = mpsc::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        match self.sender() {
+            Some(jobs) => {
+                if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                    job();
+                }
+            }
+            None => job(),
+        }
+        rx.recv().ok()
+    }
 }
 
 /// The scripting engine's shared state, one per server.
+///
+/// The engine itself (the Lua VM and what lives in it) is not here: it is owned by the thread
+/// that runs scripts, in a thread-local (see [`Scripting::with_engine`]), so the VM needs no
+/// lock around each of its calls. In the server that thread is always the script thread:
+/// every command that reaches the engine is sent there ([`uses_engine`]). Other threads read
+/// what the engine publishes here.
 pub(crate) struct Scripting {
     pub(crate) busy: Arc<Busy>,
     pub(crate) thread: ScriptThread,
-    engine: Mutex<Option<Engine>>,
-    /// (libraries, functions), readable while a function runs (FUNCTION STATS).
-    counts: Mutex<(usize, usize)>,
+    /// Bytes the Lua VM holds, cached scripts and their bytes, as of the last engine call.
+    lua_memory: AtomicUsize,
+    scripts: AtomicUsize,
+    script_bytes: AtomicUsize,
+    /// The loaded function libraries as other threads see them (FUNCTION STATS and DUMP while
+    /// a script runs, snapshots).
+    libraries: Mutex<PublishedLibraries>,
+}
+
+/// What other threads may know of the loaded libraries.
+#[derive(Default, Clone)]
+pub(crate) struct PublishedLibraries {
+    pub functions: usize,
+    /// Every library's code, ordered by library name.
+    pub codes: Vec<Vec<u8>>,
 }
 
 /// A cached EVAL script.
 struct Script {
     func: mlua::Function,
-    body: Vec<u8>,
     flags: ScriptFlags,
     /// Started with `#!`: flags govern it, not the compatibility defaults.
     shebang: bool,
@@ -265,8 +336,18 @@ struct Script {
 pub(crate) struct Engine {
     vm: lua::Vm,
     scripts: HashMap<String, Script>,
+    /// Bytes of the cached scripts' bodies, as INFO `used_memory_scripts` counts them.
+    script_bytes: usize,
     libraries: functions::Libraries,
     runs: u64,
+}
+
+/// The engine of each server whose scripts this thread runs, keyed by that server's [`Busy`]
+/// (one server per thread outside tests; a dropped server's engine is dropped when found).
+type Engines = Vec<(std::sync::Weak<Busy>, Option<Engine>)>;
+
+thread_local! {
+    static ENGINES: std::cell::RefCell<Engines> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Default for Scripting {
@@ -277,50 +358,87 @@ impl Default for Scripting {
 
 impl Scripting {
     pub(crate) fn new() -> Scripting {
-        let busy = Arc::new(Busy::default());
-        let engine = Engine::new(busy.clone());
         Scripting {
-            busy,
+            busy: Arc::new(Busy::default()),
             thread: ScriptThread::default(),
-            engine: Mutex::new(engine),
-            counts: Mutex::new((0, 0)),
+            lua_memory: AtomicUsize::new(0),
+            scripts: AtomicUsize::new(0),
+            script_bytes: AtomicUsize::new(0),
+            libraries: Mutex::new(PublishedLibraries::default()),
         }
     }
 
-    fn engine(&self) -> Result<MutexGuard<'_, Option<Engine>>, CommandError> {
-        Ok(self.engine.lock().unwrap_or_else(PoisonError::into_inner))
+    /// Runs `f` with this server's engine on the calling thread, making it on first use, then
+    /// publishes the engine's figures. Commands reach it only on the script thread; a second
+    /// call from inside `f` (which nothing does: scripts may not call SCRIPT or FUNCTION) is
+    /// refused rather than deadlocked.
+    pub(crate) fn with_engine<R>(
+        &self,
+        f: impl FnOnce(&mut Engine) -> Result<R, CommandError>,
+    ) -> Result<R, CommandError> {
+        ENGINES.with(|engines| {
+            let mut engines = engines
+                .try_borrow_mut()
+                .map_err(|_| CommandError::err("The Lua engine is in use"))?;
+            engines.retain(|(owner, _)| owner.strong_count() > 0);
+            let me = Arc::as_ptr(&self.busy);
+            let at = match engines.iter().position(|(owner, _)| owner.as_ptr() == me) {
+                Some(at) => at,
+                None => {
+                    engines.push((Arc::downgrade(&self.busy), Engine::new(self.busy.clone())));
+                    engines.len() - 1
+                }
+            };
+            let engine = engines[at].1.as_mut().ok_or_else(no_engine)?;
+            let result = f(engine);
+            self.lua_memory.store(engine.vm.lua.used_memory(), Relaxed);
+            self.scripts.store(engine.scripts.len(), Relaxed);
+            self.script_bytes.store(engine.script_bytes, Relaxed);
+            result
+        })
+    }
+
+    /// Makes `libraries` what other threads see.
+    fn publish_libraries(&self, libraries: &functions::Libraries) {
+        *self
+            .libraries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = PublishedLibraries {
+            functions: libraries.function_count(),
+            codes: libraries.codes(),
+        };
+    }
+
+    /// The loaded libraries, readable from any thread.
+    pub(crate) fn published_libraries(&self) -> PublishedLibraries {
+        self.libraries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Bytes the Lua VM uses (INFO `used_memory_lua`).
     pub(crate) fn used_memory_lua(&self) -> usize {
-        match self.engine.try_lock() {
-            Ok(engine) => engine.as_ref().map_or(0, |e| e.vm.lua.used_memory()),
-            Err(_) => 0,
-        }
+        self.lua_memory.load(Relaxed)
     }
 
     /// Cached scripts and the bytes of their bodies (INFO `number_of_cached_scripts`,
     /// `used_memory_scripts`).
     pub(crate) fn cached_scripts(&self) -> (usize, usize) {
-        match self.engine.try_lock() {
-            Ok(engine) => engine.as_ref().map_or((0, 0), |e| {
-                (
-                    e.scripts.len(),
-                    e.scripts.values().map(|s| s.body.len() + 40).sum(),
-                )
-            }),
-            Err(_) => (0, 0),
-        }
+        (self.scripts.load(Relaxed), self.script_bytes.load(Relaxed))
     }
 
     /// (libraries, functions, bytes of library code) for INFO.
     pub(crate) fn function_counts(&self) -> (usize, usize, usize) {
-        let (libs, funcs) = *self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let bytes = match self.engine.try_lock() {
-            Ok(engine) => engine.as_ref().map_or(0, |e| e.libraries.code_bytes()),
-            Err(_) => 0,
-        };
-        (libs, funcs, bytes)
+        let libraries = self
+            .libraries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        (
+            libraries.codes.len(),
+            libraries.functions,
+            libraries.codes.iter().map(Vec::len).sum(),
+        )
     }
 
     /// How long other clients wait before they are answered BUSY (`busy-reply-threshold`).
@@ -340,6 +458,7 @@ impl Engine {
         Some(Engine {
             vm,
             scripts: HashMap::new(),
+            script_bytes: 0,
             libraries: functions::Libraries::default(),
             runs: 0,
         })
