@@ -76,11 +76,25 @@ fn cmp_name(table_name: &str, name: &[u8]) -> Ordering {
         .cmp(name.iter().map(|b| b.to_ascii_lowercase()))
 }
 
+/// Longer than every command name: a longer name is no command.
+const MAX_NAME: usize = 32;
+
 /// The top-level command called `name`, ignoring ASCII case.
+///
+/// Lowercased once into a stack buffer so that each probe of the search is a plain memcmp
+/// (every command goes through here, scripts' calls too).
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut lower = [0u8; MAX_NAME];
+    let lower = &mut lower[..name.len()];
+    for (to, from) in lower.iter_mut().zip(name) {
+        *to = from.to_ascii_lowercase();
+    }
     let index = &*BY_NAME;
     index
-        .binary_search_by(|spec| cmp_name(spec.name, name))
+        .binary_search_by(|spec| spec.name.as_bytes().cmp(lower))
         .ok()
         .map(|i| index[i])
 }

@@ -279,6 +279,10 @@ impl CommandClock {
 
 impl Client {
     pub(crate) fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+        Client::new_at(info, authenticated, CommandClock::now())
+    }
+
+    fn new_at(info: Arc<ClientInfo>, authenticated: bool, clock: CommandClock) -> Client {
         Client {
             info,
             db: 0,
@@ -288,7 +292,7 @@ impl Client {
             close_after_reply: false,
             is_monitor: false,
             last_command: None,
-            clock: CommandClock::now(),
+            clock,
             pending_block: None,
             ready_keys: Vec::new(),
             serving_blocked: false,
@@ -303,6 +307,16 @@ impl Client {
             replica_start: None,
             unrestricted: false,
         }
+    }
+
+    /// The client a script's `redis.call`s run as, for a script `caller` runs: the caller's
+    /// connection and database, its clock (the script's commands see the time it started).
+    pub(crate) fn for_script(caller: &Client) -> Client {
+        let mut client = Client::new_at(caller.info.clone(), true, caller.clock);
+        client.db = caller.db;
+        client.in_exec = true;
+        client.script_read = Some(false);
+        client
     }
 
     /// Starts the clock for a new batch of commands (one read's worth).

@@ -240,11 +240,7 @@ pub(super) fn execute(
     function: Option<(String, Vec<Vec<u8>>)>,
 ) -> Result<(), CommandError> {
     let busy = &*ctx.server.scripting.busy;
-    let mut client = Client::new(ctx.client.info.clone(), true);
-    client.db = ctx.client.db;
-    client.in_exec = true;
-    client.protocol = Protocol::Resp2;
-    client.script_read = Some(false);
+    let client = Client::for_script(ctx.client);
     let mut state = CallState {
         server: ctx.server,
         view: &ctx.db,
