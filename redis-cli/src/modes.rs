@@ -292,18 +292,33 @@ fn sync(session: &mut Session, mode: Sync<'_>) -> Result<(), Exit> {
     };
     replconf(conn, "capa", "eof")?;
     match mode {
-        Sync::Snapshot { functions_only, .. } => {
+        Sync::Snapshot {
+            file,
+            functions_only,
+        } => {
             replconf(conn, "rdb-only", "1")?;
             if functions_only && !replconf(conn, "rdb-filter-only", "functions")? {
                 eprintln!("Failed requesting functions only RDB from server, aborting");
                 return Err(Exit(1));
             }
+            save_snapshot(conn, file)
         }
         // A replica wants no snapshot contents: an empty filter keeps the payload small.
         Sync::Replica => {
             replconf(conn, "rdb-filter-only", "")?;
+            log_replication_stream(conn)
         }
     }
+}
+
+/// What a master announces after SYNC: the payload's length, or the marker that ends it.
+struct Payload {
+    length: u64,
+    mark: Option<Vec<u8>>,
+}
+
+/// Sends SYNC and reads the payload's header (redis-cli's `sendSync`).
+fn send_sync(conn: &mut Connection) -> Result<Payload, Exit> {
     if conn
         .writer()
         .and_then(|mut w| w.write_all(b"SYNC\r\n"))
@@ -342,71 +357,34 @@ fn sync(session: &mut Session, mode: Sync<'_>) -> Result<(), Exit> {
             header.get(1..).unwrap_or_default(),
         )),
     };
-    let replica = matches!(mode, Sync::Replica);
-    let (name, mut out): (&str, Box<dyn Write>) = match mode {
-        Sync::Replica => ("", Box::new(io::sink())),
-        Sync::Snapshot { file, .. } => (file, Box::new(io::sink())),
-    };
-    let to_stdout = name == "-";
-    match (replica, &mark) {
-        (true, Some(_)) => {
-            eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...")
-        }
-        (true, None) => {
-            eprintln!("SYNC with master, discarding {length} bytes of bulk transfer...")
-        }
-        (false, Some(_)) => eprintln!(
-            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{name}'"
-        ),
-        (false, None) => eprintln!("SYNC sent to master, writing {length} bytes to '{name}'"),
-    }
-    let mut file = None;
-    if !replica {
-        if to_stdout {
-            out = Box::new(io::stdout());
-        } else {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(name)
-            {
-                Ok(f) => {
-                    file = f.try_clone().ok();
-                    out = Box::new(f);
-                }
-                Err(e) => {
-                    let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
-                    eprintln!("Error opening '{name}': {why}");
-                    return Err(Exit(1));
-                }
-            }
-        }
-    }
+    Ok(Payload { length, mark })
+}
+
+/// Copies the payload announced by `payload` to `out`, without the end marker (held back
+/// until it can be told apart); returns the bytes written. `read_error` is the message for a
+/// failed read.
+fn copy_payload(
+    conn: &mut Connection,
+    payload: &Payload,
+    out: &mut dyn Write,
+    read_error: &str,
+) -> Result<u64, Exit> {
     let write_error = |e: io::Error| {
         let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
         eprintln!("Error writing data to file: {why}");
         Exit(1)
     };
-    // The payload; with a marker, everything up to it (held back until it can be told apart).
-    let mut left = length;
+    let mut left = payload.length;
     let mut written = 0u64;
     let mut tail: Vec<u8> = Vec::new();
     while left > 0 {
-        let chunk = match conn.read_raw(usize::try_from(left).unwrap_or(usize::MAX).min(16 * 1024))
-        {
-            Ok(chunk) => chunk,
-            Err(_) if replica => {
-                eprintln!("Error reading RDB payload while SYNCing");
-                return Err(Exit(1));
-            }
-            Err(_) => {
-                eprintln!("I/O Error reading RDB payload from socket");
-                return Err(Exit(1));
-            }
+        let want = usize::try_from(left).unwrap_or(usize::MAX).min(16 * 1024);
+        let Ok(chunk) = conn.read_raw(want) else {
+            eprintln!("{read_error}");
+            return Err(Exit(1));
         };
         left -= chunk.len() as u64;
-        match &mark {
+        match &payload.mark {
             None => {
                 out.write_all(&chunk).map_err(write_error)?;
                 written += chunk.len() as u64;
@@ -427,23 +405,75 @@ fn sync(session: &mut Session, mode: Sync<'_>) -> Result<(), Exit> {
         }
     }
     out.flush().map_err(write_error)?;
-    drop(out);
-    if !replica {
-        if mark.is_some() {
-            eprintln!("Transfer finished with success after {written} bytes");
-        } else {
-            eprintln!("Transfer finished with success.");
-        }
-        if let Some(f) = file {
-            if let Err(e) = f.sync_all() {
-                let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
-                eprintln!("Fail to fsync '{name}': {why}");
-                return Err(Exit(1));
-            }
-        }
+    Ok(written)
+}
+
+/// SYNC, then the snapshot saved to `file` (`-`: standard output) with redis-cli's lines and
+/// exit codes (its `getRDB`): `--rdb`, `--functions-rdb` and `--cluster backup`.
+pub(crate) fn save_snapshot(conn: &mut Connection, file: &str) -> Result<(), Exit> {
+    let payload = send_sync(conn)?;
+    match payload.mark {
+        Some(_) => eprintln!(
+            "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
+        ),
+        None => eprintln!(
+            "SYNC sent to master, writing {} bytes to '{file}'",
+            payload.length
+        ),
+    }
+    let read_error = "I/O Error reading RDB payload from socket";
+    if file == "-" {
+        copy_payload(conn, &payload, &mut io::stdout().lock(), read_error)?;
+        eprintln!("Transfer finished with success.");
         return Ok(());
     }
-    if mark.is_some() {
+    let mut out = match std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(file)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+            eprintln!("Error opening '{file}': {why}");
+            return Err(Exit(1));
+        }
+    };
+    let written = copy_payload(conn, &payload, &mut out, read_error)?;
+    if payload.mark.is_some() {
+        eprintln!("Transfer finished with success after {written} bytes");
+    } else {
+        eprintln!("Transfer finished with success.");
+    }
+    if let Err(e) = out.sync_all() {
+        let why = e.raw_os_error().map_or_else(|| e.to_string(), strerror);
+        eprintln!("Fail to fsync '{file}': {why}");
+        return Err(Exit(1));
+    }
+    Ok(())
+}
+
+/// `--replica`: SYNC, the snapshot discarded, then every command the master streams printed
+/// as a CSV line until the link ends.
+fn log_replication_stream(conn: &mut Connection) -> Result<(), Exit> {
+    let payload = send_sync(conn)?;
+    match payload.mark {
+        Some(_) => {
+            eprintln!("SYNC with master, discarding bytes of bulk transfer until EOF marker...")
+        }
+        None => eprintln!(
+            "SYNC with master, discarding {} bytes of bulk transfer...",
+            payload.length
+        ),
+    }
+    let written = copy_payload(
+        conn,
+        &payload,
+        &mut io::sink(),
+        "Error reading RDB payload while SYNCing",
+    )?;
+    if payload.mark.is_some() {
         eprintln!("SYNC done after {written} bytes. Logging commands from master.");
         // A diskless master streams commands only once the replica acknowledges the payload.
         std::thread::sleep(std::time::Duration::from_secs(1));

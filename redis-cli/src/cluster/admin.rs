@@ -606,102 +606,13 @@ fn node_json(n: &Node, errors: usize) -> String {
 }
 
 /// SYNC on the node's connection, writing the RDB payload to `file`; exits on failure.
+/// Saves `node`'s snapshot to `file` as `--rdb` does, over the node's own connection (closed
+/// after: the master streams commands on it once the payload is sent).
 fn save_rdb(node: &mut Node, file: &str) {
     let Some(mut conn) = node.conn.take() else {
         std::process::exit(1);
     };
-    let fail = |msg: String| -> ! {
-        eprintln!("{msg}");
-        std::process::exit(1);
-    };
-    if conn
-        .writer()
-        .and_then(|mut w| w.write_all(b"SYNC\r\n"))
-        .is_err()
-    {
-        fail("Error writing to master".to_string());
-    }
-    let header = loop {
-        match conn.read_line() {
-            Ok(line) if line.is_empty() => continue,
-            Ok(line) => break line,
-            Err(_) => fail("Error reading bulk length while SYNCing".to_string()),
-        }
-    };
-    if header.first() == Some(&b'-') {
-        fail(format!(
-            "SYNC with master failed: {}",
-            String::from_utf8_lossy(&header)
-        ));
-    }
-    let mark = header
-        .strip_prefix(b"$EOF:")
-        .filter(|m| m.len() >= 40)
-        .map(|m| m[..40].to_vec());
-    let mut payload: u64 = match &mark {
-        Some(_) => {
-            eprintln!(
-                "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '{file}'"
-            );
-            u64::MAX
-        }
-        None => {
-            let n = String::from_utf8_lossy(&header[1.min(header.len())..])
-                .trim()
-                .parse()
-                .unwrap_or(0);
-            eprintln!("SYNC sent to master, writing {n} bytes to '{file}'");
-            n
-        }
-    };
-    let mut out = match std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(file)
-    {
-        Ok(f) => f,
-        Err(e) => fail(format!("Error opening '{file}': {}", describe(&e))),
-    };
-    let mut written: u64 = 0;
-    let mut last: Vec<u8> = Vec::new();
-    while payload > 0 {
-        let chunk = match conn.read_raw(
-            usize::try_from(payload)
-                .unwrap_or(usize::MAX)
-                .min(16 * 1024),
-        ) {
-            Ok(c) => c,
-            Err(_) => fail("I/O Error reading RDB payload from socket".to_string()),
-        };
-        let take = (chunk.len() as u64).min(payload) as usize;
-        let chunk = &chunk[..take];
-        if let Err(e) = out.write_all(chunk) {
-            fail(format!("Error writing data to file: {}", describe(&e)));
-        }
-        written += take as u64;
-        payload -= take as u64;
-        if let Some(mark) = &mark {
-            last.extend_from_slice(chunk);
-            if last.len() > 40 {
-                last.drain(..last.len() - 40);
-            }
-            if last == *mark {
-                break;
-            }
-        }
-    }
-    if mark.is_some() {
-        let size = written.saturating_sub(40);
-        if let Err(e) = out.set_len(size) {
-            eprintln!("ftruncate failed: {}.", describe(&e));
-        }
-        eprintln!("Transfer finished with success after {size} bytes");
-    } else {
-        eprintln!("Transfer finished with success.");
-    }
-    drop(conn);
-    if let Err(e) = out.sync_all() {
-        fail(format!("Fail to fsync '{file}': {}", describe(&e)));
+    if let Err(crate::session::Exit(code)) = crate::modes::save_snapshot(&mut conn, file) {
+        std::process::exit(i32::from(code));
     }
 }
