@@ -6,7 +6,7 @@
 //!
 //! - [`spec`]: the types.
 //! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
+//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY, MEMORY, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -110,6 +110,7 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
         "memory" => server::MEMORY,
+        "latency" => server::LATENCY,
         "pubsub" => pubsub::PUBSUB,
         "script" => scripting::SCRIPT,
         "function" => scripting::FUNCTION,
@@ -390,8 +391,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            235
+            236
         );
-        assert_eq!(every_spec().count(), 316);
+        assert_eq!(every_spec().count(), 328);
     }
 }
