@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 12);
+        assert_eq!(containers.len(), 13);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
