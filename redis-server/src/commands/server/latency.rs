@@ -99,6 +99,9 @@ fn reset(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// A command's calls and its (microseconds, cumulative count) levels.
+type Distribution = (u64, Vec<(u64, u64)>);
+
 /// `LATENCY HISTOGRAM [command ...]`: a map from each named command (a container names its
 /// subcommands too; unknown names are skipped) with samples to its calls and distribution.
 fn histogram(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -122,7 +125,7 @@ fn histogram(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
         }
     }
-    let rows: Vec<(&str, (u64, Vec<(u64, u64)>))> = chosen
+    let rows: Vec<(&str, Distribution)> = chosen
         .into_iter()
         .filter_map(|e| Some((e.full_name.as_str(), e.latency.cumulative_usec()?)))
         .collect();
