@@ -735,6 +735,12 @@ fn call<'s>(
     // updateStatsOnUnblock), not also for the call that blocked it.
     if client.pending_block.is_none() {
         account(server, entry, duration, result, reply);
+        let event = if has_flag(spec, Flag::Fast) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        server.latency_sample(event, duration_us / 1000);
     }
     client.info.commands_processed.fetch_add(1, Relaxed);
 

@@ -112,7 +112,7 @@ impl CommandContext<'_> {
     /// DEL, or UNLINK when the `lazyfree-lazy-*` option `option` is on: what a deletion is
     /// propagated as.
     pub(crate) fn deletion_command(&self, option: &str) -> &'static [u8] {
-        if self.server.config().get_bool(option).unwrap_or(false) {
+        if self.server.hot.lazyfree(option) {
             b"UNLINK"
         } else {
             b"DEL"
@@ -234,6 +234,8 @@ impl CommandContext<'_> {
                 }
             });
         }
+        self.db
+            .drain_expired_values(|entry| server.lazyfree.free_entry(entry));
         {
             let mut sink = SelfSink::of(self.client, self.reply);
             self.db.drain_fields_expired(|db, key, emptied| {

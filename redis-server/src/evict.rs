@@ -347,6 +347,7 @@ fn perform_with(
 ) -> Outcome {
     let evictor = &server.evictor;
     let mut state = evictor.state();
+    let started = Instant::now();
     let outcome = evict(
         server,
         gate,
@@ -354,6 +355,7 @@ fn perform_with(
         sink,
         (limit, &used, thread_counters),
     );
+    server.latency_since("eviction-cycle", started);
     match outcome {
         Outcome::Ok => {
             if let Some(since) = state.exceeded_since.take() {
@@ -408,13 +410,22 @@ fn evict(
             let present = s
                 .peek_stored(&key)
                 .is_some_and(|e| policy.allkeys() || e.is_volatile());
-            let removed = present && s.remove(&key).is_some();
+            let deleting = Instant::now();
+            let lazy = server.hot.lazyfree_lazy_eviction.load(Relaxed);
+            let removed = match present.then(|| s.remove(&key)).flatten() {
+                Some(entry) if lazy => {
+                    server.lazyfree.free_entry(entry);
+                    true
+                }
+                Some(entry) => {
+                    drop(entry);
+                    true
+                }
+                None => false,
+            };
+            server.latency_since("eviction-del", deleting);
             if removed && server.feed.is_active() {
                 // Under the shard's lock, so the deletion keeps its place among the writes.
-                let lazy = server
-                    .config()
-                    .get_bool("lazyfree-lazy-eviction")
-                    .unwrap_or(false);
                 crate::propagate::deletion(server, db, &key, lazy);
             }
             removed

@@ -91,6 +91,9 @@ fn cron_step(server: &Server, period: Duration) {
 /// DELs while the shard is still locked: a later write to the same key must follow the DEL
 /// in the stream.
 fn report_expired(server: &Server, db: usize, shard: &mut common::keyspace::Shard) {
+    for entry in shard.drain_expired_values() {
+        server.lazyfree.free_entry(entry);
+    }
     if server.feed.is_active() {
         let keys: Vec<Box<[u8]>> = shard.drain_expired().collect();
         for key in &keys {
@@ -127,6 +130,10 @@ fn active_expire_cycle(server: &Server, period: Duration) {
                 let stats = shard.active_expire(unix_ms(), effort.keys_per_loop);
                 if stats.expired > 0 && server.feed.is_active() {
                     report_expired(server, db, shard);
+                } else {
+                    for entry in shard.drain_expired_values() {
+                        server.lazyfree.free_entry(entry);
+                    }
                 }
                 sampled_total += stats.sampled;
                 expired_total += stats.expired;
@@ -155,8 +162,10 @@ fn active_expire_cycle(server: &Server, period: Duration) {
             .expired_stale_perc
             .store(stale_percent as u64, Relaxed);
     }
+    let elapsed_ms = started.elapsed().as_millis() as u64;
     server
         .stats
         .expire_cycle_cpu_milliseconds
-        .fetch_add(started.elapsed().as_millis() as u64, Relaxed);
+        .fetch_add(elapsed_ms, Relaxed);
+    server.latency_sample("expire-cycle", elapsed_ms);
 }

@@ -114,6 +114,42 @@ impl LatencyHistogram {
     }
 }
 
+impl LatencyHistogram {
+    /// The number of samples and LATENCY HISTOGRAM's cumulative distribution: for each power
+    /// of two from 1024 ns, the level in microseconds and how many samples fall at or below
+    /// it, skipping levels that add nothing. Levels are HDR's highest equivalent values at two
+    /// significant digits, as Redis reports them; samples count from 1 ns to 1 s, as Redis
+    /// clamps them. `None` when nothing was recorded.
+    pub(crate) fn cumulative_usec(&self) -> Option<(u64, Vec<(u64, u64)>)> {
+        const LAST_LEVEL: u32 = 20; // 1024 << 20 ns is past Redis's 1 s ceiling.
+        let counts = self.merged()?;
+        let total: u64 = counts.iter().sum();
+        let mut levels = Vec::new();
+        let mut previous = 0;
+        for k in 0..=LAST_LEVEL {
+            let highest = (1024u64 << k) + (1u64 << (k + 3)) - 1;
+            let cumulative = if k == LAST_LEVEL {
+                total
+            } else {
+                counts
+                    .iter()
+                    .enumerate()
+                    .take_while(|(i, _)| bucket_high(*i) <= highest)
+                    .map(|(_, n)| n)
+                    .sum()
+            };
+            if cumulative > previous {
+                levels.push((highest / 1000, cumulative));
+                previous = cumulative;
+            }
+            if cumulative == total {
+                break;
+            }
+        }
+        Some((total, levels))
+    }
+}
+
 /// `p50=1.003,p99=2.007` as INFO latencystats prints a command's line (values in µs).
 pub(crate) fn format_percentiles(percentiles: &[f64], values_ns: &[u64]) -> String {
     let mut out = String::new();
@@ -164,5 +200,17 @@ mod tests {
         );
         h.reset();
         assert!(h.percentiles(&[50.0]).is_none());
+        assert!(h.cumulative_usec().is_none());
+    }
+
+    #[test]
+    fn cumulative_levels_double_from_1024_ns() {
+        let h = LatencyHistogram::default();
+        for ns in [500, 900, 3000, 5_000_000_000] {
+            h.record(ns);
+        }
+        let (calls, levels) = h.cumulative_usec().unwrap();
+        assert_eq!(calls, 4);
+        assert_eq!(levels, [(1, 2), (4, 3), (1_082_130, 4)]);
     }
 }

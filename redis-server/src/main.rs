@@ -21,8 +21,11 @@ mod effects;
 mod evict;
 mod expire;
 mod latency;
+mod latency_monitor;
+mod lazyfree;
 mod log;
 mod notify;
+mod oom;
 mod persistence;
 mod propagate;
 mod pubsub;
@@ -158,6 +161,9 @@ fn main() -> ExitCode {
     if let Err(e) = acl::load_at_startup(&server, &loaded.users) {
         server.log.warning(&e);
         return ExitCode::from(1);
+    }
+    if let Err(line) = oom::apply(&server.config()) {
+        server.log.warning(&line);
     }
     let server = Arc::new(server);
 

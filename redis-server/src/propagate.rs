@@ -163,9 +163,9 @@ pub(crate) fn deletion(server: &Server, db: usize, key: &[u8], lazy: bool) {
 /// A key removed because its time had come, lazily or by the expiry cycle.
 pub(crate) fn expired(server: &Server, db: usize, key: &[u8]) {
     let lazy = server
-        .config()
-        .get_bool("lazyfree-lazy-expire")
-        .unwrap_or(false);
+        .hot
+        .lazyfree_lazy_expire
+        .load(std::sync::atomic::Ordering::Relaxed);
     deletion(server, db, key, lazy);
 }
 

@@ -32,6 +32,14 @@ pub(crate) struct HotConfig {
     /// Members a set may have and stay `intset` encoded (`set-max-intset-entries`).
     pub set_max_intset_entries: AtomicU64,
     pub latency_tracking: AtomicBool,
+    /// `latency-monitor-threshold` in milliseconds; 0 turns the latency monitor off.
+    pub latency_monitor_threshold: AtomicU64,
+    /// The `lazyfree-lazy-*` options, read on every deletion they govern.
+    pub lazyfree_lazy_eviction: AtomicBool,
+    pub lazyfree_lazy_expire: AtomicBool,
+    pub lazyfree_lazy_server_del: AtomicBool,
+    pub lazyfree_lazy_user_del: AtomicBool,
+    pub lazyfree_lazy_user_flush: AtomicBool,
     pub latency_percentiles: RwLock<Vec<f64>>,
     pub hash_max_listpack_entries: AtomicU64,
     pub hash_max_listpack_value: AtomicU64,
@@ -69,6 +77,12 @@ impl HotConfig {
             slowlog_max_len: AtomicU64::new(0),
             set_max_intset_entries: AtomicU64::new(0),
             latency_tracking: AtomicBool::new(true),
+            latency_monitor_threshold: AtomicU64::new(0),
+            lazyfree_lazy_eviction: AtomicBool::new(false),
+            lazyfree_lazy_expire: AtomicBool::new(false),
+            lazyfree_lazy_server_del: AtomicBool::new(false),
+            lazyfree_lazy_user_del: AtomicBool::new(false),
+            lazyfree_lazy_user_flush: AtomicBool::new(false),
             latency_percentiles: RwLock::new(Vec::new()),
             notify_keyspace_events: std::sync::atomic::AtomicU32::new(0),
             output_limits: RwLock::new(config.client_output_buffer_limits()),
@@ -128,6 +142,11 @@ impl HotConfig {
             .store(int("hll-sparse-max-bytes").max(0) as u64, Relaxed);
         self.latency_tracking
             .store(config.get_bool("latency-tracking").unwrap_or(true), Relaxed);
+        self.latency_monitor_threshold
+            .store(int("latency-monitor-threshold").max(0) as u64, Relaxed);
+        for (flag, name) in self.lazyfree_options() {
+            flag.store(config.get_bool(name).unwrap_or(false), Relaxed);
+        }
         *self
             .latency_percentiles
             .write()
@@ -146,6 +165,24 @@ impl HotConfig {
             .unwrap_or_else(PoisonError::into_inner) = config.client_output_buffer_limits();
         self.set_max_intset_entries
             .store(int("set-max-intset-entries").max(0) as u64, Relaxed);
+    }
+
+    fn lazyfree_options(&self) -> [(&AtomicBool, &'static str); 5] {
+        [
+            (&self.lazyfree_lazy_eviction, "lazyfree-lazy-eviction"),
+            (&self.lazyfree_lazy_expire, "lazyfree-lazy-expire"),
+            (&self.lazyfree_lazy_server_del, "lazyfree-lazy-server-del"),
+            (&self.lazyfree_lazy_user_del, "lazyfree-lazy-user-del"),
+            (&self.lazyfree_lazy_user_flush, "lazyfree-lazy-user-flush"),
+        ]
+    }
+
+    /// Whether the `lazyfree-lazy-*` option `name` is on.
+    pub(crate) fn lazyfree(&self, name: &str) -> bool {
+        self.lazyfree_options()
+            .iter()
+            .find(|(_, n)| *n == name)
+            .is_some_and(|(flag, _)| flag.load(Relaxed))
     }
 
     /// The hash encoding thresholds in force.
@@ -503,6 +540,10 @@ pub(crate) struct Server {
     pub evictor: crate::evict::Evictor,
     pub log: Logger,
     pub slowlog: SlowLog,
+    /// LATENCY's event samples.
+    pub latency_monitor: crate::latency_monitor::LatencyMonitor,
+    /// The background thread that frees big values and flushed databases.
+    pub lazyfree: crate::lazyfree::LazyFree,
     pub pause: Pause,
     /// Connected clients by id (CLIENT LIST order).
     pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
@@ -579,6 +620,8 @@ impl Server {
             stats: Stats::default(),
             evictor: crate::evict::Evictor::new(),
             slowlog: SlowLog::default(),
+            latency_monitor: crate::latency_monitor::LatencyMonitor::default(),
+            lazyfree: crate::lazyfree::LazyFree::default(),
             pause: Pause::default(),
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
@@ -616,6 +659,9 @@ impl Server {
         };
         server.acl.sync_requirepass(&server.config());
         server.evictor.reload(&server.keyspace, &server.config());
+        server
+            .keyspace
+            .set_lazy_expire(server.hot.lazyfree_lazy_expire.load(Relaxed));
         server
             .keyspace
             .set_record_created(crate::notify::wants(&server, crate::effects::Event::New));
@@ -657,6 +703,19 @@ impl Server {
     pub(crate) fn too_few_replicas(&self) -> bool {
         self.hot.min_replicas_to_write.load(Relaxed) > 0
             && self.hot.min_replicas_max_lag.load(Relaxed) > 0
+    }
+
+    /// Records a latency monitor sample of `latency_ms` for `event` if it is a spike.
+    pub(crate) fn latency_sample(&self, event: &str, latency_ms: u64) {
+        let threshold = self.hot.latency_monitor_threshold.load(Relaxed);
+        self.latency_monitor.record(threshold, event, latency_ms);
+    }
+
+    /// Records the time since `started` for `event` if it is a spike.
+    pub(crate) fn latency_since(&self, event: &str, started: Instant) {
+        if self.hot.latency_monitor_threshold.load(Relaxed) != 0 {
+            self.latency_sample(event, started.elapsed().as_millis() as u64);
+        }
     }
 
     pub(crate) fn config(&self) -> std::sync::RwLockReadGuard<'_, Config> {

@@ -6,7 +6,7 @@
 //!
 //! - [`spec`]: the types.
 //! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
-//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
+//!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY, MEMORY, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
@@ -124,6 +124,7 @@ pub fn subcommands(container: &CommandSpec) -> &'static [CommandSpec] {
         "config" => server::CONFIG,
         "slowlog" => server::SLOWLOG,
         "memory" => server::MEMORY,
+        "latency" => server::LATENCY,
         "pubsub" => pubsub::PUBSUB,
         "script" => scripting::SCRIPT,
         "function" => scripting::FUNCTION,
@@ -230,7 +231,7 @@ mod tests {
     #[test]
     fn subcommands_name_their_container() {
         let containers: Vec<_> = commands().filter(|c| has_subcommands(c)).collect();
-        assert_eq!(containers.len(), 12);
+        assert_eq!(containers.len(), 13);
         for container in containers {
             assert!(container.key_specs.is_empty());
             for sub in subcommands(container) {
@@ -404,8 +405,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            235
+            236
         );
-        assert_eq!(every_spec().count(), 316);
+        assert_eq!(every_spec().count(), 328);
     }
 }

@@ -134,6 +134,15 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "latency",
+        arity: -2,
+        acl_categories: &[A::Slow],
+        since: "2.8.13",
+        complexity: "Depends on subcommand.",
+        summary: "Inspect the latency monitor and the per-command latency histograms",
+        ..BASE
+    },
+    CommandSpec {
         name: "memory",
         arity: -2,
         acl_categories: &[A::Slow],
@@ -455,6 +464,70 @@ pub(super) static CONFIG: &[CommandSpec] = &[
     },
 ];
 
+const LATENCY_SUB: CommandSpec = CommandSpec {
+    container: Some("latency"),
+    arity: 2,
+    flags: ADMIN,
+    acl_categories: ADMIN_SLOW,
+    tips: &[
+        "nondeterministic_output",
+        "request_policy:all_nodes",
+        "response_policy:special",
+    ],
+    since: "2.8.13",
+    complexity: "O(1)",
+    ..BASE
+};
+
+/// The subcommands of LATENCY.
+pub(super) static LATENCY: &[CommandSpec] = &[
+    CommandSpec {
+        name: "doctor",
+        summary: "Explain the latency monitor's events in plain words",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "graph",
+        arity: 3,
+        summary: "Draw an event's latency samples as an ASCII graph",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "help",
+        flags: &[F::Loading, F::Stale],
+        acl_categories: &[A::Slow],
+        tips: &[],
+        summary: "Explain the LATENCY subcommands",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "histogram",
+        arity: -2,
+        since: "7.0.0",
+        complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+        summary: "Show the latency distribution of some commands, or of all",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "history",
+        arity: 3,
+        summary: "List an event's time and latency samples",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "latest",
+        summary: "Show the latest sample of every event",
+        ..LATENCY_SUB
+    },
+    CommandSpec {
+        name: "reset",
+        arity: -2,
+        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+        summary: "Forget the samples of some events, or of all",
+        ..LATENCY_SUB
+    },
+];
+
 const SLOWLOG_SUB: CommandSpec = CommandSpec {
     container: Some("slowlog"),
     arity: 2,
@@ -464,8 +537,29 @@ const SLOWLOG_SUB: CommandSpec = CommandSpec {
     ..BASE
 };
 
-/// The subcommands of MEMORY (USAGE only: DOCTOR, STATS, MALLOC-STATS and PURGE are not built).
+const MEMORY_SUB: CommandSpec = CommandSpec {
+    container: Some("memory"),
+    arity: 2,
+    acl_categories: &[A::Slow],
+    since: "4.0.0",
+    ..BASE
+};
+
+const SPECIAL_ALL_SHARDS: &[&str] = &[
+    "nondeterministic_output",
+    "request_policy:all_shards",
+    "response_policy:special",
+];
+
+/// The subcommands of MEMORY.
 pub(super) static MEMORY: &[CommandSpec] = &[
+    CommandSpec {
+        name: "doctor",
+        tips: SPECIAL_ALL_SHARDS,
+        complexity: "O(1)",
+        summary: "Report memory problems in plain words",
+        ..MEMORY_SUB
+    },
     CommandSpec {
         name: "help",
         container: Some("memory"),
@@ -476,6 +570,27 @@ pub(super) static MEMORY: &[CommandSpec] = &[
         complexity: "O(1)",
         summary: "Explain the MEMORY subcommands",
         ..BASE
+    },
+    CommandSpec {
+        name: "malloc-stats",
+        tips: SPECIAL_ALL_SHARDS,
+        complexity: "Depends on how much memory is allocated, could be slow",
+        summary: "Print the allocator's own statistics",
+        ..MEMORY_SUB
+    },
+    CommandSpec {
+        name: "purge",
+        tips: ALL_SHARDS_SUCCEED,
+        complexity: "Depends on how much memory is allocated, could be slow",
+        summary: "Ask the allocator to return free memory to the system",
+        ..MEMORY_SUB
+    },
+    CommandSpec {
+        name: "stats",
+        tips: SPECIAL_ALL_SHARDS,
+        complexity: "O(1)",
+        summary: "Break down where the server's memory goes",
+        ..MEMORY_SUB
     },
     CommandSpec {
         name: "usage",

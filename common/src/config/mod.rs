@@ -824,7 +824,6 @@ mod tests {
         assert_eq!(
             loaded.warnings,
             [
-                "latency-monitor-threshold '1' has no effect: latency monitor is not supported by this server yet",
                 "repl-diskless-sync-delay '0' has no effect: replication is not supported by this server yet",
                 "propagation-error-behavior 'panic' has no effect: replication is not supported by this server yet",
             ]

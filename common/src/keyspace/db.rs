@@ -40,6 +40,8 @@ pub struct Keyspace {
     gate: RwLock<()>,
     /// Shards record the keys they create (for keyspace "new" events) while this is set.
     record_created: std::sync::atomic::AtomicBool,
+    /// Shards keep big expired values for a background free while this is set.
+    lazy_expire: std::sync::atomic::AtomicBool,
     /// The [`AccessPolicy`] entries follow, packed; handed to each shard as it is locked.
     access: std::sync::atomic::AtomicU64,
 }
@@ -70,6 +72,7 @@ impl Keyspace {
             shard_shift,
             gate: RwLock::new(()),
             record_created: std::sync::atomic::AtomicBool::new(false),
+            lazy_expire: std::sync::atomic::AtomicBool::new(false),
             access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
         }
     }
@@ -77,6 +80,13 @@ impl Keyspace {
     /// Turns recording of created keys on or off (see [`Locked::drain_created`]).
     pub fn set_record_created(&self, on: bool) {
         self.record_created
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Turns on or off keeping big expired values for a background free
+    /// (`lazyfree-lazy-expire`; see [`Shard::drain_expired_values`]).
+    pub fn set_lazy_expire(&self, on: bool) {
+        self.lazy_expire
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -98,6 +108,7 @@ impl Keyspace {
         guard.record_created = self
             .record_created
             .load(std::sync::atomic::Ordering::Relaxed);
+        guard.lazy_expire = self.lazy_expire.load(std::sync::atomic::Ordering::Relaxed);
         guard
     }
 
@@ -330,6 +341,15 @@ impl<'a> Locked<'a> {
         for (db, _, shard) in self.guards.held_mut() {
             for key in shard.drain_expired() {
                 f(*db, key);
+            }
+        }
+    }
+
+    /// Hands `f` the values of expired keys the held shards kept for a background free.
+    pub fn drain_expired_values(&mut self, mut f: impl FnMut(super::entry::Entry)) {
+        for (_, _, shard) in self.guards.held_mut() {
+            for entry in shard.drain_expired_values() {
+                f(entry);
             }
         }
     }

@@ -55,6 +55,10 @@ pub struct Shard {
     fields_expired: Vec<(Box<[u8]>, bool)>,
     /// Total fields expired here (INFO `expired_subkeys`).
     expired_fields_total: u64,
+    /// While set (`lazyfree-lazy-expire`), expired values worth a background free are kept
+    /// in `expired_values` for the caller to hand to its lazyfree thread.
+    pub(crate) lazy_expire: bool,
+    expired_values: Vec<Entry>,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -87,6 +91,28 @@ impl Shard {
         self.expired_total
     }
 
+    /// Bytes of bookkeeping the key table and the expiry table hold (MEMORY STATS's
+    /// `overhead.hashtable.main` / `.expires`): their bucket arrays and entry headers.
+    pub fn table_overhead(&self) -> (usize, usize) {
+        let ptr = std::mem::size_of::<usize>();
+        let main = self.main.buckets() * ptr + self.main.len() * std::mem::size_of::<Entry>();
+        let expires =
+            self.expires.buckets() * ptr + self.expires.len() * std::mem::size_of::<Expiry>();
+        (main, expires)
+    }
+
+    /// Values of expired keys kept for a background free (see `lazy_expire`).
+    pub fn drain_expired_values(&mut self) -> std::vec::Drain<'_, Entry> {
+        self.expired_values.drain(..)
+    }
+
+    /// Drops an expired entry here, or keeps it for the caller's lazyfree thread.
+    fn release_expired(&mut self, entry: Entry) {
+        if self.lazy_expire && entry.value().is_worth_lazy_free() {
+            self.expired_values.push(entry);
+        }
+    }
+
     /// Keys expired since the last call, oldest first.
     pub fn drain_expired(&mut self) -> std::vec::Drain<'_, Box<[u8]>> {
         self.expired.drain(..)
@@ -111,7 +137,9 @@ impl Shard {
         if self.expires.is_empty() || !self.is_expired(key, now_ms) {
             return false;
         }
-        self.remove(key);
+        if let Some(entry) = self.remove(key) {
+            self.release_expired(entry);
+        }
         self.expired.push(key.into());
         self.expired_total += 1;
         true
@@ -310,6 +338,7 @@ impl Shard {
         // Lookup statistics describe the server, not the keys: FLUSHALL keeps them.
         (self.hits, self.misses) = (old.hits, old.misses);
         self.access = old.access;
+        self.lazy_expire = old.lazy_expire;
         old
     }
 
@@ -334,7 +363,8 @@ impl Shard {
             }
         }
         for key in due {
-            if self.remove(&key).is_some() {
+            if let Some(entry) = self.remove(&key) {
+                self.release_expired(entry);
                 stats.expired += 1;
                 self.expired_total += 1;
                 self.expired.push(key);

@@ -100,6 +100,9 @@ impl ValueType {
     }
 }
 
+/// Free effort above which Redis frees a value on its lazyfree thread.
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
 impl Value {
     pub fn value_type(&self) -> ValueType {
         match self {
@@ -141,6 +144,33 @@ impl Value {
                 std::mem::size_of::<stream::StreamValue>() + s.memory_bytes(samples)
             }
         }
+    }
+
+    /// How many allocations freeing the value takes, as Redis's `lazyfreeGetFreeEffort`
+    /// estimates it: quicklist nodes, hashtable entries, skiplist nodes, stream nodes plus
+    /// consumer groups times the first group's pending entries; 1 for everything else.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(l) => l.quicklist().node_count(),
+            Value::Set(s) if s.encoding_name() == "hashtable" => s.len(),
+            Value::ZSet(z) if z.encoding_name() == "skiplist" => z.len(),
+            Value::Hash(h) if h.encoding_name() == "hashtable" => h.len(),
+            Value::Stream(s) => {
+                let groups = s
+                    .groups
+                    .values()
+                    .next()
+                    .map_or(0, |first| s.groups.len() * (1 + first.pel.len()));
+                s.node_count() + groups
+            }
+            _ => 1,
+        }
+    }
+
+    /// Whether freeing the value is worth a background thread (effort above Redis's
+    /// `LAZYFREE_THRESHOLD`).
+    pub fn is_worth_lazy_free(&self) -> bool {
+        self.free_effort() > LAZYFREE_THRESHOLD
     }
 
     /// True for the string encodings, whose bytes follow the key.

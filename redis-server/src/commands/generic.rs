@@ -80,23 +80,34 @@ fn db_index(ctx: &CommandContext<'_>, arg: &[u8]) -> Result<usize, CommandError>
 // ---------------------------------------------------------------------------------------------
 // DEL, UNLINK, EXISTS, TYPE, TOUCH
 
+/// DEL frees big values in the background when `lazyfree-lazy-user-del` is on.
 fn del(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    delete_keys(ctx)
+    let lazy = ctx
+        .server
+        .hot
+        .lazyfree_lazy_user_del
+        .load(std::sync::atomic::Ordering::Relaxed);
+    delete_keys(ctx, lazy)
 }
 
-/// UNLINK: values here are freed as fast as DEL frees them, so both share one path.
+/// UNLINK always frees big values in the background.
 fn unlink(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    delete_keys(ctx)
+    delete_keys(ctx, true)
 }
 
-fn delete_keys(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+fn delete_keys(ctx: &mut CommandContext<'_>, lazy: bool) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let mut deleted = 0;
     for key in ctx.args.rest() {
         let shard = ctx.db.shard(key);
         // A key whose time has come counts as already gone.
         shard.expire_if_needed(key, now);
-        if shard.remove(key).is_some() {
+        if let Some(entry) = shard.remove(key) {
+            if lazy {
+                ctx.server.lazyfree.free_entry(entry);
+            } else {
+                drop(entry);
+            }
             ctx.wrote(Event::Generic, "del", key);
             deleted += 1;
         }

@@ -79,6 +79,25 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             })
         })?;
     }
+    if changed
+        .iter()
+        .any(|n| *n == "oom-score-adj" || *n == "oom-score-adj-values")
+    {
+        if let Err(line) = crate::oom::apply(&staged) {
+            server.log.warning(&line);
+            // Put back the score the old settings give.
+            let _ = crate::oom::apply(&config);
+            let arg = changed
+                .iter()
+                .find(|n| n.starts_with("oom-score-adj"))
+                .copied()
+                .unwrap_or("oom-score-adj");
+            return Err(set_error(ConfigSetError::Failed {
+                arg: arg.to_owned(),
+                reason: "Failed to set current oom_score_adj. Check server logs.".into(),
+            }));
+        }
+    }
     *config = staged;
     server.hot.reload(&config);
     server.evictor.reload(&server.keyspace, &config);
@@ -110,6 +129,9 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
                     crate::persistence::aof::stop(server);
                 }
             }
+            "lazyfree-lazy-expire" => server
+                .keyspace
+                .set_lazy_expire(server.hot.lazyfree_lazy_expire.load(Relaxed)),
             "acllog-max-len" => server.acl.trim_log(
                 usize::try_from(config.get_int("acllog-max-len").unwrap_or(128)).unwrap_or(0),
             ),
@@ -164,6 +186,7 @@ fn config_resetstat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let server = ctx.server;
     server.stats.reset();
     server.evictor.reset_stats();
+    server.lazyfree.reset_stats();
     for entry in server.registry.entries() {
         entry.reset_stats();
     }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 
 use crate::commands::{CommandContext, CommandError, Registry};
-use crate::server::{MemoryStats, Metric, Server, page_size, unix_us};
+use crate::server::{Metric, Server, page_size, unix_us};
 use crate::{OUR_VERSION, REDIS_VERSION};
 
 pub(super) fn register(r: &mut Registry) {
@@ -250,10 +250,10 @@ fn system_memory() -> u64 {
 }
 
 fn memory_section(server: &Server, out: &mut String) {
-    let mem = MemoryStats::read();
+    let overhead = super::memory::Overhead::without_keyspace(server);
+    let mem = overhead.mem;
     let used = mem.allocated;
-    // The cron updates the peak from time to time; never show it below the current figure.
-    let peak = server.stats.peak_memory.fetch_max(used, Relaxed).max(used);
+    let peak = overhead.peak;
     let (maxmemory, policy) = {
         let config = server.config();
         (
@@ -264,11 +264,7 @@ fn memory_section(server: &Server, out: &mut String) {
                 .to_owned(),
         )
     };
-    let clients_memory: usize = server
-        .client_list()
-        .iter()
-        .map(|c| c.query_buffer.load(Relaxed) + c.output_memory.load(Relaxed))
-        .sum();
+    let clients_memory = overhead.clients_normal;
     let total_system = system_memory();
     let signed = |a: u64, b: u64| a as i64 - b as i64;
     // EVAL and functions share one Lua VM here: its memory is reported under eval.
@@ -323,8 +319,8 @@ fn memory_section(server: &Server, out: &mut String) {
         "mem_aof_buffer" => 0,
         "mem_allocator" => "jemalloc-5.3.0",
         "active_defrag_running" => 0,
-        "lazyfree_pending_objects" => 0,
-        "lazyfreed_objects" => 0,
+        "lazyfree_pending_objects" => server.lazyfree.pending(),
+        "lazyfreed_objects" => server.lazyfree.freed(),
     );
 }
 

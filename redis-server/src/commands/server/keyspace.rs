@@ -37,9 +37,9 @@ impl Free {
             (None, _) => {
                 let lazy = ctx
                     .server
-                    .config()
-                    .get_bool("lazyfree-lazy-user-flush")
-                    .unwrap_or(false);
+                    .hot
+                    .lazyfree_lazy_user_flush
+                    .load(std::sync::atomic::Ordering::Relaxed);
                 Ok(if lazy { Free::Async } else { Free::Sync })
             }
             (Some(arg), true) if is(arg, "sync") => Ok(Free::Sync),
@@ -70,20 +70,11 @@ fn empty_db(ctx: &mut CommandContext<'_>, db: usize, old: &mut Vec<Shard>) -> u6
     removed
 }
 
-fn release(old: Vec<Shard>, free: Free) {
-    if old.is_empty() {
-        return;
-    }
+fn release(ctx: &CommandContext<'_>, old: Vec<Shard>, free: Free) {
     match free {
         Free::Sync => drop(old),
-        Free::Async => {
-            // Dropping millions of keys takes a while; do it off the command path.
-            let spawned = std::thread::Builder::new()
-                .name("lazyfree".into())
-                .spawn(move || drop(old));
-            // If no thread can be made, the closure (and `old`) was dropped here instead.
-            drop(spawned);
-        }
+        // Dropping millions of keys takes a while; do it off the command path.
+        Free::Async => ctx.server.lazyfree.free_shards(old),
     }
 }
 
@@ -96,7 +87,7 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.dirty(removed);
     // Replicas and the AOF see it even when there was nothing to remove, as in Redis.
     ctx.force_propagation(crate::propagate::Targets::ALL);
-    release(old, free);
+    release(ctx, old, free);
     ctx.reply.ok();
     Ok(())
 }
@@ -119,7 +110,7 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if save_points {
         let _ = crate::persistence::rdb::save(ctx.server, &mut ctx.db);
     }
-    release(old, free);
+    release(ctx, old, free);
     ctx.reply.ok();
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! - `debug`: the DEBUG subcommands Redis's test suite leans on.
 //! - `slowlog`: SLOWLOG.
 //! - `acl`: ACL and its subcommands.
-//! - `memory`: MEMORY USAGE.
+//! - `memory`: MEMORY USAGE, STATS, DOCTOR, MALLOC-STATS, PURGE.
+//! - `latency`: LATENCY (the latency monitor and the per-command histograms).
 //! - `admin`: TIME, LASTSAVE, MONITOR, SHUTDOWN.
 
 mod acl;
@@ -16,6 +17,7 @@ pub(crate) mod config;
 mod debug;
 mod info;
 mod keyspace;
+mod latency;
 mod memory;
 mod persistence;
 mod replication;
@@ -34,5 +36,6 @@ pub(super) fn register(r: &mut Registry) {
     admin::register(r);
     persistence::register(r);
     memory::register(r);
+    latency::register(r);
     replication::register(r);
 }
