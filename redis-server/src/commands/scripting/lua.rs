@@ -1285,3 +1285,74 @@ fn table_to_reply(
         lua_to_reply(v, reply, script_resp, depth + 1, seen);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::testkit::TestClient;
+
+    /// A run's state for `server`, as `eval::execute` builds it.
+    fn with_state(server: &Server, f: impl FnOnce(&mut CallState<'_, '_>)) {
+        let gate = server.keyspace.exclusive();
+        let view = server.keyspace.lock_lazily(&gate, 0);
+        let (info, _pushes) =
+            crate::connection::ClientInfo::new(1, String::new(), String::new(), -1, false);
+        let mut state = CallState {
+            server,
+            view: &view,
+            client: Client::new(info, true),
+            read_only: false,
+            oom_at_start: false,
+            allow_oom: false,
+            resp: Protocol::Resp2,
+            busy: &server.scripting.busy,
+        };
+        f(&mut state);
+    }
+
+    #[test]
+    fn the_run_state_is_reachable_only_while_installed_and_never_twice() {
+        let c = TestClient::new();
+        assert!(with_current_run(|_| ()).is_none(), "no run installed");
+        with_state(&c.server, |state| {
+            let installed = CurrentRun::install(state);
+            let nested = with_current_run(|outer| {
+                outer.resp = Protocol::Resp3;
+                // Taken out while a callback holds it: a nested callback finds nothing.
+                with_current_run(|_| ()).is_none()
+            });
+            assert_eq!(nested, Some(true));
+            // Put back once the callback is done.
+            assert_eq!(with_current_run(|s| s.resp), Some(Protocol::Resp3));
+            drop(installed);
+            assert!(with_current_run(|_| ()).is_none(), "removed with the guard");
+        });
+    }
+
+    #[test]
+    fn redis_call_after_a_run_reports_that_it_needs_one() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k"]),
+            "+OK\r\n"
+        );
+        let server = c.server.clone();
+        server
+            .scripting
+            .with_engine(|engine| {
+                let f = engine
+                    .vm
+                    .compile("@user_script", b"return redis.call('get', 'k')")
+                    .map_err(crate::commands::CommandError::err)?;
+                // Called directly, outside `Vm::run`: the callback finds no run.
+                let e = f.call::<Value>(()).expect_err("outside a run");
+                assert!(
+                    e.to_string()
+                        .contains("can only be called inside a script invocation"),
+                    "{e}"
+                );
+                Ok(())
+            })
+            .expect("engine");
+    }
+}
