@@ -608,8 +608,9 @@ impl HashValue {
     }
 
     /// Removes the fields whose time is at or before `now_ms`, at most `max` of them,
-    /// soonest first; how many went.
-    pub fn expire_fields(&mut self, now_ms: i64, max: usize) -> usize {
+    /// soonest first, appending their names to `gone` (each is propagated as an HDEL); how
+    /// many went.
+    pub fn expire_fields(&mut self, now_ms: i64, max: usize, gone: &mut Vec<Box<[u8]>>) -> usize {
         let HashValue::Volatile(v) = self else {
             return 0;
         };
@@ -624,6 +625,7 @@ impl HashValue {
             };
             v.ttls.by_field.remove(&field);
             v.fields.remove(&field);
+            gone.push(field);
             n += 1;
         }
         n
@@ -896,8 +898,10 @@ mod tests {
         h.set(b"a", b"w", HashLimits::default());
         assert_eq!(h.field_ttl(b"a"), None);
         assert_eq!(order(&h), [b"c", b"b", b"d", b"a"].map(|f| f.to_vec()));
-        assert_eq!(h.expire_fields(299, usize::MAX), 0);
-        assert_eq!(h.expire_fields(300, usize::MAX), 1);
+        let mut gone = Vec::new();
+        assert_eq!(h.expire_fields(299, usize::MAX, &mut gone), 0);
+        assert_eq!(h.expire_fields(300, usize::MAX, &mut gone), 1);
+        assert_eq!(gone, [Box::from(&b"c"[..])]);
         assert_eq!(h.len(), 3);
         assert_eq!(h.min_field_ttl(), None);
         let copy = h.clone();
@@ -915,7 +919,7 @@ mod tests {
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.field_ttl(b"a"), Some(50));
         h.set_field_ttl(b"f1", 20);
-        assert_eq!(h.expire_fields(30, 1), 1);
+        assert_eq!(h.expire_fields(30, 1, &mut Vec::new()), 1);
         assert!(!h.contains(b"f1"));
         assert!(h.remove(b"a"));
         assert_eq!(h.volatile_fields(), 0);
