@@ -71,7 +71,10 @@ fn a_corrupt_rdb_stops_the_start_up() {
 fn hash_field_ttls_survive_a_restart_from_the_aof() {
     let mut first = TestServer::with_args(&["--appendonly", "yes"]);
     let mut c = first.connect();
-    assert_eq!(c.cmd(&["HSET", "h", "a", "1", "b", "2", "c", "3"]), ":3\r\n");
+    assert_eq!(
+        c.cmd(&["HSET", "h", "a", "1", "b", "2", "c", "3"]),
+        ":3\r\n"
+    );
     assert_eq!(
         c.cmd(&["HEXPIRE", "h", "1000", "FIELDS", "1", "a"]),
         "*1\r\n:1\r\n"

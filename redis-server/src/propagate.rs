@@ -174,7 +174,12 @@ pub(crate) fn expired(server: &Server, db: usize, key: &[u8]) {
 /// with its last field is not propagated: the last HDEL removes it on the other side).
 pub(crate) fn fields_expired(server: &Server, db: usize, key: &[u8], fields: &[Box<[u8]>]) {
     for field in fields {
-        push(server, db, Targets::ALL, [&b"HDEL"[..], key, field].into_iter());
+        push(
+            server,
+            db,
+            Targets::ALL,
+            [&b"HDEL"[..], key, field].into_iter(),
+        );
     }
 }
 

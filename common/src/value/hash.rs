@@ -212,7 +212,8 @@ impl SmallHash {
                 None => break,
             }
         }
-        pos.min(self.bytes.len()).max(COUNT_SIZE.min(self.bytes.len()))
+        pos.min(self.bytes.len())
+            .max(COUNT_SIZE.min(self.bytes.len()))
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {

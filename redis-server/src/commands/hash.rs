@@ -705,7 +705,11 @@ fn expire_fields(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result
         ctx.notify(Event::Hash, "hdel", key);
         ctx.notify(Event::Generic, "del", key);
     } else {
-        let event = if deleted.is_empty() { "hexpire" } else { "hdel" };
+        let event = if deleted.is_empty() {
+            "hexpire"
+        } else {
+            "hdel"
+        };
         ctx.notify(Event::Hash, event, key);
     }
     propagate_field_expiry(ctx, key, at, condition, &updated, &deleted);
@@ -1556,7 +1560,15 @@ mod field_expiry_tests {
             &["HEXPIRE", "h", "100", "FIELDS", "2", "a", "nofield"][..],
             &["HPEXPIRE", "h", "100000", "nx", "FIELDS", "2", "a", "b"],
             &["HEXPIREAT", "h", "40000000000", "FIELDS", "1", "c"],
-            &["HPEXPIREAT", "h", "40000000000123", "GT", "FIELDS", "1", "c"],
+            &[
+                "HPEXPIREAT",
+                "h",
+                "40000000000123",
+                "GT",
+                "FIELDS",
+                "1",
+                "c",
+            ],
             &["HPEXPIREAT", "h", "1", "GT", "FIELDS", "1", "c"],
             &["HEXPIRE", "nokey", "100", "FIELDS", "1", "a"],
             &["HPERSIST", "h", "FIELDS", "2", "c", "d"],
@@ -1579,22 +1591,13 @@ mod field_expiry_tests {
         c.text(&["HPEXPIREAT", "h", "1", "FIELDS", "2", "d", "b"]);
         assert_eq!(
             stream(&mut c),
-            [
-                "HDEL h c",
-                "MULTI",
-                "HDEL h d",
-                "HDEL h b",
-                "EXEC"
-            ]
+            ["HDEL h c", "MULTI", "HDEL h d", "HDEL h b", "EXEC"]
         );
         c.text(&["HSET", "h", "x", "1"]);
         c.text(&["HPEXPIREAT", "h", "4000000000000", "FIELDS", "1", "x"]);
         stream(&mut c);
         c.text(&["HEXPIRE", "h", "0", "FIELDS", "2", "a", "x"]);
-        assert_eq!(
-            stream(&mut c),
-            ["MULTI", "HDEL h a", "HDEL h x", "EXEC"]
-        );
+        assert_eq!(stream(&mut c), ["MULTI", "HDEL h a", "HDEL h x", "EXEC"]);
     }
 
     #[test]
