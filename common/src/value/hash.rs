@@ -556,6 +556,16 @@ impl HashValue {
         }
     }
 
+    /// True for a `listpack` or `listpackex` hash (one [`pair_listpack`](Self::pair_listpack)
+    /// would build).
+    pub fn is_listpack(&self) -> bool {
+        match self.view() {
+            View::Small(_) => true,
+            View::Volatile(v) => v.fields.is_listpack(),
+            View::Table(_) => false,
+        }
+    }
+
     /// The field/value listpack of a `listpack` or `listpackex` hash.
     pub fn pair_listpack(&self) -> Option<Listpack> {
         match self.view() {
