@@ -66,3 +66,39 @@ fn a_corrupt_rdb_stops_the_start_up() {
         "{text}"
     );
 }
+
+#[test]
+fn hash_field_ttls_survive_a_restart_from_the_aof() {
+    let mut first = TestServer::with_args(&["--appendonly", "yes"]);
+    let mut c = first.connect();
+    assert_eq!(
+        c.cmd(&["HSET", "h", "a", "1", "b", "2", "c", "3"]),
+        ":3\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["HEXPIRE", "h", "1000", "FIELDS", "1", "a"]),
+        "*1\r\n:1\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["HPEXPIREAT", "h", "40000000000000", "FIELDS", "1", "b"]),
+        "*1\r\n:1\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["HPEXPIREAT", "h", "1", "FIELDS", "1", "c"]),
+        "*1\r\n:2\r\n"
+    );
+    assert!(first.terminate(WAIT).success());
+
+    let dir = first.dir().to_string_lossy().into_owned();
+    let second = TestServer::with_args(&["--dir", &dir, "--appendonly", "yes"]);
+    let mut c = second.connect();
+    let ttls = c.cmd(&["HTTL", "h", "FIELDS", "3", "a", "b", "c"]);
+    let lines: Vec<&str> = ttls.split("\r\n").collect();
+    let a: i64 = lines[1][1..].parse().unwrap();
+    assert!((990..=1000).contains(&a), "{ttls}");
+    assert_eq!(
+        c.cmd(&["HPEXPIRETIME", "h", "FIELDS", "2", "b", "c"]),
+        "*2\r\n:40000000000000\r\n:-2\r\n"
+    );
+    assert_eq!(c.cmd(&["HLEN", "h"]), ":2\r\n");
+}

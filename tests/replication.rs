@@ -173,3 +173,42 @@ fn a_raw_replica_reads_every_write_rewritten_as_redis_propagates_it() {
         assert_eq!(ours, stream_of(real.port()), "ours against real Redis");
     }
 }
+
+/// Real 7.0 has no hash-field expiry: the stream expected is Redis 7.4's (t_hash.c).
+#[test]
+fn hash_field_expiry_reaches_a_raw_replica_as_redis_7_4_propagates_it() {
+    let server = TestServer::start();
+    let mut client = tests::Conn::tcp(server.port()).unwrap();
+    let mut link = ReplicaLink::attach(server.port());
+    for command in [
+        &["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"][..],
+        &["HEXPIRE", "h", "100", "FIELDS", "3", "a", "nofield", "b"],
+        &["HPEXPIRE", "h", "100000", "XX", "FIELDS", "2", "a", "c"],
+        &["HPEXPIREAT", "h", "1", "FIELDS", "1", "b"],
+        &["HPERSIST", "h", "FIELDS", "1", "a"],
+        &["HPEXPIRE", "h", "1", "FIELDS", "1", "c"],
+    ] {
+        client.cmd(command);
+    }
+    // The cron's cycle finds `c` due; a read finds `d` due.
+    std::thread::sleep(Duration::from_millis(300));
+    client.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    client.cmd(&["HPEXPIRE", "h", "1", "FIELDS", "1", "d"]);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(client.cmd(&["HGET", "h", "d"]), "$-1\r\n");
+    assert_eq!(
+        link.commands(),
+        [
+            "SELECT 0",
+            "HSET h a 1 b 2 c 3 d 4",
+            "HPEXPIREAT h T FIELDS 2 a b",
+            "HPEXPIREAT h T XX FIELDS 1 a",
+            "HDEL h b",
+            "HPERSIST h FIELDS 1 a",
+            "HPEXPIREAT h T FIELDS 1 c",
+            "HDEL h c",
+            "HPEXPIREAT h T FIELDS 1 d",
+            "HDEL h d",
+        ]
+    );
+}

@@ -238,8 +238,12 @@ impl CommandContext<'_> {
             .drain_expired_values(|entry| server.lazyfree.free_entry(entry));
         {
             let mut sink = SelfSink::of(self.client, self.reply);
-            self.db.drain_fields_expired(|db, key, emptied| {
-                crate::notify::hash_fields_expired(server, db, &key, emptied, Some(&mut sink));
+            self.db.drain_fields_expired(|db, expired| {
+                if propagating {
+                    propagate::fields_expired(server, db, &expired.key, &expired.fields);
+                }
+                let (key, emptied) = (&expired.key, expired.emptied);
+                crate::notify::hash_fields_expired(server, db, key, emptied, Some(&mut sink));
             });
         }
         if crate::notify::wants(server, Event::New) {

@@ -71,9 +71,7 @@ fn cron_step(server: &Server, period: Duration) {
     for db in 0..keyspace.databases() {
         keyspace.for_each_shard(&gate, db, |shard| {
             report_expired(server, db, shard);
-            for (key, emptied) in shard.drain_fields_expired() {
-                crate::notify::hash_fields_expired(server, db, &key, emptied, None);
-            }
+            report_fields_expired(server, db, shard);
             // Commands report created keys themselves; drop what a config change left behind.
             shard.drain_created();
             if rehash {
@@ -105,6 +103,18 @@ fn report_expired(server: &Server, db: usize, shard: &mut common::keyspace::Shar
     }
 }
 
+/// Announces the hash fields `shard` expired since the last report, and propagates their
+/// HDELs while the shard is still locked (as [`report_expired`] does for keys).
+fn report_fields_expired(server: &Server, db: usize, shard: &mut common::keyspace::Shard) {
+    let propagating = server.feed.is_active();
+    for expired in shard.drain_fields_expired() {
+        if propagating {
+            crate::propagate::fields_expired(server, db, &expired.key, &expired.fields);
+        }
+        crate::notify::hash_fields_expired(server, db, &expired.key, expired.emptied, None);
+    }
+}
+
 fn active_expire_cycle(server: &Server, period: Duration) {
     let effort = Effort::new(server.hot.active_expire_effort.load(Relaxed));
     let budget = period * effort.cpu_percent / 100;
@@ -122,6 +132,7 @@ fn active_expire_cycle(server: &Server, period: Duration) {
             if shard.volatile_hashes() > 0 {
                 // Redis 7.4 gives hash fields their own quota per cycle.
                 shard.active_expire_fields(unix_ms(), effort.keys_per_loop, FIELDS_PER_CYCLE);
+                report_fields_expired(server, db, shard);
             }
             if shard.volatile_len() == 0 {
                 return;
@@ -168,4 +179,29 @@ fn active_expire_cycle(server: &Server, period: Duration) {
         .expire_cycle_cpu_milliseconds
         .fetch_add(elapsed_ms, Relaxed);
     server.latency_sample("expire-cycle", elapsed_ms);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn the_cycle_propagates_expired_fields_as_hdels_each_alone() {
+        let mut c = TestClient::new();
+        c.start_stream();
+        c.text(&["HSET", "h", "a", "1", "b", "2"]);
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "2", "a", "b"]);
+        c.stream();
+        std::thread::sleep(Duration::from_millis(5));
+        super::active_expire_cycle(&c.server, Duration::from_millis(100));
+        let stream: Vec<String> = c
+            .stream()
+            .into_iter()
+            .filter(|l| !l.starts_with("SELECT "))
+            .collect();
+        assert_eq!(stream, ["HDEL h a", "HDEL h b"]);
+        assert_eq!(c.text(&["EXISTS", "h"]), ":0\r\n");
+    }
 }

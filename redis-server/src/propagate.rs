@@ -169,6 +169,20 @@ pub(crate) fn expired(server: &Server, db: usize, key: &[u8]) {
     deletion(server, db, key, lazy);
 }
 
+/// Fields of a hash removed because their time had come, lazily or by the expiry cycle: one
+/// `HDEL key field` each, as Redis 7.4's `propagateHashFieldDeletion` (the key's own removal
+/// with its last field is not propagated: the last HDEL removes it on the other side).
+pub(crate) fn fields_expired(server: &Server, db: usize, key: &[u8], fields: &[Box<[u8]>]) {
+    for field in fields {
+        push(
+            server,
+            db,
+            Targets::ALL,
+            [&b"HDEL"[..], key, field].into_iter(),
+        );
+    }
+}
+
 /// Before a new listener (a replica, the AOF) starts from a snapshot taken through `view`
 /// (exclusive gate): keys expired while nobody listened are counted now, so none of them is
 /// propagated as a DEL later, when the key may exist again.
@@ -176,6 +190,9 @@ pub(crate) fn forget_unheard_expiries(server: &Server, view: &mut common::keyspa
     for db in 0..server.keyspace.databases() {
         view.for_each_shard(db, |shard| {
             crate::notify::keys_expired(server, db, shard.drain_expired());
+            for expired in shard.drain_fields_expired() {
+                crate::notify::hash_fields_expired(server, db, &expired.key, expired.emptied, None);
+            }
         });
     }
 }

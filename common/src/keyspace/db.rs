@@ -354,12 +354,12 @@ impl<'a> Locked<'a> {
         }
     }
 
-    /// Hands `f` (database, key, whether the key went too) for every hash the held shards
-    /// expired fields of since they were last drained, oldest first.
-    pub fn drain_fields_expired(&mut self, mut f: impl FnMut(usize, Box<[u8]>, bool)) {
+    /// Hands `f` (database, what went) for every hash the held shards expired fields of since
+    /// they were last drained, oldest first.
+    pub fn drain_fields_expired(&mut self, mut f: impl FnMut(usize, super::FieldsExpired)) {
         for (db, _, shard) in self.guards.held_mut() {
-            for (key, emptied) in shard.drain_fields_expired() {
-                f(*db, key, emptied);
+            for expired in shard.drain_fields_expired() {
+                f(*db, expired);
             }
         }
     }

@@ -335,6 +335,24 @@ impl<T: DictItem> Dict<T> {
         None
     }
 
+    /// Inserts the item `make` builds unless one with `key` is there; true when inserted. One
+    /// walk of the chain, and nothing built for a key already present (SADD).
+    pub fn insert_if_absent(&mut self, key: &[u8], make: impl FnOnce() -> T) -> bool {
+        self.step();
+        let hash = self.hash(key);
+        if self.get_hashed(hash, key).is_some() {
+            return false;
+        }
+        self.expand_if_needed();
+        let table = if self.rehash_index.is_some() { 1 } else { 0 };
+        let t = &mut self.tables[table];
+        let slot = (hash & t.mask()) as usize;
+        let next = t.buckets[slot].take();
+        t.buckets[slot] = Some(Box::new(Node { next, item: make() }));
+        t.used += 1;
+        true
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<T> {
         self.step();
         let hash = self.hash(key);

@@ -15,4 +15,4 @@ pub mod shard;
 pub use access::AccessPolicy;
 pub use db::{Gate, Keyspace, Locked};
 pub use entry::Entry;
-pub use shard::{ExpireCycleStats, Shard, lru_clock};
+pub use shard::{ExpireCycleStats, FieldsExpired, Shard, lru_clock};

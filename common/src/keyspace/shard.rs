@@ -50,15 +50,25 @@ pub struct Shard {
     /// walking every hash. A record may be early (a TTL removed since), never late.
     hexpires: Dict<Expiry>,
     hexpire_cursor: u64,
-    /// Hashes that lost fields to their TTLs since the caller last drained them, with whether
-    /// the hash went with its last field (for `hexpired` / `del` events).
-    fields_expired: Vec<(Box<[u8]>, bool)>,
+    /// Hashes that lost fields to their TTLs since the caller last drained them (for
+    /// `hexpired` / `del` events and HDEL propagation).
+    fields_expired: Vec<FieldsExpired>,
     /// Total fields expired here (INFO `expired_subkeys`).
     expired_fields_total: u64,
     /// While set (`lazyfree-lazy-expire`), expired values worth a background free are kept
     /// in `expired_values` for the caller to hand to its lazyfree thread.
     pub(crate) lazy_expire: bool,
     expired_values: Vec<Entry>,
+}
+
+/// Fields of one hash removed because their time had come (Redis 7.4's hash-field expiry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldsExpired {
+    pub key: Box<[u8]>,
+    /// The fields, soonest first: each is propagated as `HDEL key field`.
+    pub fields: Vec<Box<[u8]>>,
+    /// The hash went with its last field (a `del` event).
+    pub emptied: bool,
 }
 
 /// What one run of the active expiry cycle did in one shard.
@@ -432,9 +442,10 @@ impl Shard {
             Some(e) if e.at_ms <= now_ms => {}
             _ => return false,
         }
+        let mut fields = Vec::new();
         let (expired, empty, next) = match self.main.get_mut(key).map(Entry::value_mut) {
             Some(Value::Hash(h)) => {
-                let n = h.expire_fields(now_ms, max);
+                let n = h.expire_fields(now_ms, max, &mut fields);
                 if n > 0 {
                     h.shrink_to_fit();
                 }
@@ -455,13 +466,16 @@ impl Shard {
         if empty {
             self.remove(key);
         }
-        self.fields_expired.push((key.into(), empty));
+        self.fields_expired.push(FieldsExpired {
+            key: key.into(),
+            fields,
+            emptied: empty,
+        });
         empty
     }
 
-    /// Hashes that lost fields to their TTLs since the last call, oldest first, each with
-    /// whether the key went with its last field.
-    pub fn drain_fields_expired(&mut self) -> std::vec::Drain<'_, (Box<[u8]>, bool)> {
+    /// Hashes that lost fields to their TTLs since the last call, oldest first.
+    pub fn drain_fields_expired(&mut self) -> std::vec::Drain<'_, FieldsExpired> {
         self.fields_expired.drain(..)
     }
 
@@ -621,7 +635,11 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert_eq!(
             s.drain_fields_expired().collect::<Vec<_>>(),
-            vec![(Box::from(&b"h"[..]), false)]
+            vec![FieldsExpired {
+                key: Box::from(&b"h"[..]),
+                fields: vec![Box::from(&b"a"[..])],
+                emptied: false
+            }]
         );
         assert_eq!(s.volatile_hashes(), 0);
         assert_eq!(s.expired_fields_total(), 1);
@@ -659,6 +677,7 @@ mod tests {
         assert_eq!(s.len(), 0);
         let drained: Vec<_> = s.drain_fields_expired().collect();
         assert_eq!(drained.len(), 20);
-        assert_eq!(drained.iter().filter(|(_, gone)| *gone).count(), 10);
+        assert_eq!(drained.iter().filter(|e| e.emptied).count(), 10);
+        assert!(drained.iter().all(|e| e.fields.len() == 1));
     }
 }

@@ -271,7 +271,7 @@ impl<'a> Reader<'a> {
                 if dup {
                     return err(start, RdbErrorKind::Duplicate("hash fields"));
                 }
-                let mut h = HashValue::Listpack(lp);
+                let mut h = HashValue::from_listpack(&lp);
                 if h.len() > limits.hash.max_entries || maxlen > limits.hash.max_value {
                     h.convert();
                 }
@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
                 let blob = self.read_string()?;
                 let lp = pairs_listpack(&blob, ty == kind::HASH_ZIPLIST, start, "hash")?;
                 self.validated += u64::from(ty == kind::HASH_LISTPACK);
-                let mut h = HashValue::Listpack(lp);
+                let mut h = HashValue::from_listpack(&lp);
                 if h.len() > limits.hash.max_entries {
                     h.convert();
                 }

@@ -100,7 +100,7 @@ pub fn object_type(value: &Value) -> u8 {
             SetValue::IntSet(_) => kind::SET_INTSET,
             SetValue::HashTable(_) => kind::SET,
         },
-        Value::Hash(h) => match (h.pair_listpack().is_some(), h.volatile_fields() > 0) {
+        Value::Hash(h) => match (h.is_listpack(), h.volatile_fields() > 0) {
             (true, false) => kind::HASH_LISTPACK,
             (false, false) => kind::HASH,
             (true, true) => kind::HASH_LISTPACK_EX,

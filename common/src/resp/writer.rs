@@ -116,6 +116,7 @@ impl ReplyBuffer {
 
     /// `$<len>\r\n<s>\r\n`.
     pub fn bulk(&mut self, s: &[u8]) {
+        self.buf.reserve(MAX_I64_LEN + 5 + s.len());
         self.header(b'$', len_i64(s.len()));
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
@@ -288,7 +289,11 @@ impl ReplyBuffer {
     fn header(&mut self, prefix: u8, n: i64) {
         let mut line = [0u8; MAX_I64_LEN + 3];
         let len = encode_header(prefix, n, &mut line);
-        self.buf.extend_from_slice(&line[..len]);
+        // Measured (LRANGE 100): a `memmove` call per header. Copying the whole fixed-size
+        // line and cutting it back compiles to a few moves.
+        let start = self.buf.len();
+        self.buf.extend_from_slice(&line);
+        self.buf.truncate(start + len);
     }
 
     fn insert_header(&mut self, d: Deferred, prefix: u8, n: i64) {
@@ -312,12 +317,28 @@ impl ReplyBuffer {
 
 /// Writes `<prefix><n>\r\n` into `line`; returns its length.
 fn encode_header(prefix: u8, n: i64, line: &mut [u8; MAX_I64_LEN + 3]) -> usize {
-    let mut digits = [0u8; MAX_I64_LEN];
-    let digits = number::format_i64(n, &mut digits);
     line[0] = prefix;
-    line[1..1 + digits.len()].copy_from_slice(digits);
-    line[1 + digits.len()..3 + digits.len()].copy_from_slice(b"\r\n");
-    digits.len() + 3
+    // Lengths and counts are mostly one or two digits: written directly, without a copy.
+    let digits = match n {
+        0..=9 => {
+            line[1] = b'0' + n as u8;
+            1
+        }
+        10..=99 => {
+            line[1] = b'0' + (n / 10) as u8;
+            line[2] = b'0' + (n % 10) as u8;
+            2
+        }
+        _ => {
+            let mut buf = [0u8; MAX_I64_LEN];
+            let digits = number::format_i64(n, &mut buf);
+            line[1..1 + digits.len()].copy_from_slice(digits);
+            digits.len()
+        }
+    };
+    line[1 + digits] = b'\r';
+    line[2 + digits] = b'\n';
+    digits + 3
 }
 
 fn len_i64(len: usize) -> i64 {

@@ -1,8 +1,11 @@
 //! Hash values (Redis's "Hash API" of `t_hash.c`): field → value maps in one of two encodings.
 //!
-//! - `listpack`: field, value, field, value... in one [`Listpack`], in insertion order, while
-//!   the hash has at most `hash-max-listpack-entries` fields and no field or value is longer
-//!   than `hash-max-listpack-value` bytes. Small hashes cost one allocation.
+//! - `listpack`: a [`SmallHash`], field, value, field, value... in insertion order in one
+//!   exact-size allocation, while the hash has at most `hash-max-listpack-entries` fields and
+//!   no field or value is longer than `hash-max-listpack-value` bytes. Redis keeps a real
+//!   listpack there; ours drops the per-element encoding byte and back-length (a varint
+//!   length and the bytes are enough to walk forward), which is what makes 100k small hashes
+//!   no bigger than Redis's. RDB, DUMP and DEBUG get a real [`Listpack`] built on demand.
 //! - `hashtable`: a [`Dict`] of [`HashPair`]s (field and value in one allocation), whose
 //!   reverse-binary cursor keeps HSCAN's guarantee while the table resizes.
 //!
@@ -10,17 +13,16 @@
 //!
 //! Field TTLs (Redis 7.4's hash-field expiry) live in a side structure, [`VolatileHash`],
 //! allocated only when a field first gets one: a hash without field TTLs is exactly the
-//! 7.0 value, byte for byte. A `listpack` hash with TTLs reports `listpackex`, as 7.4's
-//! does, and keeps 7.4's field order: fields with a TTL first, soonest first, then the rest.
-//! Elements are read as [`LpValue`]: the listpack hands back integers it stored as integers,
-//! the table always bytes.
+//! 7.0 value. A `listpack` hash with TTLs reports `listpackex`, as 7.4's does, and keeps
+//! 7.4's field order: fields with a TTL first, soonest first, then the rest.
+//! Elements are read as [`LpValue`], the type listpack readers share.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::encoding::listpack::{Listpack, LpValue};
+use crate::encoding::listpack::{Listpack, LpValue, SAFETY_SIZE};
 use crate::keyspace::dict::{Dict, DictItem};
 
 /// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
@@ -72,17 +74,325 @@ impl DictItem for HashPair {
     }
 }
 
-/// A hash, in Redis's encodings.
-pub enum HashValue {
-    Listpack(Listpack),
-    /// Boxed, so a small hash (the common case) costs only the listpack's size.
-    Table(Box<Dict<HashPair>>),
-    /// A hash some of whose fields have (or had) a TTL. Boxed, so the variant adds nothing
-    /// to the size of the other two.
-    Volatile(Box<VolatileHash>),
+// ---------------------------------------------------------------------------------------------
+// SmallHash: the `listpack` encoding
+// ---------------------------------------------------------------------------------------------
+
+/// Bytes of the pair count that starts a non-empty [`SmallHash`].
+const COUNT_SIZE: usize = 4;
+
+/// Appends `n` as a LEB128 varint (1 byte below 128).
+fn write_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
 }
 
-/// A hash with field TTLs: the fields in their usual encoding (never `Volatile` itself) and
+fn varint_size(mut n: usize) -> usize {
+    let mut size = 1;
+    while n >= 0x80 {
+        n >>= 7;
+        size += 1;
+    }
+    size
+}
+
+/// The element at `pos`: its bytes and where the next one starts.
+fn read_element(bytes: &[u8], mut pos: usize) -> Option<(&[u8], usize)> {
+    let mut len = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(pos)?;
+        pos += 1;
+        len |= usize::from(b & 0x7f).checked_shl(shift)?;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    let end = pos.checked_add(len)?;
+    Some((bytes.get(pos..end)?, end))
+}
+
+/// Where one pair sits in a [`SmallHash`].
+#[derive(Clone, Copy)]
+struct PairAt {
+    /// The field's length prefix.
+    start: usize,
+    /// The value's length prefix.
+    value: usize,
+    /// The value's bytes.
+    value_bytes: usize,
+    /// One past the value.
+    end: usize,
+}
+
+/// A small hash in one exact-size allocation: the number of pairs (u32, little-endian), then
+/// field, value, field, value..., each as a varint length and its bytes. Empty, it holds no
+/// allocation at all.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SmallHash {
+    bytes: Box<[u8]>,
+}
+
+/// The pairs of a [`SmallHash`], in order.
+pub struct SmallIter<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for SmallIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (field, at) = read_element(self.bytes, self.pos)?;
+        let (value, end) = read_element(self.bytes, at)?;
+        self.pos = end;
+        Some((field, value))
+    }
+}
+
+impl SmallHash {
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        match self.bytes.get(..COUNT_SIZE) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]) as usize,
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held.
+    pub fn allocated_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn iter(&self) -> SmallIter<'_> {
+        SmallIter {
+            bytes: &self.bytes,
+            pos: COUNT_SIZE,
+        }
+    }
+
+    fn set_len(bytes: &mut [u8], n: usize) {
+        if let Some(count) = bytes.get_mut(..COUNT_SIZE) {
+            count.copy_from_slice(&(n as u32).to_le_bytes());
+        }
+    }
+
+    /// Where the pair of `field` is.
+    fn find(&self, field: &[u8]) -> Option<PairAt> {
+        let mut pos = COUNT_SIZE;
+        loop {
+            let (f, value) = read_element(&self.bytes, pos)?;
+            let (v, end) = read_element(&self.bytes, value)?;
+            if f == field {
+                return Some(PairAt {
+                    start: pos,
+                    value,
+                    value_bytes: end - v.len(),
+                    end,
+                });
+            }
+            pos = end;
+        }
+    }
+
+    /// Where the pair at index `n` starts (the end when `n` is the length).
+    fn offset_of(&self, n: usize) -> usize {
+        let mut pos = COUNT_SIZE;
+        for _ in 0..n {
+            match read_element(&self.bytes, pos).and_then(|(_, at)| read_element(&self.bytes, at)) {
+                Some((_, end)) => pos = end,
+                None => break,
+            }
+        }
+        pos.min(self.bytes.len())
+            .max(COUNT_SIZE.min(self.bytes.len()))
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        let at = self.find(field)?;
+        self.bytes.get(at.value_bytes..at.end)
+    }
+
+    /// The pair at index `n`.
+    pub fn nth(&self, n: usize) -> Option<(&[u8], &[u8])> {
+        let mut it = self.iter();
+        it.pos = self.offset_of(n);
+        it.next()
+    }
+
+    /// Bytes of the encoding besides its allocation's bookkeeping (for the 1 GiB bound).
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Rebuilds the bytes with `bytes[from..to]` replaced by `insert`'s pairs, and the count
+    /// changed by `delta`: one exact-size allocation, as Redis reallocates its listpack.
+    fn splice(&mut self, from: usize, to: usize, insert: &[(&[u8], &[u8])], count: usize) {
+        let add: usize = insert
+            .iter()
+            .map(|(f, v)| varint_size(f.len()) + f.len() + varint_size(v.len()) + v.len())
+            .sum();
+        let old = std::mem::take(&mut self.bytes);
+        let (from, to) = if old.is_empty() {
+            (COUNT_SIZE, COUNT_SIZE)
+        } else {
+            (from, to)
+        };
+        let total = COUNT_SIZE.max(old.len()) - (to - from) + add;
+        let mut out = Vec::with_capacity(total);
+        match old.get(..from) {
+            Some(head) if !old.is_empty() => out.extend_from_slice(head),
+            _ => out.extend_from_slice(&[0; COUNT_SIZE]),
+        }
+        for (f, v) in insert {
+            write_varint(&mut out, f.len());
+            out.extend_from_slice(f);
+            write_varint(&mut out, v.len());
+            out.extend_from_slice(v);
+        }
+        if let Some(tail) = old.get(to..) {
+            out.extend_from_slice(tail);
+        }
+        if count == 0 {
+            out.clear();
+        } else {
+            Self::set_len(&mut out, count);
+        }
+        self.bytes = out.into_boxed_slice();
+    }
+
+    /// Sets `field` to `value`; true when the field is new (added last).
+    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(at) if at.end - at.value_bytes == value.len() => {
+                if let Some(dst) = self.bytes.get_mut(at.value_bytes..at.end) {
+                    dst.copy_from_slice(value);
+                }
+                false
+            }
+            Some(at) => {
+                let n = self.len();
+                let mut out = Vec::with_capacity(
+                    self.bytes.len() - (at.end - at.value) + varint_size(value.len()) + value.len(),
+                );
+                out.extend_from_slice(&self.bytes[..at.value]);
+                write_varint(&mut out, value.len());
+                out.extend_from_slice(value);
+                out.extend_from_slice(&self.bytes[at.end..]);
+                Self::set_len(&mut out, n);
+                self.bytes = out.into_boxed_slice();
+                false
+            }
+            None => {
+                let (n, end) = (self.len(), self.bytes.len());
+                self.splice(end, end, &[(field, value)], n + 1);
+                true
+            }
+        }
+    }
+
+    /// Removes `field`; true when it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        let Some(at) = self.find(field) else {
+            return false;
+        };
+        let n = self.len();
+        self.splice(at.start, at.end, &[], n - 1);
+        true
+    }
+
+    /// Moves `field` and its value to pair index `rank`, or to the end.
+    fn move_pair(&mut self, field: &[u8], rank: Option<usize>) {
+        let Some(at) = self.find(field) else {
+            return;
+        };
+        let value = self.bytes[at.value_bytes..at.end].to_vec();
+        let n = self.len();
+        self.splice(at.start, at.end, &[], n);
+        let to = match rank {
+            Some(r) if r < n - 1 => self.offset_of(r),
+            _ => self.bytes.len(),
+        };
+        self.splice(to, to, &[(field, &value)], n);
+    }
+
+    /// The pairs as a real listpack (RDB, DUMP), integers stored as integers.
+    pub fn to_listpack(&self) -> Listpack {
+        let mut lp = Listpack::new();
+        lp.reserve(self.bytes.len() + 2 * self.len());
+        for (f, v) in self.iter() {
+            lp.push_back(f);
+            lp.push_back(v);
+        }
+        lp
+    }
+
+    /// The pairs of a listpack of fields and values (an odd last element is dropped).
+    pub fn from_listpack(lp: &Listpack) -> SmallHash {
+        let mut out = vec![0; COUNT_SIZE];
+        let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
+        let mut it = lp.iter();
+        let mut n = 0;
+        while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            for x in [lp_bytes(&f, &mut fb), lp_bytes(&v, &mut vb)] {
+                write_varint(&mut out, x.len());
+                out.extend_from_slice(x);
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return SmallHash::default();
+        }
+        Self::set_len(&mut out, n);
+        SmallHash {
+            bytes: out.into_boxed_slice(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HashValue
+// ---------------------------------------------------------------------------------------------
+
+/// A hash, in Redis's encodings. Two variants keep it 16 bytes (the small hash's boxed slice,
+/// the other's pointer in its length's place), so the box a key holds is a 16-byte block.
+pub enum HashValue {
+    /// `listpack`.
+    Listpack(SmallHash),
+    /// `hashtable`, or any hash with field TTLs.
+    Large(Box<LargeHash>),
+}
+
+/// The encodings that are not a plain small hash.
+pub enum LargeHash {
+    Table(Dict<HashPair>),
+    /// A hash some of whose fields have (or had) a TTL.
+    Volatile(VolatileHash),
+}
+
+/// What a [`HashValue`] holds, borrowed.
+enum View<'a> {
+    Small(&'a SmallHash),
+    Table(&'a Dict<HashPair>),
+    Volatile(&'a VolatileHash),
+}
+
+/// What a [`HashValue`] holds, borrowed for writing.
+enum ViewMut<'a> {
+    Small(&'a mut SmallHash),
+    Table(&'a mut Dict<HashPair>),
+    Volatile(&'a mut VolatileHash),
+}
+
+/// A hash with field TTLs: the fields in their usual encoding (never volatile itself) and
 /// each volatile field's expiry time.
 #[derive(Clone)]
 pub struct VolatileHash {
@@ -95,8 +405,8 @@ impl VolatileHash {
         self.ttls.remove(field);
         let rank = self.ttls.count_before(at);
         self.ttls.insert(field, at);
-        if let HashValue::Listpack(lp) = &mut self.fields {
-            HashValue::lp_move_pair(lp, field, Some(rank));
+        if let HashValue::Listpack(s) = &mut self.fields {
+            s.move_pair(field, Some(rank));
         }
     }
 }
@@ -163,17 +473,40 @@ fn lp_bytes<'a: 'b, 'b>(v: &LpValue<'a>, buf: &'b mut [u8; 20]) -> &'b [u8] {
     }
 }
 
+fn str_pair<'a>((f, v): (&'a [u8], &'a [u8])) -> (LpValue<'a>, LpValue<'a>) {
+    (LpValue::Str(f), LpValue::Str(v))
+}
+
 impl HashValue {
+    fn view(&self) -> View<'_> {
+        match self {
+            HashValue::Listpack(s) => View::Small(s),
+            HashValue::Large(l) => match &**l {
+                LargeHash::Table(d) => View::Table(d),
+                LargeHash::Volatile(v) => View::Volatile(v),
+            },
+        }
+    }
+
+    fn view_mut(&mut self) -> ViewMut<'_> {
+        match self {
+            HashValue::Listpack(s) => ViewMut::Small(s),
+            HashValue::Large(l) => match &mut **l {
+                LargeHash::Table(d) => ViewMut::Table(d),
+                LargeHash::Volatile(v) => ViewMut::Volatile(v),
+            },
+        }
+    }
+
     /// Heap bytes held, estimated from `samples` fields (all when 0).
     pub fn allocated_bytes(&self, samples: usize) -> usize {
-        match self {
-            HashValue::Listpack(lp) => lp.allocated_bytes(),
-            HashValue::Table(d) => {
-                std::mem::size_of::<Dict<HashPair>>()
-                    + d.allocated_bytes(samples, |p| p.bytes.len())
+        match self.view() {
+            View::Small(s) => s.allocated_bytes(),
+            View::Table(d) => {
+                std::mem::size_of::<LargeHash>() + d.allocated_bytes(samples, |p| p.bytes.len())
             }
-            HashValue::Volatile(v) => {
-                std::mem::size_of::<VolatileHash>()
+            View::Volatile(v) => {
+                std::mem::size_of::<LargeHash>()
                     + v.fields.allocated_bytes(samples)
                     + v.ttls.allocated_bytes()
             }
@@ -182,27 +515,32 @@ impl HashValue {
 
     /// An empty hash, `listpack`-encoded.
     pub fn new() -> HashValue {
-        HashValue::Listpack(Listpack::new())
+        HashValue::Listpack(SmallHash::default())
+    }
+
+    /// A `listpack` hash of the fields and values of `lp` (RDB, RESTORE).
+    pub fn from_listpack(lp: &Listpack) -> HashValue {
+        HashValue::Listpack(SmallHash::from_listpack(lp))
     }
 
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding_name(&self) -> &'static str {
-        match self {
-            HashValue::Listpack(_) => "listpack",
-            HashValue::Table(_) => "hashtable",
-            HashValue::Volatile(v) => match v.fields {
+        match self.view() {
+            View::Small(_) => "listpack",
+            View::Table(_) => "hashtable",
+            View::Volatile(v) => match v.fields {
                 HashValue::Listpack(_) => "listpackex",
-                _ => "hashtable",
+                HashValue::Large(_) => "hashtable",
             },
         }
     }
 
     /// Number of fields.
     pub fn len(&self) -> usize {
-        match self {
-            HashValue::Listpack(lp) => lp.len() / 2,
-            HashValue::Table(d) => d.len(),
-            HashValue::Volatile(v) => v.fields.len(),
+        match self.view() {
+            View::Small(s) => s.len(),
+            View::Table(d) => d.len(),
+            View::Volatile(v) => v.fields.len(),
         }
     }
 
@@ -210,38 +548,39 @@ impl HashValue {
         self.len() == 0
     }
 
-    /// The listpack, when the hash is `listpack`-encoded without field TTLs (RDB writes it
-    /// as is).
-    pub fn as_listpack(&self) -> Option<&Listpack> {
+    /// The hash as the listpack RDB writes, when it is `listpack`-encoded without field TTLs.
+    pub fn as_listpack(&self) -> Option<Listpack> {
         match self {
-            HashValue::Listpack(lp) => Some(lp),
-            _ => None,
+            HashValue::Listpack(s) => Some(s.to_listpack()),
+            HashValue::Large(_) => None,
+        }
+    }
+
+    /// True for a `listpack` or `listpackex` hash (one [`pair_listpack`](Self::pair_listpack)
+    /// would build).
+    pub fn is_listpack(&self) -> bool {
+        match self.view() {
+            View::Small(_) => true,
+            View::Volatile(v) => v.fields.is_listpack(),
+            View::Table(_) => false,
         }
     }
 
     /// The field/value listpack of a `listpack` or `listpackex` hash.
-    pub fn pair_listpack(&self) -> Option<&Listpack> {
-        match self {
-            HashValue::Listpack(lp) => Some(lp),
-            HashValue::Volatile(v) => v.fields.pair_listpack(),
-            HashValue::Table(_) => None,
+    pub fn pair_listpack(&self) -> Option<Listpack> {
+        match self.view() {
+            View::Small(s) => Some(s.to_listpack()),
+            View::Volatile(v) => v.fields.pair_listpack(),
+            View::Table(_) => None,
         }
-    }
-
-    /// Position of `field`'s field entry in a listpack.
-    fn lp_find(lp: &Listpack, field: &[u8]) -> Option<usize> {
-        lp.find(lp.first()?, field, 1)
     }
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<LpValue<'_>> {
-        match self {
-            HashValue::Listpack(lp) => {
-                let f = Self::lp_find(lp, field)?;
-                Some(lp.get(lp.next(f)?))
-            }
-            HashValue::Table(d) => d.get(field).map(|p| LpValue::Str(p.value())),
-            HashValue::Volatile(v) => v.fields.get(field),
+        match self.view() {
+            View::Small(s) => s.get(field).map(LpValue::Str),
+            View::Table(d) => d.get(field).map(|p| LpValue::Str(p.value())),
+            View::Volatile(v) => v.fields.get(field),
         }
     }
 
@@ -256,10 +595,10 @@ impl HashValue {
         args: impl IntoIterator<Item = &'a [u8]>,
         limits: HashLimits,
     ) {
-        let lp = match self {
-            HashValue::Listpack(lp) => lp,
-            HashValue::Volatile(v) => return v.fields.try_conversion(args, limits),
-            HashValue::Table(_) => return,
+        let s = match self.view_mut() {
+            ViewMut::Small(s) => s,
+            ViewMut::Volatile(v) => return v.fields.try_conversion(args, limits),
+            ViewMut::Table(_) => return,
         };
         let mut sum = 0usize;
         for arg in args {
@@ -269,7 +608,7 @@ impl HashValue {
             }
             sum = sum.saturating_add(arg.len());
         }
-        if !lp.safe_to_add(sum) {
+        if s.data_len().saturating_add(sum) > SAFETY_SIZE {
             self.convert();
         }
     }
@@ -278,7 +617,7 @@ impl HashValue {
     /// the field is new (`hashTypeSet`). Converts to `hashtable` first when either is too long
     /// for a listpack, and after adding when the hash has more than `max_entries` fields.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        if let HashValue::Volatile(v) = self
+        if let ViewMut::Volatile(v) = self.view_mut()
             && v.ttls.remove(field).is_some()
         {
             // A field losing its TTL moves behind the volatile ones in a listpack.
@@ -291,7 +630,7 @@ impl HashValue {
 
     /// Sets `field` to `value` keeping its TTL (HINCRBY, HINCRBYFLOAT); true when new.
     pub fn set_keep_ttl(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
-        if let HashValue::Volatile(v) = self {
+        if let ViewMut::Volatile(v) = self.view_mut() {
             return v.fields.set_keep_ttl(field, value, limits);
         }
         if matches!(self, HashValue::Listpack(_))
@@ -299,97 +638,61 @@ impl HashValue {
         {
             self.convert();
         }
-        match self {
-            HashValue::Listpack(lp) => {
-                let inserted = match Self::lp_find(lp, field).and_then(|f| lp.next(f)) {
-                    Some(v) => {
-                        lp.replace(v, value);
-                        false
-                    }
-                    None => {
-                        lp.push_back(field);
-                        lp.push_back(value);
-                        true
-                    }
-                };
-                if lp.len() / 2 > limits.max_entries {
+        match self.view_mut() {
+            ViewMut::Small(s) => {
+                let inserted = s.set(field, value);
+                if s.len() > limits.max_entries {
                     self.convert();
                 }
                 inserted
             }
-            HashValue::Table(d) => {
-                let pair = HashPair::new(field, value);
-                d.insert(pair).is_none()
-            }
-            HashValue::Volatile(v) => v.fields.set_keep_ttl(field, value, limits),
+            ViewMut::Table(d) => d.insert(HashPair::new(field, value)).is_none(),
+            ViewMut::Volatile(v) => v.fields.set_keep_ttl(field, value, limits),
         }
     }
 
     /// Removes `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Listpack(lp) => {
-                let Some(f) = Self::lp_find(lp, field) else {
-                    return false;
-                };
-                if let Some(v) = lp.delete(f) {
-                    lp.delete(v);
-                }
-                true
-            }
-            HashValue::Table(d) => {
+        match self.view_mut() {
+            ViewMut::Small(s) => s.remove(field),
+            ViewMut::Table(d) => {
                 let removed = d.remove(field).is_some();
                 if removed {
                     d.shrink_if_needed();
                 }
                 removed
             }
-            HashValue::Volatile(v) => {
+            ViewMut::Volatile(v) => {
                 v.ttls.remove(field);
                 v.fields.remove(field)
             }
         }
     }
 
-    /// Releases spare capacity a write left in a listpack (Redis reallocates a listpack to
-    /// its exact size on every write; we grow amortized and trim afterwards).
-    pub fn shrink_to_fit(&mut self) {
-        match self {
-            HashValue::Listpack(lp) => lp.shrink_to_fit(),
-            HashValue::Volatile(v) => v.fields.shrink_to_fit(),
-            HashValue::Table(_) => {}
-        }
-    }
+    /// Kept for callers that trim after a write: a small hash is always exact-size.
+    pub fn shrink_to_fit(&mut self) {}
 
     /// Converts a `listpack` hash to `hashtable` (`hashTypeConvertListpack`).
     pub fn convert(&mut self) {
-        let lp = match self {
-            HashValue::Listpack(lp) => lp,
-            HashValue::Volatile(v) => return v.fields.convert(),
-            HashValue::Table(_) => return,
+        let s = match self.view_mut() {
+            ViewMut::Small(s) => s,
+            ViewMut::Volatile(v) => return v.fields.convert(),
+            ViewMut::Table(_) => return,
         };
         let mut d = Dict::new();
-        let mut it = lp.iter();
-        let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
-        while let (Some(f), Some(v)) = (it.next(), it.next()) {
-            d.insert(HashPair::new(lp_bytes(&f, &mut fb), lp_bytes(&v, &mut vb)));
+        for (f, v) in s.iter() {
+            d.insert(HashPair::new(f, v));
         }
         while d.rehash(100) {}
-        *self = HashValue::Table(Box::new(d));
+        *self = HashValue::Large(Box::new(LargeHash::Table(d)));
     }
 
     /// Every field and value, in the encoding's order (insertion order for a listpack).
     pub fn iter(&self) -> Box<dyn Iterator<Item = (LpValue<'_>, LpValue<'_>)> + '_> {
-        match self {
-            HashValue::Listpack(lp) => {
-                let mut it = lp.iter();
-                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
-            }
-            HashValue::Table(d) => Box::new(
-                d.iter()
-                    .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
-            ),
-            HashValue::Volatile(v) => v.fields.iter(),
+        match self.view() {
+            View::Small(s) => Box::new(s.iter().map(str_pair)),
+            View::Table(d) => Box::new(d.iter().map(|p| str_pair((p.field(), p.value())))),
+            View::Volatile(v) => v.fields.iter(),
         }
     }
 
@@ -398,15 +701,14 @@ impl HashValue {
     /// `count` fields and values (counted separately, as Redis does) were seen, the scan ends,
     /// or `count * 10` more buckets were visited.
     pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
-        match self {
-            HashValue::Listpack(_) => {
-                let (mut fb, mut vb) = ([0u8; 20], [0u8; 20]);
-                for (field, value) in self.iter() {
-                    f(lp_bytes(&field, &mut fb), lp_bytes(&value, &mut vb));
+        match self.view() {
+            View::Small(s) => {
+                for (field, value) in s.iter() {
+                    f(field, value);
                 }
                 0
             }
-            HashValue::Table(d) => {
+            View::Table(d) => {
                 let count = count.saturating_mul(2);
                 let mut max_iterations = count.saturating_mul(10);
                 let mut seen = 0usize;
@@ -422,26 +724,22 @@ impl HashValue {
                     max_iterations -= 1;
                 }
             }
-            HashValue::Volatile(v) => v.fields.scan(cursor, count, f),
+            View::Volatile(v) => v.fields.scan(cursor, count, f),
         }
     }
 
     /// A random field and its value, or `None` when empty.
     pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(LpValue<'_>, LpValue<'_>)> {
-        match self {
-            HashValue::Listpack(lp) => {
-                let n = lp.len() / 2;
+        match self.view() {
+            View::Small(s) => {
+                let n = s.len();
                 if n == 0 {
                     return None;
                 }
-                let i = rng.random_range(0..n);
-                let f = lp.seek(2 * i as i64)?;
-                Some((lp.get(f), lp.get(lp.next(f)?)))
+                s.nth(rng.random_range(0..n)).map(str_pair)
             }
-            HashValue::Table(d) => d
-                .fair_random(rng)
-                .map(|p| (LpValue::Str(p.field()), LpValue::Str(p.value()))),
-            HashValue::Volatile(v) => v.fields.random_pair(rng),
+            View::Table(d) => d.fair_random(rng).map(|p| str_pair((p.field(), p.value()))),
+            View::Volatile(v) => v.fields.random_pair(rng),
         }
     }
 
@@ -453,21 +751,21 @@ impl HashValue {
         rng: &mut impl Rng,
         mut f: impl FnMut(LpValue<'_>, LpValue<'_>) -> bool,
     ) {
-        match self {
-            HashValue::Listpack(_) => {
-                // One walk, then cheap picks (a listpack seek per pick would be O(n)).
-                let pairs: Vec<_> = self.iter().collect();
+        match self.view() {
+            View::Small(s) => {
+                // One walk, then cheap picks (a seek per pick would be O(n)).
+                let pairs: Vec<_> = s.iter().collect();
                 if pairs.is_empty() {
                     return;
                 }
                 for _ in 0..count {
                     let (field, value) = pairs[rng.random_range(0..pairs.len())];
-                    if !f(field, value) {
+                    if !f(LpValue::Str(field), LpValue::Str(value)) {
                         return;
                     }
                 }
             }
-            HashValue::Table(d) => {
+            View::Table(d) => {
                 for _ in 0..count {
                     let Some(p) = d.fair_random(rng) else {
                         return;
@@ -477,7 +775,7 @@ impl HashValue {
                     }
                 }
             }
-            HashValue::Volatile(v) => v.fields.random_pairs(count, rng, f),
+            View::Volatile(v) => v.fields.random_pairs(count, rng, f),
         }
     }
 
@@ -489,10 +787,10 @@ impl HashValue {
         rng: &mut impl Rng,
     ) -> Vec<(LpValue<'_>, LpValue<'_>)> {
         let size = self.len();
-        match self {
-            HashValue::Volatile(v) => v.fields.random_distinct_pairs(count, rng),
+        match self.view() {
+            View::Volatile(v) => v.fields.random_distinct_pairs(count, rng),
             // A big table and few picks: pick at random and skip repeats.
-            HashValue::Table(d) if count.saturating_mul(3) <= size => {
+            View::Table(d) if count.saturating_mul(3) <= size => {
                 let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
                 let mut out = Vec::with_capacity(count);
                 while out.len() < count {
@@ -500,7 +798,7 @@ impl HashValue {
                         break;
                     };
                     if seen.insert(p.field()) {
-                        out.push((LpValue::Str(p.field()), LpValue::Str(p.value())));
+                        out.push(str_pair((p.field(), p.value())));
                     }
                 }
                 out
@@ -519,24 +817,24 @@ impl HashValue {
 impl HashValue {
     /// The expiry time (Unix ms) of `field`, if it has one.
     pub fn field_ttl(&self, field: &[u8]) -> Option<i64> {
-        match self {
-            HashValue::Volatile(v) => v.ttls.get(field),
+        match self.view() {
+            View::Volatile(v) => v.ttls.get(field),
             _ => None,
         }
     }
 
     /// The soonest field expiry time, if any field has one.
     pub fn min_field_ttl(&self) -> Option<i64> {
-        match self {
-            HashValue::Volatile(v) => v.ttls.min(),
+        match self.view() {
+            View::Volatile(v) => v.ttls.min(),
             _ => None,
         }
     }
 
     /// Number of fields with a TTL.
     pub fn volatile_fields(&self) -> usize {
-        match self {
-            HashValue::Volatile(v) => v.ttls.len(),
+        match self.view() {
+            View::Volatile(v) => v.ttls.len(),
             _ => 0,
         }
     }
@@ -544,7 +842,7 @@ impl HashValue {
     /// True when the hash carries the field-TTL side structure (encoded `listpackex` when a
     /// listpack; saved with Redis 7.4's RDB types).
     pub fn is_volatile(&self) -> bool {
-        matches!(self, HashValue::Volatile(_))
+        matches!(self.view(), View::Volatile(_))
     }
 
     /// Gives the existing `field` the expiry time `at` (Unix ms); false when there is no
@@ -554,63 +852,39 @@ impl HashValue {
         if !self.contains(field) {
             return false;
         }
-        if let HashValue::Volatile(v) = self {
+        if let ViewMut::Volatile(v) = self.view_mut() {
             v.set_ttl(field, at);
             return true;
         }
-        let mut v = Box::new(VolatileHash {
+        let mut v = VolatileHash {
             fields: std::mem::take(self),
             ttls: FieldTtls::default(),
-        });
+        };
         v.set_ttl(field, at);
-        *self = HashValue::Volatile(v);
+        *self = HashValue::Large(Box::new(LargeHash::Volatile(v)));
         true
     }
 
     /// Removes `field`'s TTL; true when it had one. In a listpack the field moves behind the
     /// volatile ones.
     pub fn persist_field(&mut self, field: &[u8]) -> bool {
-        let HashValue::Volatile(v) = self else {
+        let ViewMut::Volatile(v) = self.view_mut() else {
             return false;
         };
         if v.ttls.remove(field).is_none() {
             return false;
         }
-        if let HashValue::Listpack(lp) = &mut v.fields {
-            Self::lp_move_pair(lp, field, None);
+        if let HashValue::Listpack(s) = &mut v.fields {
+            s.move_pair(field, None);
         }
         true
     }
 
-    /// Moves `field` and its value to pair index `rank`, or to the end.
-    fn lp_move_pair(lp: &mut Listpack, field: &[u8], rank: Option<usize>) {
-        let Some(f) = Self::lp_find(lp, field) else {
-            return;
-        };
-        let Some(v) = lp.next(f) else {
-            return;
-        };
-        let mut buf = [0u8; 20];
-        let value = lp_bytes(&lp.get(v), &mut buf).to_vec();
-        if let Some(next) = lp.delete(f) {
-            lp.delete(next);
-        }
-        match rank.and_then(|r| lp.seek(2 * r as i64)) {
-            Some(at) => {
-                let at = lp.insert_before(at, field);
-                lp.insert_after(at, &value);
-            }
-            None => {
-                lp.push_back(field);
-                lp.push_back(&value);
-            }
-        }
-    }
-
     /// Removes the fields whose time is at or before `now_ms`, at most `max` of them,
-    /// soonest first; how many went.
-    pub fn expire_fields(&mut self, now_ms: i64, max: usize) -> usize {
-        let HashValue::Volatile(v) = self else {
+    /// soonest first, appending their names to `gone` (each is propagated as an HDEL); how
+    /// many went.
+    pub fn expire_fields(&mut self, now_ms: i64, max: usize, gone: &mut Vec<Box<[u8]>>) -> usize {
+        let ViewMut::Volatile(v) = self.view_mut() else {
             return 0;
         };
         let mut n = 0;
@@ -624,6 +898,7 @@ impl HashValue {
             };
             v.ttls.by_field.remove(&field);
             v.fields.remove(&field);
+            gone.push(field);
             n += 1;
         }
         n
@@ -632,9 +907,9 @@ impl HashValue {
     /// Every field, its value and its expiry time (0 for none), in the encoding's order.
     pub fn iter_with_ttls(&self) -> impl Iterator<Item = (LpValue<'_>, LpValue<'_>, i64)> + '_ {
         self.iter().map(move |(f, v)| {
-            let ttl = match (self, f) {
-                (HashValue::Volatile(h), LpValue::Str(s)) => h.ttls.get(s),
-                (HashValue::Volatile(h), LpValue::Int(n)) => {
+            let ttl = match (self.view(), f) {
+                (View::Volatile(h), LpValue::Str(s)) => h.ttls.get(s),
+                (View::Volatile(h), LpValue::Int(n)) => {
                     let mut buf = [0u8; 20];
                     h.ttls.get(crate::number::format_i64(n, &mut buf))
                 }
@@ -649,16 +924,24 @@ impl Clone for HashValue {
     /// A copy in the same encoding (COPY keeps it, as `hashTypeDup` does).
     fn clone(&self) -> Self {
         match self {
-            HashValue::Listpack(lp) => HashValue::Listpack(lp.clone()),
-            HashValue::Table(d) => {
+            HashValue::Listpack(s) => HashValue::Listpack(s.clone()),
+            HashValue::Large(l) => HashValue::Large(l.clone()),
+        }
+    }
+}
+
+impl Clone for LargeHash {
+    fn clone(&self) -> Self {
+        match self {
+            LargeHash::Table(d) => {
                 let mut copy = Dict::new();
                 for p in d.iter() {
                     copy.insert(HashPair::new(p.field(), p.value()));
                 }
                 while copy.rehash(100) {}
-                HashValue::Table(Box::new(copy))
+                LargeHash::Table(copy)
             }
-            HashValue::Volatile(v) => HashValue::Volatile(v.clone()),
+            LargeHash::Volatile(v) => LargeHash::Volatile(v.clone()),
         }
     }
 }
@@ -720,7 +1003,7 @@ mod tests {
         assert!(!h.set(b"a", b"10", small()));
         assert_eq!(h.encoding_name(), "listpack");
         assert_eq!(h.len(), 2);
-        assert_eq!(h.get(b"a"), Some(LpValue::Int(10)));
+        assert_eq!(h.get(b"a"), Some(LpValue::Str(b"10")));
         assert_eq!(h.get(b"b"), Some(LpValue::Str(b"two")));
         assert_eq!(h.get(b"two"), None, "values are not fields");
         assert!(h.remove(b"a"));
@@ -728,6 +1011,38 @@ mod tests {
         assert_eq!(h.len(), 1);
         let pairs: Vec<_> = h.iter().map(|(f, v)| (bytes(f), bytes(v))).collect();
         assert_eq!(pairs, vec![(b"b".to_vec(), b"two".to_vec())]);
+    }
+
+    #[test]
+    fn small_hash_is_one_exact_allocation_and_round_trips_a_listpack() {
+        let mut s = SmallHash::default();
+        assert_eq!(s.allocated_bytes(), 0);
+        let long = vec![b'x'; 300];
+        assert!(s.set(b"f0", b"v0000001"));
+        assert!(s.set(b"long", &long));
+        assert!(s.set(b"n", b"-12"));
+        // Count, then a length byte and the bytes for each element; 300 takes two.
+        assert_eq!(s.allocated_bytes(), 4 + 3 + 9 + 5 + 302 + 2 + 4);
+        assert!(!s.set(b"f0", b"v0000002"), "same length: in place");
+        assert!(!s.set(b"long", b"short"));
+        assert_eq!(s.get(b"long"), Some(&b"short"[..]));
+        assert_eq!(s.get(b"f0"), Some(&b"v0000002"[..]));
+        assert_eq!(s.nth(2), Some((&b"n"[..], &b"-12"[..])));
+        assert_eq!(s.nth(3), None);
+        let lp = s.to_listpack();
+        assert_eq!(lp.len(), 6);
+        assert_eq!(lp.iter().nth(5), Some(LpValue::Int(-12)));
+        assert!(SmallHash::from_listpack(&lp) == s);
+        s.move_pair(b"n", Some(0));
+        let order: Vec<_> = s.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(order, [b"n".to_vec(), b"f0".to_vec(), b"long".to_vec()]);
+        s.move_pair(b"n", None);
+        assert_eq!(s.nth(2), Some((&b"n"[..], &b"-12"[..])));
+        for f in [&b"f0"[..], b"long", b"n"] {
+            assert!(s.remove(f));
+        }
+        assert!(s.is_empty());
+        assert_eq!(s.allocated_bytes(), 0);
     }
 
     #[test]
@@ -856,12 +1171,8 @@ mod tests {
 
     #[test]
     fn field_ttls_cost_nothing_until_used() {
-        // The side structure is one boxed variant: a hash without field TTLs is as big as
-        // before (a listpack's vector).
-        assert_eq!(
-            std::mem::size_of::<HashValue>(),
-            std::mem::size_of::<Listpack>()
-        );
+        // Two variants of one pointer and a length: the box a key holds is a 16-byte block.
+        assert_eq!(std::mem::size_of::<HashValue>(), 16);
         let mut h = HashValue::new();
         h.set(b"a", b"1", small());
         let plain = h.allocated_bytes(0);
@@ -896,8 +1207,10 @@ mod tests {
         h.set(b"a", b"w", HashLimits::default());
         assert_eq!(h.field_ttl(b"a"), None);
         assert_eq!(order(&h), [b"c", b"b", b"d", b"a"].map(|f| f.to_vec()));
-        assert_eq!(h.expire_fields(299, usize::MAX), 0);
-        assert_eq!(h.expire_fields(300, usize::MAX), 1);
+        let mut gone = Vec::new();
+        assert_eq!(h.expire_fields(299, usize::MAX, &mut gone), 0);
+        assert_eq!(h.expire_fields(300, usize::MAX, &mut gone), 1);
+        assert_eq!(gone, [Box::from(&b"c"[..])]);
         assert_eq!(h.len(), 3);
         assert_eq!(h.min_field_ttl(), None);
         let copy = h.clone();
@@ -915,7 +1228,7 @@ mod tests {
         assert_eq!(h.encoding_name(), "hashtable");
         assert_eq!(h.field_ttl(b"a"), Some(50));
         h.set_field_ttl(b"f1", 20);
-        assert_eq!(h.expire_fields(30, 1), 1);
+        assert_eq!(h.expire_fields(30, 1, &mut Vec::new()), 1);
         assert!(!h.contains(b"f1"));
         assert!(h.remove(b"a"));
         assert_eq!(h.volatile_fields(), 0);

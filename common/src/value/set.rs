@@ -139,14 +139,7 @@ impl SetValue {
             }
         }
         match self {
-            SetValue::HashTable(d) => {
-                if d.contains(member) {
-                    false
-                } else {
-                    d.insert(Member(member.into()));
-                    true
-                }
-            }
+            SetValue::HashTable(d) => d.insert_if_absent(member, || Member(member.into())),
             SetValue::IntSet(_) => false,
         }
     }

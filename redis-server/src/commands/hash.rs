@@ -669,7 +669,7 @@ fn expire_fields(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result
         return Ok(());
     };
     ctx.reply.array(fields.len());
-    let (mut updated, mut deleted) = (0u64, 0u64);
+    let (mut updated, mut deleted) = (Vec::new(), Vec::new());
     for field in &fields {
         let result = if !h.contains(field) {
             NO_FIELD
@@ -677,11 +677,11 @@ fn expire_fields(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result
             CONDITION_NOT_MET
         } else if at <= now {
             h.remove(field);
-            deleted += 1;
+            deleted.push(*field);
             DELETED
         } else {
             h.set_field_ttl(field, at);
-            updated += 1;
+            updated.push(*field);
             SET
         };
         ctx.reply.integer(result);
@@ -696,19 +696,63 @@ fn expire_fields(ctx: &mut CommandContext<'_>, unit: Unit, base: Base) -> Result
             shard.note_field_expiry(key, min);
         }
     }
-    if updated + deleted == 0 {
+    if updated.is_empty() && deleted.is_empty() {
         return Ok(());
     }
-    ctx.dirty(updated + deleted);
+    ctx.dirty((updated.len() + deleted.len()) as u64);
     ctx.modified(key);
     if emptied {
         ctx.notify(Event::Hash, "hdel", key);
         ctx.notify(Event::Generic, "del", key);
     } else {
-        let event = if deleted > 0 { "hdel" } else { "hexpire" };
+        let event = if deleted.is_empty() {
+            "hexpire"
+        } else {
+            "hdel"
+        };
         ctx.notify(Event::Hash, event, key);
     }
+    propagate_field_expiry(ctx, key, at, condition, &updated, &deleted);
     Ok(())
+}
+
+/// What HEXPIRE and friends propagate, as Redis 7.4 rewrites them: `HDEL key field` for each
+/// field a past time deleted, then `HPEXPIREAT key <unix ms> [condition] FIELDS n field...`
+/// naming only the fields whose TTL was set (nothing when there are none).
+fn propagate_field_expiry(
+    ctx: &mut CommandContext<'_>,
+    key: &[u8],
+    at: i64,
+    condition: Condition,
+    updated: &[&[u8]],
+    deleted: &[&[u8]],
+) {
+    for field in deleted {
+        ctx.also_propagate(&[b"HDEL", key, field]);
+    }
+    if updated.is_empty() {
+        ctx.prevent_propagation();
+        return;
+    }
+    // The condition word as the client sent it (the argument after the time).
+    let condition_arg = ctx.args.get(3);
+    let mut at_buf = [0u8; 20];
+    let mut n_buf = [0u8; 20];
+    let mut args: Vec<&[u8]> = Vec::with_capacity(updated.len() + 6);
+    args.extend_from_slice(&[
+        b"HPEXPIREAT",
+        key,
+        common::number::format_i64(at, &mut at_buf),
+    ]);
+    if condition != Condition::Always
+        && let Some(word) = condition_arg
+    {
+        args.push(word);
+    }
+    args.push(b"FIELDS");
+    args.push(common::number::format_i64(updated.len() as i64, &mut n_buf));
+    args.extend_from_slice(updated);
+    ctx.propagate_as(&args);
 }
 
 fn httl(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -1486,6 +1530,103 @@ mod field_expiry_tests {
         assert_eq!(&payload[payload.len() - 10..payload.len() - 8], &[10, 0]);
     }
 
+    /// The stream since the last call, SELECTs left out and current Unix ms times as `T`.
+    fn stream(c: &mut TestClient) -> Vec<String> {
+        c.stream()
+            .into_iter()
+            .filter(|line| !line.starts_with("SELECT "))
+            .map(|line| {
+                line.split(' ')
+                    .map(|a| {
+                        if a.len() == 13 && a.bytes().all(|b| b.is_ascii_digit()) {
+                            "T".to_owned()
+                        } else {
+                            a.to_owned()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn field_expiry_propagates_as_redis_7_4_rewrites_it() {
+        let mut c = TestClient::new();
+        c.start_stream();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"]);
+        stream(&mut c);
+        for cmd in [
+            &["HEXPIRE", "h", "100", "FIELDS", "2", "a", "nofield"][..],
+            &["HPEXPIRE", "h", "100000", "nx", "FIELDS", "2", "a", "b"],
+            &["HEXPIREAT", "h", "40000000000", "FIELDS", "1", "c"],
+            &[
+                "HPEXPIREAT",
+                "h",
+                "40000000000123",
+                "GT",
+                "FIELDS",
+                "1",
+                "c",
+            ],
+            &["HPEXPIREAT", "h", "1", "GT", "FIELDS", "1", "c"],
+            &["HEXPIRE", "nokey", "100", "FIELDS", "1", "a"],
+            &["HPERSIST", "h", "FIELDS", "2", "c", "d"],
+            &["HPERSIST", "h", "FIELDS", "1", "d"],
+        ] {
+            c.text(cmd);
+        }
+        assert_eq!(
+            stream(&mut c),
+            [
+                "HPEXPIREAT h T FIELDS 1 a",
+                "HPEXPIREAT h T nx FIELDS 1 b",
+                "HPEXPIREAT h 40000000000000 FIELDS 1 c",
+                "HPEXPIREAT h 40000000000123 GT FIELDS 1 c",
+                "HPERSIST h FIELDS 2 c d",
+            ]
+        );
+        // A past time deletes: HDELs, and no HPEXPIREAT when no TTL was set.
+        c.text(&["HPEXPIREAT", "h", "1", "FIELDS", "2", "c", "nofield"]);
+        c.text(&["HPEXPIREAT", "h", "1", "FIELDS", "2", "d", "b"]);
+        assert_eq!(
+            stream(&mut c),
+            ["HDEL h c", "MULTI", "HDEL h d", "HDEL h b", "EXEC"]
+        );
+        c.text(&["HSET", "h", "x", "1"]);
+        c.text(&["HPEXPIREAT", "h", "4000000000000", "FIELDS", "1", "x"]);
+        stream(&mut c);
+        c.text(&["HEXPIRE", "h", "0", "FIELDS", "2", "a", "x"]);
+        assert_eq!(stream(&mut c), ["MULTI", "HDEL h a", "HDEL h x", "EXEC"]);
+    }
+
+    #[test]
+    fn expired_fields_propagate_as_hdels() {
+        let mut c = TestClient::new();
+        c.text(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        c.start_stream();
+        c.text(&["HSET", "h", "a", "1", "b", "2", "c", "3"]);
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "1", "a"]);
+        stream(&mut c);
+        sleep_ms(5);
+        // A read that finds a field expired propagates its deletion alone.
+        c.assert_effects(&["HGET", "h", "b"], &["h:hexpired:h"], 0);
+        assert_eq!(stream(&mut c), ["HDEL h a"]);
+        // A write: the deletions and the write, as one transaction.
+        c.text(&["HPEXPIRE", "h", "1", "FIELDS", "2", "b", "c"]);
+        stream(&mut c);
+        sleep_ms(5);
+        c.assert_effects(
+            &["HSET", "h", "d", "4"],
+            &["h:hexpired:h", "g:del:h", "h:hset:h"],
+            1,
+        );
+        assert_eq!(
+            stream(&mut c),
+            ["MULTI", "HDEL h b", "HDEL h c", "HSET h d 4", "EXEC"]
+        );
+    }
+
     #[test]
     fn active_expiry_removes_fields_of_untouched_hashes() {
         let mut c = TestClient::new();
@@ -1501,7 +1642,10 @@ mod field_expiry_tests {
                 .expired;
             let drained: Vec<_> = shard.drain_fields_expired().collect();
             if !drained.is_empty() {
-                assert_eq!(drained, vec![(Box::from(&b"h"[..]), true)]);
+                assert_eq!(drained.len(), 1);
+                assert_eq!(&*drained[0].key, b"h");
+                assert_eq!(drained[0].fields.len(), 2);
+                assert!(drained[0].emptied);
             }
         });
         drop(gate);
