@@ -120,3 +120,60 @@ fn replconf(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.reply.ok();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn replicaof_role_and_readonly() {
+        let mut c = TestClient::new();
+        assert!(
+            c.text(&["ROLE"])
+                .starts_with("*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
+        );
+        assert_eq!(
+            c.text(&["REPLICAOF", "127.0.0.1", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(c.text(&["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+        assert_eq!(
+            c.text(&["SLAVEOF", "127.0.0.1", "1"]),
+            "+OK Already connected to specified master\r\n"
+        );
+        assert_eq!(
+            c.text(&["ROLE"]),
+            "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:1\r\n$7\r\nconnect\r\n:-1\r\n"
+        );
+        assert_eq!(
+            c.text(&["SET", "k", "v"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["REPLICAOF", "no", "one"]), "+OK\r\n");
+        assert_eq!(c.text(&["SET", "k", "v"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn a_transaction_that_demotes_is_not_propagated() {
+        let mut c = TestClient::new();
+        c.start_stream();
+        c.run(&["SET", "foo", "bar"]);
+        c.run(&["MULTI"]);
+        c.run(&["SET", "foo2", "bar"]);
+        c.run(&["REPLICAOF", "localhost", "9999"]);
+        c.run(&["SET", "foo3", "bar"]);
+        c.run(&["EXEC"]);
+        assert_eq!(
+            c.text(&["SET", "foo4", "bar"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
+        let stream: Vec<String> = c
+            .stream()
+            .into_iter()
+            .filter(|l| !l.starts_with("SELECT"))
+            .collect();
+        assert_eq!(stream, ["SET foo bar"]);
+        assert_eq!(c.text(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    }
+}
