@@ -13,6 +13,7 @@ mod keyspace;
 mod persistence;
 mod protocol;
 mod pubsub;
+mod replica;
 mod replication;
 mod scripting;
 mod server;

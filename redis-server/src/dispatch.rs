@@ -362,6 +362,28 @@ fn run<'s>(
         reject_command(server, client, reply, entry, e);
         return Dispatched::Done;
     }
+    // A replica: its master's stream (and the AOF) is obeyed; others may not write, nor,
+    // while the link is down and stale data is not served, run non-`stale` commands.
+    if server.replica.is_replica() && !client.unrestricted {
+        if command_has(spec, client, Flag::Write)
+            && crate::replication::replica::refuses_writes(server)
+        {
+            let e = CommandError::Prefixed(
+                "READONLY",
+                "You can't write against a read only replica.".into(),
+            );
+            reject_command(server, client, reply, entry, e);
+            return Dispatched::Done;
+        }
+        if crate::replication::replica::serves_no_stale_data(server) && denies_stale(spec, client) {
+            let e = CommandError::Prefixed(
+                "MASTERDOWN",
+                "Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into(),
+            );
+            reject_command(server, client, reply, entry, e);
+            return Dispatched::Done;
+        }
+    }
     // One atomic load when no script runs; see `script_busy`.
     let mut gate_free = false;
     if server.scripting.busy.is_active() {
@@ -530,6 +552,19 @@ fn evict_before<'s>(
 
 /// Whether a command is refused while memory is over `maxmemory` and nothing can be evicted: commands flagged `denyoom`, an EXEC whose queue holds one, and
 /// anything queued inside MULTI (queueing itself takes memory), as Redis decides it.
+/// A command without the `stale` flag (for EXEC: any queued one).
+fn denies_stale(spec: &CommandSpec, client: &Client) -> bool {
+    if spec.container.is_none() && spec.name == "exec" {
+        return client.multi.as_ref().is_some_and(|multi| {
+            multi.queued.iter().any(|command| {
+                command_table::lookup(command.args().get(0).unwrap_or_default())
+                    .is_some_and(|queued| !has_flag(queued, Flag::Stale))
+            })
+        });
+    }
+    !has_flag(spec, Flag::Stale)
+}
+
 fn refused_on_oom(spec: &CommandSpec, client: &Client) -> bool {
     let top_level = |name: &str| spec.container.is_none() && spec.name == name;
     if client.multi.is_some()

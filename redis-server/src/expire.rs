@@ -53,7 +53,8 @@ fn cron_step(server: &Server, period: Duration) {
     }
     server.cron_stats();
     crate::persistence::rdb::cron(server);
-    if server.active_expire_enabled.load(Relaxed) {
+    // A replica waits for its master's DEL (Redis runs only expireSlaveKeys there).
+    if server.active_expire_enabled.load(Relaxed) && !server.replica.is_replica() {
         active_expire_cycle(server, period);
     }
     // Redis's eviction timer: carries on evicting after a command ran out of time, or after

@@ -372,6 +372,8 @@ async fn run(server: Arc<Server>) -> ExitCode {
             unixsocket.clone(),
         ));
     }
+    replication::replica::start_from_config(&server);
+    workers.spawn(replication::replica::run(server.clone()));
     tokio::spawn(expire::run_cron(server.clone()));
     tokio::spawn(watch_signals(server.clone()));
     server.log.notice("Ready to accept connections");

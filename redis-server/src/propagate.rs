@@ -104,6 +104,20 @@ pub(crate) fn push_select(out: &mut Vec<u8>, db: usize) {
 
 thread_local! {
     static UNIT: RefCell<Unit> = RefCell::new(Unit::default());
+    /// On a replica: the master's bytes of the command being applied, forwarded to our own
+    /// replicas when its unit is flushed (under the same locks), see [`forward_at_flush`].
+    static FORWARD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A replica applying its master's stream: `bytes` (the unit being applied, as the master
+/// sent it) reach our replicas when the command's unit is flushed, while it holds its locks.
+pub(crate) fn forward_at_flush(bytes: Vec<u8>) {
+    FORWARD.with_borrow_mut(|f| *f = bytes);
+}
+
+/// What [`forward_at_flush`] staged and no flush forwarded (the command did not run).
+pub(crate) fn take_forward() -> Vec<u8> {
+    FORWARD.with_borrow_mut(std::mem::take)
 }
 
 /// A command starts running (at any depth).
@@ -120,6 +134,13 @@ pub(crate) fn leave(server: &Server) {
     });
     if flush {
         flush_unit(server);
+    }
+    let outermost = UNIT.with_borrow(|unit| unit.depth == 0);
+    if outermost {
+        let forward = take_forward();
+        if !forward.is_empty() {
+            server.feed.forward(&forward);
+        }
     }
 }
 

@@ -590,6 +590,8 @@ pub(crate) struct Server {
     pub scripting: crate::commands::scripting::Scripting,
     /// The replication stream: propagated writes for replicas and the AOF.
     pub feed: crate::replication::Feed,
+    /// This server as a replica (REPLICAOF): the master, the link's state.
+    pub replica: crate::replication::replica::Link,
     /// The append-only file (shared with its rewrite thread).
     pub aof: Arc<crate::persistence::aof::Aof>,
 }
@@ -652,6 +654,7 @@ impl Server {
             threads,
             scripting: crate::commands::scripting::Scripting::new(),
             feed: crate::replication::Feed::default(),
+            replica: crate::replication::replica::Link::default(),
             aof: Arc::default(),
             config: RwLock::new(config),
             hot,

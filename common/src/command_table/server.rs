@@ -181,6 +181,26 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         ..BASE
     },
     CommandSpec {
+        name: "replicaof",
+        arity: 3,
+        flags: &[F::Admin, F::Noscript, F::Stale, F::NoAsyncLoading],
+        acl_categories: ADMIN_SLOW,
+        since: "5.0.0",
+        complexity: "O(1)",
+        summary: "Make the server a replica of another instance, or promote it as master.",
+        ..BASE
+    },
+    CommandSpec {
+        name: "role",
+        arity: 1,
+        flags: &[F::Noscript, F::Loading, F::Stale, F::Fast, F::Sentinel],
+        acl_categories: &[A::Admin, A::Fast, A::Dangerous],
+        since: "2.8.12",
+        complexity: "O(1)",
+        summary: "Return the role of the instance in the context of replication",
+        ..BASE
+    },
+    CommandSpec {
         name: "save",
         arity: 1,
         flags: &[F::Admin, F::Noscript, F::NoAsyncLoading, F::NoMulti],
@@ -206,6 +226,19 @@ pub(super) static COMMANDS: &[CommandSpec] = &[
         since: "1.0.0",
         complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         summary: "Stop the server, saving first unless told otherwise",
+        ..BASE
+    },
+    CommandSpec {
+        name: "slaveof",
+        arity: 3,
+        flags: &[F::Admin, F::Noscript, F::Stale, F::NoAsyncLoading],
+        acl_categories: ADMIN_SLOW,
+        doc_flags: &["deprecated"],
+        since: "1.0.0",
+        deprecated_since: Some("5.0.0"),
+        replaced_by: Some("`REPLICAOF`"),
+        complexity: "O(1)",
+        summary: "Make the server a replica of another instance, or promote it as master.",
         ..BASE
     },
     CommandSpec {

@@ -44,6 +44,31 @@ pub struct Keyspace {
     lazy_expire: std::sync::atomic::AtomicBool,
     /// The [`AccessPolicy`] entries follow, packed; handed to each shard as it is locked.
     access: std::sync::atomic::AtomicU64,
+    /// Set while this server is a replica: keys whose time has come are hidden from readers
+    /// but kept until the master's DEL (see [`ExpiryMode`]).
+    replica: std::sync::atomic::AtomicBool,
+}
+
+/// What a lookup does with a key whose time has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExpiryMode {
+    /// A master: the key is removed (and reported for propagation as a DEL).
+    #[default]
+    Remove,
+    /// A replica's own clients: the key looks absent, but stays until the master deletes it.
+    Hide,
+    /// A replica applying its master's stream: the key is there until the master says not.
+    Keep,
+}
+
+thread_local! {
+    /// True on a thread while it applies the master's stream (see [`ExpiryMode::Keep`]).
+    static APPLYING_MASTER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as applying (or no longer applying) the master's stream.
+pub fn set_applying_master(on: bool) {
+    APPLYING_MASTER.with(|a| a.set(on));
 }
 
 /// Proof that the caller holds the gate, shared or exclusive.
@@ -74,6 +99,7 @@ impl Keyspace {
             record_created: std::sync::atomic::AtomicBool::new(false),
             lazy_expire: std::sync::atomic::AtomicBool::new(false),
             access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
+            replica: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -88,6 +114,22 @@ impl Keyspace {
     pub fn set_lazy_expire(&self, on: bool) {
         self.lazy_expire
             .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Turns replica expiry on or off (see [`ExpiryMode`]).
+    pub fn set_replica(&self, on: bool) {
+        self.replica.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How lookups on this thread treat keys whose time has come.
+    pub fn expiry_mode(&self) -> ExpiryMode {
+        if !self.replica.load(std::sync::atomic::Ordering::Relaxed) {
+            ExpiryMode::Remove
+        } else if APPLYING_MASTER.with(std::cell::Cell::get) {
+            ExpiryMode::Keep
+        } else {
+            ExpiryMode::Hide
+        }
     }
 
     /// Sets how entries record accesses from now on (the maxmemory policy and LFU tuning).
@@ -105,6 +147,7 @@ impl Keyspace {
     fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
         let mut guard = lock(&self.dbs[db].shards[index]);
         guard.access = self.access_policy();
+        guard.expiry = self.expiry_mode();
         guard.record_created = self
             .record_created
             .load(std::sync::atomic::Ordering::Relaxed);

@@ -13,6 +13,6 @@ pub mod entry;
 pub mod shard;
 
 pub use access::AccessPolicy;
-pub use db::{Gate, Keyspace, Locked};
+pub use db::{ExpiryMode, Gate, Keyspace, Locked, set_applying_master};
 pub use entry::Entry;
 pub use shard::{ExpireCycleStats, FieldsExpired, Shard, lru_clock};

@@ -45,6 +45,8 @@ pub struct Shard {
     misses: u64,
     /// How accesses are recorded in entries (set by the keyspace each time it locks the shard).
     pub(crate) access: super::access::AccessPolicy,
+    /// What lookups do with keys whose time has come (set by the keyspace at each lock).
+    pub(crate) expiry: super::db::ExpiryMode,
     /// Hashes with field TTLs (Redis 7.4's `hexpires`): each key with a time at or before
     /// its soonest field expiry, so that lookups and the active cycle find due fields without
     /// walking every hash. A record may be early (a TTL removed since), never late.
@@ -139,7 +141,14 @@ impl Shard {
 
     /// Removes `key` if its time has come, else the fields of its hash whose time has come;
     /// true if the key went.
+    /// On a replica the key is not removed: true means it is to be treated as absent
+    /// ([`ExpiryMode::Hide`](super::db::ExpiryMode)), and the master's stream sees every key.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        match self.expiry {
+            super::db::ExpiryMode::Remove => {}
+            super::db::ExpiryMode::Hide => return self.is_expired(key, now_ms),
+            super::db::ExpiryMode::Keep => return false,
+        }
         if !self.hexpires.is_empty() && !self.is_expired(key, now_ms) {
             self.expire_fields_if_needed(key, now_ms, usize::MAX);
             return false;
@@ -163,7 +172,10 @@ impl Shard {
 
     /// A read lookup as Redis counts it in INFO: touches the key and counts a hit or a miss.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.hides_expired() {
+            self.misses += 1;
+            return None;
+        }
         let access = self.access;
         let Shard {
             main, hits, misses, ..
@@ -183,7 +195,10 @@ impl Shard {
 
     /// A counted read lookup that leaves the access clock alone (OBJECT, TYPE-like peeks).
     pub fn lookup_read_notouch(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.hides_expired() {
+            self.misses += 1;
+            return None;
+        }
         let Shard {
             main, hits, misses, ..
         } = self;
@@ -231,7 +246,9 @@ impl Shard {
 
     /// Looks a key up for writing (expiring it first), updating its access clock.
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.hides_expired() {
+            return None;
+        }
         let access = self.access;
         let entry = self.main.get_mut(key)?;
         Self::touch(access, entry, now_ms);
@@ -240,8 +257,15 @@ impl Shard {
 
     /// Looks a key up without touching its access clock (OBJECT, TTL-free introspection).
     pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) && self.hides_expired() {
+            return None;
+        }
         self.main.get(key)
+    }
+
+    /// True when a key whose time has come stays stored but looks absent (a replica).
+    fn hides_expired(&self) -> bool {
+        self.expiry == super::db::ExpiryMode::Hide
     }
 
     /// Looks a key up as stored: no expiry check, no access-clock update (DEBUG OBJECT and

@@ -536,7 +536,8 @@ pub(crate) fn load_bytes(
                         common::rdb::RdbErrorKind::BadLength,
                     ));
                 }
-                if k.expire_ms.is_some_and(|at| at < now) {
+                // A replica keeps them: its master's DEL follows.
+                if k.expire_ms.is_some_and(|at| at < now) && !server.replica.is_replica() {
                     loaded.expired += 1;
                     return Ok(());
                 }

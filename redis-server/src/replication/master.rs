@@ -68,8 +68,9 @@ pub(crate) fn start_sync(
         }
         if asked != b"?" {
             server.log.notice(&format!(
-                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{replid}' and '0000000000000000000000000000000000000000')",
-                String::from_utf8_lossy(asked)
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{replid}' and '{}')",
+                String::from_utf8_lossy(asked),
+                server.replica.lock().replid2
             ));
         }
         server
@@ -104,8 +105,15 @@ fn try_partial(
     asked: &[u8],
     offset: i64,
 ) -> Option<Vec<u8>> {
-    if asked != replid.as_bytes() || offset < 1 {
+    if offset < 1 {
         return None;
+    }
+    if asked != replid.as_bytes() {
+        // Our previous id still names our history up to where it changed.
+        let state = server.replica.lock();
+        if asked != state.replid2.as_bytes() || offset > state.second_offset {
+            return None;
+        }
     }
     let from = offset as u64 - 1;
     let mut state = server.feed.lock();
@@ -317,8 +325,10 @@ pub(crate) fn cron(server: &Server) {
     let now = unix_ms();
     let mut state = server.feed.lock();
     if state.replicas.is_empty() {
+        // A replica keeps its backlog: it is what a promotion continues from.
         if let Some(since) = state.no_replicas_since_ms
             && ttl_ms > 0
+            && !state.is_replica
             && now - since >= ttl_ms
             && state.backlog.is_some()
         {

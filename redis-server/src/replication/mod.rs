@@ -10,6 +10,7 @@
 //! `repl-backlog-size`) is disconnected, as Redis disconnects a replica over its output limit.
 
 pub(crate) mod master;
+pub(crate) mod replica;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -48,6 +49,9 @@ pub(crate) struct FeedState {
     pub no_replicas_since_ms: Option<i64>,
     /// The AOF buffer, while AOF is on.
     pub aof: Option<crate::persistence::aof::AofBuffer>,
+    /// This server is a replica: its own writes do not reach its replicas, which get the
+    /// master's stream as it came ([`Feed::forward`]).
+    pub is_replica: bool,
 }
 
 /// What the master knows of one connected replica (INFO `slaveN`).
@@ -227,10 +231,28 @@ impl Feed {
         out
     }
 
+    /// A replica: appends the master's stream as it came, with the master's offsets.
+    pub(crate) fn forward(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        if let Some(backlog) = &mut state.backlog {
+            backlog.push(bytes);
+        }
+        state.offset += bytes.len() as u64;
+        let wake = !state.replicas.is_empty();
+        state.trim();
+        drop(state);
+        if wake {
+            self.appended.notify_waiters();
+        }
+    }
+
     /// Redis's replication cron PING, so replicas can tell a live master from a dead link.
     pub(crate) fn ping_replicas(&self) {
         let mut state = self.lock();
-        if state.replicas.is_empty() {
+        if state.replicas.is_empty() || state.is_replica {
             return;
         }
         state.write_repl_raw(PING);
@@ -262,7 +284,7 @@ impl Feed {
 
 impl FeedState {
     fn write(&mut self, db: usize, targets: Targets, bytes: &[u8]) {
-        if targets.repl && self.backlog.is_some() {
+        if targets.repl && self.backlog.is_some() && !self.is_replica {
             if self.repl_db != Some(db) {
                 let mut select = Vec::with_capacity(32);
                 crate::propagate::push_select(&mut select, db);
@@ -290,6 +312,11 @@ impl FeedState {
         if let Some(backlog) = &mut self.backlog {
             backlog.trim(oldest);
         }
+    }
+
+    /// The next write selects its database again (a new master's first write).
+    pub(crate) fn forget_selected_db(&mut self) {
+        self.repl_db = None;
     }
 
     /// Makes sure a backlog exists (the first replica creates it) and that the next write

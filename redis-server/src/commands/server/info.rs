@@ -448,17 +448,79 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     );
 }
 
-/// The master side of replication: connected replicas and the backlog.
+/// Replication: the role, the link to our master when a replica, our replicas, the ids and
+/// the backlog.
 fn replication_section(server: &Server, out: &mut String) {
-    let backlog_size = server.config().get_int("repl-backlog-size").unwrap_or(0);
+    let config = server.config();
+    let backlog_size = config.get_int("repl-backlog-size").unwrap_or(0);
+    let priority = config.get_int("replica-priority").unwrap_or(100);
+    let read_only = i64::from(config.get_bool("replica-read-only").unwrap_or(true));
+    let announced = i64::from(config.get_bool("replica-announced").unwrap_or(true));
+    let min_replicas = config.get_int("min-replicas-to-write").unwrap_or(0) > 0
+        && config.get_int("min-replicas-max-lag").unwrap_or(0) > 0;
+    drop(config);
     let replid = server.replid();
     let now = crate::server::unix_ms();
-    let state = server.feed.lock();
     out.push_str("# Replication\r\n");
-    fields!(out,
-        "role" => "master",
-        "connected_slaves" => state.replicas.len(),
-    );
+    let link = server.replica.lock();
+    let (replid2, second_offset) = (link.replid2.clone(), link.second_offset);
+    match &link.master {
+        None => {
+            fields!(out, "role" => "master");
+        }
+        Some((host, port)) => {
+            use crate::replication::replica::Status;
+            let connected = link.status == Status::Connected;
+            let has_master = link.master_client.is_some();
+            let secs = |ms: i64| (now - ms).max(0) / 1000;
+            fields!(out,
+                "role" => "slave",
+                "master_host" => host,
+                "master_port" => port,
+                "master_link_status" => if connected { "up" } else { "down" },
+                "master_last_io_seconds_ago" => match link.last_io_ms {
+                    Some(ms) if has_master => secs(ms),
+                    _ => -1,
+                },
+                "master_sync_in_progress" => i64::from(link.status == Status::Transfer),
+                "slave_read_repl_offset" => link.read_offset.map_or(1, |o| o as i64),
+                "slave_repl_offset" => link.applied_offset.map_or(1, |o| o as i64),
+            );
+            if link.status == Status::Transfer {
+                let (size, read) = (link.transfer_size as i64, link.transfer_read as i64);
+                let perc = if size > 0 {
+                    read as f64 / size as f64 * 100.0
+                } else {
+                    0.0
+                };
+                fields!(out,
+                    "master_sync_total_bytes" => size,
+                    "master_sync_read_bytes" => read,
+                    "master_sync_left_bytes" => size - read,
+                    "master_sync_perc" => format!("{perc:.2}"),
+                    "master_sync_last_io_seconds_ago" => secs(link.transfer_last_io_ms),
+                );
+            }
+            if !connected {
+                fields!(out, "master_link_down_since_seconds" => if link.down_since_ms > 0 {
+                    secs(link.down_since_ms)
+                } else {
+                    -1
+                });
+            }
+            fields!(out,
+                "slave_priority" => priority,
+                "slave_read_only" => read_only,
+                "replica_announced" => announced,
+            );
+        }
+    }
+    drop(link);
+    let state = server.feed.lock();
+    fields!(out, "connected_slaves" => state.replicas.len());
+    if min_replicas {
+        fields!(out, "min_slaves_good_slaves" => 0);
+    }
     for (i, replica) in state.replicas.values().enumerate() {
         let _ = write!(
             out,
@@ -476,9 +538,9 @@ fn replication_section(server: &Server, out: &mut String) {
     fields!(out,
         "master_failover_state" => "no-failover",
         "master_replid" => replid,
-        "master_replid2" => "0000000000000000000000000000000000000000",
+        "master_replid2" => replid2,
         "master_repl_offset" => state.offset,
-        "second_repl_offset" => -1,
+        "second_repl_offset" => second_offset,
         "repl_backlog_active" => active,
         "repl_backlog_size" => backlog_size,
         "repl_backlog_first_byte_offset" => first_byte,

@@ -3,11 +3,50 @@
 
 use crate::commands::{CommandContext, CommandError, Locking, Registry};
 use crate::replication::master::{self, SyncRequest};
+use crate::replication::replica;
 
 pub(super) fn register(r: &mut Registry) {
     r.add_with("sync", sync, Locking::Exclusive);
     r.add_with("psync", psync, Locking::Exclusive);
     r.add("replconf", replconf);
+    r.add("replicaof", replicaof);
+    r.add("slaveof", replicaof);
+    r.add("role", role);
+}
+
+/// REPLICAOF host port / REPLICAOF NO ONE (and the older SLAVEOF).
+fn replicaof(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let host = ctx.args.next_bytes()?;
+    let port = ctx.args.next_bytes()?;
+    if ctx.client.replica_start.is_some() {
+        return Err(CommandError::err(
+            "Command is not valid when client is a replica.",
+        ));
+    }
+    let who = format!("id={} addr={}", ctx.client.id(), ctx.client.info.addr);
+    if host.eq_ignore_ascii_case(b"no") && port.eq_ignore_ascii_case(b"one") {
+        replica::unset_master(ctx.server, &who);
+        ctx.reply.ok();
+        return Ok(());
+    }
+    let port = common::number::parse_i64(port).ok_or(CommandError::NotInteger)?;
+    let host = String::from_utf8_lossy(host);
+    match replica::set_master(ctx.server, &host, port, &who) {
+        replica::SetMaster::Changed => ctx.reply.ok(),
+        replica::SetMaster::AlreadyConnected => {
+            ctx.server
+                .log
+                .notice("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            ctx.reply
+                .simple(b"OK Already connected to specified master");
+        }
+    }
+    Ok(())
+}
+
+fn role(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    replica::role(ctx.server, ctx.reply);
+    Ok(())
 }
 
 fn sync(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
@@ -25,6 +64,13 @@ fn psync(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn begin(ctx: &mut CommandContext<'_>, request: SyncRequest<'_>) -> Result<(), CommandError> {
     if ctx.client.replica_start.is_some() {
         return Ok(());
+    }
+    // A replica serves replicas of its own only while its link is up.
+    if ctx.server.replica.is_replica() && !ctx.server.replica.link_up() {
+        return Err(CommandError::Prefixed(
+            "NOMASTERLINK",
+            "Can't SYNC while not connected with my master".into(),
+        ));
     }
     if !ctx.reply.is_empty() {
         // Redis refuses a sync while replies are still pending for this connection.
@@ -73,4 +119,61 @@ fn replconf(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.client.handshake = Some(handshake);
     ctx.reply.ok();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn replicaof_role_and_readonly() {
+        let mut c = TestClient::new();
+        assert!(
+            c.text(&["ROLE"])
+                .starts_with("*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n")
+        );
+        assert_eq!(
+            c.text(&["REPLICAOF", "127.0.0.1", "x"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(c.text(&["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+        assert_eq!(
+            c.text(&["SLAVEOF", "127.0.0.1", "1"]),
+            "+OK Already connected to specified master\r\n"
+        );
+        assert_eq!(
+            c.text(&["ROLE"]),
+            "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:1\r\n$7\r\nconnect\r\n:-1\r\n"
+        );
+        assert_eq!(
+            c.text(&["SET", "k", "v"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["REPLICAOF", "no", "one"]), "+OK\r\n");
+        assert_eq!(c.text(&["SET", "k", "v"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn a_transaction_that_demotes_is_not_propagated() {
+        let mut c = TestClient::new();
+        c.start_stream();
+        c.run(&["SET", "foo", "bar"]);
+        c.run(&["MULTI"]);
+        c.run(&["SET", "foo2", "bar"]);
+        c.run(&["REPLICAOF", "localhost", "9999"]);
+        c.run(&["SET", "foo3", "bar"]);
+        c.run(&["EXEC"]);
+        assert_eq!(
+            c.text(&["SET", "foo4", "bar"]),
+            "-READONLY You can't write against a read only replica.\r\n"
+        );
+        let stream: Vec<String> = c
+            .stream()
+            .into_iter()
+            .filter(|l| !l.starts_with("SELECT"))
+            .collect();
+        assert_eq!(stream, ["SET foo bar"]);
+        assert_eq!(c.text(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    }
 }
