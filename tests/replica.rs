@@ -210,3 +210,28 @@ fn our_replica_of_real_redis_and_real_replica_of_ours() {
             == info_field(&real_replica, "master_repl_offset")
     });
 }
+
+/// `min-replicas-to-write` counts the replicas that acknowledged within the allowed lag.
+#[test]
+fn min_replicas_to_write_counts_acknowledging_replicas() {
+    let master = TestServer::start();
+    let replica = TestServer::start();
+    let mut m = master.connect();
+    m.cmd(&["CONFIG", "SET", "min-replicas-max-lag", "10"]);
+    m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    assert_eq!(
+        m.cmd(&["SET", "k", "v"]),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    replicate(&replica, master.port());
+    wait_until("an acknowledgement", || {
+        info_field(&master, "min_slaves_good_slaves") == "1"
+    });
+    assert_eq!(m.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "2"]);
+    assert_eq!(
+        m.cmd(&["SET", "k", "v"]),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    assert_eq!(m.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+}

@@ -701,11 +701,27 @@ impl Server {
         now - since > limit.soft_seconds * 1000
     }
 
-    /// True when `min-replicas-to-write` refuses writes: with no replicas at all (replication
-    /// is not built), any positive setting does, as in Redis with too few good replicas.
+    /// True when `min-replicas-to-write` refuses writes: a master with fewer replicas than
+    /// that whose last acknowledgement is at most `min-replicas-max-lag` seconds old.
     pub(crate) fn too_few_replicas(&self) -> bool {
-        self.hot.min_replicas_to_write.load(Relaxed) > 0
-            && self.hot.min_replicas_max_lag.load(Relaxed) > 0
+        let wanted = self.hot.min_replicas_to_write.load(Relaxed);
+        let max_lag = self.hot.min_replicas_max_lag.load(Relaxed);
+        if wanted == 0 || max_lag == 0 || self.replica.is_replica() {
+            return false;
+        }
+        (self.good_replicas(max_lag) as u64) < wanted
+    }
+
+    /// Replicas whose last acknowledgement is at most `max_lag` seconds old (Redis's
+    /// `repl_good_slaves_count`, counted in whole seconds as Redis does).
+    pub(crate) fn good_replicas(&self, max_lag: u64) -> usize {
+        let now_secs = unix_ms() / 1000;
+        self.feed
+            .lock()
+            .replicas
+            .values()
+            .filter(|r| (now_secs - r.last_ack_ms / 1000).max(0) as u64 <= max_lag)
+            .count()
     }
 
     /// Records a latency monitor sample of `latency_ms` for `event` if it is a spike.

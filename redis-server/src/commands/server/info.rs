@@ -516,10 +516,12 @@ fn replication_section(server: &Server, out: &mut String) {
         }
     }
     drop(link);
+    let good =
+        min_replicas.then(|| server.good_replicas(server.hot.min_replicas_max_lag.load(Relaxed)));
     let state = server.feed.lock();
     fields!(out, "connected_slaves" => state.replicas.len());
-    if min_replicas {
-        fields!(out, "min_slaves_good_slaves" => 0);
+    if let Some(good) = good {
+        fields!(out, "min_slaves_good_slaves" => good);
     }
     for (i, replica) in state.replicas.values().enumerate() {
         let _ = write!(
