@@ -80,7 +80,7 @@ pub(crate) async fn serve<S>(
                         }
                     }
                 }
-                info.pushed_written(bytes.len());
+                info.pushed_written(&server, bytes.len());
                 server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
                 server.stats.total_writes_processed.fetch_add(1, Relaxed);
             }
@@ -92,6 +92,12 @@ pub(crate) async fn serve<S>(
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                 server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
+                // A client whose query buffer takes the clients over maxmemory-clients goes
+                // before it runs anything.
+                info.query_buffer.store(input.len(), Relaxed);
+                if !super::eviction::update(&server, &session.client) {
+                    break Some(session);
+                }
                 // Run what arrived; a blocked command waits here, then the commands pipelined
                 // after it run without waiting for another read.
                 loop {
@@ -104,6 +110,9 @@ pub(crate) async fn serve<S>(
                     session = back;
                     input.drain(..consumed);
                     info.query_buffer.store(input.len(), Relaxed);
+                    if !super::eviction::update(&server, &session.client) {
+                        break 'serve Some(session);
+                    }
                     let Some(waiter) = blocked else {
                         break;
                     };

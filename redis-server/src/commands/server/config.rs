@@ -85,6 +85,9 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     server.evictor.reload(&server.keyspace, &config);
     apply(server, &config, &changed);
     drop(config);
+    if changed.contains(&"maxmemory-clients") || changed.contains(&"maxmemory") {
+        crate::connection::eviction::recount_and_evict(server);
+    }
     ctx.reply.ok();
     Ok(())
 }

@@ -267,7 +267,13 @@ fn memory_section(server: &Server, out: &mut String) {
     let clients_memory: usize = server
         .client_list()
         .iter()
-        .map(|c| c.query_buffer.load(Relaxed) + c.output_memory.load(Relaxed))
+        .filter(|c| {
+            !matches!(
+                c.details().kind,
+                crate::connection::ClientKind::Replica | crate::connection::ClientKind::Monitor
+            )
+        })
+        .map(|c| c.memory())
         .sum();
     let total_system = system_memory();
     let signed = |a: u64, b: u64| a as i64 - b as i64;
@@ -421,7 +427,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "expired_time_cap_reached_count" => stats.expired_time_cap_reached_count.load(Relaxed),
         "expire_cycle_cpu_milliseconds" => stats.expire_cycle_cpu_milliseconds.load(Relaxed),
         "evicted_keys" => stats.evicted_keys.load(Relaxed),
-        "evicted_clients" => 0,
+        "evicted_clients" => stats.evicted_clients.load(Relaxed),
         "total_eviction_exceeded_time" => exceeded_total,
         "current_eviction_exceeded_time" => exceeded_now,
         "keyspace_hits" => hits,
