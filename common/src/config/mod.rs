@@ -707,8 +707,8 @@ mod tests {
             ),
             // Our own text for features this server lacks.
             (
-                &[("maxmemory-clients", "1mb")],
-                "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - client eviction is not supported by this server yet",
+                &[("active-defrag-cycle-min", "2")],
+                "ERR CONFIG SET failed (possibly related to argument 'active-defrag-cycle-min') - active defragmentation is not supported by this server yet",
             ),
             (
                 &[("timeout", "5"), ("aof-use-rdb-preamble", "no")],
