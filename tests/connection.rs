@@ -165,3 +165,42 @@ fn select_is_per_connection() {
     b.cmd(&["SELECT", "2"]);
     assert_eq!(b.cmd(&["GET", "k"]), "$3\r\nin2\r\n");
 }
+
+#[test]
+fn maxmemory_clients_evicts_the_biggest_client_but_not_no_evict_ones() {
+    let server = TestServer::start();
+    let mut control = server.connect();
+    assert_eq!(control.cmd(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+    assert_eq!(
+        control.cmd(&["CONFIG", "SET", "maxmemory-clients", "200000"]),
+        "+OK\r\n"
+    );
+    // An unfinished 300 KB argument in the query buffer takes the clients over the limit.
+    let mut big = server.connect();
+    let _ = big.try_send(b"*1\r\n$300000\r\n");
+    let _ = big.try_send(&[b'v'; 300_000]);
+    assert_eq!(big.read_to_close(), b"");
+    let info = control.cmd(&["INFO", "stats"]);
+    assert!(info.contains("evicted_clients:1\r\n"), "{info}");
+    // A no-evict client may go over the limit.
+    let mut kept = server.connect();
+    assert_eq!(kept.cmd(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+    assert_eq!(kept.cmd(&["CLIENT", "SETNAME", "kept"]), "+OK\r\n");
+    kept.send(b"*2\r\n$300000\r\n");
+    kept.send(&[b'v'; 300_000]);
+    let list = (0..100)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            control.cmd(&["CLIENT", "LIST"])
+        })
+        .find(|l| l.contains("qbuf=300013"))
+        .unwrap_or_else(|| control.cmd(&["CLIENT", "LIST"]));
+    let line = list.lines().find(|l| l.contains("name=kept")).expect(&list);
+    assert!(line.contains(" tot-mem=301813 "), "{line}");
+    // Lowering the limit counts the clients again: still nobody to evict.
+    assert_eq!(
+        control.cmd(&["CONFIG", "SET", "maxmemory-clients", "150000"]),
+        "+OK\r\n"
+    );
+    assert!(control.cmd(&["CLIENT", "LIST"]).contains("name=kept"));
+}

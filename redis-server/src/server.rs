@@ -24,6 +24,8 @@ pub(crate) struct HotConfig {
     pub proto_max_bulk_len: AtomicU64,
     pub client_query_buffer_limit: AtomicU64,
     pub maxclients: AtomicU64,
+    /// `maxmemory-clients` in bytes (a percentage resolved against `maxmemory`); 0: off.
+    pub client_eviction_limit: AtomicU64,
     pub timeout_secs: AtomicI64,
     pub hz: AtomicU64,
     pub active_expire_effort: AtomicU64,
@@ -70,6 +72,7 @@ impl HotConfig {
             proto_max_bulk_len: AtomicU64::new(0),
             client_query_buffer_limit: AtomicU64::new(0),
             maxclients: AtomicU64::new(0),
+            client_eviction_limit: AtomicU64::new(0),
             timeout_secs: AtomicI64::new(0),
             hz: AtomicU64::new(0),
             active_expire_effort: AtomicU64::new(0),
@@ -112,6 +115,10 @@ impl HotConfig {
         self.client_query_buffer_limit
             .store(int("client-query-buffer-limit") as u64, Relaxed);
         self.maxclients.store(int("maxclients") as u64, Relaxed);
+        self.client_eviction_limit.store(
+            crate::connection::eviction::limit(int("maxmemory-clients"), int("maxmemory") as u64),
+            Relaxed,
+        );
         self.zset_max_listpack_entries
             .store(int("zset-max-listpack-entries") as u64, Relaxed);
         self.zset_max_listpack_value
@@ -218,6 +225,8 @@ pub(crate) struct Stats {
     pub expired_keys: AtomicU64,
     /// Keys deleted by maxmemory eviction (INFO `evicted_keys`).
     pub evicted_keys: AtomicU64,
+    /// Clients closed by `maxmemory-clients` (INFO `evicted_clients`).
+    pub evicted_clients: AtomicU64,
     pub expired_stale_perc: AtomicU64,
     pub expire_cycle_cpu_milliseconds: AtomicU64,
     pub total_error_replies: AtomicU64,
@@ -267,6 +276,7 @@ impl Stats {
             &self.net_repl_output_bytes,
             &self.expired_keys,
             &self.evicted_keys,
+            &self.evicted_clients,
             &self.expired_stale_perc,
             &self.expire_cycle_cpu_milliseconds,
             &self.total_error_replies,
@@ -549,6 +559,8 @@ pub(crate) struct Server {
     pub clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
     pub next_client_id: AtomicU64,
     pub connected_clients: AtomicUsize,
+    /// What the connected clients use together (see `connection::eviction`).
+    pub clients_memory: AtomicUsize,
     /// Clients in MONITOR mode; `has_monitors` lets dispatch skip the lock when there are none.
     pub monitors: Mutex<Vec<Arc<ClientInfo>>>,
     pub has_monitors: AtomicBool,
@@ -628,6 +640,7 @@ impl Server {
             clients: Mutex::new(BTreeMap::new()),
             next_client_id: AtomicU64::new(1),
             connected_clients: AtomicUsize::new(0),
+            clients_memory: AtomicUsize::new(0),
             monitors: Mutex::new(Vec::new()),
             has_monitors: AtomicBool::new(false),
             started: Instant::now(),
@@ -755,10 +768,16 @@ impl Server {
 
     pub(crate) fn unregister_client(&self, id: u64) {
         self.connected_clients.fetch_sub(1, Relaxed);
-        self.clients
+        let removed = self
+            .clients
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
+        if let Some(info) = removed {
+            // Pushes that still reach it must not count it again.
+            info.killed.store(true, Relaxed);
+            crate::connection::eviction::forget(self, &info);
+        }
         let mut monitors = self.monitors.lock().unwrap_or_else(PoisonError::into_inner);
         monitors.retain(|m| m.id != id);
         self.has_monitors.store(!monitors.is_empty(), Relaxed);

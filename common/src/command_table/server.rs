@@ -489,6 +489,14 @@ pub(super) static CONFIG: &[CommandSpec] = &[
         ..CONFIG_SUB
     },
     CommandSpec {
+        name: "rewrite",
+        arity: 2,
+        since: "2.8.0",
+        complexity: "O(1)",
+        summary: "Rewrite the configuration file with the in memory configuration",
+        ..CONFIG_SUB
+    },
+    CommandSpec {
         name: "set",
         arity: -4,
         tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],

@@ -363,7 +363,6 @@ const AOF: Option<&str> = Some("AOF persistence");
 const REPL: Option<&str> = Some("replication");
 const CLUSTER: Option<&str> = Some("cluster");
 const TLS: Option<&str> = Some("TLS");
-const CLIENT_EVICTION: Option<&str> = Some("client eviction");
 const LAZYFREE: Option<&str> = None;
 const NOTIFY: Option<&str> = None;
 const LATENCY_MONITOR: Option<&str> = None;
@@ -770,7 +769,7 @@ pub static DIRECTIVES: &[Directive] = &[
             unsigned: false,
             unit: Unit::MemoryOrPercent,
         },
-        CLIENT_EVICTION,
+        None,
     ),
     int("repl-backlog-ttl", N, 0, LONG_MAX, 3600, None),
     mem(

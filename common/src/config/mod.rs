@@ -6,6 +6,7 @@
 //! - [`ConfigValue`]: typed values, parsed and printed exactly as Redis does.
 //! - [`load`]: `redis-server [file|-] [--name value ...]` as Redis reads it, with its fatal errors
 //!   ([`ConfigError`]).
+//! - [`rewrite`]: `CONFIG REWRITE`'s new file text from the old one and the current values.
 //! - [`Config::get`] / [`Config::set`]: the `CONFIG GET` / `CONFIG SET` semantics, with Redis's
 //!   error texts ([`ConfigSetError`]). The server applies the changes `set` reports.
 //!
@@ -16,6 +17,7 @@
 pub mod directives;
 mod error;
 mod parse;
+mod rewrite;
 mod value;
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ use std::path::PathBuf;
 pub use directives::{DIRECTIVES, Directive, Flags, Kind, Special, Unit, lookup};
 pub use error::{ConfigError, ConfigErrorKind, ConfigSetError};
 pub use parse::{repr, split_args};
+pub use rewrite::{RewriteInput, SIGNATURE as REWRITE_SIGNATURE, rewrite};
 pub use value::{ConfigValue, OUTPUT_BUFFER_CLASSES, OutputBufferLimit, SaveParam};
 
 use directives::position;
@@ -704,8 +707,8 @@ mod tests {
             ),
             // Our own text for features this server lacks.
             (
-                &[("maxmemory-clients", "1mb")],
-                "ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - client eviction is not supported by this server yet",
+                &[("active-defrag-cycle-min", "2")],
+                "ERR CONFIG SET failed (possibly related to argument 'active-defrag-cycle-min') - active defragmentation is not supported by this server yet",
             ),
             (
                 &[("timeout", "5"), ("aof-use-rdb-preamble", "no")],

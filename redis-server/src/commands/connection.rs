@@ -455,8 +455,7 @@ impl ListView {
         };
         let qbuf = info.query_buffer.load(Relaxed);
         let omem = info.output_memory.load(Relaxed);
-        // Redis's figure for an idle client, plus the buffers we do track.
-        let tot_mem = 1800 + qbuf + argv_mem + omem;
+        let tot_mem = info.memory() + argv_mem;
         let name = details
             .name
             .as_deref()
@@ -682,6 +681,9 @@ fn client_no_evict(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Err(CommandError::Syntax);
     };
     ctx.client.info.details().no_evict = on;
+    if !on {
+        crate::connection::eviction::recount_and_evict(ctx.server);
+    }
     ctx.reply.ok();
     Ok(())
 }

@@ -488,7 +488,7 @@ pub(crate) mod testkit {
         pub(crate) fn pushed(&mut self) -> String {
             let mut out = Vec::new();
             while let Ok(bytes) = self.pushes.try_recv() {
-                self.client.info.pushed_written(bytes.len());
+                self.client.info.pushed_written(&self.server, bytes.len());
                 out.extend_from_slice(&bytes);
             }
             String::from_utf8_lossy(&out).into_owned()

@@ -62,6 +62,11 @@ pub(crate) struct ClientInfo {
     /// Bytes pushed to this client (pub/sub messages, MONITOR lines, invalidations) that its
     /// task has not written yet: its output buffer as `client-output-buffer-limit` sees it.
     pub output_memory: AtomicUsize,
+    /// Memory of the client's own state (MULTI queue, WATCHed keys, subscriptions, tracking
+    /// prefixes), as its task last measured it (see `eviction::state_memory`).
+    pub state_memory: AtomicUsize,
+    /// This client's share of the server's `clients_memory`, as last added there.
+    pub accounted_memory: AtomicUsize,
     /// When the output buffer last went over the soft limit (ms), 0 when under it.
     pub soft_limit_since_ms: AtomicI64,
     /// True in RESP3 (HELLO 3), for encoding messages pushed from other clients.
@@ -105,6 +110,8 @@ impl ClientInfo {
             db: AtomicUsize::new(0),
             query_buffer: AtomicUsize::new(0),
             output_memory: AtomicUsize::new(0),
+            state_memory: AtomicUsize::new(0),
+            accounted_memory: AtomicUsize::new(0),
             soft_limit_since_ms: AtomicI64::new(0),
             resp3: AtomicBool::new(false),
             subscriptions: Default::default(),
@@ -133,6 +140,15 @@ impl ClientInfo {
 
     pub(crate) fn name(&self) -> Option<Vec<u8>> {
         self.details().name.clone()
+    }
+
+    /// The memory this client uses, as CLIENT LIST `tot-mem` and client eviction count it
+    /// (without the arguments of a command it is running).
+    pub(crate) fn memory(&self) -> usize {
+        super::eviction::BASE_MEMORY
+            + self.query_buffer.load(Relaxed)
+            + self.output_memory.load(Relaxed)
+            + self.state_memory.load(Relaxed)
     }
 
     /// Asks the client's task to close the connection.
@@ -183,12 +199,15 @@ impl ClientInfo {
         if self.push.send(bytes).is_err() {
             return false;
         }
+        super::eviction::refresh(server, self);
+        super::eviction::evict_if_needed(server);
         true
     }
 
     /// The client's task wrote `n` pushed bytes.
-    pub(crate) fn pushed_written(&self, n: usize) {
+    pub(crate) fn pushed_written(&self, server: &crate::server::Server, n: usize) {
         self.output_memory.fetch_sub(n, Relaxed);
+        super::eviction::refresh(server, self);
     }
 }
 

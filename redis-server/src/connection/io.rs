@@ -9,7 +9,7 @@ use common::resp::{Parsed, ReplyBuffer, RequestLimits, RequestParser};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::client::{Client, ClientInfo};
+use super::client::{Client, ClientInfo, ClientKind};
 use crate::blocking::Waiter;
 use crate::dispatch::{self, Dispatched};
 use crate::server::{Server, unix_ms};
@@ -80,7 +80,7 @@ pub(crate) async fn serve<S>(
                         }
                     }
                 }
-                info.pushed_written(bytes.len());
+                info.pushed_written(&server, bytes.len());
                 server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
                 server.stats.total_writes_processed.fetch_add(1, Relaxed);
             }
@@ -92,6 +92,12 @@ pub(crate) async fn serve<S>(
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                 server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
+                // A client whose query buffer takes the clients over maxmemory-clients goes
+                // before it runs anything.
+                info.query_buffer.store(input.len(), Relaxed);
+                if !super::eviction::update(&server, &session.client) {
+                    break Some(session);
+                }
                 // Run what arrived; a blocked command waits here, then the commands pipelined
                 // after it run without waiting for another read.
                 loop {
@@ -104,6 +110,9 @@ pub(crate) async fn serve<S>(
                     session = back;
                     input.drain(..consumed);
                     info.query_buffer.store(input.len(), Relaxed);
+                    if !super::eviction::update(&server, &session.client) {
+                        break 'serve Some(session);
+                    }
                     let Some(waiter) = blocked else {
                         break;
                     };
@@ -114,13 +123,13 @@ pub(crate) async fn serve<S>(
                     if input.is_empty() {
                         break;
                     }
-                    if !flush(&server, &mut stream, &mut session.reply).await {
+                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
                         break 'serve Some(session);
                     }
                 }
                 if let Some(start) = session.client.replica_start.take() {
                     // SYNC/PSYNC: from here on this connection carries the replication stream.
-                    if !flush(&server, &mut stream, &mut session.reply).await {
+                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
                         break Some(session);
                     }
                     crate::replication::master::stream_to_replica(
@@ -143,7 +152,7 @@ pub(crate) async fn serve<S>(
                     server.unregister_client(info.id);
                     gone = true;
                 }
-                if !flush(&server, &mut stream, reply).await {
+                if !flush(&server, &info, &mut stream, reply).await {
                     break Some(session);
                 }
                 // Do not keep a huge buffer around after one big reply.
@@ -178,16 +187,48 @@ pub(crate) async fn serve<S>(
     let _ = stream.shutdown().await;
 }
 
-/// Writes and clears the pending replies; false when the peer is gone.
+/// Writes and clears the pending replies; false when the peer is gone, or when the replies
+/// take the client over its `client-output-buffer-limit` (then nothing is written, as Redis
+/// closes such a client without sending what it has).
 async fn flush<S: AsyncWrite + Unpin>(
     server: &Server,
+    info: &ClientInfo,
     stream: &mut S,
     reply: &mut ReplyBuffer,
 ) -> bool {
     if reply.is_empty() {
         return true;
     }
-    if stream.write_all(reply.as_bytes()).await.is_err() {
+    let kind = info.details().kind;
+    let class = match kind {
+        ClientKind::Normal => Some(crate::server::OutputClass::Normal),
+        ClientKind::Pubsub => Some(crate::server::OutputClass::Pubsub),
+        _ => None,
+    };
+    let pending = info.output_memory.load(Relaxed) + reply.len();
+    if let Some(class) = class
+        && server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms)
+    {
+        server.log.warning(&format!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.id, info.addr
+        ));
+        reply.clear();
+        return false;
+    }
+    // While it is being written, the reply is the client's output buffer.
+    info.output_memory.fetch_add(reply.len(), Relaxed);
+    super::eviction::refresh(server, info);
+    super::eviction::evict_if_needed(server);
+    // A client that stops reading blocks the write; CLIENT KILL or eviction must end it.
+    let written = tokio::select! {
+        biased;
+        _ = info.kill.notified() => Err(std::io::ErrorKind::ConnectionAborted.into()),
+        written = stream.write_all(reply.as_bytes()) => written,
+    };
+    info.output_memory.fetch_sub(reply.len(), Relaxed);
+    super::eviction::refresh(server, info);
+    if written.is_err() || info.is_killed() {
         return false;
     }
     server

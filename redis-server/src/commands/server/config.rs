@@ -1,9 +1,9 @@
-//! CONFIG GET, SET, RESETSTAT and HELP. The directives themselves live in `common::config`;
+//! CONFIG GET, SET, RESETSTAT, REWRITE and HELP. The directives themselves live in `common::config`;
 //! this file applies what a change means to the running server.
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use common::config::{ConfigSetError, SetContext};
+use common::config::{ConfigSetError, RewriteInput, SetContext};
 
 use crate::commands::{CommandContext, CommandError, Registry};
 use crate::log::Level;
@@ -13,6 +13,7 @@ pub(super) fn register(r: &mut Registry) {
     r.add_sub("config", "get", config_get);
     r.add_sub("config", "set", config_set);
     r.add_sub("config", "resetstat", config_resetstat);
+    r.add_sub("config", "rewrite", config_rewrite);
     r.add_sub("config", "help", config_help);
 }
 
@@ -103,6 +104,9 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     server.evictor.reload(&server.keyspace, &config);
     apply(server, &config, &changed);
     drop(config);
+    if changed.contains(&"maxmemory-clients") || changed.contains(&"maxmemory") {
+        crate::connection::eviction::recount_and_evict(server);
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -198,8 +202,123 @@ fn config_resetstat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
+fn config_rewrite(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    if ctx.server.config_file.is_none() {
+        return Err(CommandError::err(
+            "The server is running without a config file",
+        ));
+    }
+    match rewrite_config_file(ctx.server, false) {
+        Ok(()) => {
+            ctx.server
+                .log
+                .warning("CONFIG REWRITE executed with success.");
+            ctx.reply.ok();
+            Ok(())
+        }
+        Err(e) => {
+            let reason = strerror(&e);
+            ctx.server
+                .log
+                .warning(&format!("CONFIG REWRITE failed: {reason}"));
+            Err(CommandError::err(format!(
+                "Rewriting config file: {reason}"
+            )))
+        }
+    }
+}
+
+/// Rewrites the config file the server was started with from the current configuration
+/// (`force_all`: every directive, even at its default). Without a config file, fails with
+/// `ENOENT`.
+pub(crate) fn rewrite_config_file(server: &Server, force_all: bool) -> std::io::Result<()> {
+    let Some(path) = server.config_file.as_deref() else {
+        return Err(std::io::Error::from_raw_os_error(libc::ENOENT));
+    };
+    let old = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let config = server.config().clone();
+    // With an aclfile the users live there; otherwise they are `user` lines, as ACL LIST
+    // describes them.
+    let users: Option<Vec<Vec<u8>>> =
+        config
+            .get_str("aclfile")
+            .is_none_or(str::is_empty)
+            .then(|| {
+                server
+                    .acl
+                    .users()
+                    .iter()
+                    .map(|u| [&u.name[..], b" ", &u.describe()].concat())
+                    .collect()
+            });
+    let input = RewriteInput {
+        users: users.as_deref(),
+        sentinel_mode: false,
+        force_all,
+    };
+    let content = common::config::rewrite(&old, &config, &input);
+    overwrite_atomically(std::path::Path::new(path), &content)
+}
+
+/// Replaces `path` with `content` as Redis does: a temporary file beside it, written and
+/// fsynced, renamed over it, then the directory fsynced.
+fn overwrite_atomically(path: &std::path::Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}", random_suffix()));
+    let tmp = std::path::PathBuf::from(name);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&tmp)?;
+        file.write_all(content)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Six characters for a temporary file name, as `mkstemp`'s `XXXXXX`.
+fn random_suffix() -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id()) << 32;
+    (0..6)
+        .map(|_| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            char::from(CHARS[(seed >> 33) as usize % CHARS.len()])
+        })
+        .collect()
+}
+
+/// An I/O error as C's `strerror` writes it (Rust appends " (os error N)").
+fn strerror(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
 fn config_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    // Redis also lists REWRITE, which this server does not have yet.
     crate::commands::reply_help(
         ctx,
         &[
@@ -209,6 +328,8 @@ fn config_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             "    Set the configuration <directive> to <value>.",
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
         ],
     );
     Ok(())
@@ -336,11 +457,24 @@ mod tests {
     }
 
     #[test]
+    fn rewrite_needs_a_config_file() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["CONFIG", "REWRITE"]),
+            "-ERR The server is running without a config file\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "REWRITE", "x"]),
+            "-ERR wrong number of arguments for 'config|rewrite' command\r\n"
+        );
+    }
+
+    #[test]
     fn help_lists_the_subcommands() {
         let mut c = TestClient::new();
         let help = c.text(&["CONFIG", "HELP"]);
         assert!(help.starts_with(
-            "*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
+            "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
     }

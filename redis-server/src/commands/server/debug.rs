@@ -110,6 +110,18 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
             ctx.reply.ok();
         }
+        (b"config-rewrite-force-all", 2) => {
+            match super::config::rewrite_config_file(ctx.server, true) {
+                Ok(()) => ctx.reply.ok(),
+                Err(e) => {
+                    let text = e.to_string();
+                    let reason = text.split(" (os error ").next().unwrap_or_default();
+                    return Err(CommandError::err(format!(
+                        "CONFIG-REWRITE-FORCE-ALL failed: {reason}"
+                    )));
+                }
+            }
+        }
         (b"pause-cron", 3) => {
             let paused = atoi(arg(2)) != 0;
             ctx.server.cron_paused.store(paused, Relaxed);

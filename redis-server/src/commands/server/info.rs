@@ -417,7 +417,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "expired_time_cap_reached_count" => stats.expired_time_cap_reached_count.load(Relaxed),
         "expire_cycle_cpu_milliseconds" => stats.expire_cycle_cpu_milliseconds.load(Relaxed),
         "evicted_keys" => stats.evicted_keys.load(Relaxed),
-        "evicted_clients" => 0,
+        "evicted_clients" => stats.evicted_clients.load(Relaxed),
         "total_eviction_exceeded_time" => exceeded_total,
         "current_eviction_exceeded_time" => exceeded_now,
         "keyspace_hits" => hits,

@@ -42,10 +42,17 @@ impl Overhead {
         let used = mem.allocated;
         // The cron updates the peak from time to time; never show it below the current figure.
         let peak = server.stats.peak_memory.fetch_max(used, Relaxed).max(used);
+        // What client eviction counts (`ClientInfo::memory`), for the clients it may evict.
         let clients_normal = server
             .client_list()
             .iter()
-            .map(|c| (c.query_buffer.load(Relaxed) + c.output_memory.load(Relaxed)) as u64)
+            .filter(|c| {
+                !matches!(
+                    c.details().kind,
+                    crate::connection::ClientKind::Replica | crate::connection::ClientKind::Monitor
+                )
+            })
+            .map(|c| c.memory() as u64)
             .sum();
         let (_, scripts_bytes) = server.scripting.cached_scripts();
         let (_, _, functions_bytes) = server.scripting.function_counts();
