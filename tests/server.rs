@@ -183,6 +183,39 @@ fn monitor_streams_commands_from_other_connections() {
     monitor.assert_silent(Duration::from_millis(100));
 }
 
+/// As Redis shows them: a script right before the commands it runs (`lua` as their address),
+/// EXEC's commands as they run and EXEC after them, a blocked command once.
+#[test]
+fn monitor_shows_scripts_transactions_and_blocked_commands_in_order() {
+    let server = TestServer::start();
+    let mut monitor = server.connect();
+    assert_eq!(monitor.cmd(&["MONITOR"]), "+OK\r\n");
+    let mut c = server.connect();
+    c.cmd(&["EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "k"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["INCR", "n"]);
+    c.cmd(&["EXEC"]);
+    let mut pusher = server.connect();
+    c.send_cmd(&["BLPOP", "q", "5"]);
+    std::thread::sleep(Duration::from_millis(100));
+    pusher.cmd(&["RPUSH", "q", "x"]);
+    assert_eq!(c.read_text(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    let expected = [
+        "] \"EVAL\" \"return redis.call('set', KEYS[1], 'v')\" \"1\" \"k\"\r\n",
+        " lua] \"set\" \"k\" \"v\"\r\n",
+        "] \"MULTI\"\r\n",
+        "] \"INCR\" \"n\"\r\n",
+        "] \"EXEC\"\r\n",
+        "] \"BLPOP\" \"q\" \"5\"\r\n",
+        "] \"RPUSH\" \"q\" \"x\"\r\n",
+    ];
+    for tail in expected {
+        let line = monitor.read_text();
+        assert!(line.ends_with(tail), "{line:?} should end with {tail:?}");
+    }
+    monitor.assert_silent(Duration::from_millis(100));
+}
+
 #[test]
 fn dbsize_time_and_lastsave_answer() {
     let server = TestServer::start();

@@ -689,6 +689,11 @@ pub(crate) fn run_with_view<'v>(
         return Ran::StillBlocked;
     }
     account(server, entry, started.elapsed(), result, reply);
+    // EXEC's commands and a script's calls are shown as they run; a served waiter was shown
+    // when it first ran.
+    if !client.serving_blocked {
+        feed_monitors_unless_hidden(server, client, entry.spec, args);
+    }
     Ran::Done
 }
 
@@ -796,12 +801,7 @@ fn call<'s>(
         );
     }
 
-    if server.has_monitors.load(Relaxed)
-        && !has_flag(spec, Flag::SkipMonitor)
-        && !has_flag(spec, Flag::Admin)
-    {
-        feed_monitors(server, client, spec, args);
-    }
+    feed_monitors_unless_hidden(server, client, spec, args);
 
     if server.blocking.has_delete_waiters() {
         // Redis signals a stream key as ready when it is deleted or overwritten, so that
@@ -946,11 +946,40 @@ fn run_handler<'v>(
 }
 
 /// Sends `+<time> [<db> <addr>] "arg" ...` to every MONITOR client.
-fn feed_monitors(server: &Server, client: &Client, client_spec: &CommandSpec, args: ArgList<'_>) {
+/// Shows the command to MONITOR clients, unless its flags hide it (`skip-monitor`, and admin
+/// commands, too dangerous to show).
+fn feed_monitors_unless_hidden(
+    server: &Server,
+    client: &Client,
+    spec: &CommandSpec,
+    args: ArgList<'_>,
+) {
+    if server.has_monitors.load(Relaxed)
+        && !has_flag(spec, Flag::SkipMonitor)
+        && !has_flag(spec, Flag::Admin)
+    {
+        feed_monitors(server, client, spec, args);
+    }
+}
+
+/// Shows the command to MONITOR clients as `<time> [<db> <address>] "arg" ...`; a script's
+/// calls show `lua` as their address. EVAL and FCALL (hidden by their flags) call this
+/// themselves before they run, so that their script's commands follow them.
+pub(crate) fn feed_monitors(
+    server: &Server,
+    client: &Client,
+    client_spec: &CommandSpec,
+    args: ArgList<'_>,
+) {
+    if !server.has_monitors.load(Relaxed) {
+        return;
+    }
     let us = unix_us();
     let mut line =
         format!("+{}.{:06} [{} ", us / 1_000_000, us % 1_000_000, client.db).into_bytes();
-    if client.info.is_unix {
+    if client.script_read.is_some() {
+        line.extend_from_slice(b"lua");
+    } else if client.info.is_unix {
         line.extend_from_slice(b"unix:");
         line.extend_from_slice(client.info.laddr.as_bytes());
     } else {

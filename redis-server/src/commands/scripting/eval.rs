@@ -132,6 +132,9 @@ fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CommandError> {
 }
 
 fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), CommandError> {
+    // Shown before the commands the script runs (the command table hides it from dispatch's
+    // own feed, which comes after).
+    crate::dispatch::feed_monitors(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
     let script_arg = ctx.args.next_bytes()?;
     let (keys, argv) = keys_and_args(ctx)?;
     let server = ctx.server;

@@ -632,6 +632,8 @@ pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 }
 
 fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
+    // Shown before the commands the function runs, as for EVAL.
+    crate::dispatch::feed_monitors(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
     let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
     let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
     let server = ctx.server;
