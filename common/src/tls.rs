@@ -74,10 +74,8 @@ pub fn client_config(o: &ClientOptions) -> Result<ClientConfig, String> {
             (file, dir) => load_roots(file.as_deref(), dir.as_deref())
                 .map_err(|e| format!("Invalid CA Certificate File/Directory: {e}"))?,
         };
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-            .build()
-            .map_err(|e| format!("Invalid CA Certificate File/Directory: {e}"))?;
-        Arc::new(ChainOnly { inner, algorithms })
+        chain_verifier(Arc::new(roots), provider)
+            .map_err(|e| format!("Invalid CA Certificate File/Directory: {e}"))?
     };
     let builder = builder
         .dangerous()
@@ -93,6 +91,19 @@ pub fn client_config(o: &ClientOptions) -> Result<ClientConfig, String> {
         (None, None) => Ok(builder.with_no_client_auth()),
         _ => Err("Both --cert and --key must be given".into()),
     }
+}
+
+/// hiredis's verification of a server: its chain must lead to one of `roots`; its names are
+/// not compared with the host.
+pub fn chain_verifier(
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, String> {
+    let algorithms = provider.signature_verification_algorithms;
+    let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(Arc::new(ChainOnly { inner, algorithms }))
 }
 
 /// Every certificate of a PEM file, in order (a chain: the leaf first).
@@ -193,9 +204,7 @@ pub fn choose_suites(
         .filter(|s| matches!(s, SupportedCipherSuite::Tls13(_)))
         .filter(|s| match ciphersuites {
             None => true,
-            Some(list) => list
-                .split(':')
-                .any(|name| name.trim() == openssl_name(*s)),
+            Some(list) => list.split(':').any(|name| name.trim() == openssl_name(*s)),
         })
         .collect();
     let mut versions = Vec::new();
@@ -240,7 +249,9 @@ fn select_tls12(available: &[SupportedCipherSuite], list: &str) -> Vec<Supported
         }
         for (i, suite) in tls12.iter().enumerate() {
             let name = openssl_name(*suite);
-            let hit = expr.split('+').all(|alias| cipher_alias_matches(alias, name));
+            let hit = expr
+                .split('+')
+                .all(|alias| cipher_alias_matches(alias, name));
             if !hit {
                 continue;
             }
@@ -441,8 +452,8 @@ mod tests {
         let (suites, _) =
             choose_suites(&all, Some("DEFAULT:-AES128-SHA256"), Some(""), BOTH).unwrap();
         assert_eq!(suites.len(), 6);
-        let (suites, _) = choose_suites(&all, Some("HIGH:!aECDSA:!CHACHA20"), Some(""), BOTH)
-            .unwrap();
+        let (suites, _) =
+            choose_suites(&all, Some("HIGH:!aECDSA:!CHACHA20"), Some(""), BOTH).unwrap();
         assert_eq!(
             names(&suites),
             ["ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"]
@@ -453,7 +464,13 @@ mod tests {
         let (_, versions) = choose_suites(&all, Some("AES128-SHA256"), None, BOTH).unwrap();
         assert_eq!(versions.len(), 1);
         assert!(
-            choose_suites(&all, Some("AES128-SHA256"), None, &[&rustls::version::TLS12]).is_err()
+            choose_suites(
+                &all,
+                Some("AES128-SHA256"),
+                None,
+                &[&rustls::version::TLS12]
+            )
+            .is_err()
         );
         assert!(choose_suites(&all, Some("NOPE"), Some("NOPE"), BOTH).is_err());
     }

@@ -690,7 +690,10 @@ mod tests {
         assert_eq!(o.tls.client.cert, Some(PathBuf::from("c")));
         assert_eq!(o.tls.client.key, Some(PathBuf::from("k")));
         assert_eq!(
-            (o.tls.client.ciphers.as_deref(), o.tls.client.ciphersuites.as_deref()),
+            (
+                o.tls.client.ciphers.as_deref(),
+                o.tls.client.ciphersuites.as_deref()
+            ),
             (Some("x"), Some("y"))
         );
         let o = run(&["-u", "rediss://h:7000"]).unwrap();

@@ -4,4 +4,4 @@ mod client;
 mod io;
 
 pub(crate) use client::{Client, ClientInfo, ClientKind, Multi, ReplyMode, Subscriptions};
-pub(crate) use io::serve;
+pub(crate) use io::{serve, write_and_flush};

@@ -29,7 +29,7 @@ fn config_get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// Directives whose change needs the server to rebind its listeners, which it cannot do
 /// while running yet.
-const RESTART_ONLY: &[&str] = &["port", "bind"];
+const RESTART_ONLY: &[&str] = &["bind"];
 
 fn is_local(ctx: &CommandContext<'_>) -> bool {
     let info = &ctx.client.info;
@@ -79,12 +79,69 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             })
         })?;
     }
+    apply_listeners(server, &staged, &changed)?;
     *config = staged;
     server.hot.reload(&config);
     server.evictor.reload(&server.keyspace, &config);
     apply(server, &config, &changed);
     drop(config);
     ctx.reply.ok();
+    Ok(())
+}
+
+/// TLS contexts and listening ports, whose change can fail: rebuilt contexts when a
+/// directive they read changed and TLS is in use (Redis's `applyTlsCfg`), then the
+/// `tls-port` and `port` listeners (`applyTLSPort`, `changeListenPort`).
+fn apply_listeners(
+    server: &Server,
+    staged: &common::config::Config,
+    changed: &[&'static str],
+) -> Result<(), CommandError> {
+    let failed = |arg: &str, reason: &str| {
+        set_error(ConfigSetError::Failed {
+            arg: arg.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    let tls_failed = |arg: &str, e: String| {
+        server.log.warning(&e);
+        failed(
+            arg,
+            "Unable to update TLS configuration. Check server logs.",
+        )
+    };
+    let context_change = changed
+        .iter()
+        .find(|name| crate::tls::CONTEXT_DIRECTIVES.contains(name));
+    if let Some(name) = context_change {
+        if crate::tls::wanted(staged) {
+            server
+                .tls
+                .configure(staged)
+                .map_err(|e| tls_failed(name, e))?;
+        }
+    }
+    for (name, transport) in [
+        ("tls-port", crate::server::Transport::Tls),
+        ("port", crate::server::Transport::Tcp),
+    ] {
+        if !changed.contains(&name) {
+            continue;
+        }
+        let port = staged.get_int(name).unwrap_or(0).clamp(0, 65535) as u16;
+        if transport == crate::server::Transport::Tls && !server.tls.is_configured() {
+            server
+                .tls
+                .configure(staged)
+                .map_err(|e| tls_failed(name, e))?;
+        }
+        if let Some(rebind) = server.rebind.get() {
+            rebind(staged, transport, port).map_err(|reason| failed(name, &reason))?;
+        }
+        if transport == crate::server::Transport::Tcp {
+            server.tcp_port.store(u64::from(port), Relaxed);
+        }
+    }
     Ok(())
 }
 
