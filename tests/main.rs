@@ -18,3 +18,4 @@ mod scripting;
 mod server;
 mod startup;
 mod strings;
+mod tls;
