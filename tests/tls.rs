@@ -3,7 +3,7 @@
 //! test time with the `openssl` tool, as the Redis suite's `utils/gen-test-certs.sh` makes
 //! them: a CA, a server certificate and a client certificate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -368,7 +368,7 @@ fn real_redis_cli_speaks_tls_to_ours() {
         return;
     };
     let real_tls = free_port();
-    let real = tests::ServerBuilder::new(PathBuf::from(real_server), "real")
+    let real = tests::ServerBuilder::new(real_server, "real")
         .args(&certs.server_args(real_tls))
         .start();
     let _ = real;

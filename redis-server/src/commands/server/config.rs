@@ -27,8 +27,8 @@ fn config_get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Directives whose change needs the server to rebind its listeners, which it cannot do
-/// while running yet.
+/// Directives whose change needs the server to rebind every listener, which it cannot do
+/// while running yet (`port` and `tls-port` it can).
 const RESTART_ONLY: &[&str] = &["bind"];
 
 fn is_local(ctx: &CommandContext<'_>) -> bool {
@@ -342,8 +342,8 @@ mod tests {
             "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
         );
         assert_eq!(
-            c.text(&["CONFIG", "SET", "port", "1"]),
-            "-ERR CONFIG SET failed (possibly related to argument 'port') - changing it at run time is not supported by this server yet\r\n"
+            c.text(&["CONFIG", "SET", "bind", "127.0.0.2"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'bind') - changing it at run time is not supported by this server yet\r\n"
         );
         let info = c.text(&["INFO", "errorstats"]);
         assert!(info.contains("errorstat_ERR:count=8\r\n"), "{info}");
@@ -377,5 +377,32 @@ mod tests {
             "*9\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
+    }
+
+    #[test]
+    fn tls_directives_apply_only_when_tls_is_in_use() {
+        let mut c = TestClient::new();
+        // Without tls-port, tls-replication or tls-cluster nothing is loaded (Redis's
+        // applyTlsCfg), so any path is accepted.
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-cert-file", "/nonexistent.crt"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "GET", "tls-cert-file"]),
+            "*2\r\n$13\r\ntls-cert-file\r\n$16\r\n/nonexistent.crt\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-port", "6390"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to update TLS configuration. Check server logs.\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "GET", "tls-port"]),
+            "*2\r\n$8\r\ntls-port\r\n$1\r\n0\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-auth-clients", "optional"]),
+            "+OK\r\n"
+        );
     }
 }
