@@ -261,6 +261,12 @@ async fn run(server: Arc<Server>) -> ExitCode {
             .notice(&format!("Running mode=standalone, port={shown_port}."));
     }
 
+    if port == 0 && tls_port == 0 && unixsocket.is_empty() {
+        server
+            .log
+            .warning("Configured to not listen anywhere, exiting.");
+        return ExitCode::from(1);
+    }
     if tls::wanted(&server.config()) {
         let configured = server.tls.configure(&server.config());
         if let Err(e) = configured {
