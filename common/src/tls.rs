@@ -19,6 +19,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms, ring};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
     SupportedCipherSuite, SupportedProtocolVersion,
@@ -74,7 +75,7 @@ pub fn client_config(o: &ClientOptions) -> Result<ClientConfig, String> {
             (file, dir) => load_roots(file.as_deref(), dir.as_deref())
                 .map_err(|e| format!("Invalid CA Certificate File/Directory: {e}"))?,
         };
-        chain_verifier(Arc::new(roots), provider)
+        chain_verifier(Arc::new(roots), Arc::clone(&provider))
             .map_err(|e| format!("Invalid CA Certificate File/Directory: {e}"))?
     };
     let builder = builder
@@ -84,9 +85,9 @@ pub fn client_config(o: &ClientOptions) -> Result<ClientConfig, String> {
         (Some(cert), Some(key)) => {
             let certs = load_certs(cert).map_err(|e| format!("Invalid client certificate: {e}"))?;
             let key = load_key(key).map_err(|e| format!("Invalid private key: {e}"))?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|e| format!("Invalid client certificate or key: {e}"))
+            let certified = certified_key(certs, key, &provider)
+                .map_err(|e| format!("Invalid private key: {e}"))?;
+            Ok(builder.with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified))))
         }
         (None, None) => Ok(builder.with_no_client_auth()),
         _ => Err("Both --cert and --key must be given".into()),
@@ -104,6 +105,27 @@ pub fn chain_verifier(
         .build()
         .map_err(|e| e.to_string())?;
     Ok(Arc::new(ChainOnly { inner, algorithms }))
+}
+
+/// A certificate chain and its private key, refused only when the key is not the
+/// certificate's. A certificate webpki cannot parse (X.509 v1, as `openssl x509 -req` makes
+/// without extensions) is still served, as OpenSSL serves it: the peer decides.
+pub fn certified_key(
+    certs: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    provider: &CryptoProvider,
+) -> Result<Arc<CertifiedKey>, String> {
+    let signing = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| e.to_string())?;
+    let certified = CertifiedKey::new(certs, signing);
+    match certified.keys_match() {
+        Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) => {
+            Err("key values mismatch".into())
+        }
+        _ => Ok(Arc::new(certified)),
+    }
 }
 
 /// Every certificate of a PEM file, in order (a chain: the leaf first).

@@ -15,8 +15,9 @@ use common::config::Config;
 use common::tls::rustls::server::{
     NoServerSessionStorage, ServerSessionMemoryCache, StoresServerSessions, WebPkiClientVerifier,
 };
+use common::tls::rustls::sign::SingleCertAndKey;
 use common::tls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
@@ -135,13 +136,30 @@ impl Tls {
 }
 
 /// Runs the server side of the handshake on an accepted socket, within [`HANDSHAKE_TIMEOUT`].
-pub(crate) async fn accept<S>(acceptor: TlsAcceptor, stream: S) -> Result<TlsStream<S>, String>
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(e)) => Err(e.to_string()),
+/// A peer whose first byte does not open a TLS handshake record gets its connection reset
+/// without an alert, as Redis's clients see it (OpenSSL gives up at the bad record header,
+/// so closing finds unread data).
+pub(crate) async fn accept(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+) -> Result<TlsStream<TcpStream>, String> {
+    /// The TLS record type of a handshake message.
+    const HANDSHAKE_RECORD: u8 = 0x16;
+    let handshake = async {
+        let mut first = [0u8; 1];
+        match stream.peek(&mut first).await {
+            Ok(1) if first[0] == HANDSHAKE_RECORD => {}
+            Ok(0) => return Err("connection closed before the TLS handshake".to_string()),
+            Ok(_) => {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                return Err("the client does not speak TLS".to_string());
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+        acceptor.accept(stream).await.map_err(|e| e.to_string())
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+        Ok(done) => done,
         Err(_) => Err("TLS handshake timed out".into()),
     }
 }
@@ -240,13 +258,15 @@ fn build(config: &Config, sessions: Arc<dyn StoresServerSessions>) -> Result<Con
     let prefer_server = config
         .get_bool("tls-prefer-server-ciphers")
         .unwrap_or(false);
+    let certified = common::tls::certified_key(certs, key, &provider)
+        .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))?;
+    let resolver = Arc::new(SingleCertAndKey::from(certified));
     let server_config = |verifier: Arc<dyn rustls::server::danger::ClientCertVerifier>| {
         let mut c = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&versions)
             .map_err(|e| format!("Failed to configure TLS: {e}"))?
             .with_client_cert_verifier(verifier)
-            .with_single_cert(certs.clone(), key.clone_key())
-            .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))?;
+            .with_cert_resolver(resolver.clone());
         c.ignore_client_order = prefer_server;
         c.session_storage = sessions.clone();
         Ok::<_, String>(TlsAcceptor::from(Arc::new(c)))
@@ -353,7 +373,7 @@ fn client_context(
     };
     let certs = common::tls::load_certs(Path::new(cert))
         .map_err(|e| format!("Failed to load certificate: {cert}: {e}"))?;
-    let key = common::tls::load_key(Path::new(key))
+    let key_der = common::tls::load_key(Path::new(key))
         .map_err(|e| format!("Failed to load private key: {key}: {e}"))?;
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
@@ -361,11 +381,12 @@ fn client_context(
     // A link without CAs (tls-replication and tls-cluster need them) verifies nothing.
     let verifier = common::tls::chain_verifier(roots, provider.clone())
         .map_err(|e| format!("Failed to configure CA certificate(s) file/directory: {e}"))?;
-    builder
+    let certified = common::tls::certified_key(certs, key_der, provider)
+        .map_err(|e| format!("Failed to load private key: {key}: {e}"))?;
+    Ok(builder
         .dangerous()
         .with_custom_certificate_verifier(verifier)
-        .with_client_auth_cert(certs, key)
-        .map_err(|e| format!("Failed to load private key: {key_file}: {e}"))
+        .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(certified))))
 }
 
 /// The session cache `tls-session-caching`, `-cache-size` and `-cache-timeout` ask for.
