@@ -374,3 +374,43 @@ fn real_redis_cli_speaks_tls_to_ours() {
     let _ = real;
     assert_eq!(stdout(&cli(&certs, real_tls, true, &["PING"])), "PONG\n");
 }
+
+#[test]
+fn real_replica_follows_our_master_over_tls() {
+    let Some(certs) = Certs::generate() else {
+        return;
+    };
+    let Some(real_server) = tools::real_binary("redis-server") else {
+        return;
+    };
+    let (master, tls_port) = start(&certs);
+    let mut args = certs.server_args(0);
+    args.extend([
+        "--tls-replication".to_string(),
+        "yes".into(),
+        "--tls-client-cert-file".into(),
+        certs.path("client.crt"),
+        "--tls-client-key-file".into(),
+        certs.path("client.key"),
+        "--replicaof".into(),
+        "127.0.0.1".into(),
+        tls_port.to_string(),
+    ]);
+    let replica = tests::ServerBuilder::new(real_server, "real")
+        .args(&args)
+        .start();
+    let mut writer = master.connect();
+    assert_eq!(writer.cmd(&["SET", "n", "1"]), "+OK\r\n");
+    assert_eq!(writer.cmd(&["INCR", "n"]), ":2\r\n");
+    let mut reader = replica.connect();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut seen = String::new();
+    while Instant::now() < deadline {
+        seen = reader.cmd(&["GET", "n"]);
+        if seen == "$1\r\n2\r\n" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(seen, "$1\r\n2\r\n");
+}

@@ -222,7 +222,12 @@ fn build(config: &Config, sessions: Arc<dyn StoresServerSessions>) -> Result<Con
             Some(""),
             &[&rustls::version::TLS12],
         )
-        .map_err(|_| format!("Failed to configure ciphers: {list}"))?;
+        .map_err(|_| {
+            format!(
+                "Failed to configure ciphers: {list} (this server's TLS 1.2 ciphers are {})",
+                supported_tls12(&provider.cipher_suites)
+            )
+        })?;
     }
     let (suites, versions) =
         common::tls::choose_suites(&provider.cipher_suites, ciphers, ciphersuites, &versions)
@@ -303,6 +308,16 @@ fn build(config: &Config, sessions: Arc<dyn StoresServerSessions>) -> Result<Con
         optional,
         client,
     })
+}
+
+/// OpenSSL's names of the TLS 1.2 suites rustls offers, for error messages.
+fn supported_tls12(suites: &[rustls::SupportedCipherSuite]) -> String {
+    suites
+        .iter()
+        .filter(|s| matches!(s, rustls::SupportedCipherSuite::Tls12(_)))
+        .map(|s| common::tls::openssl_name(*s))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// `tls-protocols`: space-separated names, any case; empty means TLSv1.2 and TLSv1.3.
