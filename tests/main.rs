@@ -19,3 +19,4 @@ mod scripting;
 mod server;
 mod startup;
 mod strings;
+mod tls;

@@ -18,6 +18,8 @@
 //!   for INCRBYFLOAT.
 //! - [`cluster_slot`]: CRC16 hash slots and `{hash tags}`.
 //! - [`client`]: an async RESP client for the tools and the tests.
+//! - [`tls`]: rustls set-up shared by the server and the tools (PEM files, CAs, cipher lists,
+//!   hiredis's client-side verification).
 //!
 //! This crate depends on no other crate of the workspace, and its format code does no I/O.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -35,4 +37,5 @@ pub mod long_double;
 pub mod number;
 pub mod rdb;
 pub mod resp;
+pub mod tls;
 pub mod value;

@@ -265,14 +265,14 @@ pub(crate) fn parse(args: &[Vec<u8>]) -> Result<Parsed, OptionsError> {
             b"--enable-tracking" => o.enable_tracking = true,
             b"--cluster" => o.cluster = true,
             b"--tls" => o.tls.enabled = true,
-            b"--sni" => o.tls.sni = Some(lossy(value(&mut i)?)),
-            b"--cacertdir" => o.tls.cacertdir = Some(PathBuf::from(lossy(value(&mut i)?))),
-            b"--cacert" => o.tls.cacert = Some(PathBuf::from(lossy(value(&mut i)?))),
-            b"--insecure" => o.tls.insecure = true,
-            b"--cert" => o.tls.cert = Some(PathBuf::from(lossy(value(&mut i)?))),
-            b"--key" => o.tls.key = Some(PathBuf::from(lossy(value(&mut i)?))),
-            b"--tls-ciphers" => o.tls.ciphers = Some(lossy(value(&mut i)?)),
-            b"--tls-ciphersuites" => o.tls.ciphersuites = Some(lossy(value(&mut i)?)),
+            b"--sni" => o.tls.client.sni = Some(lossy(value(&mut i)?)),
+            b"--cacertdir" => o.tls.client.cacertdir = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--cacert" => o.tls.client.cacert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--insecure" => o.tls.client.insecure = true,
+            b"--cert" => o.tls.client.cert = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--key" => o.tls.client.key = Some(PathBuf::from(lossy(value(&mut i)?))),
+            b"--tls-ciphers" => o.tls.client.ciphers = Some(lossy(value(&mut i)?)),
+            b"--tls-ciphersuites" => o.tls.client.ciphersuites = Some(lossy(value(&mut i)?)),
             b"--mix" => o.mixes.push(Mix::parse(value(&mut i)?).ok_or_else(invalid)?),
             b"--help" => return Ok(Parsed::Help),
             b"--seed" => o.seed = Some(strict_number(value(&mut i)?).ok_or_else(invalid)?),
@@ -683,14 +683,17 @@ mod tests {
             "y",
         ])
         .unwrap();
-        assert!(o.tls.enabled && o.tls.insecure);
-        assert_eq!(o.tls.sni.as_deref(), Some("h"));
-        assert_eq!(o.tls.cacert, Some(PathBuf::from("ca")));
-        assert_eq!(o.tls.cacertdir, Some(PathBuf::from("d")));
-        assert_eq!(o.tls.cert, Some(PathBuf::from("c")));
-        assert_eq!(o.tls.key, Some(PathBuf::from("k")));
+        assert!(o.tls.enabled && o.tls.client.insecure);
+        assert_eq!(o.tls.client.sni.as_deref(), Some("h"));
+        assert_eq!(o.tls.client.cacert, Some(PathBuf::from("ca")));
+        assert_eq!(o.tls.client.cacertdir, Some(PathBuf::from("d")));
+        assert_eq!(o.tls.client.cert, Some(PathBuf::from("c")));
+        assert_eq!(o.tls.client.key, Some(PathBuf::from("k")));
         assert_eq!(
-            (o.tls.ciphers.as_deref(), o.tls.ciphersuites.as_deref()),
+            (
+                o.tls.client.ciphers.as_deref(),
+                o.tls.client.ciphersuites.as_deref()
+            ),
             (Some("x"), Some("y"))
         );
         let o = run(&["-u", "rediss://h:7000"]).unwrap();

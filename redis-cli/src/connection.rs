@@ -1,4 +1,5 @@
-//! One blocking connection to the server over TCP or a Unix socket.
+//! One blocking connection to the server over TCP or a Unix socket, with TLS on top when
+//! `--tls` asks for it.
 //!
 //! redis-cli waits for each reply before doing anything else, reads stdin and the terminal
 //! synchronously, and `-s` needs a Unix socket, so this is blocking std I/O rather than the
@@ -8,9 +9,11 @@
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use common::resp::{Frame, FrameScanner, encode_command};
+use common::tls::rustls::{ClientConfig, ClientConnection};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -26,6 +29,7 @@ pub(crate) enum Target {
 enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<Tls>),
 }
 
 impl Stream {
@@ -33,6 +37,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Tls(t) => t.read(buf),
         }
     }
 
@@ -40,6 +45,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write_all(buf),
             Stream::Unix(s) => s.write_all(buf),
+            Stream::Tls(t) => t.write_all(buf),
         }
     }
 
@@ -47,6 +53,10 @@ impl Stream {
         Ok(match self {
             Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
             Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+            Stream::Tls(t) => Stream::Tls(Box::new(Tls {
+                session: Arc::clone(&t.session),
+                socket: t.socket.try_clone()?,
+            })),
         })
     }
 
@@ -54,7 +64,146 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.set_read_timeout(timeout),
             Stream::Unix(s) => s.set_read_timeout(timeout),
+            Stream::Tls(t) => t.socket.set_read_timeout(timeout),
         }
+    }
+}
+
+/// `--tls` and its flags, given once by `main`.
+static TLS_OPTIONS: OnceLock<common::tls::ClientOptions> = OnceLock::new();
+/// The client context, made on the first connection (as redis-cli makes its `SSL_CTX`).
+static TLS_CONFIG: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+
+/// Makes every later connection speak TLS with these options.
+pub(crate) fn enable_tls(options: common::tls::ClientOptions) {
+    let _ = TLS_OPTIONS.set(options);
+}
+
+/// A failed TLS set-up or handshake, which redis-cli reports as "Could not negotiate a TLS
+/// connection: ...".
+#[derive(Debug)]
+pub(crate) struct TlsError(pub(crate) String);
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+fn tls_error(text: impl Into<String>) -> io::Error {
+    io::Error::other(TlsError(text.into()))
+}
+
+/// The TLS negotiation failure inside `e`, if that is what it is.
+pub(crate) fn tls_failure(e: &io::Error) -> Option<&str> {
+    e.get_ref()
+        .and_then(|inner| inner.downcast_ref::<TlsError>())
+        .map(|t| t.0.as_str())
+}
+
+/// A TLS session over a plain socket. Reads and writes use their own socket handles and
+/// hold the session's lock only to move bytes in or out of it, so `--pipe` can write on one
+/// thread while another waits for replies.
+#[derive(Debug)]
+struct Tls {
+    session: Arc<Mutex<ClientConnection>>,
+    socket: Stream,
+}
+
+impl Tls {
+    fn handshake(mut socket: Stream, host: &str) -> io::Result<Tls> {
+        let Some(options) = TLS_OPTIONS.get() else {
+            return Err(tls_error("TLS is not enabled"));
+        };
+        let config = TLS_CONFIG
+            .get_or_init(|| common::tls::client_config(options).map(Arc::new))
+            .clone()
+            // hiredis's words come before any detail.
+            .map_err(|e| tls_error(e.split(": ").next().unwrap_or_default()))?;
+        let name = options.server_name(host).map_err(tls_error)?;
+        let mut session = ClientConnection::new(config, name)
+            .map_err(|e| tls_error(format!("Failed to create SSL object: {e}")))?;
+        // Replies and pipelined input are bounded by the caller, not by the session.
+        session.set_buffer_limit(None);
+        let mut io = Plain(&mut socket);
+        while session.is_handshaking() {
+            session
+                .complete_io(&mut io)
+                .map_err(|e| tls_error(e.to_string()))?;
+        }
+        while session.wants_write() {
+            session.write_tls(&mut io)?;
+        }
+        Ok(Tls {
+            session: Arc::new(Mutex::new(session)),
+            socket,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClientConnection> {
+        self.session.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // Small enough that one chunk's plaintext fits rustls's receive buffer.
+        let mut chunk = [0u8; 8 * 1024];
+        loop {
+            match self.lock().reader().read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                done => return done,
+            }
+            // No plaintext yet: wait for records without holding the session.
+            let n = self.socket.read(&mut chunk)?;
+            let mut records = &chunk[..n];
+            let mut session = self.lock();
+            loop {
+                let fed = session.read_tls(&mut records)?;
+                session.process_new_packets().map_err(|e| match e {
+                    // hiredis sees the server's alert as the connection closing.
+                    common::tls::rustls::Error::AlertReceived(_) => {
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "Server closed the connection")
+                    }
+                    e => io::Error::new(io::ErrorKind::InvalidData, e),
+                })?;
+                if fed == 0 || records.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let mut records = Vec::with_capacity(buf.len() + 64);
+        {
+            let mut session = self.lock();
+            session.writer().write_all(buf)?;
+            while session.wants_write() {
+                session.write_tls(&mut records)?;
+            }
+        }
+        self.socket.write_all(&records)
+    }
+}
+
+/// A plain socket as `std::io` wants it, for the handshake.
+struct Plain<'a>(&'a mut Stream);
+
+impl Read for Plain<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for Plain<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -132,6 +281,15 @@ impl Connection {
                 Stream::Tcp(stream)
             }
             Target::Unix(path) => Stream::Unix(UnixStream::connect(path)?),
+        };
+        let stream = if TLS_OPTIONS.get().is_some() {
+            let host = match target {
+                Target::Tcp { host, .. } => host.as_str(),
+                Target::Unix(_) => "localhost",
+            };
+            Stream::Tls(Box::new(Tls::handshake(stream, host)?))
+        } else {
+            stream
         };
         Ok(Connection {
             stream,

@@ -1,7 +1,8 @@
 //! `redis-cli`: a drop-in for Redis 7.0.15's command-line client.
 //!
 //! - `options`: the flags, parsed as redis-cli parses them.
-//! - `connection`: one blocking TCP or Unix-socket connection speaking `common::resp`.
+//! - `connection`: one blocking TCP or Unix-socket connection speaking `common::resp`, over
+//!   TLS (`common::tls`, rustls) with `--tls`.
 //! - `session`: connect/AUTH/SELECT/HELLO, send, read, print, redirections, MULTI state.
 //! - `format`: the tty, raw, CSV and JSON printing (no I/O).
 //! - `hints`: help topics, completion and argument hints (COMMAND DOCS, else our table).
@@ -11,8 +12,6 @@
 //!   `--intrinsic-latency` and `--lru-test`.
 //! - `keys`: the keyspace samplers `--bigkeys`, `--memkeys` and `--hotkeys`.
 //! - `cluster`: `--cluster <command>`, the cluster manager.
-//!
-//! TLS is not built: its flags are refused as unknown options.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -86,6 +85,9 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: Options, command: &[String]) -> Result<(), Exit> {
+    if opts.tls {
+        connection::enable_tls(opts.tls_options.clone());
+    }
     let mut session = Session::new(opts);
     if let Some(history) = session.opts.latency {
         if !session.connect(false, false) {
@@ -246,6 +248,22 @@ Usage: redis-cli [OPTIONS] [cmd [arg [arg ...]]]\n\
 \x20 -D <delimiter>     Delimiter between responses for raw formatting (default: \\n).\n\
 \x20 -c                 Enable cluster mode (follow -ASK and -MOVED redirections).\n\
 \x20 -e                 Return exit error code when command execution fails.\n\
+\x20 --tls              Establish a secure TLS connection.\n\
+\x20 --sni <host>       Server name indication for TLS.\n\
+\x20 --cacert <file>    CA Certificate file to verify with.\n\
+\x20 --cacertdir <dir>  Directory where trusted CA certificates are stored.\n\
+\x20                    If neither cacert nor cacertdir are specified, the default\n\
+\x20                    system-wide trusted root certs configuration will apply.\n\
+\x20 --insecure         Allow insecure TLS connection by skipping cert validation.\n\
+\x20 --cert <file>      Client certificate to authenticate with.\n\
+\x20 --key <file>       Private key file to authenticate with.\n\
+\x20 --tls-ciphers <list> Sets the list of preferred ciphers (TLSv1.2 and below)\n\
+\x20                    in order of preference from highest to lowest separated by colon (\":\").\n\
+\x20                    See the ciphers(1ssl) manpage for more information about the syntax of this string.\n\
+\x20 --tls-ciphersuites <list> Sets the list of preferred ciphersuites (TLSv1.3)\n\
+\x20                    in order of preference from highest to lowest separated by colon (\":\").\n\
+\x20                    See the ciphers(1ssl) manpage for more information about the syntax of this string,\n\
+\x20                    and specifically for TLSv1.3 ciphersuites.\n\
 \x20 --raw              Use raw formatting for replies (default when STDOUT is\n\
 \x20                    not a tty).\n\
 \x20 --no-raw           Force formatted output even when STDOUT is not a tty.\n\

@@ -59,6 +59,11 @@ pub(crate) struct Options {
     pub(crate) hotkeys: bool,
     /// `--lru-test N`: the number of keys of the simulated LRU workload.
     pub(crate) lru_test: Option<i64>,
+    /// `--tls` or a `rediss://` URI.
+    pub(crate) tls: bool,
+    /// `--sni`, `--cacert`, `--cacertdir`, `--insecure`, `--cert`, `--key`, `--tls-ciphers`,
+    /// `--tls-ciphersuites`.
+    pub(crate) tls_options: common::tls::ClientOptions,
 }
 
 /// How parsing ended when it does not go on to connect.
@@ -150,6 +155,8 @@ impl Options {
             memkeys: None,
             hotkeys: false,
             lru_test: None,
+            tls: false,
+            tls_options: common::tls::ClientOptions::default(),
         }
     }
 
@@ -275,6 +282,25 @@ impl Options {
                     o.eval = Some(value());
                     i += 1;
                 }
+                "--tls" => o.tls = true,
+                "--insecure" => o.tls_options.insecure = true,
+                "--sni" | "--cacert" | "--cacertdir" | "--cert" | "--key" | "--tls-ciphers"
+                | "--tls-ciphersuites"
+                    if has_value =>
+                {
+                    let v = value();
+                    let t = &mut o.tls_options;
+                    match arg {
+                        "--sni" => t.sni = Some(v),
+                        "--cacert" => t.cacert = Some(v.into()),
+                        "--cacertdir" => t.cacertdir = Some(v.into()),
+                        "--cert" => t.cert = Some(v.into()),
+                        "--key" => t.key = Some(v.into()),
+                        "--tls-ciphers" => t.ciphers = Some(v),
+                        _ => t.ciphersuites = Some(v),
+                    }
+                    i += 1;
+                }
                 "-c" => o.cluster_mode = true,
                 "-d" if has_value => {
                     o.mb_delim = value().into_bytes();
@@ -334,18 +360,19 @@ impl Options {
         Ok((o, i))
     }
 
-    /// `redis://[[user:]pass@][host[:port]][/db]`, percent-decoding the user and password.
+    /// `redis://[[user:]pass@][host[:port]][/db]` (`rediss://` for TLS), percent-decoding
+    /// the user and password.
     fn parse_uri(&mut self, uri: &str) -> Result<(), Stop> {
         let bytes = uri.as_bytes();
-        if bytes.len() >= 9 && bytes[..9].eq_ignore_ascii_case(b"rediss://") {
-            return Err(Stop::Fail(
-                "rediss:// is only supported when redis-cli is compiled with OpenSSL".to_string(),
-            ));
-        }
-        if !(bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"redis://")) {
+        let scheme_len = if bytes.len() >= 9 && bytes[..9].eq_ignore_ascii_case(b"rediss://") {
+            self.tls = true;
+            9
+        } else if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"redis://") {
+            8
+        } else {
             return Err(Stop::Fail("Invalid URI scheme".to_string()));
-        }
-        let mut rest = &uri[8..];
+        };
+        let mut rest = &uri[scheme_len..];
         if rest.is_empty() {
             return Ok(());
         }
@@ -467,6 +494,47 @@ mod tests {
         assert_eq!(
             parse(&["-u", "http://x"]).unwrap_err(),
             Stop::Fail("Invalid URI scheme".to_string())
+        );
+        let (o, _) = parse(&["-u", "rediss://h:7002"]).unwrap();
+        assert!(o.tls);
+        assert_eq!((o.host.as_str(), o.port), ("h", 7002));
+    }
+
+    #[test]
+    fn tls_flags_fill_the_client_options() {
+        let (o, first) = parse(&[
+            "--tls",
+            "--sni",
+            "name",
+            "--cacert",
+            "ca.crt",
+            "--cacertdir",
+            "cas",
+            "--cert",
+            "c.crt",
+            "--key",
+            "c.key",
+            "--insecure",
+            "--tls-ciphers",
+            "HIGH",
+            "--tls-ciphersuites",
+            "TLS_AES_128_GCM_SHA256",
+            "ping",
+        ])
+        .unwrap();
+        assert!(o.tls && o.tls_options.insecure);
+        assert_eq!(first, 16);
+        let t = &o.tls_options;
+        assert_eq!(t.sni.as_deref(), Some("name"));
+        assert_eq!(t.cacert.as_deref(), Some(std::path::Path::new("ca.crt")));
+        assert_eq!(t.cacertdir.as_deref(), Some(std::path::Path::new("cas")));
+        assert_eq!(t.cert.as_deref(), Some(std::path::Path::new("c.crt")));
+        assert_eq!(t.key.as_deref(), Some(std::path::Path::new("c.key")));
+        assert_eq!(t.ciphers.as_deref(), Some("HIGH"));
+        assert_eq!(t.ciphersuites.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(
+            parse(&["--cacert"]).unwrap_err(),
+            Stop::Fail("Unrecognized option or bad number of args for: '--cacert'".to_string())
         );
     }
 

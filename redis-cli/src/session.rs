@@ -142,6 +142,10 @@ impl Session {
         let conn = match Connection::connect(&target) {
             Ok(conn) => conn,
             Err(e) => {
+                if let Some(reason) = crate::connection::tls_failure(&e) {
+                    eprintln!("Could not negotiate a TLS connection: {reason}");
+                    return false;
+                }
                 if !quiet {
                     let place = match &target {
                         Target::Tcp { host, port } => format!("{host}:{port}"),

@@ -32,19 +32,20 @@ mod pubsub;
 mod replication;
 mod server;
 mod slowlog;
+mod tls;
 mod tracking;
 mod watch;
 mod workers;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::connection::ClientInfo;
 use crate::log::{Level, Logger};
-use crate::server::Server;
+use crate::server::{Server, Transport};
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -246,56 +247,58 @@ fn print_logo(server: &Server, port: u16) {
 }
 
 async fn run(server: Arc<Server>) -> ExitCode {
-    let (port, binds, unixsocket, unixperm, pidfile, show_logo, backlog) = {
+    let (port, tls_port, unixsocket, unixperm, pidfile, show_logo) = {
         let config = server.config();
         (
             config.get_int("port").unwrap_or(6379) as u16,
-            config.bind().to_vec(),
+            config.get_int("tls-port").unwrap_or(0) as u16,
             config.get_str("unixsocket").unwrap_or("").to_owned(),
             config.get_int("unixsocketperm").unwrap_or(0),
             config.get_str("pidfile").unwrap_or("").to_owned(),
             config.get_bool("always-show-logo").unwrap_or(false),
-            config.get_int("tcp-backlog").unwrap_or(511) as i32,
         )
     };
+    let shown_port = if port != 0 { port } else { tls_port };
     if show_logo || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        print_logo(&server, port);
+        print_logo(&server, shown_port);
     } else {
         server
             .log
-            .notice(&format!("Running mode=standalone, port={port}."));
+            .notice(&format!("Running mode=standalone, port={shown_port}."));
     }
 
-    let mut tcp = Vec::new();
-    if port != 0 {
-        for addr in &binds {
-            let optional = addr.starts_with('-');
-            let host = match addr.trim_start_matches('-') {
-                "*" => "0.0.0.0",
-                "::*" => "::",
-                other => other,
-            };
-            let host = if host.contains(':') && !host.starts_with('[') {
-                format!("[{host}]")
-            } else {
-                host.to_owned()
-            };
-            match listen_tcp(&host, port, backlog) {
-                Ok(l) => tcp.push(l),
-                Err(e) if optional => {
-                    server
-                        .log
-                        .notice(&format!("Skipping optional bind {addr}: {e}"));
-                }
-                Err(e) => {
-                    server.log.warning(&format!(
-                        "Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"
-                    ));
-                    server
-                        .log
-                        .warning(&format!("Failed listening on port {port} (TCP), aborting."));
-                    return ExitCode::from(1);
-                }
+    if port == 0 && tls_port == 0 && unixsocket.is_empty() {
+        server
+            .log
+            .warning("Configured to not listen anywhere, exiting.");
+        return ExitCode::from(1);
+    }
+    if tls::wanted(&server.config()) {
+        let configured = server.tls.configure(&server.config());
+        if let Err(e) = configured {
+            server.log.warning(&e);
+            server
+                .log
+                .warning("Failed to configure TLS. Check logs for more info.");
+            return ExitCode::from(1);
+        }
+    }
+    let mut listening: [Vec<std::net::TcpListener>; 2] = [Vec::new(), Vec::new()];
+    for (transport, port, name) in [
+        (Transport::Tcp, port, "TCP"),
+        (Transport::Tls, tls_port, "TLS"),
+    ] {
+        if port == 0 {
+            continue;
+        }
+        let bound = bind_all(&server, &server.config(), port);
+        match bound {
+            Ok(l) => listening[transport as usize] = l,
+            Err(()) => {
+                server.log.warning(&format!(
+                    "Failed listening on port {port} ({name}), aborting."
+                ));
+                return ExitCode::from(1);
             }
         }
     }
@@ -361,9 +364,18 @@ async fn run(server: Arc<Server>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    for listener in tcp {
-        tokio::spawn(accept_tcp(server.clone(), workers.clone(), listener));
-    }
+    let listeners = Arc::new(Listeners {
+        server: Arc::downgrade(&server),
+        workers: workers.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        running: Mutex::new([(0, Vec::new()), (0, Vec::new())]),
+    });
+    let [tcp, tls] = listening;
+    listeners.start(Transport::Tcp, port, tcp);
+    listeners.start(Transport::Tls, tls_port, tls);
+    let _ = server.rebind.set(Box::new(move |config, transport, port| {
+        listeners.rebind(config, transport, port)
+    }));
     if let Some(listener) = unix {
         tokio::spawn(accept_unix(
             server.clone(),
@@ -402,9 +414,148 @@ async fn run(server: Arc<Server>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Binds `port` on every `bind` address (an optional `-addr` may fail); `Err` once a required
+/// one fails, the reason logged as Redis logs it.
+fn bind_all(
+    server: &Server,
+    config: &common::config::Config,
+    port: u16,
+) -> Result<Vec<std::net::TcpListener>, ()> {
+    let backlog = config.get_int("tcp-backlog").unwrap_or(511) as i32;
+    let mut bound = Vec::new();
+    for addr in config.bind() {
+        let optional = addr.starts_with('-');
+        let host = match addr.trim_start_matches('-') {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            other => other,
+        };
+        let host = if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]")
+        } else {
+            host.to_owned()
+        };
+        match listen_tcp(&host, port, backlog) {
+            Ok(l) => bound.push(l),
+            Err(e) if optional => {
+                server
+                    .log
+                    .notice(&format!("Skipping optional bind {addr}: {e}"));
+            }
+            Err(e) => {
+                server.log.warning(&format!(
+                    "Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}"
+                ));
+                return Err(());
+            }
+        }
+    }
+    Ok(bound)
+}
+
+/// The accept loops of `port` and `tls-port`, replaceable at run time.
+struct Listeners {
+    server: Weak<Server>,
+    workers: Arc<workers::Workers>,
+    runtime: tokio::runtime::Handle,
+    /// Per transport: the port listened on and its accept loops.
+    running: Mutex<[(u16, Vec<Running>); 2]>,
+}
+
+/// One accept loop: its task, and word of its socket being closed.
+struct Running {
+    task: tokio::task::AbortHandle,
+    closed: std::sync::mpsc::Receiver<()>,
+}
+
+/// A listening socket owned by its accept loop; `closed` hangs up once the socket is gone
+/// (fields drop in order), so a rebind to the same port never finds it still bound.
+struct Held {
+    std: Option<std::net::TcpListener>,
+    tokio: Option<TcpListener>,
+    _closed: std::sync::mpsc::Sender<()>,
+}
+
+impl Listeners {
+    /// Runs accept loops on `bound`, closing the transport's previous ones first.
+    fn start(&self, transport: Transport, port: u16, bound: Vec<std::net::TcpListener>) {
+        let Some(server) = self.server.upgrade() else {
+            return;
+        };
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let tasks = bound
+            .into_iter()
+            .map(|listener| {
+                let (tx, closed) = std::sync::mpsc::channel();
+                let held = Held {
+                    std: Some(listener),
+                    tokio: None,
+                    _closed: tx,
+                };
+                let task = self
+                    .runtime
+                    .spawn(accept_tcp(
+                        server.clone(),
+                        self.workers.clone(),
+                        held,
+                        transport,
+                    ))
+                    .abort_handle();
+                Running { task, closed }
+            })
+            .collect();
+        let (_, old) = std::mem::replace(&mut running[transport as usize], (port, tasks));
+        Listeners::stop(old);
+    }
+
+    /// Ends accept loops and waits (briefly) until their sockets are closed.
+    fn stop(old: Vec<Running>) {
+        for r in &old {
+            r.task.abort();
+        }
+        for r in old {
+            let _ = r.closed.recv_timeout(std::time::Duration::from_secs(1));
+        }
+    }
+
+    /// CONFIG SET `port`/`tls-port`: the old listeners close, then the new port's take
+    /// their place; if binding fails the old port is listened on again (Redis keeps it).
+    fn rebind(
+        &self,
+        config: &common::config::Config,
+        transport: Transport,
+        port: u16,
+    ) -> Result<(), String> {
+        let Some(server) = self.server.upgrade() else {
+            return Err("the server is shutting down".into());
+        };
+        let (old_port, old) = std::mem::take(
+            &mut self.running.lock().unwrap_or_else(PoisonError::into_inner)[transport as usize],
+        );
+        Listeners::stop(old);
+        if port == 0 {
+            return Ok(());
+        }
+        match bind_all(&server, config, port) {
+            Ok(bound) => {
+                self.start(transport, port, bound);
+                Ok(())
+            }
+            Err(()) => {
+                if old_port != 0 {
+                    if let Ok(bound) = bind_all(&server, config, old_port) {
+                        self.start(transport, old_port, bound);
+                    }
+                }
+                Err("Unable to listen on this port. Check server logs.".into())
+            }
+        }
+    }
+}
+
 /// A listening socket as Redis makes one: address reuse, and IPv6 sockets limited to IPv6 so
 /// that `bind * -::*` can listen on both families on one port.
-fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<TcpListener> {
+fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<std::net::TcpListener> {
     use std::net::ToSocketAddrs;
     let addr = (host.trim_start_matches('[').trim_end_matches(']'), port)
         .to_socket_addrs()?
@@ -419,7 +570,7 @@ fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<TcpListene
     socket.bind(&addr.into())?;
     socket.listen(backlog)?;
     socket.set_nonblocking(true)?;
-    TcpListener::from_std(socket.into())
+    Ok(socket.into())
 }
 
 async fn watch_signals(server: Arc<Server>) {
@@ -439,8 +590,13 @@ async fn watch_signals(server: Arc<Server>) {
     server.request_shutdown();
 }
 
-/// Counts a new connection and admits it, or answers Redis's max-clients error and drops it.
-async fn admit<S: tokio::io::AsyncWrite + Unpin>(server: &Server, stream: &mut S) -> bool {
+/// Counts a new connection and admits it, or answers Redis's max-clients error and drops it
+/// (a TLS client gets no answer: it has no session yet to read it in).
+async fn admit<S: tokio::io::AsyncWrite + Unpin>(
+    server: &Server,
+    stream: &mut S,
+    transport: Transport,
+) -> bool {
     server
         .stats
         .total_connections_received
@@ -450,6 +606,9 @@ async fn admit<S: tokio::io::AsyncWrite + Unpin>(server: &Server, stream: &mut S
         return true;
     }
     server.stats.rejected_connections.fetch_add(1, Relaxed);
+    if transport == Transport::Tls {
+        return false;
+    }
     use tokio::io::AsyncWriteExt;
     let _ = stream
         .write_all(b"-ERR max number of clients reached\r\n")
@@ -489,7 +648,24 @@ fn hand_over<T, S>(
     });
 }
 
-async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listener: TcpListener) {
+async fn accept_tcp(
+    server: Arc<Server>,
+    workers: Arc<workers::Workers>,
+    mut held: Held,
+    transport: Transport,
+) {
+    let Some(std) = held.std.take() else {
+        return;
+    };
+    let listener = match TcpListener::from_std(std) {
+        Ok(l) => held.tokio.insert(l),
+        Err(e) => {
+            server
+                .log
+                .warning(&format!("Can't accept connections: {e}"));
+            return;
+        }
+    };
     let mut shutdown = server.shutdown.subscribe();
     loop {
         let accepted = tokio::select! {
@@ -499,7 +675,7 @@ async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listene
         let Ok((mut stream, peer)) = accepted else {
             continue;
         };
-        if !admit(&server, &mut stream).await {
+        if !admit(&server, &mut stream, transport).await {
             continue;
         }
         let _ = stream.set_nodelay(true);
@@ -519,19 +695,61 @@ async fn accept_tcp(server: Arc<Server>, workers: Arc<workers::Workers>, listene
         let Ok(socket) = stream.into_std() else {
             continue;
         };
-        hand_over(
-            &server,
-            &workers,
-            socket,
-            tokio::net::TcpStream::from_std,
-            Peer {
-                addr: peer.to_string(),
-                laddr,
-                fd,
-                is_unix: false,
-            },
-        );
+        let peer = Peer {
+            addr: peer.to_string(),
+            laddr,
+            fd,
+            is_unix: false,
+        };
+        match transport {
+            Transport::Tcp => hand_over(
+                &server,
+                &workers,
+                socket,
+                tokio::net::TcpStream::from_std,
+                peer,
+            ),
+            Transport::Tls => {
+                let auth = tls::AuthClients::of(&server.config());
+                match server.tls.acceptor(auth) {
+                    Ok(acceptor) => hand_over_tls(&server, &workers, socket, acceptor, peer),
+                    Err(reason) => server
+                        .log
+                        .warning(&format!("Error accepting a client connection: {reason}")),
+                }
+            }
+        }
     }
+}
+
+/// [`hand_over`] for `tls-port`: the handshake runs in the client's own task on its worker,
+/// bounded by [`tls::HANDSHAKE_TIMEOUT`], and the client is served once it succeeds.
+fn hand_over_tls(
+    server: &Arc<Server>,
+    workers: &workers::Workers,
+    socket: std::net::TcpStream,
+    acceptor: tokio_rustls::TlsAcceptor,
+    peer: Peer,
+) {
+    let id = server.next_client_id.fetch_add(1, Relaxed);
+    let (info, pushes) = ClientInfo::new(id, peer.addr, peer.laddr, peer.fd, peer.is_unix);
+    server.register_client(info.clone());
+    let server = server.clone();
+    workers.spawn(async move {
+        let stream = match tokio::net::TcpStream::from_std(socket) {
+            Ok(stream) => stream,
+            Err(_) => return server.unregister_client(info.id),
+        };
+        match tls::accept(acceptor, stream).await {
+            Ok(stream) => connection::serve(server, stream, info, pushes).await,
+            Err(e) => {
+                server
+                    .log
+                    .warning(&format!("Error accepting a client connection: {e}"));
+                server.unregister_client(info.id);
+            }
+        }
+    });
 }
 
 async fn accept_unix(
@@ -549,7 +767,7 @@ async fn accept_unix(
         let Ok((mut stream, _)) = accepted else {
             continue;
         };
-        if !admit(&server, &mut stream).await {
+        if !admit(&server, &mut stream, Transport::Tcp).await {
             continue;
         }
         use std::os::fd::AsRawFd;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use common::config::Config;
@@ -539,6 +539,20 @@ pub(crate) enum OutputClass {
     Pubsub = 2,
 }
 
+/// What a listening port speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// `port`.
+    Tcp = 0,
+    /// `tls-port`.
+    Tls = 1,
+}
+
+/// Replaces the listeners of a transport with ones on a new port (0: none), keeping the old
+/// ones when binding fails; the error is logged already. Set by `main` once the workers run.
+/// The binds and backlog come from the configuration given (the one being set).
+pub(crate) type Rebind = Box<dyn Fn(&Config, Transport, u16) -> Result<(), String> + Send + Sync>;
+
 /// Everything the connections share.
 pub(crate) struct Server {
     pub keyspace: Keyspace,
@@ -606,6 +620,10 @@ pub(crate) struct Server {
     pub replica: crate::replication::replica::Link,
     /// The append-only file (shared with its rewrite thread).
     pub aof: Arc<crate::persistence::aof::Aof>,
+    /// The TLS contexts (`tls-*` directives).
+    pub tls: crate::tls::Tls,
+    /// CONFIG SET `port` / `tls-port`: rebinds the listeners.
+    pub rebind: OnceLock<Rebind>,
 }
 
 impl Server {
@@ -669,6 +687,8 @@ impl Server {
             feed: crate::replication::Feed::default(),
             replica: crate::replication::replica::Link::default(),
             aof: Arc::default(),
+            tls: crate::tls::Tls::default(),
+            rebind: OnceLock::new(),
             config: RwLock::new(config),
             hot,
             log,

@@ -74,7 +74,7 @@ pub(crate) async fn serve<S>(
                 tokio::select! {
                     biased;
                     _ = info.kill.notified() => break Some(session),
-                    written = stream.write_all(&bytes) => {
+                    written = write_and_flush(&mut stream, &bytes) => {
                         if written.is_err() {
                             break Some(session);
                         }
@@ -224,7 +224,7 @@ async fn flush<S: AsyncWrite + Unpin>(
     let written = tokio::select! {
         biased;
         _ = info.kill.notified() => Err(std::io::ErrorKind::ConnectionAborted.into()),
-        written = stream.write_all(reply.as_bytes()) => written,
+        written = write_and_flush(stream, reply.as_bytes()) => written,
     };
     info.output_memory.fetch_sub(reply.len(), Relaxed);
     super::eviction::refresh(server, info);
@@ -238,6 +238,16 @@ async fn flush<S: AsyncWrite + Unpin>(
     server.stats.total_writes_processed.fetch_add(1, Relaxed);
     reply.clear();
     true
+}
+
+/// Writes all of `bytes` and pushes them out: a TLS stream may keep the tail of a write
+/// encrypted but unsent until flushed (a plain socket's flush does nothing).
+pub(crate) async fn write_and_flush<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 /// Sleeps until a blocked command is served, times out, or the client goes away. Returns the

@@ -5,4 +5,4 @@ pub(crate) mod eviction;
 mod io;
 
 pub(crate) use client::{Client, ClientInfo, ClientKind, Multi, ReplyMode, Subscriptions};
-pub(crate) use io::serve;
+pub(crate) use io::{serve, write_and_flush};

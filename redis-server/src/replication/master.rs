@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::keyspace::Locked;
 use common::resp::{Parsed, RequestLimits, RequestParser};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use super::{Read, Replica};
 use crate::connection::{Client, ClientInfo};
@@ -205,7 +205,10 @@ pub(crate) async fn stream_to_replica<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = info.id;
-    if stream.write_all(&start.preamble).await.is_ok() {
+    if crate::connection::write_and_flush(stream, &start.preamble)
+        .await
+        .is_ok()
+    {
         drop(start);
         pump(server, stream, info, shutdown).await;
     }
@@ -237,7 +240,10 @@ async fn pump<S>(
         appended.as_mut().enable();
         match server.feed.read_for(id, CHUNK) {
             Read::Bytes(bytes) => {
-                if stream.write_all(&bytes).await.is_err() {
+                if crate::connection::write_and_flush(stream, &bytes)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 server

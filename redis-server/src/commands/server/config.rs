@@ -28,9 +28,9 @@ fn config_get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Directives whose change needs the server to rebind its listeners, which it cannot do
-/// while running yet.
-const RESTART_ONLY: &[&str] = &["port", "bind"];
+/// Directives whose change needs the server to rebind every listener, which it cannot do
+/// while running yet (`port` and `tls-port` it can).
+const RESTART_ONLY: &[&str] = &["bind"];
 
 fn is_local(ctx: &CommandContext<'_>) -> bool {
     let info = &ctx.client.info;
@@ -99,6 +99,7 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }));
         }
     }
+    apply_listeners(server, &staged, &changed)?;
     *config = staged;
     server.hot.reload(&config);
     server.evictor.reload(&server.keyspace, &config);
@@ -108,6 +109,62 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         crate::connection::eviction::recount_and_evict(server);
     }
     ctx.reply.ok();
+    Ok(())
+}
+
+/// TLS contexts and listening ports, whose change can fail: rebuilt contexts when a
+/// directive they read changed and TLS is in use (Redis's `applyTlsCfg`), then the
+/// `tls-port` and `port` listeners (`applyTLSPort`, `changeListenPort`).
+fn apply_listeners(
+    server: &Server,
+    staged: &common::config::Config,
+    changed: &[&'static str],
+) -> Result<(), CommandError> {
+    let failed = |arg: &str, reason: &str| {
+        set_error(ConfigSetError::Failed {
+            arg: arg.to_owned(),
+            reason: reason.to_owned(),
+        })
+    };
+    let tls_failed = |arg: &str, e: String| {
+        server.log.warning(&e);
+        failed(
+            arg,
+            "Unable to update TLS configuration. Check server logs.",
+        )
+    };
+    let context_change = changed
+        .iter()
+        .find(|name| crate::tls::CONTEXT_DIRECTIVES.contains(name));
+    if let Some(name) = context_change {
+        if crate::tls::wanted(staged) {
+            server
+                .tls
+                .configure(staged)
+                .map_err(|e| tls_failed(name, e))?;
+        }
+    }
+    for (name, transport) in [
+        ("tls-port", crate::server::Transport::Tls),
+        ("port", crate::server::Transport::Tcp),
+    ] {
+        if !changed.contains(&name) {
+            continue;
+        }
+        let port = staged.get_int(name).unwrap_or(0).clamp(0, 65535) as u16;
+        if transport == crate::server::Transport::Tls && !server.tls.is_configured() {
+            server
+                .tls
+                .configure(staged)
+                .map_err(|e| tls_failed(name, e))?;
+        }
+        if let Some(rebind) = server.rebind.get() {
+            rebind(staged, transport, port).map_err(|reason| failed(name, &reason))?;
+        }
+        if transport == crate::server::Transport::Tcp {
+            server.tcp_port.store(u64::from(port), Relaxed);
+        }
+    }
     Ok(())
 }
 
@@ -429,8 +486,8 @@ mod tests {
             "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
         );
         assert_eq!(
-            c.text(&["CONFIG", "SET", "port", "1"]),
-            "-ERR CONFIG SET failed (possibly related to argument 'port') - changing it at run time is not supported by this server yet\r\n"
+            c.text(&["CONFIG", "SET", "bind", "127.0.0.2"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'bind') - changing it at run time is not supported by this server yet\r\n"
         );
         let info = c.text(&["INFO", "errorstats"]);
         assert!(info.contains("errorstat_ERR:count=8\r\n"), "{info}");
@@ -477,5 +534,32 @@ mod tests {
             "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n"
         ));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
+    }
+
+    #[test]
+    fn tls_directives_apply_only_when_tls_is_in_use() {
+        let mut c = TestClient::new();
+        // Without tls-port, tls-replication or tls-cluster nothing is loaded (Redis's
+        // applyTlsCfg), so any path is accepted.
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-cert-file", "/nonexistent.crt"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "GET", "tls-cert-file"]),
+            "*2\r\n$13\r\ntls-cert-file\r\n$16\r\n/nonexistent.crt\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-port", "6390"]),
+            "-ERR CONFIG SET failed (possibly related to argument 'tls-port') - Unable to update TLS configuration. Check server logs.\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "GET", "tls-port"]),
+            "*2\r\n$8\r\ntls-port\r\n$1\r\n0\r\n"
+        );
+        assert_eq!(
+            c.text(&["CONFIG", "SET", "tls-auth-clients", "optional"]),
+            "+OK\r\n"
+        );
     }
 }
