@@ -7,22 +7,33 @@
 //! 2. Then the shards of the command's keys are locked in ascending order through a
 //!    [`Locked`] view (no deadlock between two multi-key commands). Under the exclusive gate a
 //!    view locks shards lazily, in any order, since nobody else holds any.
+//!
+//! Every shard lock is taken in one place, `Keyspace::lock_at`, which is also where a snapshot
+//! in progress captures a shard before anything can change it (see [`super::snapshot`]).
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::access::AccessPolicy;
 use super::shard::Shard;
+use super::snapshot::{SnapshotJob, SnapshotOptions};
 use crate::cluster_slot::{SLOTS, key_slot};
 
 /// One database: its shards, indexed by `slot >> shift`.
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard: the running snapshot has not captured it yet. Set and cleared only while
+    /// holding the shard's lock, and read right after taking it, so a relaxed load suffices;
+    /// when no snapshot runs it is the whole cost snapshots add to a lock.
+    pending: Box<[AtomicBool]>,
 }
 
 impl Db {
     fn new(shards: usize) -> Db {
         Db {
             shards: (0..shards).map(|_| Mutex::new(Shard::new())).collect(),
+            pending: (0..shards).map(|_| AtomicBool::new(false)).collect(),
         }
     }
 }
@@ -42,6 +53,8 @@ pub struct Keyspace {
     record_created: std::sync::atomic::AtomicBool,
     /// The [`AccessPolicy`] entries follow, packed; handed to each shard as it is locked.
     access: std::sync::atomic::AtomicU64,
+    /// The snapshot shards marked pending are captured into.
+    snapshot: Mutex<Option<Arc<SnapshotJob>>>,
 }
 
 /// Proof that the caller holds the gate, shared or exclusive.
@@ -71,6 +84,7 @@ impl Keyspace {
             gate: RwLock::new(()),
             record_created: std::sync::atomic::AtomicBool::new(false),
             access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
+            snapshot: Mutex::new(None),
         }
     }
 
@@ -91,14 +105,68 @@ impl Keyspace {
     }
 
     /// Locks shard `index` of `db`, handing it the current access policy and whether to
-    /// record the keys it creates.
+    /// record the keys it creates. The only way to a shard: a shard a running snapshot has
+    /// not captured yet is captured here, before the caller can change it.
     fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
         let mut guard = lock(&self.dbs[db].shards[index]);
+        if self.dbs[db].pending[index].load(Relaxed) {
+            self.capture(db, index, &guard);
+        }
         guard.access = self.access_policy();
         guard.record_created = self
             .record_created
             .load(std::sync::atomic::Ordering::Relaxed);
         guard
+    }
+
+    /// Encodes the locked shard into the running snapshot and clears its mark.
+    #[cold]
+    fn capture(&self, db: usize, index: usize, shard: &Shard) {
+        if let Some(job) = self.running_snapshot() {
+            job.capture(db, index, shard);
+        }
+        self.dbs[db].pending[index].store(false, Relaxed);
+    }
+
+    fn running_snapshot(&self) -> Option<Arc<SnapshotJob>> {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether a snapshot has started and is neither complete nor cancelled.
+    pub fn snapshot_running(&self) -> bool {
+        self.running_snapshot().is_some()
+    }
+
+    /// Forgets `job` as the running snapshot (it is complete or cancelled).
+    fn end_snapshot(&self, job: &SnapshotJob) {
+        let mut running = self.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+        if running
+            .as_ref()
+            .is_some_and(|r| std::ptr::eq(Arc::as_ptr(r), job))
+        {
+            *running = None;
+        }
+    }
+
+    /// Completes `job` in the background: locks every shard in turn (one at a time, so without
+    /// the gate), which captures those nobody touched yet. Returns false, leaving the job
+    /// cancelled, as soon as `cancelled()` says so; true when every shard is captured.
+    pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
+        for db in 0..self.dbs.len().min(job.databases()) {
+            for index in 0..self.dbs[db].shards.len() {
+                if job.is_cancelled() || cancelled() {
+                    job.cancel();
+                    self.end_snapshot(job);
+                    return false;
+                }
+                drop(self.lock_at(db, index));
+            }
+        }
+        self.end_snapshot(job);
+        true
     }
 
     /// Runs `f` on shard `index` of `db`, locked for the call only. The caller holds the gate
@@ -514,6 +582,72 @@ impl<'a> Locked<'a> {
             }
         }
         None
+    }
+
+    /// Starts a point-in-time snapshot of every database; requires the exclusive gate, and
+    /// costs one lock per shard. A snapshot still running is completed first (only one runs
+    /// at a time). Shards this view holds are captured now, since its command may go on
+    /// changing them; the rest are marked pending. Finish with
+    /// [`Keyspace::complete_snapshot`] (in the background) or [`Locked::complete_snapshot`].
+    pub fn begin_snapshot(&mut self, options: SnapshotOptions) -> Arc<SnapshotJob> {
+        debug_assert!(self.lazy, "a snapshot starts under the exclusive gate");
+        let keyspace = self.keyspace;
+        let shards = keyspace.shards_per_db();
+        let databases = keyspace.databases();
+        // Counting locks every shard, which also captures whatever a previous snapshot still
+        // lacks (shards this view holds never are pending: locking captured them).
+        let mut counts = vec![(0usize, 0usize); databases];
+        let mut field_ttls = false;
+        for (db, count) in counts.iter_mut().enumerate() {
+            for index in 0..shards {
+                self.with_shard_unkept(db, index, |s| {
+                    count.0 += s.len();
+                    count.1 += s.volatile_len();
+                    field_ttls = field_ttls || s.has_field_ttls();
+                });
+            }
+        }
+        let job = Arc::new(SnapshotJob::new(
+            options,
+            shards,
+            counts.into_boxed_slice(),
+            field_ttls,
+        ));
+        *keyspace
+            .snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&job));
+        for db in 0..databases {
+            for index in 0..shards {
+                if let Some(pos) = self.guards.find(db, index) {
+                    job.capture(db, index, self.guards.shard_mut(pos));
+                } else {
+                    let _guard = lock(&keyspace.dbs[db].shards[index]);
+                    keyspace.dbs[db].pending[index].store(true, Relaxed);
+                }
+            }
+        }
+        job
+    }
+
+    /// Completes `job` in the foreground (SAVE), through this view: every shard not captured
+    /// yet is captured now.
+    pub fn complete_snapshot(&mut self, job: &SnapshotJob) {
+        for db in 0..self.keyspace.databases().min(job.databases()) {
+            for index in 0..self.keyspace.shards_per_db() {
+                self.with_shard_unkept(db, index, |_| ());
+            }
+        }
+        self.keyspace.end_snapshot(job);
+    }
+
+    /// Runs `f` on shard `index` of `db`: reused when this view holds it, else locked for the
+    /// call only, even under the exclusive gate (a whole-keyspace pass need not keep them).
+    fn with_shard_unkept(&mut self, db: usize, index: usize, f: impl FnOnce(&Shard)) {
+        match self.guards.find(db, index) {
+            Some(pos) => f(self.guards.shard_mut(pos)),
+            None => f(&self.keyspace.lock_at(db, index)),
+        }
     }
 
     /// Swaps the contents of two databases (SWAPDB); requires the exclusive gate.
