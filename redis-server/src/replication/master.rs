@@ -27,8 +27,13 @@ pub(crate) struct Handshake {
 /// A connection that just became a replica: what to send before the stream.
 #[derive(Debug)]
 pub(crate) struct ReplicaStart {
-    /// `+FULLRESYNC ...` and the snapshot, or `+CONTINUE ...`, or (SYNC) the bare snapshot.
+    /// `+FULLRESYNC ...` (before the snapshot), or `+CONTINUE ...`, or nothing (SYNC).
     pub preamble: Vec<u8>,
+    /// A full sync's snapshot, begun at the instant the stream starts from; its shards are
+    /// captured (and the payload sent) on the replica's own task, so clients do not wait.
+    pub snapshot: Option<crate::persistence::rdb::PendingSnapshot>,
+    /// The replica as the log names it.
+    pub name: String,
 }
 
 /// How a replica asked to sync.
@@ -63,7 +68,11 @@ pub(crate) fn start_sync(
                 "Partial resynchronization request from {addr} accepted. Sending {} bytes of backlog starting from offset {offset}.",
                 server.feed.lock().offset.saturating_sub(offset.max(1) as u64 - 1)
             ));
-            client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+            client.replica_start = Some(Box::new(ReplicaStart {
+                preamble,
+                snapshot: None,
+                name: addr,
+            }));
             return;
         }
         if asked != b"?" {
@@ -81,19 +90,17 @@ pub(crate) fn start_sync(
     server
         .log
         .notice("Starting BGSAVE for SYNC with target: replicas sockets");
-    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let snapshot = crate::persistence::rdb::begin_snapshot(server, view, &opts);
     let offset = register(server, client);
-    let rdb = snapshot.bytes();
-    let mut preamble = Vec::with_capacity(rdb.len() + 80);
+    let mut preamble = Vec::new();
     if matches!(request, SyncRequest::Psync { .. }) {
         preamble.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
     }
-    preamble.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-    preamble.extend_from_slice(rdb);
-    server
-        .log
-        .notice(&format!("Synchronization with replica {addr} succeeded"));
-    client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+    client.replica_start = Some(Box::new(ReplicaStart {
+        preamble,
+        snapshot: Some(snapshot),
+        name: addr,
+    }));
 }
 
 /// `+CONTINUE` when the replica's history is ours and still in the backlog.
@@ -197,8 +204,7 @@ pub(crate) async fn stream_to_replica<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = info.id;
-    if stream.write_all(&start.preamble).await.is_ok() {
-        drop(start);
+    if send_start(server, stream, start).await {
         pump(server, stream, info, shutdown).await;
     }
     let mut state = server.feed.lock();
@@ -210,6 +216,43 @@ pub(crate) async fn stream_to_replica<S>(
     server
         .log
         .notice(&format!("Connection with replica {} lost.", info.addr));
+}
+
+/// Sends the preamble and, for a full sync, `$<len>` and the snapshot once its capture is
+/// complete; false if the connection failed.
+async fn send_start<S>(server: &Server, stream: &mut S, start: ReplicaStart) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let ReplicaStart {
+        preamble,
+        snapshot,
+        name,
+    } = start;
+    if stream.write_all(&preamble).await.is_err() {
+        return false;
+    }
+    let Some(pending) = snapshot else {
+        return true;
+    };
+    let Ok(Some(snapshot)) = tokio::task::spawn_blocking(move || pending.complete(None)).await
+    else {
+        return false;
+    };
+    let rdb = snapshot.bytes();
+    let sent = async {
+        stream
+            .write_all(format!("${}\r\n", rdb.len()).as_bytes())
+            .await?;
+        stream.write_all(rdb).await
+    };
+    if sent.await.is_err() {
+        return false;
+    }
+    server
+        .log
+        .notice(&format!("Synchronization with replica {name} succeeded"));
+    true
 }
 
 async fn pump<S>(
