@@ -276,6 +276,34 @@ mod tests {
     }
 
     #[test]
+    fn a_background_capture_racing_writers_still_sees_the_start() {
+        let ks = Arc::new(Keyspace::new(2, 64));
+        let gate = ks.exclusive();
+        let mut view = ks.lock_lazily(&gate, 0);
+        for i in 0..5000 {
+            set(&mut view, i % 2, &format!("k{i}"), "old");
+        }
+        let job = view.begin_snapshot(OPTIONS);
+        drop(view);
+        drop(gate);
+        let background = {
+            let (ks, job) = (Arc::clone(&ks), Arc::clone(&job));
+            std::thread::spawn(move || ks.complete_snapshot(&job, || false))
+        };
+        let gate = ks.shared();
+        for i in (0..5000).rev() {
+            let key = format!("k{i}");
+            let mut view = ks.lock_keys(&gate, i % 2, [key.as_bytes()]);
+            set(&mut view, i % 2, &key, "new");
+        }
+        drop(gate);
+        assert!(background.join().unwrap());
+        let file = file_of(&job);
+        assert_eq!(file.len(), 5000);
+        assert!(file.iter().all(|(_, _, v, _)| v == "old"));
+    }
+
+    #[test]
     fn the_expiry_cycle_during_a_snapshot_does_not_change_it() {
         let ks = Keyspace::new(1, 8);
         let gate = ks.exclusive();
