@@ -111,7 +111,11 @@ fn writes_during_a_bgsave_do_not_reach_the_saved_file() {
         }
         replies += 1;
     }
-    for cmd in [&["SELECT", "3"][..], &["LPUSH", "list", "z"], &["SET", "k:1", "db3"]] {
+    for cmd in [
+        &["SELECT", "3"][..],
+        &["LPUSH", "list", "z"],
+        &["SET", "k:1", "db3"],
+    ] {
         common::resp::encode_command(cmd, &mut burst);
         replies += 1;
     }
