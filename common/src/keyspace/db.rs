@@ -119,7 +119,7 @@ impl Keyspace {
         guard
     }
 
-    /// Encodes the locked shard into the running snapshot and clears its mark.
+    /// Copies the locked shard into the running snapshot and clears its mark.
     #[cold]
     fn capture(&self, db: usize, index: usize, shard: &Shard) {
         if let Some(job) = self.running_snapshot() {
@@ -152,7 +152,7 @@ impl Keyspace {
     }
 
     /// Completes `job` in the background: locks every shard in turn (one at a time, so without
-    /// the gate), which captures those nobody touched yet. Returns false, leaving the job
+    /// the gate), which captures those nobody touched yet, and encodes each off its lock. Returns false, leaving the job
     /// cancelled, as soon as `cancelled()` says so; true when every shard is captured.
     pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
         for db in 0..self.dbs.len().min(job.databases()) {
@@ -163,6 +163,7 @@ impl Keyspace {
                     return false;
                 }
                 drop(self.lock_at(db, index));
+                job.encode_copies(db, index);
             }
         }
         self.end_snapshot(job);
@@ -636,6 +637,7 @@ impl<'a> Locked<'a> {
         for db in 0..self.keyspace.databases().min(job.databases()) {
             for index in 0..self.keyspace.shards_per_db() {
                 self.with_shard_unkept(db, index, |_| ());
+                job.encode_copies(db, index);
             }
         }
         self.keyspace.end_snapshot(job);
