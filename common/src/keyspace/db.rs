@@ -69,6 +69,10 @@ impl Gate<'_> {
     }
 }
 
+/// Entries a background snapshot may hold copied but not yet encoded (see
+/// [`Keyspace::complete_snapshot`]): about 50 MB of small strings.
+pub const SNAPSHOT_COPY_AHEAD: usize = 1 << 19;
+
 /// The position of a SCAN over a whole database: which shard, and the cursor inside it.
 /// The shard index sits in the top bits so that cursors stay opaque decimal numbers.
 const SCAN_SHARD_SHIFT: u32 = 48;
@@ -152,21 +156,40 @@ impl Keyspace {
     }
 
     /// Completes `job` in the background: locks every shard in turn (one at a time, so without
-    /// the gate), which captures those nobody touched yet, and encodes each off its lock. Returns false, leaving the job
-    /// cancelled, as soon as `cancelled()` says so; true when every shard is captured.
+    /// the gate), which captures those nobody touched yet, and encodes each off its lock.
+    /// Copying runs up to [`SNAPSHOT_COPY_AHEAD`] entries ahead of encoding: while shards are
+    /// pending, clients that touch them pay their copy, so the sooner none is, the better.
+    /// Returns false, leaving the job cancelled, as soon as `cancelled()` says so; true when
+    /// every shard is captured.
     pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
-        for db in 0..self.dbs.len().min(job.databases()) {
-            for index in 0..self.dbs[db].shards.len() {
-                if job.is_cancelled() || cancelled() {
-                    job.cancel();
-                    self.end_snapshot(job);
-                    return false;
-                }
-                drop(self.lock_at(db, index));
-                job.encode_copies(db, index);
+        let shards = self.shards_per_db();
+        let slots = self.dbs.len().min(job.databases()) * shards;
+        let at = |slot: usize| (slot / shards, slot % shards);
+        let (mut encoded, mut ahead) = (0, 0usize);
+        for slot in 0..slots {
+            if job.is_cancelled() || cancelled() {
+                job.cancel();
+                self.end_snapshot(job);
+                return false;
+            }
+            let (db, index) = at(slot);
+            drop(self.lock_at(db, index));
+            ahead += job.copied_len(db, index);
+            while ahead > SNAPSHOT_COPY_AHEAD && encoded <= slot {
+                let (db, index) = at(encoded);
+                ahead = ahead.saturating_sub(job.encode_copies(db, index));
+                encoded += 1;
             }
         }
         self.end_snapshot(job);
+        for slot in encoded..slots {
+            if cancelled() {
+                job.cancel();
+                return false;
+            }
+            let (db, index) = at(slot);
+            job.encode_copies(db, index);
+        }
         true
     }
 

@@ -151,15 +151,24 @@ impl SnapshotJob {
     }
 
     /// Turns the copies of shard `index` of database `db` into RDB records (off the shard's
-    /// lock), freeing them.
-    pub(crate) fn encode_copies(&self, db: usize, index: usize) {
+    /// lock), freeing them; returns how many entries that encoded.
+    pub(crate) fn encode_copies(&self, db: usize, index: usize) -> usize {
         let taken = self.slot(db, index).take();
-        let image = match taken {
-            Some(Image::Copied(copies)) => Image::Encoded(self.encode(&copies)),
-            Some(encoded) => encoded,
-            None => return,
+        let (image, encoded) = match taken {
+            Some(Image::Copied(copies)) => (Image::Encoded(self.encode(&copies)), copies.len()),
+            Some(encoded) => (encoded, 0),
+            None => return 0,
         };
         *self.slot(db, index) = Some(image);
+        encoded
+    }
+
+    /// Entries of shard `index` of database `db` copied and not yet encoded.
+    pub(crate) fn copied_len(&self, db: usize, index: usize) -> usize {
+        match &*self.slot(db, index) {
+            Some(Image::Copied(copies)) => copies.len(),
+            _ => 0,
+        }
     }
 
     fn encode(&self, copies: &[(Entry, Option<i64>)]) -> Vec<u8> {
