@@ -181,7 +181,7 @@ def probe(args, ctl):
                 if reply is None:
                     break
                 sent_at, sent_phase = scheduled.popleft()
-                results.append((sent_phase, (got - sent_at) * 1000.0))
+                results.append((sent_phase, (got - sent_at) * 1000.0, sent_at))
         if ctl in readable:
             data = ctl.recv(1 << 20)
             ctl_parser.feed(data)
@@ -205,7 +205,12 @@ def probe(args, ctl):
     ctl.setblocking(True)
     print("BGSAVE took %.3f s (from the client's view)" % (bgsave_ended - bgsave_sent))
     for name in ("before", "during", "after"):
-        summary(name, [ms for p, ms in results if p == name])
+        summary(name, [ms for p, ms, _ in results if p == name])
+    if args.worst:
+        worst = sorted(results, key=lambda r: -r[1])[: args.worst]
+        print("worst (ms after BGSAVE was sent: latency ms):")
+        print("  " + ", ".join("%.1f: %.2f" % ((at - bgsave_sent) * 1000.0, ms)
+                               for _, ms, at in sorted(worst, key=lambda r: r[2])))
 
 
 def main():
@@ -216,6 +221,7 @@ def main():
     ap.add_argument("--rate", type=float, default=2000.0, help="GETs per second")
     ap.add_argument("--before", type=float, default=1.0, help="seconds probed before BGSAVE")
     ap.add_argument("--after", type=float, default=0.5, help="seconds probed after it ends")
+    ap.add_argument("--worst", type=int, default=0, help="list the N slowest requests and when")
     args = ap.parse_args()
     ctl = socket.create_connection((args.host, args.port))
     size = int(command(ctl, "DBSIZE"))
