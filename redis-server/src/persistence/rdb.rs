@@ -3,13 +3,13 @@
 //!
 //! Snapshot design (no fork): [`begin_snapshot`], under the exclusive gate, records the
 //! header facts (aux fields, key counts, the eviction clock) and marks every shard pending,
-//! in O(shards); the shards are then encoded shard by shard, each before anything may change
-//! it (`common::keyspace::snapshot`), so the image is one instant of the dataset exactly as
+//! in O(shards); each shard is then copied before anything may change it and encoded off its
+//! lock (`common::keyspace::snapshot`), so the image is one instant of the dataset exactly as
 //! Redis's fork gives, while clients go on. [`PendingSnapshot::complete`] does that on a
 //! background thread (BGSAVE, AOF rewrite, replica full sync) and assembles the file;
 //! [`PendingSnapshot::complete_in`] does it under the gate (SAVE). Memory grows by the size of
-//! the file while a snapshot runs, where a fork costs only the pages written meanwhile. The
-//! file goes to `temp-<pid>.rdb` first, as in Redis.
+//! the file (plus copies not yet encoded) while a snapshot runs, where a fork costs only the
+//! pages written meanwhile. The file goes to `temp-<pid>.rdb` first, as in Redis.
 //!
 //! A background save reports through [`RdbStatus`]; the cron collects the result (Redis's
 //! `checkChildrenDone`), then updates LASTSAVE, the dirty counter and the log.
