@@ -70,8 +70,8 @@ impl Gate<'_> {
 }
 
 /// Entries a background snapshot may hold copied but not yet encoded (see
-/// [`Keyspace::complete_snapshot`]): about 100 MB of small strings.
-pub const SNAPSHOT_COPY_AHEAD: usize = 1 << 20;
+/// [`Keyspace::complete_snapshot`]): about 50 MB of small strings.
+pub const SNAPSHOT_COPY_AHEAD: usize = 1 << 19;
 
 /// The position of a SCAN over a whole database: which shard, and the cursor inside it.
 /// The shard index sits in the top bits so that cursors stay opaque decimal numbers.
@@ -159,15 +159,9 @@ impl Keyspace {
     /// the gate), which captures those nobody touched yet, and encodes each off its lock.
     /// Copying runs up to [`SNAPSHOT_COPY_AHEAD`] entries ahead of encoding: while shards are
     /// pending, clients that touch them pay their copy, so the sooner none is, the better.
-    /// `copied()` is called once no shard is pending any more (what remains is encoding).
     /// Returns false, leaving the job cancelled, as soon as `cancelled()` says so; true when
     /// every shard is captured.
-    pub fn complete_snapshot(
-        &self,
-        job: &SnapshotJob,
-        cancelled: impl Fn() -> bool,
-        copied: impl FnOnce(),
-    ) -> bool {
+    pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
         let shards = self.shards_per_db();
         let slots = self.dbs.len().min(job.databases()) * shards;
         let at = |slot: usize| (slot / shards, slot % shards);
@@ -188,7 +182,6 @@ impl Keyspace {
             }
         }
         self.end_snapshot(job);
-        copied();
         for slot in encoded..slots {
             if cancelled() {
                 job.cancel();

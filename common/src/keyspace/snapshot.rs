@@ -298,7 +298,7 @@ mod tests {
                 }
             }
         }
-        assert!(ks.complete_snapshot(&job, || false, || ()));
+        assert!(ks.complete_snapshot(&job, || false));
         let mut want: Vec<_> = (0..200)
             .map(|i| {
                 let expire = (i == 1).then_some(1 << 40);
@@ -323,7 +323,7 @@ mod tests {
         drop(gate);
         let background = {
             let (ks, job) = (Arc::clone(&ks), Arc::clone(&job));
-            std::thread::spawn(move || ks.complete_snapshot(&job, || false, || ()))
+            std::thread::spawn(move || ks.complete_snapshot(&job, || false))
         };
         let gate = ks.shared();
         for i in (0..5000).rev() {
@@ -355,7 +355,7 @@ mod tests {
         let mut expired = 0;
         ks.for_each_shard(&gate, 0, |s| expired += s.active_expire(1000, 100).expired);
         assert_eq!(expired, 50);
-        assert!(ks.complete_snapshot(&job, || false, || ()));
+        assert!(ks.complete_snapshot(&job, || false));
         let file = file_of(&job);
         assert_eq!(file.len(), 50);
         assert!(file.iter().all(|(_, _, _, at)| *at == Some(100)));
@@ -392,14 +392,14 @@ mod tests {
         set(&mut view, 0, "c", "3");
         drop(view);
         drop(gate);
-        assert!(ks.complete_snapshot(&first, || false, || ()));
-        assert!(ks.complete_snapshot(&second, || false, || ()));
+        assert!(ks.complete_snapshot(&first, || false));
+        assert!(ks.complete_snapshot(&second, || false));
         assert_eq!(file_of(&first).len(), 1);
         assert_eq!(file_of(&second).len(), 2);
         let gate = ks.exclusive();
         let third = ks.lock_lazily(&gate, 0).begin_snapshot(OPTIONS);
         drop(gate);
-        assert!(!ks.complete_snapshot(&third, || true, || ()));
+        assert!(!ks.complete_snapshot(&third, || true));
         assert!(third.is_cancelled());
         assert!(!third.take_images(0, drop));
         assert!(!ks.snapshot_running());

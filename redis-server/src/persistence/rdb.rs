@@ -193,7 +193,7 @@ impl std::fmt::Debug for PendingSnapshot {
 impl Drop for PendingSnapshot {
     /// A snapshot given up before it completed (its thread could not start) stops capturing.
     fn drop(&mut self) {
-        self.keyspace.complete_snapshot(&self.job, || true, || ());
+        self.keyspace.complete_snapshot(&self.job, || true);
     }
 }
 
@@ -211,17 +211,11 @@ impl PendingSnapshot {
     /// Captures the shards nobody touched yet, one at a time and without the gate (call it
     /// on a thread of its own), then assembles the file. `None` once `cancel` is set.
     pub(crate) fn complete(self, cancel: Option<&AtomicBool>) -> Option<Snapshot> {
-        // Copying runs at full priority (clients that touch a shard not copied yet wait for
-        // it), encoding and writing at a lower one.
-        let mut yielding = None;
-        let done = self.keyspace.complete_snapshot(
-            &self.job,
-            || cancel.is_some_and(|c| c.load(Relaxed)),
-            || yielding = BackgroundPriority::lower(),
-        );
-        let snapshot = if done { self.assemble() } else { None };
-        drop(yielding);
-        snapshot
+        let _yielding = BackgroundPriority::lower();
+        let done = self
+            .keyspace
+            .complete_snapshot(&self.job, || cancel.is_some_and(|c| c.load(Relaxed)));
+        if done { self.assemble() } else { None }
     }
 
     /// Captures every remaining shard now, through `view` (the exclusive gate is held: SAVE).
@@ -263,8 +257,8 @@ impl PendingSnapshot {
 }
 
 /// The calling thread's scheduling priority lowered (nice +10) while this lives, so that on a
-/// busy machine the snapshot's encoding yields the CPU to the threads serving clients (on 2
-/// loaded cores, an equal-priority snapshot thread delayed replies by up to tens of ms).
+/// busy machine the snapshot's copying and encoding yield the CPU to the threads serving
+/// clients (on 2 cores, an equal-priority snapshot thread delayed replies by 5 to 8 ms).
 struct BackgroundPriority {
     tid: libc::id_t,
     old: libc::c_int,
