@@ -11,7 +11,12 @@
 //! Copying rather than encoding under the lock is what keeps clients fast: a client pays at
 //! most one shard's copy (about 4k entries at 1M keys, a fraction of their encode), and a
 //! client reading random keys while the snapshot runs meets many pending shards in a row, so
-//! that cost must stay well below its request interval. Memory: the encoded images are what
+//! that cost must stay well below its request interval. Measured (release, 2 shared cores, 1M
+//! small strings, 2000 random GETs/s): such a client pays about 120 copies of 0.5 to 1 ms in
+//! the first ~100 ms. Read-only commands need no capture when the snapshot writes no
+//! eviction metadata (their only changes are the access clock and removing keys already
+//! expired, which a load drops anyway); letting them skip it needs the command's read/write
+//! flag at locking time and is the next step. Memory: the encoded images are what
 //! the old encode-everything-under-the-gate design held too (the size of the file, where a
 //! fork costs only the pages written meanwhile), plus the copies of shards clients touched
 //! before the visitor got to them, each freed as soon as it is encoded.
