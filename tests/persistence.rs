@@ -102,3 +102,90 @@ fn hash_field_ttls_survive_a_restart_from_the_aof() {
     );
     assert_eq!(c.cmd(&["HLEN", "h"]), ":2\r\n");
 }
+
+fn info_field(c: &mut tests::Conn, section: &str, name: &str) -> String {
+    let info = c.cmd(&["INFO", section]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The snapshot is one instant: writes that follow BGSAVE in the same pipeline (so they run
+/// while its shards are still being captured) do not reach the file.
+#[test]
+fn writes_during_a_bgsave_do_not_reach_the_saved_file() {
+    const KEYS: usize = 100_000;
+    let first = TestServer::start();
+    let mut c = first.connect();
+    let mut fill = Vec::new();
+    for batch in 0..KEYS / 1000 {
+        let mut args = vec!["MSET".to_owned()];
+        for i in batch * 1000..(batch + 1) * 1000 {
+            args.push(format!("k:{i}"));
+            args.push(format!("old:{i}"));
+        }
+        common::resp::encode_command(&args, &mut fill);
+    }
+    c.send(&fill);
+    for _ in 0..KEYS / 1000 {
+        assert_eq!(c.read_text(), "+OK\r\n");
+    }
+    assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["RPUSH", "list", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["SELECT", "0"]), "+OK\r\n");
+
+    let mut burst = Vec::new();
+    common::resp::encode_command(&["BGSAVE"], &mut burst);
+    let mut replies = 1;
+    for i in (0..KEYS).step_by(97) {
+        let key = format!("k:{i}");
+        match i % 3 {
+            0 => common::resp::encode_command(&["SET", key.as_str(), "new"], &mut burst),
+            1 => common::resp::encode_command(&["DEL", key.as_str()], &mut burst),
+            _ => common::resp::encode_command(&["SET", &format!("added:{i}"), "x"], &mut burst),
+        }
+        replies += 1;
+    }
+    for cmd in [
+        &["SELECT", "3"][..],
+        &["LPUSH", "list", "z"],
+        &["SET", "k:1", "db3"],
+    ] {
+        common::resp::encode_command(cmd, &mut burst);
+        replies += 1;
+    }
+    c.send(&burst);
+    assert_eq!(c.read_text(), "+Background saving started\r\n");
+    for _ in 1..replies {
+        c.read_reply();
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while info_field(&mut c, "persistence", "rdb_bgsave_in_progress") != "0" {
+        assert!(std::time::Instant::now() < deadline, "BGSAVE never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        info_field(&mut c, "persistence", "rdb_last_bgsave_status"),
+        "ok"
+    );
+
+    let dir = first.dir().to_string_lossy().into_owned();
+    let second = TestServer::with_args(&["--dir", &dir]);
+    let mut c = second.connect();
+    assert_eq!(c.cmd(&["DBSIZE"]), format!(":{KEYS}\r\n"));
+    for i in (0..KEYS).step_by(97) {
+        let want = format!("old:{i}");
+        assert_eq!(
+            c.cmd(&["GET", &format!("k:{i}")]),
+            format!("${}\r\n{want}\r\n", want.len())
+        );
+        assert_eq!(c.cmd(&["EXISTS", &format!("added:{i}")]), ":0\r\n");
+    }
+    assert_eq!(c.cmd(&["SELECT", "3"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["DBSIZE"]), ":1\r\n");
+    assert_eq!(
+        c.cmd(&["LRANGE", "list", "0", "-1"]),
+        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+    );
+}

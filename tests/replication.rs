@@ -212,3 +212,59 @@ fn hash_field_expiry_reaches_a_raw_replica_as_redis_7_4_propagates_it() {
         ]
     );
 }
+
+/// The first line of a full sync's payload, after `REPLCONF capa eof` and SYNC.
+fn payload_header(port: u16) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // SYNC must not follow a reply still pending: REPLCONF's `+OK` is read first.
+    std::io::Write::write_all(&mut stream, b"REPLCONF capa eof\r\n").unwrap();
+    let mut ok = [0u8; 5];
+    stream.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"+OK\r\n");
+    std::io::Write::write_all(&mut stream, b"SYNC\r\n").unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    // Newlines while the snapshot is made, then the header.
+    loop {
+        stream.read_exact(&mut byte).unwrap();
+        seen.push(byte[0]);
+        if seen.ends_with(b"\r\n") {
+            let line = String::from_utf8_lossy(&seen[..seen.len() - 2]).into_owned();
+            seen.clear();
+            if line.starts_with('$') {
+                return line;
+            }
+        } else if seen == b"\n" {
+            seen.clear();
+        }
+    }
+}
+
+/// `repl-diskless-sync yes` ends the payload with a 40-byte marker (`$EOF:<mark>`) for a
+/// replica that reads one; `no` sends its length, as real Redis does.
+#[test]
+fn a_full_sync_frames_its_payload_as_repl_diskless_sync_says() {
+    let ours = TestServer::start();
+    let real = RealRedis::start();
+    let ports = std::iter::once(ours.port()).chain(real.as_ref().map(|r| r.port()));
+    for port in ports {
+        let mut c = tests::Conn::tcp(port).unwrap();
+        c.cmd(&["SET", "k", "v"]);
+        c.cmd(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]);
+        c.cmd(&["CONFIG", "SET", "repl-diskless-sync", "yes"]);
+        let header = payload_header(port);
+        assert!(
+            header.starts_with("$EOF:") && header.len() == 5 + 40,
+            "port {port}: {header:?}"
+        );
+        c.cmd(&["CONFIG", "SET", "repl-diskless-sync", "no"]);
+        let header = payload_header(port);
+        assert!(
+            header[1..].parse::<usize>().is_ok_and(|n| n > 0),
+            "port {port}: {header:?}"
+        );
+    }
+}

@@ -555,7 +555,7 @@ pub(crate) type Rebind = Box<dyn Fn(&Config, Transport, u16) -> Result<(), Strin
 
 /// Everything the connections share.
 pub(crate) struct Server {
-    pub keyspace: Keyspace,
+    pub keyspace: Arc<Keyspace>,
     pub config: RwLock<Config>,
     pub hot: HotConfig,
     pub registry: Registry,
@@ -647,7 +647,7 @@ impl Server {
         let hot = HotConfig::from_config(&config);
         let now_ms = unix_ms();
         let server = Server {
-            keyspace: Keyspace::new(databases, SHARDS_PER_DB),
+            keyspace: Arc::new(Keyspace::new(databases, SHARDS_PER_DB)),
             registry: Registry::new(),
             stats: Stats::default(),
             evictor: crate::evict::Evictor::new(),

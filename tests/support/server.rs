@@ -118,7 +118,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Leaves out the harness's `--save '' --bind 127.0.0.1 --dir <tmp>` (the port stays).
+    /// Leaves out the harness's `--save '' --bind 127.0.0.1 --dir <tmp>
+    /// --repl-diskless-sync-delay 0` (the port stays).
     pub fn without_defaults(mut self) -> Self {
         self.defaults = false;
         self
@@ -158,6 +159,10 @@ impl ServerBuilder {
                 "127.0.0.1".into(),
                 "--dir".into(),
                 dir.to_string_lossy().into_owned(),
+                // As the Redis suite's own default.conf: replicas get their snapshot at once,
+                // not after the 5 s a diskless sync waits for more replicas by default.
+                "--repl-diskless-sync-delay".into(),
+                "0".into(),
             ]);
         }
         argv.extend(self.args.iter().cloned());

@@ -7,22 +7,33 @@
 //! 2. Then the shards of the command's keys are locked in ascending order through a
 //!    [`Locked`] view (no deadlock between two multi-key commands). Under the exclusive gate a
 //!    view locks shards lazily, in any order, since nobody else holds any.
+//!
+//! Every shard lock is taken in one place, `Keyspace::lock_at`, which is also where a snapshot
+//! in progress captures a shard before anything can change it (see [`super::snapshot`]).
 
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::access::AccessPolicy;
 use super::shard::Shard;
+use super::snapshot::{SnapshotJob, SnapshotOptions};
 use crate::cluster_slot::{SLOTS, key_slot};
 
 /// One database: its shards, indexed by `slot >> shift`.
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard: the running snapshot has not captured it yet. Set and cleared only while
+    /// holding the shard's lock, and read right after taking it, so a relaxed load suffices;
+    /// when no snapshot runs it is the whole cost snapshots add to a lock.
+    pending: Box<[AtomicBool]>,
 }
 
 impl Db {
     fn new(shards: usize) -> Db {
         Db {
             shards: (0..shards).map(|_| Mutex::new(Shard::new())).collect(),
+            pending: (0..shards).map(|_| AtomicBool::new(false)).collect(),
         }
     }
 }
@@ -47,6 +58,8 @@ pub struct Keyspace {
     /// Set while this server is a replica: keys whose time has come are hidden from readers
     /// but kept until the master's DEL (see [`ExpiryMode`]).
     replica: std::sync::atomic::AtomicBool,
+    /// The snapshot shards marked pending are captured into.
+    snapshot: Mutex<Option<Arc<SnapshotJob>>>,
 }
 
 /// What a lookup does with a key whose time has come.
@@ -83,6 +96,10 @@ impl Gate<'_> {
     }
 }
 
+/// Entries a background snapshot may hold copied but not yet encoded (see
+/// [`Keyspace::complete_snapshot`]): about 50 MB of small strings.
+pub const SNAPSHOT_COPY_AHEAD: usize = 1 << 19;
+
 /// The position of a SCAN over a whole database: which shard, and the cursor inside it.
 /// The shard index sits in the top bits so that cursors stay opaque decimal numbers.
 const SCAN_SHARD_SHIFT: u32 = 48;
@@ -100,6 +117,7 @@ impl Keyspace {
             lazy_expire: std::sync::atomic::AtomicBool::new(false),
             access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
             replica: std::sync::atomic::AtomicBool::new(false),
+            snapshot: Mutex::new(None),
         }
     }
 
@@ -143,9 +161,13 @@ impl Keyspace {
     }
 
     /// Locks shard `index` of `db`, handing it the current access policy and whether to
-    /// record the keys it creates.
+    /// record the keys it creates. The only way to a shard: a shard a running snapshot has
+    /// not captured yet is captured here, before the caller can change it.
     fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
         let mut guard = lock(&self.dbs[db].shards[index]);
+        if self.dbs[db].pending[index].load(Relaxed) {
+            self.capture(db, index, &guard);
+        }
         guard.access = self.access_policy();
         guard.expiry = self.expiry_mode();
         guard.record_created = self
@@ -153,6 +175,76 @@ impl Keyspace {
             .load(std::sync::atomic::Ordering::Relaxed);
         guard.lazy_expire = self.lazy_expire.load(std::sync::atomic::Ordering::Relaxed);
         guard
+    }
+
+    /// Copies the locked shard into the running snapshot and clears its mark.
+    #[cold]
+    fn capture(&self, db: usize, index: usize, shard: &Shard) {
+        if let Some(job) = self.running_snapshot() {
+            job.capture(db, index, shard);
+        }
+        self.dbs[db].pending[index].store(false, Relaxed);
+    }
+
+    fn running_snapshot(&self) -> Option<Arc<SnapshotJob>> {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether a snapshot has started and is neither complete nor cancelled.
+    pub fn snapshot_running(&self) -> bool {
+        self.running_snapshot().is_some()
+    }
+
+    /// Forgets `job` as the running snapshot (it is complete or cancelled).
+    fn end_snapshot(&self, job: &SnapshotJob) {
+        let mut running = self.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+        if running
+            .as_ref()
+            .is_some_and(|r| std::ptr::eq(Arc::as_ptr(r), job))
+        {
+            *running = None;
+        }
+    }
+
+    /// Completes `job` in the background: locks every shard in turn (one at a time, so without
+    /// the gate), which captures those nobody touched yet, and encodes each off its lock.
+    /// Copying runs up to [`SNAPSHOT_COPY_AHEAD`] entries ahead of encoding: while shards are
+    /// pending, clients that touch them pay their copy, so the sooner none is, the better.
+    /// Returns false, leaving the job cancelled, as soon as `cancelled()` says so; true when
+    /// every shard is captured.
+    pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
+        let shards = self.shards_per_db();
+        let slots = self.dbs.len().min(job.databases()) * shards;
+        let at = |slot: usize| (slot / shards, slot % shards);
+        let (mut encoded, mut ahead) = (0, 0usize);
+        for slot in 0..slots {
+            if job.is_cancelled() || cancelled() {
+                job.cancel();
+                self.end_snapshot(job);
+                return false;
+            }
+            let (db, index) = at(slot);
+            drop(self.lock_at(db, index));
+            ahead += job.copied_len(db, index);
+            while ahead > SNAPSHOT_COPY_AHEAD && encoded <= slot {
+                let (db, index) = at(encoded);
+                ahead = ahead.saturating_sub(job.encode_copies(db, index));
+                encoded += 1;
+            }
+        }
+        self.end_snapshot(job);
+        for slot in encoded..slots {
+            if cancelled() {
+                job.cancel();
+                return false;
+            }
+            let (db, index) = at(slot);
+            job.encode_copies(db, index);
+        }
+        true
     }
 
     /// Runs `f` on shard `index` of `db`, locked for the call only. The caller holds the gate
@@ -577,6 +669,73 @@ impl<'a> Locked<'a> {
             }
         }
         None
+    }
+
+    /// Starts a point-in-time snapshot of every database; requires the exclusive gate, and
+    /// costs one lock per shard. A snapshot still running is completed first (only one runs
+    /// at a time). Shards this view holds are captured now, since its command may go on
+    /// changing them; the rest are marked pending. Finish with
+    /// [`Keyspace::complete_snapshot`] (in the background) or [`Locked::complete_snapshot`].
+    pub fn begin_snapshot(&mut self, options: SnapshotOptions) -> Arc<SnapshotJob> {
+        debug_assert!(self.lazy, "a snapshot starts under the exclusive gate");
+        let keyspace = self.keyspace;
+        let shards = keyspace.shards_per_db();
+        let databases = keyspace.databases();
+        // Counting locks every shard, which also captures whatever a previous snapshot still
+        // lacks (shards this view holds never are pending: locking captured them).
+        let mut counts = vec![(0usize, 0usize); databases];
+        let mut field_ttls = false;
+        for (db, count) in counts.iter_mut().enumerate() {
+            for index in 0..shards {
+                self.with_shard_unkept(db, index, |s| {
+                    count.0 += s.len();
+                    count.1 += s.volatile_len();
+                    field_ttls = field_ttls || s.has_field_ttls();
+                });
+            }
+        }
+        let job = Arc::new(SnapshotJob::new(
+            options,
+            shards,
+            counts.into_boxed_slice(),
+            field_ttls,
+        ));
+        *keyspace
+            .snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&job));
+        for db in 0..databases {
+            for index in 0..shards {
+                if let Some(pos) = self.guards.find(db, index) {
+                    job.capture(db, index, self.guards.shard_mut(pos));
+                } else {
+                    let _guard = lock(&keyspace.dbs[db].shards[index]);
+                    keyspace.dbs[db].pending[index].store(true, Relaxed);
+                }
+            }
+        }
+        job
+    }
+
+    /// Completes `job` in the foreground (SAVE), through this view: every shard not captured
+    /// yet is captured now.
+    pub fn complete_snapshot(&mut self, job: &SnapshotJob) {
+        for db in 0..self.keyspace.databases().min(job.databases()) {
+            for index in 0..self.keyspace.shards_per_db() {
+                self.with_shard_unkept(db, index, |_| ());
+                job.encode_copies(db, index);
+            }
+        }
+        self.keyspace.end_snapshot(job);
+    }
+
+    /// Runs `f` on shard `index` of `db`: reused when this view holds it, else locked for the
+    /// call only, even under the exclusive gate (a whole-keyspace pass need not keep them).
+    fn with_shard_unkept(&mut self, db: usize, index: usize, f: impl FnOnce(&Shard)) {
+        match self.guards.find(db, index) {
+            Some(pos) => f(self.guards.shard_mut(pos)),
+            None => f(&self.keyspace.lock_at(db, index)),
+        }
     }
 
     /// Swaps the contents of two databases (SWAPDB); requires the exclusive gate.

@@ -230,6 +230,34 @@ pub fn dump_payload(entry: &Entry) -> Vec<u8> {
     out
 }
 
+/// Appends one key-value record (what [`RdbWriter::key_value`] writes) to `out`.
+pub fn write_key_value(
+    out: &mut Vec<u8>,
+    entry: &Entry,
+    expire_ms: Option<i64>,
+    eviction: Eviction,
+    compress: bool,
+) {
+    if let Some(at) = expire_ms {
+        out.push(opcode::EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    match eviction {
+        Eviction::None => {}
+        Eviction::Idle(secs) => {
+            out.push(opcode::IDLE);
+            write_len(out, secs);
+        }
+        Eviction::Freq(f) => {
+            out.push(opcode::FREQ);
+            out.push(f);
+        }
+    }
+    out.push(object_type(entry.value()));
+    write_string(out, entry.key(), compress);
+    write_object(out, entry, compress);
+}
+
 /// The eviction metadata a record carries: Redis writes `IDLE` under an LRU
 /// `maxmemory-policy`, `FREQ` under an LFU one, neither otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -318,25 +346,18 @@ impl RdbWriter {
 
     /// One key with its value, expiry (absolute Unix milliseconds) and eviction metadata.
     pub fn key_value(&mut self, entry: &Entry, expire_ms: Option<i64>, eviction: Eviction) {
-        let out = &mut self.buf;
-        if let Some(at) = expire_ms {
-            out.push(opcode::EXPIRETIME_MS);
-            out.extend_from_slice(&at.to_le_bytes());
+        write_key_value(&mut self.buf, entry, expire_ms, eviction, self.compress);
+    }
+
+    /// Hands over the bytes written so far (as [`RdbWriter::take`]) and counts `bytes`, records
+    /// encoded elsewhere with [`write_key_value`], in the checksum: the caller places them in
+    /// the stream right after the bytes returned.
+    pub fn take_before(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let taken = self.take();
+        if self.checksum {
+            self.crc = crc64::update(self.crc, bytes);
         }
-        match eviction {
-            Eviction::None => {}
-            Eviction::Idle(secs) => {
-                out.push(opcode::IDLE);
-                write_len(out, secs);
-            }
-            Eviction::Freq(f) => {
-                out.push(opcode::FREQ);
-                out.push(f);
-            }
-        }
-        out.push(object_type(entry.value()));
-        write_string(out, entry.key(), self.compress);
-        write_object(out, entry, self.compress);
+        taken
     }
 
     /// Writes `EOF` and the checksum; returns the bytes not yet taken.

@@ -346,7 +346,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     crate::propagate::forget_unheard_expiries(server, view);
     let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
     opts.aof_base = true;
-    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let snapshot = crate::persistence::rdb::begin_snapshot(server, view, &opts);
     let switched = switch_incr(server);
     if let Err(e) = switched {
         aof.rewrite_in_progress.store(false, Relaxed);
@@ -366,7 +366,10 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
-            let result = write_base(&shared, &dir, &prefix, snapshot.bytes(), disable_gc);
+            let result = match snapshot.complete(None) {
+                Some(snapshot) => write_base(&shared, &dir, &prefix, snapshot.bytes(), disable_gc),
+                None => Err("the snapshot was cancelled".into()),
+            };
             *lock(&shared.finished) = Some(result);
         });
     if let Err(e) = spawned {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::keyspace::Locked;
 use common::resp::{Parsed, RequestLimits, RequestParser};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{Read, Replica};
 use crate::connection::{Client, ClientInfo};
@@ -22,13 +22,55 @@ pub(crate) struct Handshake {
     pub ip: Option<String>,
     /// `capa psync2`: the replica understands `+CONTINUE <replid>`.
     pub psync2: bool,
+    /// `capa eof`: the replica reads a payload ended by a marker instead of a length.
+    pub eof: bool,
 }
 
 /// A connection that just became a replica: what to send before the stream.
 #[derive(Debug)]
 pub(crate) struct ReplicaStart {
-    /// `+FULLRESYNC ...` and the snapshot, or `+CONTINUE ...`, or (SYNC) the bare snapshot.
+    /// `+FULLRESYNC ...` (before the snapshot), or `+CONTINUE ...`, or nothing (SYNC).
     pub preamble: Vec<u8>,
+    /// A full sync's snapshot, begun at the instant the stream starts from; its shards are
+    /// captured (and the payload sent) on the replica's own task, so clients do not wait.
+    pub snapshot: Option<crate::persistence::rdb::PendingSnapshot>,
+    /// The replica as the log names it.
+    pub name: String,
+    /// How the snapshot is framed on the wire.
+    pub transfer: Transfer,
+}
+
+/// How a full sync's payload is framed, as `repl-diskless-sync` chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transfer {
+    /// `$<length>`, as a disk-backed sync sends its file (`repl-diskless-sync no`, or a
+    /// replica without `capa eof`).
+    Length,
+    /// `$EOF:<40 random bytes>`, the payload, the same 40 bytes: what a diskless sync sends
+    /// (`repl-diskless-sync yes`), after `repl-diskless-sync-delay` seconds.
+    EofMark { delay: Duration },
+}
+
+/// The length of the marker that ends a diskless payload.
+const EOF_MARK_SIZE: usize = 40;
+
+/// Frames `rdb` as `transfer` says.
+fn framed_payload(rdb: &[u8], transfer: Transfer) -> (Vec<u8>, Vec<u8>) {
+    match transfer {
+        Transfer::Length => (format!("${}\r\n", rdb.len()).into_bytes(), Vec::new()),
+        Transfer::EofMark { .. } => {
+            use rand::Rng;
+            const HEX: &[u8] = b"0123456789abcdef";
+            let mut rng = rand::rng();
+            let mark: Vec<u8> = (0..EOF_MARK_SIZE)
+                .map(|_| HEX[rng.random_range(0..HEX.len())])
+                .collect();
+            let mut header = b"$EOF:".to_vec();
+            header.extend_from_slice(&mark);
+            header.extend_from_slice(b"\r\n");
+            (header, mark)
+        }
+    }
 }
 
 /// How a replica asked to sync.
@@ -63,7 +105,12 @@ pub(crate) fn start_sync(
                 "Partial resynchronization request from {addr} accepted. Sending {} bytes of backlog starting from offset {offset}.",
                 server.feed.lock().offset.saturating_sub(offset.max(1) as u64 - 1)
             ));
-            client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+            client.replica_start = Some(Box::new(ReplicaStart {
+                preamble,
+                snapshot: None,
+                name: addr,
+                transfer: Transfer::Length,
+            }));
             return;
         }
         if asked != b"?" {
@@ -79,22 +126,37 @@ pub(crate) fn start_sync(
     }
     crate::propagate::forget_unheard_expiries(server, view);
     let opts = crate::persistence::rdb::SaveOptions::from_server(server);
-    server
-        .log
-        .notice("Starting BGSAVE for SYNC with target: replicas sockets");
-    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let config = server.config();
+    let diskless = config.get_bool("repl-diskless-sync").unwrap_or(true);
+    let delay = config
+        .get_int("repl-diskless-sync-delay")
+        .unwrap_or(5)
+        .max(0) as u64;
+    drop(config);
+    let capable = client.handshake.as_ref().is_some_and(|h| h.eof);
+    let transfer = if diskless && capable {
+        Transfer::EofMark {
+            delay: Duration::from_secs(delay),
+        }
+    } else {
+        Transfer::Length
+    };
+    server.log.notice(match transfer {
+        Transfer::EofMark { .. } => "Starting BGSAVE for SYNC with target: replicas sockets",
+        Transfer::Length => "Starting BGSAVE for SYNC with target: disk",
+    });
+    let snapshot = crate::persistence::rdb::begin_snapshot(server, view, &opts);
     let offset = register(server, client);
-    let rdb = snapshot.bytes();
-    let mut preamble = Vec::with_capacity(rdb.len() + 80);
+    let mut preamble = Vec::new();
     if matches!(request, SyncRequest::Psync { .. }) {
         preamble.extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
     }
-    preamble.extend_from_slice(format!("${}\r\n", rdb.len()).as_bytes());
-    preamble.extend_from_slice(rdb);
-    server
-        .log
-        .notice(&format!("Synchronization with replica {addr} succeeded"));
-    client.replica_start = Some(Box::new(ReplicaStart { preamble }));
+    client.replica_start = Some(Box::new(ReplicaStart {
+        preamble,
+        snapshot: Some(snapshot),
+        name: addr,
+        transfer,
+    }));
 }
 
 /// `+CONTINUE` when the replica's history is ours and still in the backlog.
@@ -205,11 +267,7 @@ pub(crate) async fn stream_to_replica<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = info.id;
-    if crate::connection::write_and_flush(stream, &start.preamble)
-        .await
-        .is_ok()
-    {
-        drop(start);
+    if send_start(server, stream, start).await {
         pump(server, stream, info, shutdown).await;
     }
     let mut state = server.feed.lock();
@@ -221,6 +279,52 @@ pub(crate) async fn stream_to_replica<S>(
     server
         .log
         .notice(&format!("Connection with replica {} lost.", info.addr));
+}
+
+/// Sends the preamble and, for a full sync, `$<len>` and the snapshot once its capture is
+/// complete; false if the connection failed.
+async fn send_start<S>(server: &Server, stream: &mut S, start: ReplicaStart) -> bool
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let ReplicaStart {
+        preamble,
+        snapshot,
+        name,
+        transfer,
+    } = start;
+    if crate::connection::write_and_flush(stream, &preamble)
+        .await
+        .is_err()
+    {
+        return false;
+    }
+    let Some(pending) = snapshot else {
+        return true;
+    };
+    if let Transfer::EofMark { delay } = transfer {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
+    let Ok(Some(snapshot)) = tokio::task::spawn_blocking(move || pending.complete(None)).await
+    else {
+        return false;
+    };
+    let rdb = snapshot.bytes();
+    let (header, trailer) = framed_payload(rdb, transfer);
+    let sent = async {
+        stream.write_all(&header).await?;
+        stream.write_all(rdb).await?;
+        crate::connection::write_and_flush(stream, &trailer).await
+    };
+    if sent.await.is_err() {
+        return false;
+    }
+    server
+        .log
+        .notice(&format!("Synchronization with replica {name} succeeded"));
+    true
 }
 
 async fn pump<S>(

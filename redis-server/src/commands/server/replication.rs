@@ -102,6 +102,8 @@ fn replconf(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             "capa" => {
                 if value.eq_ignore_ascii_case(b"psync2") {
                     handshake.psync2 = true;
+                } else if value.eq_ignore_ascii_case(b"eof") {
+                    handshake.eof = true;
                 }
             }
             // A replica's acknowledgements reach its streaming task, not this handler; from any
