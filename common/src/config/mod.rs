@@ -827,7 +827,6 @@ mod tests {
         assert_eq!(
             loaded.warnings,
             [
-                "repl-diskless-sync-delay '0' has no effect: replication is not supported by this server yet",
                 "propagation-error-behavior 'panic' has no effect: replication is not supported by this server yet",
             ]
         );
