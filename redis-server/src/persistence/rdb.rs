@@ -202,7 +202,9 @@ pub(crate) fn take_snapshot(
     w.aux_int("ctime", taken_ms / 1000);
     w.aux_int("used-mem", MemoryStats::read().allocated as i64);
     w.aux_int("aof-base", i64::from(opts.aof_base));
-    // Function libraries go here (RdbWriter::function) once the FUNCTION family exists.
+    for code in server.scripting.library_codes() {
+        w.function(&code);
+    }
     let mut bytes = Vec::new();
     let mut keys = 0u64;
     for db in 0..server.keyspace.databases() {
@@ -524,8 +526,22 @@ pub(crate) fn load_bytes(
                     _ => {}
                 }
             }
-            // Function libraries load here once the FUNCTION family exists.
-            Record::ResizeDb { .. } | Record::Function(_) => {}
+            Record::ResizeDb { .. } => {}
+            // A library loads as FUNCTION LOAD would (REPLACE only when merging); a name
+            // already taken fails the load, as in Redis.
+            Record::Function(code) => {
+                if let Err(e) = server.scripting.load_library(&code, merge) {
+                    let text = match e {
+                        crate::commands::CommandError::Err(text) => text,
+                        other => other.to_string(),
+                    };
+                    fatal = Some(format!("Failed loading library, {text}"));
+                    return Err(common::rdb::RdbError::new(
+                        0,
+                        common::rdb::RdbErrorKind::BadLength,
+                    ));
+                }
+            }
             Record::Key(k) => {
                 if k.db >= databases {
                     fatal = Some(format!(
@@ -579,10 +595,12 @@ pub(crate) fn load_bytes(
             loaded.end = summary.end;
             Ok(loaded)
         }
-        Err(e) => Err(format!(
-            "Internal error in RDB reading offset {}: {}",
-            e.offset, e.kind
-        )),
+        Err(e) => Err(fatal.unwrap_or_else(|| {
+            format!(
+                "Internal error in RDB reading offset {}: {}",
+                e.offset, e.kind
+            )
+        })),
     }
 }
 
@@ -624,8 +642,10 @@ pub(crate) fn load_file(
     load_bytes(server, view, &data, merge)
 }
 
-/// Empties every database through `view` (exclusive gate).
+/// Empties every database through `view` (exclusive gate), and drops the function libraries
+/// (Redis's `emptyData` of every database, before DEBUG RELOAD loads the file).
 pub(crate) fn flush_all(server: &Server, view: &mut Locked<'_>) {
+    server.scripting.flush_libraries();
     for db in 0..server.keyspace.databases() {
         view.for_each_shard(db, |shard| drop(shard.clear()));
     }
@@ -735,6 +755,44 @@ mod tests {
             c.text(&["DEBUG", "RELOAD", "bogus"]),
             "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
         );
+    }
+
+    #[test]
+    fn function_libraries_are_saved_and_loaded_back() {
+        let mut s = Saving::new("functions", &[("enable-debug-command", "yes")]);
+        let c = &mut s.c;
+        let code = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return 42 end)";
+        assert_eq!(c.text(&["FUNCTION", "LOAD", code]), "$5\r\nmylib\r\n");
+        let listed = c.text(&["FUNCTION", "LIST", "WITHCODE"]);
+        assert_eq!(c.text(&["DEBUG", "RELOAD"]), "+OK\r\n");
+        assert_eq!(c.text(&["FUNCTION", "LIST", "WITHCODE"]), listed);
+        assert_eq!(c.text(&["FCALL", "myfunc", "0"]), ":42\r\n");
+        let data = std::fs::read(&s.file).unwrap();
+        let mut codes = Vec::new();
+        reader::load(&data, &Limits::default(), 0, true, |r| {
+            if let Record::Function(code) = r {
+                codes.push(code.into_owned());
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(codes, vec![code.as_bytes().to_vec()]);
+        // Loading over a library of the same name fails, unless merging.
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+            "-ERR Error trying to load the RDB dump\r\n"
+        );
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["FUNCTION", "LIST", "WITHCODE"]), listed);
+        // A plain reload drops libraries the file does not hold.
+        c.run(&["FUNCTION", "FLUSH"]);
+        c.run(&["SAVE"]);
+        assert_eq!(c.text(&["FUNCTION", "LOAD", code]), "$5\r\nmylib\r\n");
+        assert_eq!(c.text(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+        assert_eq!(c.text(&["FUNCTION", "LIST"]), "*0\r\n");
     }
 
     #[test]

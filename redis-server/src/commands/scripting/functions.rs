@@ -2,6 +2,7 @@
 //! functions, loaded with `#!lua name=<library>` and `redis.register_function`.
 
 use std::collections::BTreeMap;
+use std::sync::PoisonError;
 
 use mlua::{Lua, Value, Variadic};
 
@@ -276,6 +277,15 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
     };
     let mut guard = ctx.server.scripting.engine()?;
     let engine = guard.as_mut().ok_or_else(no_engine)?;
+    let name = load_code(engine, code, replace)?;
+    update_counts(ctx, &engine.libraries);
+    ctx.dirty(1);
+    ctx.reply.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// Loads one library's code into `engine` (FUNCTION LOAD's checks and errors): its name.
+fn load_code(engine: &mut Engine, code: &[u8], replace: bool) -> Result<String, CommandError> {
     let name = library_name(code)?;
     if engine.libraries.libraries.contains_key(&name) && !replace {
         return Err(CommandError::err(format!(
@@ -292,10 +302,48 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
         return Err(err);
     }
     engine.libraries.insert(name.clone(), library);
-    update_counts(ctx, &engine.libraries);
-    ctx.dirty(1);
-    ctx.reply.bulk(name.as_bytes());
-    Ok(())
+    Ok(name)
+}
+
+/// What persistence needs from the libraries: an RDB file or an AOF base saves every
+/// library's code, and loading one loads each code back as FUNCTION LOAD would.
+impl super::Scripting {
+    /// The code of every loaded library, in name order.
+    pub(crate) fn library_codes(&self) -> Vec<Vec<u8>> {
+        let guard = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.as_ref().map_or_else(Vec::new, |engine| {
+            engine
+                .libraries
+                .libraries
+                .values()
+                .map(|l| l.code.clone())
+                .collect()
+        })
+    }
+
+    /// Loads one library from its code, as FUNCTION LOAD (REPLACE when `replace`) does: its
+    /// name, or FUNCTION LOAD's error.
+    pub(crate) fn load_library(&self, code: &[u8], replace: bool) -> Result<String, CommandError> {
+        let mut guard = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
+        let engine = guard.as_mut().ok_or_else(no_engine)?;
+        let name = load_code(engine, code, replace)?;
+        self.set_counts(&engine.libraries);
+        Ok(name)
+    }
+
+    /// Drops every library (the flush before DEBUG RELOAD loads a file).
+    pub(crate) fn flush_libraries(&self) {
+        let mut guard = self.engine.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(engine) = guard.as_mut() {
+            engine.libraries = Libraries::default();
+            self.set_counts(&engine.libraries);
+        }
+    }
+
+    fn set_counts(&self, libraries: &Libraries) {
+        *self.counts.lock().unwrap_or_else(PoisonError::into_inner) =
+            (libraries.libraries.len(), libraries.function_count());
+    }
 }
 
 /// Compiles a library's code and runs it to collect its functions: its name and the library.
@@ -483,12 +531,7 @@ pub(super) fn function_restore(ctx: &mut CommandContext<'_>) -> Result<(), Comma
 }
 
 fn update_counts(ctx: &CommandContext<'_>, libraries: &Libraries) {
-    *ctx.server
-        .scripting
-        .counts
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-        (libraries.libraries.len(), libraries.function_count());
+    ctx.server.scripting.set_counts(libraries);
 }
 
 pub(super) fn function_delete(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
