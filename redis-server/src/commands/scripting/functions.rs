@@ -621,8 +621,9 @@ pub(super) fn function_list(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
             ctx.reply.bulk(b"flags");
             let names = f.flags.names();
             ctx.reply.set(names.len());
+            // Status replies, as Redis's functionListReplyFlags sends them.
             for n in names {
-                ctx.reply.bulk(n.as_bytes());
+                ctx.reply.simple(n.as_bytes());
             }
         }
         if with_code {
