@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
+use common::aof::rewrite;
 use common::keyspace::Locked;
 use common::resp::{ArgList, ReplyBuffer};
 
@@ -344,9 +345,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     }
     aof.rewrite_scheduled.store(false, Relaxed);
     crate::propagate::forget_unheard_expiries(server, view);
-    let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
-    opts.aof_base = true;
-    let snapshot = crate::persistence::rdb::take_snapshot(server, view, &opts);
+    let base = take_base(server, view);
     let switched = switch_incr(server);
     if let Err(e) = switched {
         aof.rewrite_in_progress.store(false, Relaxed);
@@ -359,14 +358,20 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     ));
     let (dir, prefix) = folder(server);
     let shared = Arc::clone(&server.aof);
-    let disable_gc = server
-        .config()
-        .get_bool("aof-disable-auto-gc")
-        .unwrap_or(false);
+    let config = server.config();
+    let disable_gc = config.get_bool("aof-disable-auto-gc").unwrap_or(false);
+    let incremental_fsync = config
+        .get_bool("aof-rewrite-incremental-fsync")
+        .unwrap_or(true);
+    drop(config);
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
-            let result = write_base(&shared, &dir, &prefix, snapshot.bytes(), disable_gc);
+            let options = BaseOptions {
+                disable_gc,
+                incremental_fsync,
+            };
+            let result = write_base(&shared, &dir, &prefix, &base, options);
             *lock(&shared.finished) = Some(result);
         });
     if let Err(e) = spawned {
@@ -376,6 +381,90 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// A new base: an RDB image (`aof-use-rdb-preamble yes`, the default) or the commands that
+/// rebuild the dataset (`no`, a `.base.aof` file).
+pub(crate) enum Base {
+    Rdb(crate::persistence::rdb::Snapshot),
+    Commands(Vec<u8>),
+}
+
+impl Base {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Base::Rdb(snapshot) => snapshot.bytes(),
+            Base::Commands(bytes) => bytes,
+        }
+    }
+
+    fn is_rdb(&self) -> bool {
+        matches!(self, Base::Rdb(_))
+    }
+}
+
+/// Takes the dataset through `view` (exclusive gate) in the form `aof-use-rdb-preamble` asks.
+fn take_base(server: &Server, view: &mut Locked<'_>) -> Base {
+    let config = server.config();
+    let preamble = config.get_bool("aof-use-rdb-preamble").unwrap_or(true);
+    let timestamps = config.get_bool("aof-timestamp-enabled").unwrap_or(false);
+    drop(config);
+    if preamble {
+        let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
+        opts.aof_base = true;
+        return Base::Rdb(crate::persistence::rdb::take_snapshot(server, view, &opts));
+    }
+    let mut out = Vec::new();
+    if timestamps {
+        common::aof::writer::push_timestamp(&mut out, unix_ms() / 1000);
+    }
+    for code in server.scripting.library_codes() {
+        rewrite::function_load(&mut out, &code);
+    }
+    for db in 0..server.keyspace.databases() {
+        let mut len = 0;
+        view.for_each_shard(db, |shard| len += shard.len());
+        if len == 0 {
+            continue;
+        }
+        rewrite::select(&mut out, db);
+        view.for_each_shard(db, |shard| {
+            shard.for_each(|entry| {
+                let expire = if entry.is_volatile() {
+                    shard.expire_at(entry.key())
+                } else {
+                    None
+                };
+                rewrite::key(&mut out, entry, expire);
+            });
+        });
+    }
+    Base::Commands(out)
+}
+
+/// Bytes written between two syncs of a base with `aof-rewrite-incremental-fsync yes`
+/// (`REDIS_AUTOSYNC_BYTES`).
+const AUTOSYNC_BYTES: usize = 4 << 20;
+
+/// How the rewrite thread writes the base.
+#[derive(Debug, Clone, Copy)]
+struct BaseOptions {
+    disable_gc: bool,
+    incremental_fsync: bool,
+}
+
+/// Writes `bytes` to `file`, syncing every [`AUTOSYNC_BYTES`] when `incremental`, and at the
+/// end.
+fn write_synced(file: &mut File, bytes: &[u8], incremental: bool) -> std::io::Result<()> {
+    if incremental {
+        for chunk in bytes.chunks(AUTOSYNC_BYTES) {
+            file.write_all(chunk)?;
+            file.sync_data()?;
+        }
+    } else {
+        file.write_all(bytes)?;
+    }
+    file.sync_all()
 }
 
 /// Opens the next incremental file and makes it the one written from now on (under the feed
@@ -442,15 +531,14 @@ fn write_base(
     aof: &Aof,
     dir: &Path,
     prefix: &str,
-    rdb: &[u8],
-    disable_gc: bool,
+    base: &Base,
+    options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
+    let bytes = base.bytes();
     let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(rdb)?;
-        f.sync_all()
-    });
+    let written =
+        File::create(&tmp).and_then(|mut f| write_synced(&mut f, bytes, options.incremental_fsync));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!(
@@ -464,7 +552,7 @@ fn write_base(
         return Err("AOF was disabled during the rewrite".into());
     };
     let mut manifest = open.manifest.clone();
-    let name = manifest.new_base(prefix, true);
+    let name = manifest.new_base(prefix, base.is_rdb());
     std::fs::rename(&tmp, dir.join(&name)).map_err(|e| {
         format!(
             "Error trying to rename the temporary AOF base file {} into {name}: {e}",
@@ -480,7 +568,7 @@ fn write_base(
     let enabled = open.incr.is_some();
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
-    if !disable_gc {
+    if !options.disable_gc {
         for old in manifest.take_history() {
             let old = String::from_utf8_lossy(&old).into_owned();
             log.push(format!("Removing the history file {old} in the background"));
@@ -488,10 +576,10 @@ fn write_base(
         }
         write_manifest(dir, prefix, &manifest)?;
     }
-    aof.base_size.store(rdb.len() as u64, Relaxed);
+    aof.base_size.store(bytes.len() as u64, Relaxed);
     let incr_size = manifest.last_incr().map(|n| file_len(dir, n)).unwrap_or(0);
     aof.current_size
-        .store(rdb.len() as u64 + incr_size, Relaxed);
+        .store(bytes.len() as u64 + incr_size, Relaxed);
     open.manifest = manifest;
     if !enabled {
         // AOF is off: the folder is left as the rewrite made it, and nothing stays open.
@@ -552,13 +640,11 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         })?;
         // A fresh folder gets its base now (the keyspace is empty at start-up).
         let mut manifest = Manifest::new();
-        let name = manifest.new_base(&prefix, true);
         let gate = server.keyspace.exclusive();
         let mut view = server.keyspace.lock_lazily(&gate, 0);
-        let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
-        opts.aof_base = true;
-        let snapshot = crate::persistence::rdb::take_snapshot(server, &mut view, &opts);
-        std::fs::write(dir.join(&name), snapshot.bytes())
+        let base = take_base(server, &mut view);
+        let name = manifest.new_base(&prefix, base.is_rdb());
+        std::fs::write(dir.join(&name), base.bytes())
             .map_err(|e| format!("Can't create the AOF base file {name}: {e}"))?;
         server
             .log

@@ -31,6 +31,8 @@ use crate::server::{MemoryStats, Server, unix_ms};
 const BGSAVE_RETRY_DELAY_SECS: i64 = 5;
 /// Bytes the encoder gathers before handing them to the file.
 const WRITE_CHUNK: usize = 1 << 20;
+/// Bytes written between two syncs with `rdb-save-incremental-fsync yes`.
+const AUTOSYNC_BYTES: usize = 4 << 20;
 
 /// The state INFO persistence reports, shared with the background save thread.
 #[derive(Debug)]
@@ -136,6 +138,8 @@ pub(crate) struct SaveOptions {
     pub key_delay_us: i64,
     /// The snapshot is an AOF base (aux `aof-base` 1).
     pub aof_base: bool,
+    /// `rdb-save-incremental-fsync`.
+    pub incremental_fsync: bool,
 }
 
 impl SaveOptions {
@@ -150,6 +154,9 @@ impl SaveOptions {
             checksum: config.get_bool("rdbchecksum").unwrap_or(true),
             key_delay_us: config.get_int("rdb-key-save-delay").unwrap_or(0),
             aof_base: false,
+            incremental_fsync: config
+                .get_bool("rdb-save-incremental-fsync")
+                .unwrap_or(true),
         }
     }
 }
@@ -275,9 +282,24 @@ fn write_file(
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
-    let written = out
-        .write_all(&snapshot.bytes)
-        .and_then(|()| out.flush())
+    // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
+    // kernel never holds a whole snapshot of dirty pages.
+    let step = if opts.incremental_fsync {
+        AUTOSYNC_BYTES
+    } else {
+        usize::MAX
+    };
+    let written = snapshot
+        .bytes
+        .chunks(step)
+        .try_for_each(|chunk| {
+            out.write_all(chunk)?;
+            out.flush()?;
+            if opts.incremental_fsync {
+                out.get_ref().sync_data()?;
+            }
+            Ok(())
+        })
         .and_then(|()| out.get_ref().sync_all())
         .and_then(|()| std::fs::rename(&tmp, &opts.filename));
     if let Err(e) = written {
