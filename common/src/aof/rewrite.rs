@@ -203,7 +203,7 @@ pub fn key(out: &mut Vec<u8>, entry: &Entry, expire_ms: Option<i64>) {
 }
 
 fn stream(out: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
-    if s.len() > 0 {
+    if !s.is_empty() {
         for entry in s.range(StreamId::MIN, StreamId::MAX, false) {
             header(out, 3 + entry.numfields() * 2);
             bulk(out, b"XADD");
