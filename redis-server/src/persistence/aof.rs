@@ -605,12 +605,18 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
             )
         })?;
         let manifest = Manifest::parse(&bytes).map_err(|e| e.to_string())?;
-        load_files(server, &dir, &prefix, &manifest)?;
+        let gate = server.keyspace.exclusive();
+        let mut view = server.keyspace.lock_lazily(&gate, 0);
+        load_files(server, &mut view, &dir, &prefix, &manifest)?;
         manifest
     } else if legacy.exists() {
         // A single `appendonly.aof` from before Redis 7.0: load it, then move it into the
         // folder as the base.
-        load_one(server, &legacy, true, &prefix)?;
+        {
+            let gate = server.keyspace.exclusive();
+            let mut view = server.keyspace.lock_lazily(&gate, 0);
+            load_one(server, &mut view, &legacy, true, &prefix)?;
+        }
         std::fs::create_dir_all(&dir).map_err(|e| {
             format!(
                 "Can't open or create append-only dir {}: {e}",
@@ -699,6 +705,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
 
 fn load_files(
     server: &Server,
+    view: &mut Locked<'_>,
     dir: &Path,
     prefix: &str,
     manifest: &Manifest,
@@ -709,7 +716,7 @@ fn load_files(
         let name = String::from_utf8_lossy(&info.file_name).into_owned();
         let path = dir.join(&name);
         let started = Instant::now();
-        load_one(server, &path, i + 1 == count, prefix)?;
+        load_one(server, view, &path, i + 1 == count, prefix)?;
         let kind = if info.file_type == manifest::FileType::Base {
             "base"
         } else {
@@ -725,7 +732,15 @@ fn load_files(
 
 /// Loads one file: its RDB preamble if it has one, then its commands. A tail cut short in the
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
-fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<(), String> {
+/// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
+/// client (a MULTI's commands are queued here, then EXEC runs them).
+fn load_one(
+    server: &Server,
+    view: &mut Locked<'_>,
+    path: &Path,
+    last: bool,
+    prefix: &str,
+) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| {
         format!(
             "Fatal error: can't open the append log file {}: {e}",
@@ -739,9 +754,12 @@ fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<()
     let mut pos = 0;
     if has_rdb_preamble(&data) {
         server.log.notice("Reading RDB base file on AOF loading...");
-        let gate = server.keyspace.exclusive();
-        let mut view = server.keyspace.lock_lazily(&gate, 0);
-        let loaded = crate::persistence::rdb::load_bytes(server, &mut view, &data, false)?;
+        // A view of its own, whose shard locks go before the commands take theirs.
+        let Some(mut preamble) = view.sibling(0) else {
+            return Err("AOF loading outside the exclusive gate".into());
+        };
+        let loaded = crate::persistence::rdb::load_bytes(server, &mut preamble, &data, false)?;
+        drop(preamble);
         pos = loaded.end;
         if pos < data.len() {
             server.log.notice("Reading the remaining AOF tail...");
@@ -769,15 +787,27 @@ fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<()
                     })
                     .collect();
                 let list = ArgList::new(&data, &ranges);
-                if args
-                    .first()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(b"multi"))
-                {
+                let name = args.first().copied().unwrap_or_default();
+                let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+                if is("multi") {
                     multi_start = Some(start);
                 }
-                let mut held = crate::dispatch::HeldGate::default();
-                let _ = crate::dispatch::execute(server, &mut client, list, &mut reply, &mut held);
-                drop(held);
+                match &mut client.multi {
+                    Some(multi) if !is("exec") && !is("discard") && !is("multi") => {
+                        multi.queued.push(list.to_owned_command());
+                    }
+                    _ => {
+                        if let Some(sibling) = view.sibling(client.db) {
+                            let _ = crate::dispatch::run_with_view(
+                                server,
+                                &mut client,
+                                list,
+                                &mut reply,
+                                sibling,
+                            );
+                        }
+                    }
+                }
                 reply.clear();
                 if client.multi.is_none() {
                     multi_start = None;
@@ -832,4 +862,36 @@ fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<()
         "AOF {display} loaded anyway because aof-load-truncated is enabled"
     ));
     Ok(())
+}
+
+/// DEBUG LOADAOF: writes what is pending, empties the dataset (functions too), and loads the
+/// folder the manifest on disk names, through `view` (exclusive gate). Redis exits when the
+/// files cannot be loaded; so does this.
+pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
+    if server.aof.enabled.load(Relaxed) {
+        server.aof.flush_and_sync(server);
+    }
+    if let Some(mut flushing) = view.sibling(0) {
+        crate::persistence::rdb::flush_all(server, &mut flushing);
+    }
+    let (dir, prefix) = folder(server);
+    let path = dir.join(manifest::manifest_name(&prefix));
+    let manifest = match std::fs::read(&path) {
+        Ok(bytes) => Manifest::parse(&bytes).map_err(|e| e.to_string()),
+        Err(_) => Ok(Manifest::new()),
+    };
+    let loaded = manifest.and_then(|manifest| {
+        if manifest.files_to_load().next().is_none() {
+            return Ok(());
+        }
+        load_files(server, view, &dir, &prefix, &manifest)
+    });
+    if let Err(e) = loaded {
+        server.log.warning(&e);
+        std::process::exit(1);
+    }
+    server.dirty.store(0, Relaxed);
+    server
+        .log
+        .warning("Append Only File loaded by DEBUG LOADAOF");
 }

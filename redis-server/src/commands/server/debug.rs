@@ -35,6 +35,8 @@ const DEBUG_HELP: &[&str] = &[
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
@@ -84,6 +86,12 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         }
         (b"object", 3) => return object(ctx),
         (b"reload", _) => return reload(ctx),
+        (b"loadaof", 2) => {
+            crate::persistence::aof::debug_loadaof(ctx.server, &mut ctx.db);
+            crate::propagate::discard_unit();
+            ctx.prevent_propagation();
+            ctx.reply.ok();
+        }
         (b"digest", 2) => {
             let digest = dataset_digest(ctx);
             ctx.reply.simple(hex(&digest).as_bytes());
