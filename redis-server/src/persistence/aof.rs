@@ -177,9 +177,20 @@ impl Aof {
         let Some(incr) = files.as_mut().and_then(|f| f.incr.as_mut()) else {
             return;
         };
+        // `aof-timestamp-enabled` may have changed (CONFIG SET): the next write follows it.
+        let timestamps = server
+            .config()
+            .get_bool("aof-timestamp-enabled")
+            .unwrap_or(false);
         let pending = match server.feed.lock().aof.as_mut() {
-            Some(buffer) if !buffer.pending.is_empty() => std::mem::take(&mut buffer.pending),
-            _ => return,
+            Some(buffer) => {
+                buffer.timestamps = timestamps;
+                if buffer.pending.is_empty() {
+                    return;
+                }
+                std::mem::take(&mut buffer.pending)
+            }
+            None => return,
         };
         let written = incr.write_all(&pending);
         self.last_write_ok.store(written.is_ok(), Relaxed);
@@ -741,16 +752,24 @@ fn load_one(
     last: bool,
     prefix: &str,
 ) -> Result<(), String> {
-    let data = std::fs::read(path).map_err(|e| {
-        format!(
-            "Fatal error: can't open the append log file {}: {e}",
-            path.display()
-        )
-    })?;
     let display = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let data = std::fs::read(path).map_err(|e| {
+        // C's strerror text, without Rust's " (os error N)".
+        let text = e.to_string();
+        let text = text
+            .split(" (os error")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("The append log file {display} doesn't exist: {text}")
+        } else {
+            format!("Fatal error: can't open the append log file {display} for reading: {text}")
+        }
+    })?;
     let mut pos = 0;
     if has_rdb_preamble(&data) {
         server.log.notice("Reading RDB base file on AOF loading...");
@@ -788,6 +807,12 @@ fn load_one(
                     .collect();
                 let list = ArgList::new(&data, &ranges);
                 let name = args.first().copied().unwrap_or_default();
+                if common::command_table::lookup(name).is_none() {
+                    return Err(format!(
+                        "Unknown command '{}' reading the append only file {display}",
+                        String::from_utf8_lossy(name)
+                    ));
+                }
                 let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
                 if is("multi") {
                     multi_start = Some(start);
