@@ -790,7 +790,13 @@ fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if ttl < 0 {
         return Err(CommandError::err("Invalid TTL value, must be >= 0"));
     }
-    if !common::rdb::reader::verify_dump_payload(payload, true) {
+    if !common::rdb::reader::verify_dump_payload(
+        payload,
+        !ctx.server
+            .rdb
+            .skip_checksum_validation
+            .load(std::sync::atomic::Ordering::Relaxed),
+    ) {
         return Err(CommandError::err(
             "DUMP payload version or checksum are wrong",
         ));

@@ -50,6 +50,8 @@ pub(crate) struct RdbStatus {
     pub dump_payload_sanitizations: AtomicU64,
     /// SHUTDOWN has already done (or declined) the final save.
     pub final_save_done: AtomicBool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and loaded files go unchecked.
+    pub skip_checksum_validation: AtomicBool,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -78,6 +80,7 @@ impl Default for RdbStatus {
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
+            skip_checksum_validation: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             running: Mutex::new(None),
             finished: Mutex::new(None),
@@ -524,7 +527,8 @@ pub(crate) fn load_bytes(
     let now = unix_ms();
     let clock = lru_clock(now);
     let databases = server.keyspace.databases();
-    let verify = server.config().get_bool("rdbchecksum").unwrap_or(true);
+    let verify = server.config().get_bool("rdbchecksum").unwrap_or(true)
+        && !server.rdb.skip_checksum_validation.load(Relaxed);
     let mut loaded = Loaded::default();
     let mut fatal = None;
     let result = reader::load(data, &limits, now, verify, |record| {

@@ -493,7 +493,13 @@ pub(super) fn function_restore(ctx: &mut CommandContext<'_>) -> Result<(), Comma
             ));
         }
     };
-    if !common::rdb::reader::verify_dump_payload(payload, true) {
+    if !common::rdb::reader::verify_dump_payload(
+        payload,
+        !ctx.server
+            .rdb
+            .skip_checksum_validation
+            .load(std::sync::atomic::Ordering::Relaxed),
+    ) {
         return Err(CommandError::err(
             "DUMP payload version or checksum are wrong",
         ));

@@ -86,6 +86,14 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         }
         (b"object", 3) => return object(ctx),
         (b"reload", _) => return reload(ctx),
+        (b"set-skip-checksum-validation", 3) => {
+            let skip = common::number::parse_i64(arg(2)).unwrap_or(0) != 0;
+            ctx.server
+                .rdb
+                .skip_checksum_validation
+                .store(skip, std::sync::atomic::Ordering::Relaxed);
+            ctx.reply.ok();
+        }
         (b"loadaof", 2) => {
             crate::persistence::aof::debug_loadaof(ctx.server, &mut ctx.db);
             crate::propagate::discard_unit();
