@@ -621,11 +621,18 @@ pub(crate) fn load_bytes(
             loaded.end = summary.end;
             Ok(loaded)
         }
-        Err(e) => Err(fatal.unwrap_or_else(|| {
-            format!(
-                "Internal error in RDB reading offset {}: {}",
-                e.offset, e.kind
-            )
+        Err(e) => Err(fatal.unwrap_or_else(|| match e.kind {
+            common::rdb::RdbErrorKind::Checksum { expected, actual } => {
+                server.log.warning(&format!(
+                    "Wrong RDB checksum expected: ({expected:x}) but got ({actual:x}). Aborting now."
+                ));
+                "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
+                    .to_owned()
+            }
+            kind => format!(
+                "Internal error in RDB reading offset {}: {kind}",
+                e.offset
+            ),
         })),
     }
 }
@@ -645,7 +652,10 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let started = Instant::now();
     let gate = server.keyspace.exclusive();
     let mut view = server.keyspace.lock_lazily(&gate, 0);
-    let loaded = load_bytes(server, &mut view, &data, false)?;
+    let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
+        server.log.warning(&e);
+        "Terminating server after rdb file reading failure.".to_owned()
+    })?;
     server.log.notice(&format!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         loaded.keys, loaded.expired
@@ -879,6 +889,11 @@ mod tests {
         let s = Saving::new("corrupt", &[]);
         std::fs::write(&s.file, b"REDIS0010\xfe\x00\x00\x05").unwrap();
         let err = load_at_startup(&s.c.server).unwrap_err();
+        assert_eq!(err, "Terminating server after rdb file reading failure.");
+        let gate = s.c.server.keyspace.exclusive();
+        let mut view = s.c.server.keyspace.lock_lazily(&gate, 0);
+        let data = std::fs::read(&s.file).unwrap();
+        let err = load_bytes(&s.c.server, &mut view, &data, false).unwrap_err();
         assert!(err.contains("offset"), "{err}");
     }
 }
