@@ -83,6 +83,8 @@ pub(crate) struct Aof {
     pub base_size: AtomicU64,
     pub current_size: AtomicU64,
     last_fsync_ms: AtomicI64,
+    /// Set to make a running rewrite give up (`appendonly no`).
+    cancel: AtomicBool,
     /// A finished rewrite's outcome, for the cron to collect.
     finished: Mutex<Option<Result<Vec<String>, String>>>,
 }
@@ -103,6 +105,7 @@ impl Default for Aof {
             base_size: AtomicU64::new(0),
             current_size: AtomicU64::new(0),
             last_fsync_ms: AtomicI64::new(0),
+            cancel: AtomicBool::new(false),
             finished: Mutex::new(None),
         }
     }
@@ -177,20 +180,9 @@ impl Aof {
         let Some(incr) = files.as_mut().and_then(|f| f.incr.as_mut()) else {
             return;
         };
-        // `aof-timestamp-enabled` may have changed (CONFIG SET): the next write follows it.
-        let timestamps = server
-            .config()
-            .get_bool("aof-timestamp-enabled")
-            .unwrap_or(false);
         let pending = match server.feed.lock().aof.as_mut() {
-            Some(buffer) => {
-                buffer.timestamps = timestamps;
-                if buffer.pending.is_empty() {
-                    return;
-                }
-                std::mem::take(&mut buffer.pending)
-            }
-            None => return,
+            Some(buffer) if !buffer.pending.is_empty() => std::mem::take(&mut buffer.pending),
+            _ => return,
         };
         let written = incr.write_all(&pending);
         self.last_write_ok.store(written.is_ok(), Relaxed);
@@ -320,10 +312,39 @@ impl Aof {
     }
 }
 
-/// `appendonly no` at run time: what is pending is written and synced, and the feed stops
-/// feeding the AOF.
+/// CONFIG SET aof-timestamp-enabled: the next write to the AOF follows it.
+pub(crate) fn set_timestamps(server: &Server, on: bool) {
+    if let Some(buffer) = server.feed.lock().aof.as_mut() {
+        buffer.timestamps = on;
+    }
+}
+
+/// Stops a running rewrite and waits for its thread (Redis's `killAppendOnlyChild`): the
+/// temporary file is removed and the attempt counts as neither success nor failure.
+fn kill_rewrite(server: &Server) {
+    let aof = &server.aof;
+    if !aof.rewrite_in_progress.load(Relaxed) {
+        return;
+    }
+    server.log.notice(&format!(
+        "Killing running AOF rewrite child: {}",
+        std::process::id()
+    ));
+    aof.cancel.store(true, Relaxed);
+    while lock(&aof.finished).is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    *lock(&aof.finished) = None;
+    *lock(&aof.rewrite_started) = None;
+    aof.rewrite_in_progress.store(false, Relaxed);
+    aof.cancel.store(false, Relaxed);
+}
+
+/// `appendonly no` at run time: a running rewrite is stopped, what is pending is written and
+/// synced, and the feed stops feeding the AOF.
 pub(crate) fn stop(server: &Server) {
     let aof = &server.aof;
+    kill_rewrite(server);
     aof.flush_and_sync(server);
     let mut state = server.feed.lock();
     state.aof = None;
@@ -374,6 +395,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let incremental_fsync = config
         .get_bool("aof-rewrite-incremental-fsync")
         .unwrap_or(true);
+    let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
     drop(config);
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
@@ -381,6 +403,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
             let options = BaseOptions {
                 disable_gc,
                 incremental_fsync,
+                key_delay_us,
             };
             let result = write_base(&shared, &dir, &prefix, &base, options);
             *lock(&shared.finished) = Some(result);
@@ -398,14 +421,21 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
 /// rebuild the dataset (`no`, a `.base.aof` file).
 pub(crate) enum Base {
     Rdb(crate::persistence::rdb::Snapshot),
-    Commands(Vec<u8>),
+    Commands { bytes: Vec<u8>, keys: u64 },
 }
 
 impl Base {
     fn bytes(&self) -> &[u8] {
         match self {
             Base::Rdb(snapshot) => snapshot.bytes(),
-            Base::Commands(bytes) => bytes,
+            Base::Commands { bytes, .. } => bytes,
+        }
+    }
+
+    fn keys(&self) -> u64 {
+        match self {
+            Base::Rdb(snapshot) => snapshot.keys(),
+            Base::Commands { keys, .. } => *keys,
         }
     }
 
@@ -426,6 +456,7 @@ fn take_base(server: &Server, view: &mut Locked<'_>) -> Base {
         return Base::Rdb(crate::persistence::rdb::take_snapshot(server, view, &opts));
     }
     let mut out = Vec::new();
+    let mut keys = 0u64;
     if timestamps {
         common::aof::writer::push_timestamp(&mut out, unix_ms() / 1000);
     }
@@ -447,10 +478,11 @@ fn take_base(server: &Server, view: &mut Locked<'_>) -> Base {
                     None
                 };
                 rewrite::key(&mut out, entry, expire);
+                keys += 1;
             });
         });
     }
-    Base::Commands(out)
+    Base::Commands { bytes: out, keys }
 }
 
 /// Bytes written between two syncs of a base with `aof-rewrite-incremental-fsync yes`
@@ -462,6 +494,8 @@ const AUTOSYNC_BYTES: usize = 4 << 20;
 struct BaseOptions {
     disable_gc: bool,
     incremental_fsync: bool,
+    /// `rdb-key-save-delay` (microseconds per key; the suite slows rewrites down with it).
+    key_delay_us: i64,
 }
 
 /// Writes `bytes` to `file`, syncing every [`AUTOSYNC_BYTES`] when `incremental`, and at the
@@ -546,6 +580,17 @@ fn write_base(
     options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
+    if options.key_delay_us > 0 {
+        let total = std::time::Duration::from_micros(options.key_delay_us as u64)
+            .saturating_mul(u32::try_from(base.keys()).unwrap_or(u32::MAX));
+        let until = Instant::now() + total;
+        while Instant::now() < until {
+            if aof.cancel.load(Relaxed) {
+                return Err("AOF rewrite cancelled".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1).min(total));
+        }
+    }
     let bytes = base.bytes();
     let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
     let written =

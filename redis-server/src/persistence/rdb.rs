@@ -128,6 +128,11 @@ impl Snapshot {
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// How many keys it holds.
+    pub(crate) fn keys(&self) -> u64 {
+        self.keys
+    }
 }
 
 /// What a save needs from the configuration, read once.
