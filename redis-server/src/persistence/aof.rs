@@ -653,6 +653,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let manifest_path = dir.join(manifest::manifest_name(&prefix));
     let legacy = PathBuf::from(&prefix);
     let started = Instant::now();
+    resume_interrupted_upgrade(server, &dir, &prefix, &manifest_path, &legacy)?;
     let mut manifest = if manifest_path.exists() {
         let bytes = std::fs::read(&manifest_path).map_err(|e| {
             format!(
@@ -756,6 +757,40 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         ..AofBuffer::default()
     });
     server.feed.refresh_active(&state);
+    Ok(())
+}
+
+/// An upgrade cut short between writing the manifest and moving the old file: the manifest
+/// names the old `appendfilename` as its only file, which is still beside the folder. The
+/// move is finished (Redis's third case for `aofUpgradePrepare`).
+fn resume_interrupted_upgrade(
+    server: &Server,
+    dir: &Path,
+    prefix: &str,
+    manifest_path: &Path,
+    legacy: &Path,
+) -> Result<(), String> {
+    if !legacy.exists() || !manifest_path.exists() {
+        return Ok(());
+    }
+    let Ok(bytes) = std::fs::read(manifest_path) else {
+        return Ok(());
+    };
+    let Ok(manifest) = Manifest::parse(&bytes) else {
+        return Ok(());
+    };
+    let names_legacy = manifest
+        .base
+        .as_ref()
+        .is_some_and(|b| b.file_name == prefix.as_bytes());
+    if names_legacy && manifest.incr.is_empty() && !dir.join(prefix).exists() {
+        std::fs::rename(legacy, dir.join(prefix))
+            .map_err(|e| format!("Error trying to rename the legacy AOF file: {e}"))?;
+        server.log.notice(&format!(
+            "Successfully migrated an old-style AOF into the AOF directory {}.",
+            dir.display()
+        ));
+    }
     Ok(())
 }
 
