@@ -71,6 +71,9 @@ pub(crate) struct Aof {
     pub enabled: AtomicBool,
     /// CONFIG SET appendonly yes or BGREWRITEAOF waiting for the cron.
     pub rewrite_scheduled: AtomicBool,
+    /// CONFIG SET appendonly yes with nothing in the way: the cron starts the rewrite at its
+    /// next tick, and INFO already reports it in progress (Redis forks at once).
+    pub starting: AtomicBool,
     pub rewrite_in_progress: AtomicBool,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
@@ -94,6 +97,7 @@ impl Default for Aof {
         Aof {
             enabled: AtomicBool::new(false),
             rewrite_scheduled: AtomicBool::new(false),
+            starting: AtomicBool::new(false),
             rewrite_in_progress: AtomicBool::new(false),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
@@ -235,7 +239,10 @@ impl Aof {
         if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
             return;
         }
-        if self.rewrite_scheduled.load(Relaxed) || self.growth_wants_rewrite(server) {
+        if self.rewrite_scheduled.load(Relaxed)
+            || self.starting.load(Relaxed)
+            || self.growth_wants_rewrite(server)
+        {
             let gate = server.keyspace.exclusive();
             let mut view = server.keyspace.lock_lazily(&gate, 0);
             if let Err(e) = start_rewrite(server, &mut view) {
@@ -353,6 +360,7 @@ pub(crate) fn stop(server: &Server) {
     *lock(&aof.files) = None;
     aof.enabled.store(false, Relaxed);
     aof.rewrite_scheduled.store(false, Relaxed);
+    aof.starting.store(false, Relaxed);
     server
         .log
         .notice("Background append only file rewriting stopped");
@@ -361,7 +369,18 @@ pub(crate) fn stop(server: &Server) {
 /// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
 pub(crate) fn start(server: &Server) {
     server.aof.enabled.store(true, Relaxed);
-    server.aof.rewrite_scheduled.store(true, Relaxed);
+    if server.rdb.bgsave_in_progress.load(Relaxed) {
+        server.aof.rewrite_scheduled.store(true, Relaxed);
+    } else {
+        server.aof.starting.store(true, Relaxed);
+    }
+}
+
+impl Aof {
+    /// INFO `aof_rewrite_in_progress`: running, or about to start for `appendonly yes`.
+    pub(crate) fn rewrite_reported_in_progress(&self) -> bool {
+        self.rewrite_in_progress.load(Relaxed) || self.starting.load(Relaxed)
+    }
 }
 
 /// BGREWRITEAOF and the cron: snapshots through `view` (exclusive gate), switches writes to a
@@ -376,6 +395,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         return Err("Background append only file rewriting already in progress".into());
     }
     aof.rewrite_scheduled.store(false, Relaxed);
+    aof.starting.store(false, Relaxed);
     crate::propagate::forget_unheard_expiries(server, view);
     let base = take_base(server, view);
     let switched = switch_incr(server);
