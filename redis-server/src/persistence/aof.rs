@@ -224,24 +224,26 @@ impl Aof {
     /// finished one, and the automatic rewrite by growth.
     pub(crate) fn cron(&self, server: &Server) {
         self.collect_rewrite(server);
-        if !self.enabled.load(Relaxed) {
-            return;
-        }
-        self.flush(server);
-        let now = unix_ms();
-        if fsync_policy(server) == Fsync::EverySec && now - self.last_fsync_ms.load(Relaxed) >= 1000
-        {
-            self.last_fsync_ms.store(now, Relaxed);
-            if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
-                let _ = incr.sync_data();
+        let enabled = self.enabled.load(Relaxed);
+        if enabled {
+            self.flush(server);
+            let now = unix_ms();
+            if fsync_policy(server) == Fsync::EverySec
+                && now - self.last_fsync_ms.load(Relaxed) >= 1000
+            {
+                self.last_fsync_ms.store(now, Relaxed);
+                if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
+                    let _ = incr.sync_data();
+                }
             }
         }
         if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
             return;
         }
+        // A scheduled BGREWRITEAOF runs whether or not AOF is on.
         if self.rewrite_scheduled.load(Relaxed)
             || self.starting.load(Relaxed)
-            || self.growth_wants_rewrite(server)
+            || (enabled && self.growth_wants_rewrite(server))
         {
             let gate = server.keyspace.exclusive();
             let mut view = server.keyspace.lock_lazily(&gate, 0);
