@@ -268,3 +268,35 @@ fn a_full_sync_frames_its_payload_as_repl_diskless_sync_says() {
         );
     }
 }
+
+/// `redis-cli --functions-rdb` asks for the functions alone (`REPLCONF rdb-only 1`,
+/// `rdb-filter-only functions`): the file holds the library and no key, and the link closes.
+#[test]
+fn a_functions_only_snapshot_holds_no_keys() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    c.cmd(&["SET", "k", "v"]);
+    let library = "#!lua name=lib1\nredis.register_function('func1', function() return 123 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", library]), "$4\r\nlib1\r\n");
+    let dir = tests::TempDir::new();
+    let file = dir.path().join("functions.rdb");
+    let out = std::process::Command::new(tests::sibling_binary("redis-cli"))
+        .args(["-p", &server.port().to_string(), "--functions-rdb"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Transfer finished with success"),
+        "{stderr}"
+    );
+    let rdb = std::fs::read(&file).unwrap();
+    let holds = |needle: &[u8]| rdb.windows(needle.len()).any(|w| w == needle);
+    assert!(holds(b"register_function"), "the library is in the file");
+    assert!(!holds(b"\x00\x01k\x01v"), "no key is");
+    assert_eq!(
+        c.cmd(&["REPLCONF", "rdb-filter-only", "keys"]),
+        "-ERR Unsupported rdb-filter-only option: keys\r\n"
+    );
+}

@@ -144,6 +144,12 @@ pub(crate) fn leave(server: &Server) {
     }
 }
 
+/// Drops what the running unit has gathered: the commands DEBUG LOADAOF replays from the
+/// files are not propagated again.
+pub(crate) fn discard_unit() {
+    UNIT.with_borrow_mut(Unit::clear);
+}
+
 /// Records an operation of the running unit (Redis's `alsoPropagate`). Outside any command
 /// (the expiry cycle, eviction) it is propagated at once, on its own.
 pub(crate) fn push<'a>(

@@ -69,3 +69,44 @@ fn function_dumps_restore_on_the_other_server() {
     bad[1] ^= 1;
     assert_eq!(restore(&mut r, &bad, b""), restore(&mut o, &bad, b""));
 }
+
+/// FUNCTION LIST WITHCODE on `conn`, one library at a time (real Redis lists them in its
+/// dict's random order), the bytes of each reply.
+fn listing(conn: &mut Conn) -> Vec<Vec<u8>> {
+    ["mylib", "other"]
+        .iter()
+        .map(|name| conn.cmd_raw(&["FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE"]))
+        .collect()
+}
+
+#[test]
+fn libraries_saved_in_an_rdb_load_on_the_other_server() {
+    let Some(real) = RealRedis::start() else {
+        return;
+    };
+    let mut r = real.connect();
+    load(&mut r);
+    let want = listing(&mut r);
+    assert_eq!(r.cmd_raw(&["SAVE"]), b"+OK\r\n");
+    let dir = real.dir().to_string_lossy().into_owned();
+    let ours = TestServer::builder().args(&["--dir", &dir]).start();
+    let mut o = ours.connect();
+    assert_eq!(listing(&mut o), want, "real's RDB loaded by ours");
+    assert_eq!(calls(&mut o), calls(&mut r));
+
+    // Ours saves them (after a change) and real Redis loads that file.
+    assert_eq!(o.cmd_raw(&["FUNCTION", "DELETE", "other"]), b"+OK\r\n");
+    let want = listing(&mut o);
+    assert_eq!(o.cmd_raw(&["SAVE"]), b"+OK\r\n");
+    let Some(builder) = RealRedis::builder() else {
+        return;
+    };
+    // Ours runs in real's folder, so its SAVE replaced real's file there.
+    let second = builder.args(&["--dir", &dir]).start();
+    let mut s = second.connect();
+    assert_eq!(listing(&mut s), want, "our RDB loaded by real Redis");
+    assert_eq!(
+        s.cmd_raw(&["FCALL", "myfunc", "0"]),
+        o.cmd_raw(&["FCALL", "myfunc", "0"])
+    );
+}

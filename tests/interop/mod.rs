@@ -1,12 +1,14 @@
 //! Real Redis 7.0.15 beside ours: the same commands must give the same bytes, and real
 //! `redis-cli` and `redis-benchmark` must work against our server as against theirs.
 //!
-//! `functions`: FUNCTION DUMP payloads restored on the other server.
+//! `aof`: append-only folders (RDB preamble or commands) loaded by the other server.
+//! `functions`: FUNCTION DUMP payloads and RDB libraries restored on the other server.
 //! `hyperloglog`: HLL strings copied between the two servers with GET and SET.
 //!
 //! Interop rule: when a real binary is missing the test prints a skip line and returns, except
 //! under `CI=true`, where it fails.
 
+mod aof;
 mod benchmark;
 mod bitmap;
 mod cli;

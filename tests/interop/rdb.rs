@@ -6,7 +6,7 @@ use tests::{Conn, RealRedis, TestServer};
 
 /// Fills the connected server with every type in each of its encodings, some with a TTL, in
 /// databases 0 and 3.
-fn populate(c: &mut Conn) {
+pub(super) fn populate(c: &mut Conn) {
     let long_text = "abcdefghij".repeat(30);
     let noise: Vec<u8> = (0..200u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -92,7 +92,7 @@ fn texts(f: Frame) -> Vec<String> {
 }
 
 /// The contents of `key` as order-independent text: type, encoding, TTL presence, elements.
-fn describe_key(c: &mut Conn, key: &[u8]) -> String {
+pub(super) fn describe_key(c: &mut Conn, key: &[u8]) -> String {
     let ty = bulk_text(&c.frame(&[&b"TYPE"[..], key]));
     let enc = bulk_text(&c.frame(&[&b"OBJECT"[..], b"ENCODING", key]));
     let ttl = match c.frame(&[&b"PTTL"[..], key]) {
@@ -124,7 +124,7 @@ fn describe_key(c: &mut Conn, key: &[u8]) -> String {
 }
 
 /// Every key of databases 0 and 3, described.
-fn describe(c: &mut Conn) -> Vec<String> {
+pub(super) fn describe(c: &mut Conn) -> Vec<String> {
     let mut out = Vec::new();
     for db in ["0", "3"] {
         c.cmd(&["SELECT", db]);
@@ -147,7 +147,7 @@ fn describe(c: &mut Conn) -> Vec<String> {
     out
 }
 
-fn assert_same(what: &str, want: &[String], got: &[String]) {
+pub(super) fn assert_same(what: &str, want: &[String], got: &[String]) {
     assert!(
         want.len() >= 20,
         "{what}: the dataset is missing: {want:#?}"

@@ -5,6 +5,7 @@
 //!   new incr, old files to history).
 //! - [`reader`]: the commands of an AOF byte slice, each with its offsets, telling a truncated
 //!   tail (which `aof-load-truncated yes` cuts) from corruption in the middle.
+//! - [`rewrite`]: the base as commands that rebuild the dataset (`aof-use-rdb-preamble no`).
 //! - [`writer`]: the `#TS:` annotation (commands are RESP requests, `crate::resp`).
 //!
 //! The server (loading and rewriting) and `redis-check-aof` share these; the caller reads and
@@ -12,6 +13,7 @@
 
 pub mod manifest;
 pub mod reader;
+pub mod rewrite;
 pub mod writer;
 
 use std::fmt;

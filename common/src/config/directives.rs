@@ -359,7 +359,6 @@ const ULLONG_MAX: i128 = u64::MAX as i128;
 
 // Missing features, as named in warnings and CONFIG SET errors.
 const RDB: Option<&str> = Some("RDB persistence");
-const AOF: Option<&str> = Some("AOF persistence");
 const REPL: Option<&str> = Some("replication");
 const CLUSTER: Option<&str> = Some("cluster");
 const TLS: Option<&str> = None;
@@ -513,12 +512,12 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("lazyfree-lazy-user-flush", DBG, false, LAZYFREE),
     boolean("repl-disable-tcp-nodelay", N, false, REPL),
     boolean("repl-diskless-sync", DBG, true, None),
-    boolean("aof-rewrite-incremental-fsync", N, true, AOF),
+    boolean("aof-rewrite-incremental-fsync", N, true, None),
     boolean("no-appendfsync-on-rewrite", N, false, None),
     boolean("cluster-require-full-coverage", N, true, CLUSTER),
-    boolean("rdb-save-incremental-fsync", N, true, RDB),
+    boolean("rdb-save-incremental-fsync", N, true, None),
     boolean("aof-load-truncated", N, true, None),
-    boolean("aof-use-rdb-preamble", N, true, AOF),
+    boolean("aof-use-rdb-preamble", N, true, None),
     boolean("aof-timestamp-enabled", N, false, None),
     boolean("cluster-replica-no-failover", N, false, CLUSTER).alias("cluster-slave-no-failover"),
     boolean("replica-lazy-flush", N, false, REPL).alias("slave-lazy-flush"),

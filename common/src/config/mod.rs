@@ -711,8 +711,8 @@ mod tests {
                 "ERR CONFIG SET failed (possibly related to argument 'active-defrag-cycle-min') - active defragmentation is not supported by this server yet",
             ),
             (
-                &[("timeout", "5"), ("aof-use-rdb-preamble", "no")],
-                "ERR CONFIG SET failed (possibly related to argument 'aof-use-rdb-preamble') - AOF persistence is not supported by this server yet",
+                &[("timeout", "5"), ("key-load-delay", "5")],
+                "ERR CONFIG SET failed (possibly related to argument 'key-load-delay') - RDB persistence is not supported by this server yet",
             ),
         ];
         for (pairs, expected) in cases {

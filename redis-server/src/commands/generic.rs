@@ -801,14 +801,27 @@ fn restore(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if ttl < 0 {
         return Err(CommandError::err("Invalid TTL value, must be >= 0"));
     }
-    if !common::rdb::reader::verify_dump_payload(payload, true) {
+    if !common::rdb::reader::verify_dump_payload(
+        payload,
+        !ctx.server
+            .rdb
+            .skip_checksum_validation
+            .load(std::sync::atomic::Ordering::Relaxed),
+    ) {
         return Err(CommandError::err(
             "DUMP payload version or checksum are wrong",
         ));
     }
     let limits = crate::persistence::rdb::limits(ctx.server);
     let (object, validated) = common::rdb::reader::read_dump_payload_counted(payload, &limits, now)
-        .map_err(|_| CommandError::err("Bad data format"))?;
+        .map_err(|e| {
+            // Redis's rdbReportError in a RESTORE context: logged at verbose, not fatal.
+            ctx.server.log.verbose(&format!(
+                "Internal error in RDB reading offset {}, function at rdb.c:0 -> {}",
+                e.offset, e.kind
+            ));
+            CommandError::err("Bad data format")
+        })?;
     // Payloads are always checked deeply; Redis counts the checks only when asked for them
     // ("clients" asks for every client: this server has no master link to exempt).
     let sanitize = ctx

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
+use common::aof::rewrite;
 use common::keyspace::Locked;
 use common::resp::{ArgList, ReplyBuffer};
 
@@ -70,6 +71,9 @@ pub(crate) struct Aof {
     pub enabled: AtomicBool,
     /// CONFIG SET appendonly yes or BGREWRITEAOF waiting for the cron.
     pub rewrite_scheduled: AtomicBool,
+    /// CONFIG SET appendonly yes with nothing in the way: the cron starts the rewrite at its
+    /// next tick, and INFO already reports it in progress (Redis forks at once).
+    pub starting: AtomicBool,
     pub rewrite_in_progress: AtomicBool,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
@@ -82,6 +86,8 @@ pub(crate) struct Aof {
     pub base_size: AtomicU64,
     pub current_size: AtomicU64,
     last_fsync_ms: AtomicI64,
+    /// Set to make a running rewrite give up (`appendonly no`).
+    cancel: AtomicBool,
     /// A finished rewrite's outcome, for the cron to collect.
     finished: Mutex<Option<Result<Vec<String>, String>>>,
 }
@@ -91,6 +97,7 @@ impl Default for Aof {
         Aof {
             enabled: AtomicBool::new(false),
             rewrite_scheduled: AtomicBool::new(false),
+            starting: AtomicBool::new(false),
             rewrite_in_progress: AtomicBool::new(false),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
@@ -102,6 +109,7 @@ impl Default for Aof {
             base_size: AtomicU64::new(0),
             current_size: AtomicU64::new(0),
             last_fsync_ms: AtomicI64::new(0),
+            cancel: AtomicBool::new(false),
             finished: Mutex::new(None),
         }
     }
@@ -216,22 +224,27 @@ impl Aof {
     /// finished one, and the automatic rewrite by growth.
     pub(crate) fn cron(&self, server: &Server) {
         self.collect_rewrite(server);
-        if !self.enabled.load(Relaxed) {
-            return;
-        }
-        self.flush(server);
-        let now = unix_ms();
-        if fsync_policy(server) == Fsync::EverySec && now - self.last_fsync_ms.load(Relaxed) >= 1000
-        {
-            self.last_fsync_ms.store(now, Relaxed);
-            if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
-                let _ = incr.sync_data();
+        let enabled = self.enabled.load(Relaxed);
+        if enabled {
+            self.flush(server);
+            let now = unix_ms();
+            if fsync_policy(server) == Fsync::EverySec
+                && now - self.last_fsync_ms.load(Relaxed) >= 1000
+            {
+                self.last_fsync_ms.store(now, Relaxed);
+                if let Some(incr) = lock(&self.files).as_mut().and_then(|f| f.incr.as_mut()) {
+                    let _ = incr.sync_data();
+                }
             }
         }
         if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
             return;
         }
-        if self.rewrite_scheduled.load(Relaxed) || self.growth_wants_rewrite(server) {
+        // A scheduled BGREWRITEAOF runs whether or not AOF is on.
+        if self.rewrite_scheduled.load(Relaxed)
+            || self.starting.load(Relaxed)
+            || (enabled && self.growth_wants_rewrite(server))
+        {
             let gate = server.keyspace.exclusive();
             let mut view = server.keyspace.lock_lazily(&gate, 0);
             if let Err(e) = start_rewrite(server, &mut view) {
@@ -308,10 +321,39 @@ impl Aof {
     }
 }
 
-/// `appendonly no` at run time: what is pending is written and synced, and the feed stops
-/// feeding the AOF.
+/// CONFIG SET aof-timestamp-enabled: the next write to the AOF follows it.
+pub(crate) fn set_timestamps(server: &Server, on: bool) {
+    if let Some(buffer) = server.feed.lock().aof.as_mut() {
+        buffer.timestamps = on;
+    }
+}
+
+/// Stops a running rewrite and waits for its thread (Redis's `killAppendOnlyChild`): the
+/// temporary file is removed and the attempt counts as neither success nor failure.
+fn kill_rewrite(server: &Server) {
+    let aof = &server.aof;
+    if !aof.rewrite_in_progress.load(Relaxed) {
+        return;
+    }
+    server.log.notice(&format!(
+        "Killing running AOF rewrite child: {}",
+        std::process::id()
+    ));
+    aof.cancel.store(true, Relaxed);
+    while lock(&aof.finished).is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    *lock(&aof.finished) = None;
+    *lock(&aof.rewrite_started) = None;
+    aof.rewrite_in_progress.store(false, Relaxed);
+    aof.cancel.store(false, Relaxed);
+}
+
+/// `appendonly no` at run time: a running rewrite is stopped, what is pending is written and
+/// synced, and the feed stops feeding the AOF.
 pub(crate) fn stop(server: &Server) {
     let aof = &server.aof;
+    kill_rewrite(server);
     aof.flush_and_sync(server);
     let mut state = server.feed.lock();
     state.aof = None;
@@ -320,6 +362,7 @@ pub(crate) fn stop(server: &Server) {
     *lock(&aof.files) = None;
     aof.enabled.store(false, Relaxed);
     aof.rewrite_scheduled.store(false, Relaxed);
+    aof.starting.store(false, Relaxed);
     server
         .log
         .notice("Background append only file rewriting stopped");
@@ -328,7 +371,18 @@ pub(crate) fn stop(server: &Server) {
 /// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
 pub(crate) fn start(server: &Server) {
     server.aof.enabled.store(true, Relaxed);
-    server.aof.rewrite_scheduled.store(true, Relaxed);
+    if server.rdb.bgsave_in_progress.load(Relaxed) {
+        server.aof.rewrite_scheduled.store(true, Relaxed);
+    } else {
+        server.aof.starting.store(true, Relaxed);
+    }
+}
+
+impl Aof {
+    /// INFO `aof_rewrite_in_progress`: running, or about to start for `appendonly yes`.
+    pub(crate) fn rewrite_reported_in_progress(&self) -> bool {
+        self.rewrite_in_progress.load(Relaxed) || self.starting.load(Relaxed)
+    }
 }
 
 /// BGREWRITEAOF and the cron: snapshots through `view` (exclusive gate), switches writes to a
@@ -343,10 +397,9 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         return Err("Background append only file rewriting already in progress".into());
     }
     aof.rewrite_scheduled.store(false, Relaxed);
+    aof.starting.store(false, Relaxed);
     crate::propagate::forget_unheard_expiries(server, view);
-    let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
-    opts.aof_base = true;
-    let snapshot = crate::persistence::rdb::begin_snapshot(server, view, &opts);
+    let pending_base = take_base(server, view);
     let switched = switch_incr(server);
     if let Err(e) = switched {
         aof.rewrite_in_progress.store(false, Relaxed);
@@ -359,15 +412,23 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     ));
     let (dir, prefix) = folder(server);
     let shared = Arc::clone(&server.aof);
-    let disable_gc = server
-        .config()
-        .get_bool("aof-disable-auto-gc")
-        .unwrap_or(false);
+    let config = server.config();
+    let disable_gc = config.get_bool("aof-disable-auto-gc").unwrap_or(false);
+    let incremental_fsync = config
+        .get_bool("aof-rewrite-incremental-fsync")
+        .unwrap_or(true);
+    let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
+    drop(config);
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
-            let result = match snapshot.complete(None) {
-                Some(snapshot) => write_base(&shared, &dir, &prefix, snapshot.bytes(), disable_gc),
+            let options = BaseOptions {
+                disable_gc,
+                incremental_fsync,
+                key_delay_us,
+            };
+            let result = match pending_base.complete() {
+                Some(base) => write_base(&shared, &dir, &prefix, &base, options),
                 None => Err("the snapshot was cancelled".into()),
             };
             *lock(&shared.finished) = Some(result);
@@ -379,6 +440,118 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// A new base: an RDB image (`aof-use-rdb-preamble yes`, the default) or the commands that
+/// rebuild the dataset (`no`, a `.base.aof` file).
+pub(crate) enum Base {
+    Rdb(crate::persistence::rdb::Snapshot),
+    Commands { bytes: Vec<u8>, keys: u64 },
+}
+
+impl Base {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Base::Rdb(snapshot) => snapshot.bytes(),
+            Base::Commands { bytes, .. } => bytes,
+        }
+    }
+
+    fn keys(&self) -> u64 {
+        match self {
+            Base::Rdb(snapshot) => snapshot.keys(),
+            Base::Commands { keys, .. } => *keys,
+        }
+    }
+
+    fn is_rdb(&self) -> bool {
+        matches!(self, Base::Rdb(_))
+    }
+}
+
+/// A base as taken under the gate: an RDB snapshot still being captured, or the commands.
+enum PendingBase {
+    Rdb(crate::persistence::rdb::PendingSnapshot),
+    Commands(Base),
+}
+
+impl PendingBase {
+    /// The finished base; `None` if its snapshot was cancelled.
+    fn complete(self) -> Option<Base> {
+        match self {
+            PendingBase::Rdb(pending) => pending.complete(None).map(Base::Rdb),
+            PendingBase::Commands(base) => Some(base),
+        }
+    }
+}
+
+/// Takes the dataset through `view` (exclusive gate) in the form `aof-use-rdb-preamble` asks:
+/// an RDB preamble is begun here and captured in the background, as BGSAVE's is.
+fn take_base(server: &Server, view: &mut Locked<'_>) -> PendingBase {
+    let config = server.config();
+    let preamble = config.get_bool("aof-use-rdb-preamble").unwrap_or(true);
+    let timestamps = config.get_bool("aof-timestamp-enabled").unwrap_or(false);
+    drop(config);
+    if preamble {
+        let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
+        opts.aof_base = true;
+        return PendingBase::Rdb(crate::persistence::rdb::begin_snapshot(server, view, &opts));
+    }
+    let mut out = Vec::new();
+    let mut keys = 0u64;
+    if timestamps {
+        common::aof::writer::push_timestamp(&mut out, unix_ms() / 1000);
+    }
+    for code in server.scripting.library_codes() {
+        rewrite::function_load(&mut out, &code);
+    }
+    for db in 0..server.keyspace.databases() {
+        let mut len = 0;
+        view.for_each_shard(db, |shard| len += shard.len());
+        if len == 0 {
+            continue;
+        }
+        rewrite::select(&mut out, db);
+        view.for_each_shard(db, |shard| {
+            shard.for_each(|entry| {
+                let expire = if entry.is_volatile() {
+                    shard.expire_at(entry.key())
+                } else {
+                    None
+                };
+                rewrite::key(&mut out, entry, expire);
+                keys += 1;
+            });
+        });
+    }
+    PendingBase::Commands(Base::Commands { bytes: out, keys })
+}
+
+/// Bytes written between two syncs of a base with `aof-rewrite-incremental-fsync yes`
+/// (`REDIS_AUTOSYNC_BYTES`).
+const AUTOSYNC_BYTES: usize = 4 << 20;
+
+/// How the rewrite thread writes the base.
+#[derive(Debug, Clone, Copy)]
+struct BaseOptions {
+    disable_gc: bool,
+    incremental_fsync: bool,
+    /// `rdb-key-save-delay` (microseconds per key; the suite slows rewrites down with it).
+    key_delay_us: i64,
+}
+
+/// Writes `bytes` to `file`, syncing every [`AUTOSYNC_BYTES`] when `incremental`, and at the
+/// end.
+fn write_synced(file: &mut File, bytes: &[u8], incremental: bool) -> std::io::Result<()> {
+    if incremental {
+        for chunk in bytes.chunks(AUTOSYNC_BYTES) {
+            file.write_all(chunk)?;
+            file.sync_data()?;
+        }
+    } else {
+        file.write_all(bytes)?;
+    }
+    file.sync_all()
 }
 
 /// Opens the next incremental file and makes it the one written from now on (under the feed
@@ -445,15 +618,25 @@ fn write_base(
     aof: &Aof,
     dir: &Path,
     prefix: &str,
-    rdb: &[u8],
-    disable_gc: bool,
+    base: &Base,
+    options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
+    if options.key_delay_us > 0 {
+        let total = std::time::Duration::from_micros(options.key_delay_us as u64)
+            .saturating_mul(u32::try_from(base.keys()).unwrap_or(u32::MAX));
+        let until = Instant::now() + total;
+        while Instant::now() < until {
+            if aof.cancel.load(Relaxed) {
+                return Err("AOF rewrite cancelled".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1).min(total));
+        }
+    }
+    let bytes = base.bytes();
     let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(rdb)?;
-        f.sync_all()
-    });
+    let written =
+        File::create(&tmp).and_then(|mut f| write_synced(&mut f, bytes, options.incremental_fsync));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!(
@@ -467,7 +650,7 @@ fn write_base(
         return Err("AOF was disabled during the rewrite".into());
     };
     let mut manifest = open.manifest.clone();
-    let name = manifest.new_base(prefix, true);
+    let name = manifest.new_base(prefix, base.is_rdb());
     std::fs::rename(&tmp, dir.join(&name)).map_err(|e| {
         format!(
             "Error trying to rename the temporary AOF base file {} into {name}: {e}",
@@ -483,7 +666,7 @@ fn write_base(
     let enabled = open.incr.is_some();
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
-    if !disable_gc {
+    if !options.disable_gc {
         for old in manifest.take_history() {
             let old = String::from_utf8_lossy(&old).into_owned();
             log.push(format!("Removing the history file {old} in the background"));
@@ -491,10 +674,10 @@ fn write_base(
         }
         write_manifest(dir, prefix, &manifest)?;
     }
-    aof.base_size.store(rdb.len() as u64, Relaxed);
+    aof.base_size.store(bytes.len() as u64, Relaxed);
     let incr_size = manifest.last_incr().map(|n| file_len(dir, n)).unwrap_or(0);
     aof.current_size
-        .store(rdb.len() as u64 + incr_size, Relaxed);
+        .store(bytes.len() as u64 + incr_size, Relaxed);
     open.manifest = manifest;
     if !enabled {
         // AOF is off: the folder is left as the rewrite made it, and nothing stays open.
@@ -512,6 +695,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let manifest_path = dir.join(manifest::manifest_name(&prefix));
     let legacy = PathBuf::from(&prefix);
     let started = Instant::now();
+    resume_interrupted_upgrade(server, &dir, &prefix, &manifest_path, &legacy)?;
     let mut manifest = if manifest_path.exists() {
         let bytes = std::fs::read(&manifest_path).map_err(|e| {
             format!(
@@ -520,12 +704,18 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
             )
         })?;
         let manifest = Manifest::parse(&bytes).map_err(|e| e.to_string())?;
-        load_files(server, &dir, &prefix, &manifest)?;
+        let gate = server.keyspace.exclusive();
+        let mut view = server.keyspace.lock_lazily(&gate, 0);
+        load_files(server, &mut view, &dir, &prefix, &manifest)?;
         manifest
     } else if legacy.exists() {
         // A single `appendonly.aof` from before Redis 7.0: load it, then move it into the
         // folder as the base.
-        load_one(server, &legacy, true, &prefix)?;
+        {
+            let gate = server.keyspace.exclusive();
+            let mut view = server.keyspace.lock_lazily(&gate, 0);
+            load_one(server, &mut view, &legacy, true, &prefix)?;
+        }
         std::fs::create_dir_all(&dir).map_err(|e| {
             format!(
                 "Can't open or create append-only dir {}: {e}",
@@ -555,13 +745,16 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         })?;
         // A fresh folder gets its base now (the keyspace is empty at start-up).
         let mut manifest = Manifest::new();
-        let name = manifest.new_base(&prefix, true);
-        let gate = server.keyspace.exclusive();
-        let mut view = server.keyspace.lock_lazily(&gate, 0);
-        let mut opts = crate::persistence::rdb::SaveOptions::from_server(server);
-        opts.aof_base = true;
-        let snapshot = crate::persistence::rdb::take_snapshot(server, &mut view, &opts);
-        std::fs::write(dir.join(&name), snapshot.bytes())
+        let pending = {
+            let gate = server.keyspace.exclusive();
+            let mut view = server.keyspace.lock_lazily(&gate, 0);
+            take_base(server, &mut view)
+        };
+        let base = pending
+            .complete()
+            .ok_or_else(|| "The AOF base snapshot was cancelled".to_owned())?;
+        let name = manifest.new_base(&prefix, base.is_rdb());
+        std::fs::write(dir.join(&name), base.bytes())
             .map_err(|e| format!("Can't create the AOF base file {name}: {e}"))?;
         server
             .log
@@ -614,8 +807,43 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     Ok(())
 }
 
+/// An upgrade cut short between writing the manifest and moving the old file: the manifest
+/// names the old `appendfilename` as its only file, which is still beside the folder. The
+/// move is finished (Redis's third case for `aofUpgradePrepare`).
+fn resume_interrupted_upgrade(
+    server: &Server,
+    dir: &Path,
+    prefix: &str,
+    manifest_path: &Path,
+    legacy: &Path,
+) -> Result<(), String> {
+    if !legacy.exists() || !manifest_path.exists() {
+        return Ok(());
+    }
+    let Ok(bytes) = std::fs::read(manifest_path) else {
+        return Ok(());
+    };
+    let Ok(manifest) = Manifest::parse(&bytes) else {
+        return Ok(());
+    };
+    let names_legacy = manifest
+        .base
+        .as_ref()
+        .is_some_and(|b| b.file_name == prefix.as_bytes());
+    if names_legacy && manifest.incr.is_empty() && !dir.join(prefix).exists() {
+        std::fs::rename(legacy, dir.join(prefix))
+            .map_err(|e| format!("Error trying to rename the legacy AOF file: {e}"))?;
+        server.log.notice(&format!(
+            "Successfully migrated an old-style AOF into the AOF directory {}.",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
 fn load_files(
     server: &Server,
+    view: &mut Locked<'_>,
     dir: &Path,
     prefix: &str,
     manifest: &Manifest,
@@ -626,7 +854,7 @@ fn load_files(
         let name = String::from_utf8_lossy(&info.file_name).into_owned();
         let path = dir.join(&name);
         let started = Instant::now();
-        load_one(server, &path, i + 1 == count, prefix)?;
+        load_one(server, view, &path, i + 1 == count, prefix)?;
         let kind = if info.file_type == manifest::FileType::Base {
             "base"
         } else {
@@ -642,23 +870,42 @@ fn load_files(
 
 /// Loads one file: its RDB preamble if it has one, then its commands. A tail cut short in the
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
-fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<(), String> {
-    let data = std::fs::read(path).map_err(|e| {
-        format!(
-            "Fatal error: can't open the append log file {}: {e}",
-            path.display()
-        )
-    })?;
+/// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
+/// client (a MULTI's commands are queued here, then EXEC runs them).
+fn load_one(
+    server: &Server,
+    view: &mut Locked<'_>,
+    path: &Path,
+    last: bool,
+    prefix: &str,
+) -> Result<(), String> {
     let display = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let data = std::fs::read(path).map_err(|e| {
+        // C's strerror text, without Rust's " (os error N)".
+        let text = e.to_string();
+        let text = text
+            .split(" (os error")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!("The append log file {display} doesn't exist: {text}")
+        } else {
+            format!("Fatal error: can't open the append log file {display} for reading: {text}")
+        }
+    })?;
     let mut pos = 0;
     if has_rdb_preamble(&data) {
         server.log.notice("Reading RDB base file on AOF loading...");
-        let gate = server.keyspace.exclusive();
-        let mut view = server.keyspace.lock_lazily(&gate, 0);
-        let loaded = crate::persistence::rdb::load_bytes(server, &mut view, &data, false)?;
+        // A view of its own, whose shard locks go before the commands take theirs.
+        let Some(mut preamble) = view.sibling(0) else {
+            return Err("AOF loading outside the exclusive gate".into());
+        };
+        let loaded = crate::persistence::rdb::load_bytes(server, &mut preamble, &data, false)?;
+        drop(preamble);
         pos = loaded.end;
         if pos < data.len() {
             server.log.notice("Reading the remaining AOF tail...");
@@ -686,15 +933,33 @@ fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<()
                     })
                     .collect();
                 let list = ArgList::new(&data, &ranges);
-                if args
-                    .first()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(b"multi"))
-                {
+                let name = args.first().copied().unwrap_or_default();
+                if common::command_table::lookup(name).is_none() {
+                    return Err(format!(
+                        "Unknown command '{}' reading the append only file {display}",
+                        String::from_utf8_lossy(name)
+                    ));
+                }
+                let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+                if is("multi") {
                     multi_start = Some(start);
                 }
-                let mut held = crate::dispatch::HeldGate::default();
-                let _ = crate::dispatch::execute(server, &mut client, list, &mut reply, &mut held);
-                drop(held);
+                match &mut client.multi {
+                    Some(multi) if !is("exec") && !is("discard") && !is("multi") => {
+                        multi.queued.push(list.to_owned_command());
+                    }
+                    _ => {
+                        if let Some(sibling) = view.sibling(client.db) {
+                            let _ = crate::dispatch::run_with_view(
+                                server,
+                                &mut client,
+                                list,
+                                &mut reply,
+                                sibling,
+                            );
+                        }
+                    }
+                }
                 reply.clear();
                 if client.multi.is_none() {
                     multi_start = None;
@@ -749,4 +1014,36 @@ fn load_one(server: &Server, path: &Path, last: bool, prefix: &str) -> Result<()
         "AOF {display} loaded anyway because aof-load-truncated is enabled"
     ));
     Ok(())
+}
+
+/// DEBUG LOADAOF: writes what is pending, empties the dataset (functions too), and loads the
+/// folder the manifest on disk names, through `view` (exclusive gate). Redis exits when the
+/// files cannot be loaded; so does this.
+pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
+    if server.aof.enabled.load(Relaxed) {
+        server.aof.flush_and_sync(server);
+    }
+    if let Some(mut flushing) = view.sibling(0) {
+        crate::persistence::rdb::flush_all(server, &mut flushing);
+    }
+    let (dir, prefix) = folder(server);
+    let path = dir.join(manifest::manifest_name(&prefix));
+    let manifest = match std::fs::read(&path) {
+        Ok(bytes) => Manifest::parse(&bytes).map_err(|e| e.to_string()),
+        Err(_) => Ok(Manifest::new()),
+    };
+    let loaded = manifest.and_then(|manifest| {
+        if manifest.files_to_load().next().is_none() {
+            return Ok(());
+        }
+        load_files(server, view, &dir, &prefix, &manifest)
+    });
+    if let Err(e) = loaded {
+        server.log.warning(&e);
+        std::process::exit(1);
+    }
+    server.dirty.store(0, Relaxed);
+    server
+        .log
+        .warning("Append Only File loaded by DEBUG LOADAOF");
 }

@@ -32,6 +32,8 @@ use crate::server::{MemoryStats, Server, unix_ms};
 const BGSAVE_RETRY_DELAY_SECS: i64 = 5;
 /// Bytes the encoder gathers before handing them to the file.
 const WRITE_CHUNK: usize = 1 << 20;
+/// Bytes written between two syncs with `rdb-save-incremental-fsync yes`.
+const AUTOSYNC_BYTES: usize = 4 << 20;
 
 /// The state INFO persistence reports, shared with the background save thread.
 #[derive(Debug)]
@@ -49,6 +51,8 @@ pub(crate) struct RdbStatus {
     pub dump_payload_sanitizations: AtomicU64,
     /// SHUTDOWN has already done (or declined) the final save.
     pub final_save_done: AtomicBool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and loaded files go unchecked.
+    pub skip_checksum_validation: AtomicBool,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -77,6 +81,7 @@ impl Default for RdbStatus {
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
+            skip_checksum_validation: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             running: Mutex::new(None),
             finished: Mutex::new(None),
@@ -120,9 +125,19 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
+    /// The encoded file, kept.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
     /// The encoded file.
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// How many keys it holds.
+    pub(crate) fn keys(&self) -> u64 {
+        self.keys
     }
 }
 
@@ -137,6 +152,8 @@ pub(crate) struct SaveOptions {
     pub key_delay_us: i64,
     /// The snapshot is an AOF base (aux `aof-base` 1).
     pub aof_base: bool,
+    /// `rdb-save-incremental-fsync`.
+    pub incremental_fsync: bool,
 }
 
 impl SaveOptions {
@@ -151,6 +168,9 @@ impl SaveOptions {
             checksum: config.get_bool("rdbchecksum").unwrap_or(true),
             key_delay_us: config.get_int("rdb-key-save-delay").unwrap_or(0),
             aof_base: false,
+            incremental_fsync: config
+                .get_bool("rdb-save-incremental-fsync")
+                .unwrap_or(true),
         }
     }
 }
@@ -335,7 +355,9 @@ pub(crate) fn begin_snapshot(
     w.aux_int("ctime", taken_ms / 1000);
     w.aux_int("used-mem", MemoryStats::read().allocated as i64);
     w.aux_int("aof-base", i64::from(opts.aof_base));
-    // Function libraries go here (RdbWriter::function) once the FUNCTION family exists.
+    for code in server.scripting.library_codes() {
+        w.function(&code);
+    }
     PendingSnapshot {
         job,
         keyspace: Arc::clone(&server.keyspace),
@@ -343,6 +365,25 @@ pub(crate) fn begin_snapshot(
         taken_ms,
         dirty: server.dirty.load(Relaxed),
     }
+}
+
+/// A file with no keys: the header and, when `functions`, every function library; what a
+/// replica that filtered the data out (`REPLCONF rdb-filter-only`) is sent.
+pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool) -> Vec<u8> {
+    let mut w = RdbWriter::with_version(opts.compress, opts.checksum, common::rdb::RDB_VERSION);
+    w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
+    w.aux_int("redis-bits", 64);
+    w.aux_int("ctime", unix_ms() / 1000);
+    w.aux_int("used-mem", MemoryStats::read().allocated as i64);
+    w.aux_int("aof-base", i64::from(opts.aof_base));
+    if functions {
+        for code in server.scripting.library_codes() {
+            w.function(&code);
+        }
+    }
+    let mut bytes = w.take();
+    bytes.extend_from_slice(&w.finish());
+    bytes
 }
 
 /// A whole snapshot taken now, in the foreground, through `view` (exclusive gate).
@@ -380,9 +421,24 @@ fn write_file(
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
-    let written = out
-        .write_all(&snapshot.bytes)
-        .and_then(|()| out.flush())
+    // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
+    // kernel never holds a whole snapshot of dirty pages.
+    let step = if opts.incremental_fsync {
+        AUTOSYNC_BYTES
+    } else {
+        usize::MAX
+    };
+    let written = snapshot
+        .bytes
+        .chunks(step)
+        .try_for_each(|chunk| {
+            out.write_all(chunk)?;
+            out.flush()?;
+            if opts.incremental_fsync {
+                out.get_ref().sync_data()?;
+            }
+            Ok(())
+        })
         .and_then(|()| out.get_ref().sync_all())
         .and_then(|()| std::fs::rename(&tmp, &opts.filename));
     if let Err(e) = written {
@@ -610,7 +666,8 @@ pub(crate) fn load_bytes(
     let now = unix_ms();
     let clock = lru_clock(now);
     let databases = server.keyspace.databases();
-    let verify = server.config().get_bool("rdbchecksum").unwrap_or(true);
+    let verify = server.config().get_bool("rdbchecksum").unwrap_or(true)
+        && !server.rdb.skip_checksum_validation.load(Relaxed);
     let mut loaded = Loaded::default();
     let mut fatal = None;
     let result = reader::load(data, &limits, now, verify, |record| {
@@ -634,8 +691,22 @@ pub(crate) fn load_bytes(
                     _ => {}
                 }
             }
-            // Function libraries load here once the FUNCTION family exists.
-            Record::ResizeDb { .. } | Record::Function(_) => {}
+            Record::ResizeDb { .. } => {}
+            // A library loads as FUNCTION LOAD would (REPLACE only when merging); a name
+            // already taken fails the load, as in Redis.
+            Record::Function(code) => {
+                if let Err(e) = server.scripting.load_library(&code, merge) {
+                    let text = match e {
+                        crate::commands::CommandError::Err(text) => text,
+                        other => other.to_string(),
+                    };
+                    fatal = Some(format!("Failed loading library, {text}"));
+                    return Err(common::rdb::RdbError::new(
+                        0,
+                        common::rdb::RdbErrorKind::BadLength,
+                    ));
+                }
+            }
             Record::Key(k) => {
                 if k.db >= databases {
                     fatal = Some(format!(
@@ -690,10 +761,19 @@ pub(crate) fn load_bytes(
             loaded.end = summary.end;
             Ok(loaded)
         }
-        Err(e) => Err(format!(
-            "Internal error in RDB reading offset {}: {}",
-            e.offset, e.kind
-        )),
+        Err(e) => Err(fatal.unwrap_or_else(|| match e.kind {
+            common::rdb::RdbErrorKind::Checksum { expected, actual } => {
+                server.log.warning(&format!(
+                    "Wrong RDB checksum expected: ({expected:x}) but got ({actual:x}). Aborting now."
+                ));
+                "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
+                    .to_owned()
+            }
+            kind => format!(
+                "Internal error in RDB reading offset {}: {kind}",
+                e.offset
+            ),
+        })),
     }
 }
 
@@ -712,7 +792,10 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let started = Instant::now();
     let gate = server.keyspace.exclusive();
     let mut view = server.keyspace.lock_lazily(&gate, 0);
-    let loaded = load_bytes(server, &mut view, &data, false)?;
+    let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
+        server.log.warning(&e);
+        "Terminating server after rdb file reading failure.".to_owned()
+    })?;
     server.log.notice(&format!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",
         loaded.keys, loaded.expired
@@ -735,8 +818,10 @@ pub(crate) fn load_file(
     load_bytes(server, view, &data, merge)
 }
 
-/// Empties every database through `view` (exclusive gate).
+/// Empties every database through `view` (exclusive gate), and drops the function libraries
+/// (Redis's `emptyData` of every database, before DEBUG RELOAD loads the file).
 pub(crate) fn flush_all(server: &Server, view: &mut Locked<'_>) {
+    server.scripting.flush_libraries();
     for db in 0..server.keyspace.databases() {
         view.for_each_shard(db, |shard| drop(shard.clear()));
     }
@@ -849,6 +934,44 @@ mod tests {
     }
 
     #[test]
+    fn function_libraries_are_saved_and_loaded_back() {
+        let mut s = Saving::new("functions", &[("enable-debug-command", "yes")]);
+        let c = &mut s.c;
+        let code = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return 42 end)";
+        assert_eq!(c.text(&["FUNCTION", "LOAD", code]), "$5\r\nmylib\r\n");
+        let listed = c.text(&["FUNCTION", "LIST", "WITHCODE"]);
+        assert_eq!(c.text(&["DEBUG", "RELOAD"]), "+OK\r\n");
+        assert_eq!(c.text(&["FUNCTION", "LIST", "WITHCODE"]), listed);
+        assert_eq!(c.text(&["FCALL", "myfunc", "0"]), ":42\r\n");
+        let data = std::fs::read(&s.file).unwrap();
+        let mut codes = Vec::new();
+        reader::load(&data, &Limits::default(), 0, true, |r| {
+            if let Record::Function(code) = r {
+                codes.push(code.into_owned());
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(codes, vec![code.as_bytes().to_vec()]);
+        // Loading over a library of the same name fails, unless merging.
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"]),
+            "-ERR Error trying to load the RDB dump\r\n"
+        );
+        assert_eq!(
+            c.text(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]),
+            "+OK\r\n"
+        );
+        assert_eq!(c.text(&["FUNCTION", "LIST", "WITHCODE"]), listed);
+        // A plain reload drops libraries the file does not hold.
+        c.run(&["FUNCTION", "FLUSH"]);
+        c.run(&["SAVE"]);
+        assert_eq!(c.text(&["FUNCTION", "LOAD", code]), "$5\r\nmylib\r\n");
+        assert_eq!(c.text(&["DEBUG", "RELOAD", "NOSAVE"]), "+OK\r\n");
+        assert_eq!(c.text(&["FUNCTION", "LIST"]), "*0\r\n");
+    }
+
+    #[test]
     fn bgsave_runs_in_the_background_and_the_cron_collects_it() {
         let mut s = Saving::new("bgsave", &[]);
         let c = &mut s.c;
@@ -906,6 +1029,11 @@ mod tests {
         let s = Saving::new("corrupt", &[]);
         std::fs::write(&s.file, b"REDIS0010\xfe\x00\x00\x05").unwrap();
         let err = load_at_startup(&s.c.server).unwrap_err();
+        assert_eq!(err, "Terminating server after rdb file reading failure.");
+        let gate = s.c.server.keyspace.exclusive();
+        let mut view = s.c.server.keyspace.lock_lazily(&gate, 0);
+        let data = std::fs::read(&s.file).unwrap();
+        let err = load_bytes(&s.c.server, &mut view, &data, false).unwrap_err();
         assert!(err.contains("offset"), "{err}");
     }
 }

@@ -24,6 +24,10 @@ pub(crate) struct Handshake {
     pub psync2: bool,
     /// `capa eof`: the replica reads a payload ended by a marker instead of a length.
     pub eof: bool,
+    /// `rdb-only 1`: the snapshot alone, then the link closes (redis-cli --rdb).
+    pub rdb_only: bool,
+    /// `rdb-filter-only`: the snapshot holds no keys; functions only if this is true.
+    pub without_data: Option<bool>,
 }
 
 /// A connection that just became a replica: what to send before the stream.
@@ -33,11 +37,20 @@ pub(crate) struct ReplicaStart {
     pub preamble: Vec<u8>,
     /// A full sync's snapshot, begun at the instant the stream starts from; its shards are
     /// captured (and the payload sent) on the replica's own task, so clients do not wait.
-    pub snapshot: Option<crate::persistence::rdb::PendingSnapshot>,
+    pub snapshot: Option<Payload>,
+    /// Close the link once the snapshot is sent (`REPLCONF rdb-only 1`).
+    pub rdb_only: bool,
     /// The replica as the log names it.
     pub name: String,
     /// How the snapshot is framed on the wire.
     pub transfer: Transfer,
+}
+
+/// A full sync's payload: a snapshot being captured, or a file made at once (no keys).
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Capturing(crate::persistence::rdb::PendingSnapshot),
+    Ready(Vec<u8>),
 }
 
 /// How a full sync's payload is framed, as `repl-diskless-sync` chooses.
@@ -108,6 +121,7 @@ pub(crate) fn start_sync(
             client.replica_start = Some(Box::new(ReplicaStart {
                 preamble,
                 snapshot: None,
+                rdb_only: false,
                 name: addr,
                 transfer: Transfer::Length,
             }));
@@ -145,7 +159,13 @@ pub(crate) fn start_sync(
         Transfer::EofMark { .. } => "Starting BGSAVE for SYNC with target: replicas sockets",
         Transfer::Length => "Starting BGSAVE for SYNC with target: disk",
     });
-    let snapshot = crate::persistence::rdb::begin_snapshot(server, view, &opts);
+    let handshake = client.handshake.clone().unwrap_or_default();
+    let snapshot = match handshake.without_data {
+        Some(functions) => Payload::Ready(crate::persistence::rdb::without_data(
+            server, &opts, functions,
+        )),
+        None => Payload::Capturing(crate::persistence::rdb::begin_snapshot(server, view, &opts)),
+    };
     let offset = register(server, client);
     let mut preamble = Vec::new();
     if matches!(request, SyncRequest::Psync { .. }) {
@@ -154,6 +174,7 @@ pub(crate) fn start_sync(
     client.replica_start = Some(Box::new(ReplicaStart {
         preamble,
         snapshot: Some(snapshot),
+        rdb_only: handshake.rdb_only,
         name: addr,
         transfer,
     }));
@@ -267,8 +288,16 @@ pub(crate) async fn stream_to_replica<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let id = info.id;
+    let rdb_only = start.rdb_only;
     if send_start(server, stream, start).await {
-        pump(server, stream, info, shutdown).await;
+        if rdb_only {
+            server.log.notice(&format!(
+                "RDB transfer completed, rdb only replica ({}) should be disconnected asap",
+                info.addr
+            ));
+        } else {
+            pump(server, stream, info, shutdown).await;
+        }
     }
     let mut state = server.feed.lock();
     state.replicas.remove(&id);
@@ -292,6 +321,7 @@ where
         snapshot,
         name,
         transfer,
+        ..
     } = start;
     if crate::connection::write_and_flush(stream, &preamble)
         .await
@@ -307,11 +337,18 @@ where
             tokio::time::sleep(delay).await;
         }
     }
-    let Ok(Some(snapshot)) = tokio::task::spawn_blocking(move || pending.complete(None)).await
-    else {
-        return false;
+    let bytes = match pending {
+        Payload::Ready(bytes) => bytes,
+        Payload::Capturing(pending) => {
+            let Ok(Some(snapshot)) =
+                tokio::task::spawn_blocking(move || pending.complete(None)).await
+            else {
+                return false;
+            };
+            snapshot.into_bytes()
+        }
     };
-    let rdb = snapshot.bytes();
+    let rdb = &bytes[..];
     let (header, trailer) = framed_payload(rdb, transfer);
     let sent = async {
         stream.write_all(&header).await?;

@@ -275,29 +275,61 @@ pub(super) fn function_load(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
             )));
         }
     };
-    let server = ctx.server;
-    server.scripting.with_engine(|engine| {
-        let name = library_name(code)?;
-        if engine.libraries.libraries.contains_key(&name) && !replace {
-            return Err(CommandError::err(format!(
-                "Library '{name}' already exists"
-            )));
+    let name = ctx.server.scripting.load_library(code, replace)?;
+    ctx.dirty(1);
+    ctx.reply.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// Loads one library's code into `engine` (FUNCTION LOAD's checks and errors): its name.
+fn load_code(engine: &mut Engine, code: &[u8], replace: bool) -> Result<String, CommandError> {
+    let name = library_name(code)?;
+    if engine.libraries.libraries.contains_key(&name) && !replace {
+        return Err(CommandError::err(format!(
+            "Library '{name}' already exists"
+        )));
+    }
+    let library = create_library(engine, code)?.1;
+    let old = engine.libraries.remove(&name);
+    if let Some(taken) = engine.libraries.taken_function(&library) {
+        let err = CommandError::err(format!("Function {taken} already exists"));
+        if let Some(old) = old {
+            engine.libraries.insert(name, old);
         }
-        let library = create_library(engine, code)?.1;
-        let old = engine.libraries.remove(&name);
-        if let Some(taken) = engine.libraries.taken_function(&library) {
-            let err = CommandError::err(format!("Function {taken} already exists"));
-            if let Some(old) = old {
-                engine.libraries.insert(name, old);
-            }
-            return Err(err);
-        }
-        engine.libraries.insert(name.clone(), library);
-        server.scripting.publish_libraries(&engine.libraries);
-        ctx.dirty(1);
-        ctx.reply.bulk(name.as_bytes());
-        Ok(())
-    })
+        return Err(err);
+    }
+    engine.libraries.insert(name.clone(), library);
+    Ok(name)
+}
+
+/// What persistence needs from the libraries: an RDB file or an AOF base saves every
+/// library's code, and loading one loads each code back as FUNCTION LOAD would. Loading
+/// reaches the engine, so it runs on the script thread (start-up, DEBUG RELOAD, a replica's
+/// full sync); the codes are read from what the engine published, on any thread.
+impl super::Scripting {
+    /// The code of every loaded library, in name order.
+    pub(crate) fn library_codes(&self) -> Vec<Vec<u8>> {
+        self.published_libraries().codes
+    }
+
+    /// Loads one library from its code, as FUNCTION LOAD (REPLACE when `replace`) does: its
+    /// name, or FUNCTION LOAD's error.
+    pub(crate) fn load_library(&self, code: &[u8], replace: bool) -> Result<String, CommandError> {
+        self.with_engine(|engine| {
+            let name = load_code(engine, code, replace)?;
+            self.publish_libraries(&engine.libraries);
+            Ok(name)
+        })
+    }
+
+    /// Drops every library (the flush before DEBUG RELOAD loads a file).
+    pub(crate) fn flush_libraries(&self) {
+        let _ = self.with_engine(|engine| {
+            engine.libraries = Libraries::default();
+            self.publish_libraries(&engine.libraries);
+            Ok(())
+        });
+    }
 }
 
 /// Compiles a library's code and runs it to collect its functions: its name and the library.
@@ -569,8 +601,9 @@ pub(super) fn function_list(ctx: &mut CommandContext<'_>) -> Result<(), CommandE
                 ctx.reply.bulk(b"flags");
                 let names = f.flags.names();
                 ctx.reply.set(names.len());
+                // Status replies, as Redis's functionListReplyFlags sends them.
                 for n in names {
-                    ctx.reply.bulk(n.as_bytes());
+                    ctx.reply.simple(n.as_bytes());
                 }
             }
             if with_code {

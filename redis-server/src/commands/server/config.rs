@@ -193,6 +193,10 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "lazyfree-lazy-expire" => server
                 .keyspace
                 .set_lazy_expire(server.hot.lazyfree_lazy_expire.load(Relaxed)),
+            "aof-timestamp-enabled" => crate::persistence::aof::set_timestamps(
+                server,
+                config.get_bool("aof-timestamp-enabled").unwrap_or(false),
+            ),
             "acllog-max-len" => server.acl.trim_log(
                 usize::try_from(config.get_int("acllog-max-len").unwrap_or(128)).unwrap_or(0),
             ),

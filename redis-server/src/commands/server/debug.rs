@@ -35,10 +35,17 @@ const DEBUG_HELP: &[&str] = &[
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
     "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -84,6 +91,18 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         }
         (b"object", 3) => return object(ctx),
         (b"reload", _) => return reload(ctx),
+        (b"set-skip-checksum-validation", 3) => {
+            let skip = atoi(arg(2)) != 0;
+            ctx.server.rdb.skip_checksum_validation.store(skip, Relaxed);
+            ctx.reply.ok();
+        }
+        (b"populate", 3..=5) => return populate(ctx),
+        (b"loadaof", 2) => {
+            crate::persistence::aof::debug_loadaof(ctx.server, &mut ctx.db);
+            crate::propagate::discard_unit();
+            ctx.prevent_propagation();
+            ctx.reply.ok();
+        }
         (b"digest", 2) => {
             let digest = dataset_digest(ctx);
             ctx.reply.simple(hex(&digest).as_bytes());
@@ -201,6 +220,40 @@ fn reload(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Err(CommandError::err("Error trying to load the RDB dump"));
     }
     server.log.warning("DB reloaded by DEBUG RELOAD");
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// DEBUG POPULATE count [prefix] [size]: `count` string keys `<prefix>:<n>` (prefix `key`)
+/// holding `value:<n>`, or that text cut or zero-padded to `size` bytes; keys that exist are
+/// left alone. Neither dirty nor propagated, as in Redis.
+fn populate(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
+    let positive = |arg: &[u8]| -> Result<usize, CommandError> {
+        let n = common::number::parse_i64(arg).ok_or(CommandError::NotInteger)?;
+        usize::try_from(n).map_err(|_| CommandError::err("value is out of range, must be positive"))
+    };
+    let count = positive(ctx.args.get(2).unwrap_or_default())?;
+    let prefix = ctx.args.get(3).unwrap_or(b"key").to_vec();
+    let size = match ctx.args.get(4) {
+        Some(arg) => positive(arg)?,
+        None => 0,
+    };
+    let (now, lru) = (ctx.now_ms, ctx.lru());
+    for n in 0..count {
+        let mut key = prefix.clone();
+        key.push(b':');
+        key.extend_from_slice(n.to_string().as_bytes());
+        let shard = ctx.db.shard(&key);
+        if shard.get(&key, now).is_some() {
+            continue;
+        }
+        let mut value = format!("value:{n}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        shard.insert(Entry::string(&key, &value, lru));
+        ctx.modified(&key);
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -706,6 +759,24 @@ mod tests {
         if let Some(at) = expire_at {
             shard.set_expire(key.as_bytes(), at);
         }
+    }
+
+    #[test]
+    fn populate_creates_missing_keys_only() {
+        let mut c = client();
+        c.run(&["SET", "key:1", "mine"]);
+        assert_eq!(c.text(&["DEBUG", "POPULATE", "3"]), "+OK\r\n");
+        assert_eq!(c.text(&["DBSIZE"]), ":3\r\n");
+        assert_eq!(c.text(&["GET", "key:0"]), "$7\r\nvalue:0\r\n");
+        assert_eq!(c.text(&["GET", "key:1"]), "$4\r\nmine\r\n");
+        assert_eq!(c.text(&["DEBUG", "POPULATE", "2", "p", "3"]), "+OK\r\n");
+        assert_eq!(c.text(&["GET", "p:1"]), "$3\r\nval\r\n");
+        assert_eq!(c.text(&["DEBUG", "POPULATE", "1", "z", "9"]), "+OK\r\n");
+        assert_eq!(c.text(&["GET", "z:0"]), "$9\r\nvalue:0\0\0\r\n");
+        assert_eq!(
+            c.text(&["DEBUG", "POPULATE", "-1"]),
+            "-ERR value is out of range, must be positive\r\n"
+        );
     }
 
     /// The `field:value` of a DEBUG OBJECT line.

@@ -349,7 +349,7 @@ fn persistence_section(server: &Server, out: &mut String) {
         "rdb_last_load_keys_expired" => server.rdb.last_load_keys_expired.load(Relaxed),
         "rdb_last_load_keys_loaded" => server.rdb.last_load_keys_loaded.load(Relaxed),
         "aof_enabled" => u8::from(aof.enabled.load(Relaxed)),
-        "aof_rewrite_in_progress" => u8::from(aof.rewrite_in_progress.load(Relaxed)),
+        "aof_rewrite_in_progress" => u8::from(aof.rewrite_reported_in_progress()),
         "aof_rewrite_scheduled" => u8::from(aof.rewrite_scheduled.load(Relaxed)),
         "aof_last_rewrite_time_sec" => aof.last_rewrite_secs.load(Relaxed),
         "aof_current_rewrite_time_sec" => aof.current_rewrite_secs(),

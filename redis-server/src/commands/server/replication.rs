@@ -109,7 +109,35 @@ fn replconf(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             // A replica's acknowledgements reach its streaming task, not this handler; from any
             // other client they are ignored without a reply, as Redis ignores them.
             "ack" | "fack" | "getack" => return Ok(()),
-            "rdb-only" | "rdb-filter-only" => {}
+            "rdb-only" => match common::number::parse_i64(value) {
+                Some(0) => handshake.rdb_only = false,
+                Some(1) => handshake.rdb_only = true,
+                None => return Err(CommandError::NotInteger),
+                Some(_) => {
+                    return Err(CommandError::err(
+                        "value is out of range, must be between 0 and 1",
+                    ));
+                }
+            },
+            // Include filters: none (an empty string) leaves an empty file; only `functions`
+            // exists.
+            "rdb-filter-only" => {
+                let mut functions = false;
+                for filter in value
+                    .split(u8::is_ascii_whitespace)
+                    .filter(|f| !f.is_empty())
+                {
+                    if filter.eq_ignore_ascii_case(b"functions") {
+                        functions = true;
+                    } else {
+                        return Err(CommandError::err(format!(
+                            "Unsupported rdb-filter-only option: {}",
+                            String::from_utf8_lossy(filter)
+                        )));
+                    }
+                }
+                handshake.without_data = Some(functions);
+            }
             _ => {
                 return Err(CommandError::err(format!(
                     "Unrecognized REPLCONF option: {}",
