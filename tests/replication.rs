@@ -300,3 +300,29 @@ fn a_functions_only_snapshot_holds_no_keys() {
         "-ERR Unsupported rdb-filter-only option: keys\r\n"
     );
 }
+
+/// A connection that became a replica is one for CLIENT LIST (flag `S`) and CLIENT KILL TYPE,
+/// which closes its link.
+#[test]
+fn client_kill_type_replica_closes_a_replica_link() {
+    let server = TestServer::start();
+    let mut link = ReplicaLink::attach(server.port());
+    let mut c = server.connect();
+    let listed = c.cmd(&["CLIENT", "LIST", "TYPE", "replica"]);
+    assert!(listed.contains(" flags=S "), "{listed}");
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "slave"]), ":1\r\n");
+    link.stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut rest = Vec::new();
+    assert!(
+        link.stream.read_to_end(&mut rest).is_ok(),
+        "the link ends, not times out"
+    );
+    // Unregistered as its task ends, just after the socket closes.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.cmd(&["CLIENT", "LIST", "TYPE", "replica"]) != "$0\r\n\r\n" {
+        assert!(Instant::now() < deadline, "the replica is still listed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

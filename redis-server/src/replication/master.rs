@@ -229,6 +229,8 @@ fn register(server: &Server, client: &Client) -> u64 {
         usize::try_from(hard).unwrap_or(usize::MAX / 4)
     };
     drop(config);
+    // CLIENT LIST shows it with flag `S`; CLIENT KILL TYPE replica ends it.
+    client.info.details().kind = crate::connection::ClientKind::Replica;
     let handshake = client.handshake.clone().unwrap_or_default();
     let mut state = server.feed.lock();
     state.ensure_backlog(size, limit);
