@@ -33,6 +33,7 @@ mod redis_json;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 pub use keys::{
@@ -62,12 +63,13 @@ static GROUPS: [&[CommandSpec]; 15] = [
     hyperloglog::COMMANDS,
 ];
 
-/// Top-level commands sorted by name, for binary search.
-static BY_NAME: LazyLock<Vec<&'static CommandSpec>> = LazyLock::new(|| {
-    let mut all: Vec<&'static CommandSpec> = commands().collect();
-    all.sort_unstable_by(|a, b| a.name.cmp(b.name));
-    all
-});
+/// Top-level commands by lowercase name.
+static BY_NAME: LazyLock<HashMap<&'static [u8], &'static CommandSpec, foldhash::fast::FixedState>> =
+    LazyLock::new(|| {
+        commands()
+            .map(|spec| (spec.name.as_bytes(), spec))
+            .collect()
+    });
 
 /// Compares a lowercase table name with a client-supplied name, ignoring the latter's case.
 fn cmp_name(table_name: &str, name: &[u8]) -> Ordering {
@@ -81,8 +83,8 @@ const MAX_NAME: usize = 32;
 
 /// The top-level command called `name`, ignoring ASCII case.
 ///
-/// Lowercased once into a stack buffer so that each probe of the search is a plain memcmp
-/// (every command goes through here, scripts' calls too).
+/// Lowercased once into a stack buffer, then one hash probe (every command goes through
+/// here, scripts' calls too).
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     if name.len() > MAX_NAME {
         return None;
@@ -92,11 +94,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     for (to, from) in lower.iter_mut().zip(name) {
         *to = from.to_ascii_lowercase();
     }
-    let index = &*BY_NAME;
-    index
-        .binary_search_by(|spec| spec.name.as_bytes().cmp(lower))
-        .ok()
-        .map(|i| index[i])
+    BY_NAME.get(&*lower).copied()
 }
 
 /// The subcommand `name` of `container`, ignoring ASCII case.
