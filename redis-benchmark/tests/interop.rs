@@ -144,6 +144,9 @@ impl Drop for Server {
 fn layout(text: &str) -> Vec<String> {
     text.split('\n')
         .map(|line| line.rsplit('\r').next().unwrap_or("").trim_start())
+        // Redis divides by whole milliseconds: a test done within one prints `inf` requests
+        // per second (ours divides by the exact time). Either is a number of no interest here.
+        .map(|line| line.replace("inf requests", "9.9 requests"))
         .map(|line| {
             let mut out = String::new();
             for c in line.chars() {
