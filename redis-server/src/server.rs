@@ -488,6 +488,9 @@ pub(crate) struct Pause {
     state: Mutex<Option<(PauseKind, Instant)>>,
     /// Woken on CLIENT UNPAUSE and when a pause is replaced.
     pub changed: Notify,
+    /// Clients whose command waits for the pause to end: Redis counts them in INFO
+    /// `blocked_clients`.
+    pub postponed: AtomicUsize,
 }
 
 impl Pause {
