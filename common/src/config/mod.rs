@@ -491,7 +491,7 @@ mod tests {
         assert!(c.get(&[b"nope"]).is_empty());
         let all = c.get(&[b"*"]);
         assert!(all.iter().any(|(n, _)| n == "hash-max-ziplist-entries"));
-        assert_eq!(all.len(), 193);
+        assert_eq!(all.len(), 192);
     }
 
     #[test]
