@@ -67,7 +67,7 @@ fn sha1_hex(body: &[u8]) -> String {
 }
 
 /// Reads a `#!lua [flags=a,b]` first line; `None` without a shebang.
-fn shebang_flags(body: &[u8]) -> Result<Option<ScriptFlags>, CommandError> {
+pub(super) fn shebang_flags(body: &[u8]) -> Result<Option<ScriptFlags>, CommandError> {
     if !body.starts_with(b"#!") {
         return Ok(None);
     }
