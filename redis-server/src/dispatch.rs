@@ -446,7 +446,7 @@ fn run<'s>(
             }
         }
     }
-    if let Some((kind, until)) = server.pause.current() {
+    if let Some((kind, until)) = server.clients_paused() {
         let held_back = match kind {
             PauseKind::All => Some(true),
             PauseKind::Write => may_replicate(server, spec, client, &args, held.on_worker),
@@ -1175,6 +1175,31 @@ mod tests {
         assert_eq!(writer.text(&["EXEC"]), "(paused)");
         c.server.pause.unpause();
         assert_eq!(writer.text(&["EXEC"]), "*1\r\n+OK\r\n");
+    }
+
+    /// Nothing expires while clients are paused: keys whose time has come read as absent but
+    /// stay (DBSIZE counts them, INFO `expired_keys` does not move) until the pause ends.
+    #[test]
+    fn keys_do_not_expire_during_a_pause() {
+        use crate::commands::testkit::TestClient;
+        let expired = |c: &mut TestClient| {
+            let info = c.text(&["INFO", "stats"]);
+            info.lines()
+                .find_map(|l| l.strip_prefix("expired_keys:"))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut c = TestClient::new();
+        assert_eq!(c.text(&["SET", "k", "v", "PX", "1"]), "+OK\r\n");
+        assert_eq!(c.text(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["EXISTS", "k"]), ":0\r\n");
+        assert_eq!(c.text(&["DBSIZE"]), ":1\r\n");
+        assert_eq!(expired(&mut c), "0");
+        assert_eq!(c.text(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["DBSIZE"]), ":0\r\n");
     }
 
     #[test]

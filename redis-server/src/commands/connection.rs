@@ -720,12 +720,14 @@ fn client_pause(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             .unwrap_or(now)
     };
     ctx.server.pause.pause(kind, until);
+    ctx.server.keyspace.hold_expiry(true);
     ctx.reply.ok();
     Ok(())
 }
 
 fn client_unpause(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.server.pause.unpause();
+    ctx.server.keyspace.hold_expiry(false);
     ctx.reply.ok();
     Ok(())
 }

@@ -18,9 +18,11 @@ use crate::server::{Server, unix_ms};
 /// trip at the same points as in Redis.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// How often an active client's query buffer is checked for room to give back (Redis's
-/// clientsCron visits every client about once a second).
-const QUERY_BUFFER_CRON: Duration = Duration::from_secs(1);
+/// How often an active client's query buffer is checked for room to give back: every server
+/// cron tick (`hz`), as Redis's clientsCron visits each client while there are few.
+fn query_buffer_cron(server: &Server) -> Duration {
+    Duration::from_millis(1000 / server.hot.hz.load(Relaxed).max(1))
+}
 
 /// Spare room worth giving back (Redis: more than 4 KiB).
 const QUERY_BUFFER_WASTE: usize = 4 * 1024;
@@ -94,7 +96,7 @@ pub(crate) async fn serve<S>(
     let mut peak = 0;
     let mut lean = false;
     // The query buffer check (Redis's clientsCron), armed by a read and off once it went lean.
-    let cron = tokio::time::sleep(QUERY_BUFFER_CRON);
+    let cron = tokio::time::sleep(query_buffer_cron(&server));
     tokio::pin!(cron);
     let mut cron_armed = false;
     let mut shutdown = server.shutdown.subscribe();
@@ -145,7 +147,7 @@ pub(crate) async fn serve<S>(
                 lean = false;
                 peak = peak.max(input.len());
                 if !cron_armed {
-                    cron.as_mut().reset((Instant::now() + QUERY_BUFFER_CRON).into());
+                    cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
                     cron_armed = true;
                 }
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
@@ -237,7 +239,7 @@ pub(crate) async fn serve<S>(
                     lean = true;
                     cron_armed = false;
                 } else {
-                    cron.as_mut().reset((Instant::now() + QUERY_BUFFER_CRON).into());
+                    cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
                 }
                 peak = input.len();
                 info.note_query_buffer(&input);
