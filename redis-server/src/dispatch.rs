@@ -1200,6 +1200,7 @@ mod tests {
         assert_eq!(c.text(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
         assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
         assert_eq!(c.text(&["DBSIZE"]), ":0\r\n");
+        assert_eq!(expired(&mut c), "1");
     }
 
     #[test]
