@@ -204,3 +204,96 @@ fn maxmemory_clients_evicts_the_biggest_client_but_not_no_evict_ones() {
     );
     assert!(control.cmd(&["CLIENT", "LIST"]).contains("name=kept"));
 }
+
+/// `field=value` of the CLIENT LIST line of the client named `name`.
+fn client_field(control: &mut tests::Conn, name: &str, field: &str) -> usize {
+    let list = control.cmd(&["CLIENT", "LIST"]);
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!(" name={name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {list}"));
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{field}=")))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {line}"))
+}
+
+/// As in Redis: a client's query buffer has a 16 KiB read buffer's room, gives it all back
+/// after two idle seconds, and a buffer grown by a big command shrinks to its recent peak.
+#[test]
+fn query_buffer_room_shows_in_client_list_and_is_given_back() {
+    let server = TestServer::start();
+    let mut control = server.connect();
+    let mut idle = server.connect();
+    assert_eq!(idle.cmd(&["CLIENT", "SETNAME", "idle"]), "+OK\r\n");
+    let room = client_field(&mut control, "idle", "qbuf")
+        + client_field(&mut control, "idle", "qbuf-free");
+    assert!((16384..32768).contains(&room), "{room}");
+    let mut big = server.connect();
+    assert_eq!(big.cmd(&["CLIENT", "SETNAME", "big"]), "+OK\r\n");
+    let value = "A".repeat(400_000);
+    assert_eq!(big.cmd(&["SET", "x", &value]), "+OK\r\n");
+    let grown = client_field(&mut control, "big", "qbuf-free");
+    assert!(grown > 32768, "{grown}");
+    let mut shrunk = grown;
+    for _ in 0..300 {
+        assert_eq!(big.cmd(&["SET", "x", "small"]), "+OK\r\n");
+        shrunk = client_field(&mut control, "big", "qbuf-free");
+        if shrunk < grown {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(shrunk > 0 && shrunk < grown, "{grown} -> {shrunk}");
+    let mut freed = usize::MAX;
+    for _ in 0..100 {
+        freed = client_field(&mut control, "idle", "qbuf")
+            + client_field(&mut control, "idle", "qbuf-free");
+        if freed == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(freed, 0);
+    // The lean client still reads commands of any size.
+    assert_eq!(idle.cmd(&["SET", "y", &value]), "+OK\r\n");
+    assert_eq!(idle.cmd(&["STRLEN", "y"]), ":400000\r\n");
+}
+
+/// Clients held by CLIENT PAUSE count in INFO `blocked_clients`, as in Redis.
+#[test]
+fn paused_clients_count_as_blocked() {
+    let server = TestServer::start();
+    let mut control = server.connect();
+    assert_eq!(
+        control.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]),
+        "+OK\r\n"
+    );
+    let mut reader = server.connect();
+    assert_eq!(reader.cmd(&["GET", "k"]), "$-1\r\n");
+    let mut writers: Vec<_> = (0..2).map(|_| server.connect()).collect();
+    for w in &mut writers {
+        w.send_cmd(&["SET", "k", "v"]);
+    }
+    let blocked = |c: &mut tests::Conn| {
+        let info = c.cmd(&["INFO", "clients"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = blocked(&mut control);
+        if seen == "2" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(seen, "2");
+    assert_eq!(control.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    for w in &mut writers {
+        assert_eq!(w.read_text(), "+OK\r\n");
+    }
+    assert_eq!(blocked(&mut control), "0");
+}

@@ -10,6 +10,7 @@ use common::keyspace::Gate;
 use common::resp::{ArgList, ReplyBuffer};
 
 use crate::blocking::{Waiter, WaiterState};
+use crate::commands::scripting::ScriptWrites;
 use crate::commands::{Args, CommandContext, CommandEntry, CommandError, Locking};
 use crate::connection::{Client, ReplyMode};
 use crate::server::{PauseKind, Server, unix_ms, unix_us};
@@ -237,6 +238,51 @@ fn command_has(spec: &CommandSpec, client: &Client, flag: Flag) -> bool {
     has_flag(spec, flag)
 }
 
+/// Whether CLIENT PAUSE WRITE holds the command back: it may write or replicate, as a script's
+/// declared flags say for EVAL and FCALL, or as any command queued for an EXEC does (Redis's
+/// `is_may_replicate_command`). `None` when only the engine knows and `on_worker` has none.
+fn may_replicate(
+    server: &Server,
+    spec: &CommandSpec,
+    client: &Client,
+    args: &ArgList<'_>,
+    on_worker: bool,
+) -> Option<bool> {
+    let one =
+        |spec: &CommandSpec, args: &ArgList<'_>| match crate::commands::scripting::script_writes(
+            server, spec, args, on_worker,
+        ) {
+            ScriptWrites::Declared(writes) => Some(writes),
+            ScriptWrites::NeedsEngine => None,
+            ScriptWrites::Undeclared => {
+                Some(has_flag(spec, Flag::Write) || has_flag(spec, Flag::MayReplicate))
+            }
+        };
+    if spec.container.is_some() || spec.name != "exec" {
+        return one(spec, args);
+    }
+    let Some(multi) = &client.multi else {
+        return Some(false);
+    };
+    let mut known = true;
+    for command in &multi.queued {
+        let args = command.args();
+        let Some(spec) = command_table::lookup(args.get(0).unwrap_or_default()) else {
+            continue;
+        };
+        let spec = match args.get(1) {
+            Some(sub) => command_table::lookup_subcommand(spec, sub).unwrap_or(spec),
+            None => spec,
+        };
+        match one(spec, &args) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => known = false,
+        }
+    }
+    known.then_some(false)
+}
+
 fn run<'s>(
     server: &'s Server,
     client: &mut Client,
@@ -400,13 +446,19 @@ fn run<'s>(
             }
         }
     }
-    if let Some((kind, until)) = server.pause.current() {
-        let held = match kind {
-            PauseKind::All => true,
-            PauseKind::Write => has_flag(spec, Flag::Write) || has_flag(spec, Flag::MayReplicate),
+    if let Some((kind, until)) = server.clients_paused() {
+        let held_back = match kind {
+            PauseKind::All => Some(true),
+            PauseKind::Write => may_replicate(server, spec, client, &args, held.on_worker),
         };
-        if held {
-            return Dispatched::Paused(until);
+        match held_back {
+            Some(true) => return Dispatched::Paused(until),
+            Some(false) => {}
+            // The script's flags are known on the script thread: decide there.
+            None => {
+                held.gate = None;
+                return Dispatched::Offload;
+            }
         }
     }
     if client.multi.is_some() && !runs_outside_the_queue(spec) {
@@ -1092,6 +1144,63 @@ mod tests {
             ),
             name => redacted_positions(None, name, &args),
         }
+    }
+
+    /// CLIENT PAUSE WRITE holds back what may write or replicate: scripts by their declared
+    /// flags (EVAL, EVALSHA, FCALL) and EXEC by its queue, as Redis does.
+    #[test]
+    fn pause_write_holds_scripts_by_their_flags() {
+        use crate::commands::testkit::TestClient;
+        let mut c = TestClient::new();
+        let ro = "#!lua flags=no-writes\nreturn 1";
+        let sha = c.text(&["SCRIPT", "LOAD", ro]);
+        let sha = sha.lines().nth(1).unwrap_or_default().to_owned();
+        let lib = "#!lua name=l\nredis.register_function{function_name='f', callback=function() return 2 end, flags={'no-writes'}}\nredis.register_function('w', function() return 3 end)";
+        assert_eq!(c.text(&["FUNCTION", "LOAD", lib]), "$1\r\nl\r\n");
+        let mut writer = TestClient::connect(&c.server);
+        assert_eq!(writer.text(&["MULTI"]), "+OK\r\n");
+        assert_eq!(writer.text(&["SET", "k", "v"]), "+QUEUED\r\n");
+        assert_eq!(c.text(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+        assert_eq!(c.text(&["EVAL", ro, "0"]), ":1\r\n");
+        assert_eq!(c.text(&["EVALSHA", &sha, "0"]), ":1\r\n");
+        assert_eq!(c.text(&["FCALL", "f", "0"]), ":2\r\n");
+        assert_eq!(c.text(&["EVAL", "return 1", "0"]), "(paused)");
+        assert_eq!(c.text(&["EVAL", "#!lua\nreturn 1", "0"]), "(paused)");
+        assert_eq!(c.text(&["FCALL", "w", "0"]), "(paused)");
+        assert_eq!(c.text(&["PUBLISH", "ch", "m"]), "(paused)");
+        assert_eq!(c.text(&["MULTI"]), "+OK\r\n");
+        assert_eq!(c.text(&["EVAL", ro, "0"]), "+QUEUED\r\n");
+        assert_eq!(c.text(&["GET", "k"]), "+QUEUED\r\n");
+        assert_eq!(c.text(&["EXEC"]), "*2\r\n:1\r\n$-1\r\n");
+        assert_eq!(writer.text(&["EXEC"]), "(paused)");
+        c.server.pause.unpause();
+        assert_eq!(writer.text(&["EXEC"]), "*1\r\n+OK\r\n");
+    }
+
+    /// Nothing expires while clients are paused: keys whose time has come read as absent but
+    /// stay (DBSIZE counts them, INFO `expired_keys` does not move) until the pause ends.
+    #[test]
+    fn keys_do_not_expire_during_a_pause() {
+        use crate::commands::testkit::TestClient;
+        let expired = |c: &mut TestClient| {
+            let info = c.text(&["INFO", "stats"]);
+            info.lines()
+                .find_map(|l| l.strip_prefix("expired_keys:"))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut c = TestClient::new();
+        assert_eq!(c.text(&["SET", "k", "v", "PX", "1"]), "+OK\r\n");
+        assert_eq!(c.text(&["CLIENT", "PAUSE", "100000", "WRITE"]), "+OK\r\n");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["EXISTS", "k"]), ":0\r\n");
+        assert_eq!(c.text(&["DBSIZE"]), ":1\r\n");
+        assert_eq!(expired(&mut c), "0");
+        assert_eq!(c.text(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        assert_eq!(c.text(&["GET", "k"]), "$-1\r\n");
+        assert_eq!(c.text(&["DBSIZE"]), ":0\r\n");
+        assert_eq!(expired(&mut c), "1");
     }
 
     #[test]

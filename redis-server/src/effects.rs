@@ -216,8 +216,7 @@ impl CommandContext<'_> {
     /// Reports what this command's lookups and inserts did to the keyspace so far: keys found
     /// expired (counted in `expired_keys`, touched for WATCH, notified "expired") and keys
     /// created (notified "new"). Redis does this inside the lookup and `dbAdd`; doing it
-    /// before every later effect keeps Redis's order of events. When nobody watches and
-    /// nobody listens, the cron counts expired keys later instead.
+    /// before every later effect keeps Redis's order of events.
     pub(crate) fn flush_key_events(&mut self) {
         let server = self.server;
         let propagating = server.feed.is_active();
@@ -233,6 +232,13 @@ impl CommandContext<'_> {
                     propagate::expired(server, db, &key);
                 }
             });
+        } else {
+            // Counted now, as Redis counts in the lookup: INFO right after must show it.
+            let mut expired = 0;
+            self.db.drain_expired(|_, _| expired += 1);
+            if expired > 0 {
+                server.stats.expired_keys.fetch_add(expired, Relaxed);
+            }
         }
         self.db
             .drain_expired_values(|entry| server.lazyfree.free_entry(entry));

@@ -54,15 +54,14 @@ fn cron_step(server: &Server, period: Duration) {
     server.cron_stats();
     crate::persistence::rdb::cron(server);
     // A replica waits for its master's DEL (Redis runs only expireSlaveKeys there).
-    if server.active_expire_enabled.load(Relaxed) && !server.replica.is_replica() {
+    // Nor does anything expire while clients are paused.
+    let paused = server.clients_paused().is_some();
+    if server.active_expire_enabled.load(Relaxed) && !server.replica.is_replica() && !paused {
         active_expire_cycle(server, period);
     }
     // Redis's eviction timer: carries on evicting after a command ran out of time, or after
     // CONFIG SET lowered maxmemory.
-    if server.hot.maxmemory.load(Relaxed) > 0
-        && server.pause.current().is_none()
-        && !server.scripting.busy.is_active()
-    {
+    if server.hot.maxmemory.load(Relaxed) > 0 && !paused && !server.scripting.busy.is_active() {
         let gate = server.keyspace.shared();
         crate::evict::perform(server, &gate, None);
     }

@@ -488,6 +488,9 @@ pub(crate) struct Pause {
     state: Mutex<Option<(PauseKind, Instant)>>,
     /// Woken on CLIENT UNPAUSE and when a pause is replaced.
     pub changed: Notify,
+    /// Clients whose command waits for the pause to end: Redis counts them in INFO
+    /// `blocked_clients`.
+    pub postponed: AtomicUsize,
 }
 
 impl Pause {
@@ -736,6 +739,16 @@ impl Server {
 
     /// True when `min-replicas-to-write` refuses writes: a master with fewer replicas than
     /// that whose last acknowledgement is at most `min-replicas-max-lag` seconds old.
+    /// The CLIENT PAUSE in force, if any. Keeps the keyspace's expiry hold in step with it:
+    /// Redis expires (and evicts) nothing while clients are paused.
+    pub(crate) fn clients_paused(&self) -> Option<(PauseKind, Instant)> {
+        let current = self.pause.current();
+        if current.is_none() && self.keyspace.expiry_held() {
+            self.keyspace.hold_expiry(false);
+        }
+        current
+    }
+
     pub(crate) fn too_few_replicas(&self) -> bool {
         let wanted = self.hot.min_replicas_to_write.load(Relaxed);
         let max_lag = self.hot.min_replicas_max_lag.load(Relaxed);

@@ -838,7 +838,8 @@ pub static DIRECTIVES: &[Directive] = &[
         LATENCY_TRACKING,
     ),
     // Not Redis's: worker threads of this server; 0 means one per CPU core.
-    int("server-threads", IMM, 0, 1024, 0, OURS),
+    // Hidden, so that CONFIG GET * lists exactly what Redis lists.
+    int("server-threads", IMM.with(HID), 0, 1024, 0, OURS),
 ];
 
 #[cfg(test)]

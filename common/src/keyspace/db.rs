@@ -58,6 +58,9 @@ pub struct Keyspace {
     /// Set while this server is a replica: keys whose time has come are hidden from readers
     /// but kept until the master's DEL (see [`ExpiryMode`]).
     replica: std::sync::atomic::AtomicBool,
+    /// Set while clients are paused: keys whose time has come are hidden from readers but
+    /// kept, as Redis expires nothing during a pause.
+    expiry_held: std::sync::atomic::AtomicBool,
     /// The snapshot shards marked pending are captured into.
     snapshot: Mutex<Option<Arc<SnapshotJob>>>,
 }
@@ -117,6 +120,7 @@ impl Keyspace {
             lazy_expire: std::sync::atomic::AtomicBool::new(false),
             access: std::sync::atomic::AtomicU64::new(AccessPolicy::default().pack()),
             replica: std::sync::atomic::AtomicBool::new(false),
+            expiry_held: std::sync::atomic::AtomicBool::new(false),
             snapshot: Mutex::new(None),
         }
     }
@@ -139,9 +143,19 @@ impl Keyspace {
         self.replica.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Holds or releases expiry (see `expiry_held`).
+    pub fn hold_expiry(&self, on: bool) {
+        self.expiry_held
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn expiry_held(&self) -> bool {
+        self.expiry_held.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// How lookups on this thread treat keys whose time has come.
     pub fn expiry_mode(&self) -> ExpiryMode {
-        if !self.replica.load(std::sync::atomic::Ordering::Relaxed) {
+        if !self.replica.load(std::sync::atomic::Ordering::Relaxed) && !self.expiry_held() {
             ExpiryMode::Remove
         } else if APPLYING_MASTER.with(std::cell::Cell::get) {
             ExpiryMode::Keep

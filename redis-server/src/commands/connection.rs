@@ -470,7 +470,7 @@ impl ListView {
         };
         let _ = writeln!(
             out,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             info.id,
             info.addr,
             info.laddr,
@@ -485,6 +485,7 @@ impl ListView {
             info.subscriptions[2].load(Relaxed),
             info.multi_queued.load(Relaxed),
             qbuf,
+            info.query_buffer_free.load(Relaxed),
             argv_mem,
             omem,
             tot_mem,
@@ -719,12 +720,14 @@ fn client_pause(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             .unwrap_or(now)
     };
     ctx.server.pause.pause(kind, until);
+    ctx.server.keyspace.hold_expiry(true);
     ctx.reply.ok();
     Ok(())
 }
 
 fn client_unpause(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     ctx.server.pause.unpause();
+    ctx.server.keyspace.hold_expiry(false);
     ctx.reply.ok();
     Ok(())
 }

@@ -59,6 +59,8 @@ pub(crate) struct ClientInfo {
     pub last_interaction_ms: AtomicI64,
     pub db: AtomicUsize,
     pub query_buffer: AtomicUsize,
+    /// The query buffer's spare room (CLIENT LIST `qbuf-free`).
+    pub query_buffer_free: AtomicUsize,
     /// Bytes pushed to this client (pub/sub messages, MONITOR lines, invalidations) that its
     /// task has not written yet: its output buffer as `client-output-buffer-limit` sees it.
     pub output_memory: AtomicUsize,
@@ -109,6 +111,7 @@ impl ClientInfo {
             last_interaction_ms: AtomicI64::new(now),
             db: AtomicUsize::new(0),
             query_buffer: AtomicUsize::new(0),
+            query_buffer_free: AtomicUsize::new(0),
             output_memory: AtomicUsize::new(0),
             state_memory: AtomicUsize::new(0),
             accounted_memory: AtomicUsize::new(0),
@@ -149,6 +152,13 @@ impl ClientInfo {
             + self.query_buffer.load(Relaxed)
             + self.output_memory.load(Relaxed)
             + self.state_memory.load(Relaxed)
+    }
+
+    /// Publishes the size and spare room of the client's query buffer.
+    pub(crate) fn note_query_buffer(&self, input: &Vec<u8>) {
+        self.query_buffer.store(input.len(), Relaxed);
+        self.query_buffer_free
+            .store(input.capacity() - input.len(), Relaxed);
     }
 
     /// Asks the client's task to close the connection.

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::resp::{Parsed, ReplyBuffer, RequestLimits, RequestParser};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -17,6 +17,53 @@ use crate::server::{Server, unix_ms};
 /// Bytes asked of the socket per read; Redis's PROTO_IOBUF_LEN, so that protocol limits
 /// trip at the same points as in Redis.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// How often an active client's query buffer is checked for room to give back: every server
+/// cron tick (`hz`), as Redis's clientsCron visits each client while there are few.
+fn query_buffer_cron(server: &Server) -> Duration {
+    Duration::from_millis(1000 / server.hot.hz.load(Relaxed).max(1))
+}
+
+/// Spare room worth giving back (Redis: more than 4 KiB).
+const QUERY_BUFFER_WASTE: usize = 4 * 1024;
+
+/// A query buffer over this is trimmed when it is more than twice its recent peak (Redis's
+/// PROTO_RESIZE_THRESHOLD).
+const QUERY_BUFFER_RESIZE_THRESHOLD: usize = 32 * 1024;
+
+/// Redis's query buffer policy (clientsCronResizeQueryBuffer): a client idle for over two
+/// seconds keeps no spare room; a buffer over the threshold and twice its recent `peak` is
+/// cut down to that peak (or to what it holds). True when the client was idle: its buffer is
+/// lean until the next read.
+fn resize_query_buffer(input: &mut Vec<u8>, peak: usize, idle_ms: i64) -> bool {
+    let idle = idle_ms > 2000;
+    let capacity = input.capacity();
+    if capacity - input.len() > QUERY_BUFFER_WASTE {
+        if idle {
+            input.shrink_to_fit();
+        } else if capacity > QUERY_BUFFER_RESIZE_THRESHOLD && capacity / 2 > peak {
+            input.shrink_to(peak.max(input.len()));
+        }
+    }
+    idle
+}
+
+/// Reads what arrived into `input`. A `lean` buffer is not grown before data arrives: the
+/// first bytes land in a small scratch array.
+async fn read_query<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    input: &mut Vec<u8>,
+    lean: bool,
+) -> std::io::Result<usize> {
+    if !lean {
+        return stream.read_buf(input).await;
+    }
+    let mut first = [0u8; 64];
+    let n = stream.read(&mut first).await?;
+    input.reserve(READ_CHUNK);
+    input.extend_from_slice(&first[..n]);
+    Ok(n)
+}
 
 /// What one connection's task owns besides the socket: the client's state, the request
 /// parser and the pending replies. It moves as a whole to the script thread and back.
@@ -44,6 +91,14 @@ pub(crate) async fn serve<S>(
         reply,
     });
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    // The longest `input` since the last query buffer check, and whether an idle check gave
+    // the buffer's spare room back (the next read then takes it again).
+    let mut peak = 0;
+    let mut lean = false;
+    // The query buffer check (Redis's clientsCron), armed by a read and off once it went lean.
+    let cron = tokio::time::sleep(query_buffer_cron(&server));
+    tokio::pin!(cron);
+    let mut cron_armed = false;
     let mut shutdown = server.shutdown.subscribe();
 
     // Set once the client is unregistered (before QUIT's reply is written).
@@ -51,7 +106,7 @@ pub(crate) async fn serve<S>(
     // The session when the connection ends; `None` if a batch panicked on the script thread
     // and took it along.
     let ended: Option<Box<Session>> = 'serve: loop {
-        if input.capacity() - input.len() < READ_CHUNK {
+        if !lean && input.capacity() - input.len() < READ_CHUNK {
             input.reserve(READ_CHUNK);
         }
         let idle_secs = server.hot.timeout_secs.load(Relaxed);
@@ -84,17 +139,23 @@ pub(crate) async fn serve<S>(
                 server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
                 server.stats.total_writes_processed.fetch_add(1, Relaxed);
             }
-            read = stream.read_buf(&mut input) => {
+            read = read_query(&mut stream, &mut input, lean) => {
                 let n = match read {
                     Ok(0) | Err(_) => break Some(session),
                     Ok(n) => n,
                 };
+                lean = false;
+                peak = peak.max(input.len());
+                if !cron_armed {
+                    cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
+                    cron_armed = true;
+                }
                 server.stats.net_input_bytes.fetch_add(n as u64, Relaxed);
                 server.stats.total_reads_processed.fetch_add(1, Relaxed);
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
                 // A client whose query buffer takes the clients over maxmemory-clients goes
                 // before it runs anything.
-                info.query_buffer.store(input.len(), Relaxed);
+                info.note_query_buffer(&input);
                 if !super::eviction::update(&server, &session.client) {
                     break Some(session);
                 }
@@ -109,7 +170,7 @@ pub(crate) async fn serve<S>(
                     };
                     session = back;
                     input.drain(..consumed);
-                    info.query_buffer.store(input.len(), Relaxed);
+                    info.note_query_buffer(&input);
                     if !super::eviction::update(&server, &session.client) {
                         break 'serve Some(session);
                     }
@@ -171,6 +232,17 @@ pub(crate) async fn serve<S>(
                     ));
                     break Some(session);
                 }
+            }
+            _ = &mut cron, if cron_armed => {
+                let idle_ms = unix_ms() - info.last_interaction_ms.load(Relaxed);
+                if resize_query_buffer(&mut input, peak, idle_ms) {
+                    lean = true;
+                    cron_armed = false;
+                } else {
+                    cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
+                }
+                peak = input.len();
+                info.note_query_buffer(&input);
             }
             _ = idle => {
                 server.log.verbose("Closing idle client");
@@ -326,11 +398,18 @@ async fn run_commands(
                 offset += used;
                 let client = &mut session.client;
                 let unpaused = server.pause.changed.notified();
+                // Held by CLIENT PAUSE (not by a busy script): counted as blocked meanwhile.
+                let postponed = server
+                    .pause
+                    .current()
+                    .is_some()
+                    .then(|| Postponed::new(server));
                 tokio::select! {
                     _ = tokio::time::sleep_until(until.into()) => {}
                     _ = unpaused => {}
                     _ = client.info.kill.notified() => {}
                 }
+                drop(postponed);
                 client.begin_batch();
                 // CLIENT KILL reaches held clients too; the caller closes.
                 if client.info.is_killed() {
@@ -338,6 +417,22 @@ async fn run_commands(
                 }
             }
         }
+    }
+}
+
+/// One client counted in `Pause::postponed` while it lives.
+struct Postponed<'a>(&'a Server);
+
+impl<'a> Postponed<'a> {
+    fn new(server: &'a Server) -> Self {
+        server.pause.postponed.fetch_add(1, Relaxed);
+        Postponed(server)
+    }
+}
+
+impl Drop for Postponed<'_> {
+    fn drop(&mut self) {
+        self.0.pause.postponed.fetch_sub(1, Relaxed);
     }
 }
 
@@ -457,4 +552,40 @@ fn run_batch(
         }
     }
     BatchEnd::Done(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_query_buffer_gives_all_spare_room_back() {
+        let mut input = Vec::with_capacity(READ_CHUNK);
+        assert!(!resize_query_buffer(&mut input, 0, 2000));
+        assert_eq!(input.capacity(), READ_CHUNK);
+        assert!(resize_query_buffer(&mut input, 0, 2001));
+        assert_eq!(input.capacity(), 0);
+        // A partial command stays, without room around it.
+        let mut input = Vec::with_capacity(READ_CHUNK);
+        input.extend_from_slice(b"*1\r\n$4\r\nPI");
+        assert!(resize_query_buffer(&mut input, 10, 5000));
+        assert_eq!(input, b"*1\r\n$4\r\nPI");
+        assert!(input.capacity() < READ_CHUNK);
+    }
+
+    #[test]
+    fn big_query_buffer_shrinks_to_its_recent_peak() {
+        let mut input: Vec<u8> = Vec::with_capacity(400_000);
+        input.extend_from_slice(&[b'x'; 100]);
+        // Still at its peak: kept.
+        assert!(!resize_query_buffer(&mut input, 300_000, 0));
+        assert!(input.capacity() >= 400_000);
+        // The peak fell under half the buffer: cut down to it.
+        assert!(!resize_query_buffer(&mut input, 1000, 0));
+        assert!(input.capacity() >= 1000 && input.capacity() < 400_000);
+        // At or under the 32 KiB threshold nothing is trimmed.
+        let mut input: Vec<u8> = Vec::with_capacity(32 * 1024);
+        assert!(!resize_query_buffer(&mut input, 0, 0));
+        assert_eq!(input.capacity(), 32 * 1024);
+    }
 }

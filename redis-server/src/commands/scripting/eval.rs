@@ -67,7 +67,7 @@ fn sha1_hex(body: &[u8]) -> String {
 }
 
 /// Reads a `#!lua [flags=a,b]` first line; `None` without a shebang.
-fn shebang_flags(body: &[u8]) -> Result<Option<ScriptFlags>, CommandError> {
+pub(super) fn shebang_flags(body: &[u8]) -> Result<Option<ScriptFlags>, CommandError> {
     if !body.starts_with(b"#!") {
         return Ok(None);
     }
@@ -431,6 +431,23 @@ mod tests {
         assert_eq!(
             c.text(&["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"]),
             "-ERR Write commands are not allowed from read-only scripts. script: 1ec5c8569e0cb2caa15ae94d564a56e22a60ce3e, on @user_script:1.\r\n"
+        );
+        // PUBLISH may replicate: refused to read-only scripts too (Redis 7.0.15's texts).
+        assert_eq!(
+            c.text(&["EVAL_RO", "return redis.call('publish','ch','msg')", "0"]),
+            "-ERR Write commands are not allowed from read-only scripts. script: 182a3b6a9baccb64fbda951faab9575c9707d126, on @user_script:1.\r\n"
+        );
+        assert_eq!(
+            c.text(&[
+                "EVAL",
+                "#!lua flags=no-writes\nreturn redis.call('publish','ch','msg')",
+                "0"
+            ]),
+            "-ERR Write commands are not allowed from read-only scripts. script: bb53f4ccb58fffefa1919429607e0679686c3d81, on @user_script:2.\r\n"
+        );
+        assert_eq!(
+            c.text(&["EVAL", "return redis.call('publish','ch','msg')", "0"]),
+            ":0\r\n"
         );
     }
 

@@ -38,6 +38,12 @@ impl Libraries {
         self.libraries.values().map(|l| l.code.clone()).collect()
     }
 
+    /// The flags of the function named `name` (any case), if loaded.
+    pub(super) fn function_flags(&self, name: &str) -> Option<ScriptFlags> {
+        let (lib, function) = self.owner.get(&name.to_ascii_lowercase())?;
+        Some(self.libraries.get(lib)?.functions.get(function)?.flags)
+    }
+
     pub(super) fn function_count(&self) -> usize {
         self.owner.len()
     }

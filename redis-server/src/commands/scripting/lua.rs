@@ -983,7 +983,9 @@ fn call_redis(
         );
     }
     let writes = spec.flags.contains(&Flag::Write);
-    if writes && state.read_only {
+    // As in Redis, a read-only script may not run a may-replicate command (PUBLISH) either:
+    // that keeps such scripts runnable under CLIENT PAUSE WRITE.
+    if state.read_only && (writes || spec.flags.contains(&Flag::MayReplicate)) {
         return refuse(
             "ERR Write commands are not allowed from read-only scripts.",
             Some(spec),

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
 use common::command_table::{self, CommandSpec};
-use common::resp::OwnedCommand;
+use common::resp::{ArgList, OwnedCommand};
 use std::time::{Duration, Instant};
 
 use super::Registry;
@@ -182,6 +182,70 @@ pub(crate) fn runs_script(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -
                 "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
             )
     })
+}
+
+/// What a script command's flags say about writing, as CLIENT PAUSE WRITE asks (Redis's
+/// evalGetCommandFlags and fcallGetCommandFlags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScriptWrites {
+    /// Not a script command, or a script without declared flags (or not loaded): the
+    /// command's own flags decide.
+    Undeclared,
+    /// The script or function declared its flags: it may write unless `no-writes`.
+    Declared(bool),
+    /// Only the engine knows (EVALSHA, FCALL), and this thread has none.
+    NeedsEngine,
+}
+
+/// What the flags of the script `args` runs say about writing. `on_worker`: this thread has
+/// no engine.
+pub(crate) fn script_writes(
+    server: &crate::server::Server,
+    spec: &CommandSpec,
+    args: &ArgList<'_>,
+    on_worker: bool,
+) -> ScriptWrites {
+    if spec.container.is_some() {
+        return ScriptWrites::Undeclared;
+    }
+    let Some(target) = args.get(1) else {
+        return ScriptWrites::Undeclared;
+    };
+    let declared = |flags: ScriptFlags| ScriptWrites::Declared(!flags.no_writes);
+    match spec.name {
+        // A cached script's flags are those of its shebang line.
+        "eval" | "eval_ro" => match eval::shebang_flags(target) {
+            Ok(Some(flags)) => declared(flags),
+            _ => ScriptWrites::Undeclared,
+        },
+        "evalsha" | "evalsha_ro" if target.len() != 40 => ScriptWrites::Undeclared,
+        "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro" if on_worker => ScriptWrites::NeedsEngine,
+        "evalsha" | "evalsha_ro" => {
+            let sha = String::from_utf8_lossy(target).to_ascii_lowercase();
+            let found = server.scripting.with_engine(|engine| {
+                Ok(engine
+                    .scripts
+                    .get(&sha)
+                    .filter(|script| script.shebang)
+                    .map(|script| script.flags))
+            });
+            found
+                .ok()
+                .flatten()
+                .map_or(ScriptWrites::Undeclared, declared)
+        }
+        "fcall" | "fcall_ro" => {
+            let name = String::from_utf8_lossy(target);
+            let found = server
+                .scripting
+                .with_engine(|engine| Ok(engine.libraries.function_flags(&name)));
+            found
+                .ok()
+                .flatten()
+                .map_or(ScriptWrites::Undeclared, declared)
+        }
+        _ => ScriptWrites::Undeclared,
+    }
 }
 
 /// Whether running `spec` reaches the engine, which lives on the script thread: the commands

@@ -213,7 +213,7 @@ fn clients_section(server: &Server, out: &mut String) {
         "maxclients" => server.hot.maxclients.load(Relaxed),
         "client_recent_max_input_buffer" => max_in,
         "client_recent_max_output_buffer" => max_out,
-        "blocked_clients" => server.blocking.blocked_clients(),
+        "blocked_clients" => server.blocking.blocked_clients() + server.pause.postponed.load(Relaxed),
         "tracking_clients" => server.tracking.clients(),
         "clients_in_timeout_table" => gauges.clients_in_timeout_table.load(Relaxed),
     );
