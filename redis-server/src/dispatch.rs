@@ -733,14 +733,32 @@ pub(crate) fn run_with_view<'v>(
     let Some(entry) = entry else {
         return Ran::Done;
     };
-    let now_ms = unix_ms();
-    let started = Instant::now();
+    // EXEC's commands and a script's calls go on from the clock of the command that runs
+    // them (one clock read each, as for any command); a served waiter's clock is from its
+    // last batch, so it reads the time afresh.
+    let chained = client.in_exec && !client.serving_blocked;
+    let (started, now_ms) = if chained {
+        let started = client.clock.next_start;
+        (started, client.clock.unix_ms_at(started))
+    } else {
+        (Instant::now(), unix_ms())
+    };
     let result = run_handler(server, client, args, reply, entry, view, now_ms);
     track_read(server, client, entry.spec, args);
     if client.pending_block.take().is_some() {
         return Ran::StillBlocked;
     }
-    account(server, entry, started.elapsed(), result, reply);
+    let finished = Instant::now();
+    if chained {
+        client.clock.next_start = finished;
+    }
+    account(
+        server,
+        entry,
+        finished.duration_since(started),
+        result,
+        reply,
+    );
     // EXEC's commands and a script's calls are shown as they run; a served waiter was shown
     // when it first ran.
     if !client.serving_blocked {
