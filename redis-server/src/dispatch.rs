@@ -267,12 +267,9 @@ fn may_replicate(
     let mut known = true;
     for command in &multi.queued {
         let args = command.args();
-        let Some(spec) = command_table::lookup(args.get(0).unwrap_or_default()) else {
+        let Some(spec) = command_table::lookup_line(args.get(0).unwrap_or_default(), args.get(1))
+        else {
             continue;
-        };
-        let spec = match args.get(1) {
-            Some(sub) => command_table::lookup_subcommand(spec, sub).unwrap_or(spec),
-            None => spec,
         };
         match one(spec, &args) {
             Some(true) => return Some(true),

@@ -104,6 +104,17 @@ pub fn lookup_subcommand(container: &CommandSpec, name: &[u8]) -> Option<&'stati
         .find(|spec| cmp_name(spec.name, name) == Ordering::Equal)
 }
 
+/// What a command line names: the subcommand of `name` called `second` when there is one,
+/// else the top-level command (a queued command whose kind is judged before it runs).
+pub fn lookup_line(name: &[u8], second: Option<&[u8]>) -> Option<&'static CommandSpec> {
+    let spec = lookup(name)?;
+    Some(
+        second
+            .and_then(|sub| lookup_subcommand(spec, sub))
+            .unwrap_or(spec),
+    )
+}
+
 /// True when the command has subcommands.
 pub fn has_subcommands(spec: &CommandSpec) -> bool {
     !subcommands(spec).is_empty()

@@ -505,6 +505,28 @@ pub(crate) mod testkit {
             self.server.feed.take_test_stream()
         }
 
+        /// [`TestClient::stream`] without SELECTs, every current Unix time in ms (13 digits,
+        /// alone or starting a stream ID) replaced by `T`.
+        pub(crate) fn stream_without_times(&mut self) -> Vec<String> {
+            self.stream()
+                .into_iter()
+                .filter(|line| !line.starts_with("SELECT "))
+                .map(|line| {
+                    line.split(' ')
+                        .map(|a| {
+                            let digits = a.bytes().take_while(u8::is_ascii_digit).count();
+                            if digits == 13 && (a.len() == 13 || a.as_bytes()[13] == b'-') {
+                                format!("T{}", &a[13..])
+                            } else {
+                                a.to_owned()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        }
+
         /// Runs one command; returns its reply as text for readable asserts.
         pub(crate) fn text(&mut self, args: &[&str]) -> String {
             String::from_utf8_lossy(&self.run(args)).into_owned()

@@ -349,15 +349,7 @@ pub(crate) fn begin_snapshot(
     } else {
         common::rdb::RDB_VERSION
     };
-    let mut w = RdbWriter::with_version(opts.compress, opts.checksum, version);
-    w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
-    w.aux_int("redis-bits", 64);
-    w.aux_int("ctime", taken_ms / 1000);
-    w.aux_int("used-mem", MemoryStats::read().allocated as i64);
-    w.aux_int("aof-base", i64::from(opts.aof_base));
-    for code in server.scripting.library_codes() {
-        w.function(&code);
-    }
+    let w = header(server, opts, version, taken_ms, true);
     PendingSnapshot {
         job,
         keyspace: Arc::clone(&server.keyspace),
@@ -367,13 +359,19 @@ pub(crate) fn begin_snapshot(
     }
 }
 
-/// A file with no keys: the header and, when `functions`, every function library; what a
-/// replica that filtered the data out (`REPLCONF rdb-filter-only`) is sent.
-pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool) -> Vec<u8> {
-    let mut w = RdbWriter::with_version(opts.compress, opts.checksum, common::rdb::RDB_VERSION);
+/// A file's start, as Redis 7.0 writes it: the AUX fields, then every function library when
+/// `functions`.
+fn header(
+    server: &Server,
+    opts: &SaveOptions,
+    version: u16,
+    taken_ms: i64,
+    functions: bool,
+) -> RdbWriter {
+    let mut w = RdbWriter::with_version(opts.compress, opts.checksum, version);
     w.aux("redis-ver", crate::REDIS_VERSION.as_bytes());
     w.aux_int("redis-bits", 64);
-    w.aux_int("ctime", unix_ms() / 1000);
+    w.aux_int("ctime", taken_ms / 1000);
     w.aux_int("used-mem", MemoryStats::read().allocated as i64);
     w.aux_int("aof-base", i64::from(opts.aof_base));
     if functions {
@@ -381,6 +379,13 @@ pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool)
             w.function(&code);
         }
     }
+    w
+}
+
+/// A file with no keys: the header and, when `functions`, every function library; what a
+/// replica that filtered the data out (`REPLCONF rdb-filter-only`) is sent.
+pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool) -> Vec<u8> {
+    let mut w = header(server, opts, common::rdb::RDB_VERSION, unix_ms(), functions);
     let mut bytes = w.take();
     bytes.extend_from_slice(&w.finish());
     bytes

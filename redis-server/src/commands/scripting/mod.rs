@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
-use common::command_table::{self, CommandSpec};
+use common::command_table::{self, CommandSpec, Group};
 use common::resp::{ArgList, OwnedCommand};
 use std::time::{Duration, Instant};
 
@@ -176,7 +176,8 @@ impl Busy {
 /// queue holds one. These claim [`Busy`] and run on the script thread.
 pub(crate) fn runs_script(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -> bool {
     any_queued(spec, queued, &|spec| {
-        spec.container.is_none()
+        spec.group == Group::Scripting
+            && spec.container.is_none()
             && matches!(
                 spec.name,
                 "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
@@ -253,14 +254,18 @@ pub(crate) fn script_writes(
 /// DEBUG (RELOAD loads functions), and an EXEC whose queue holds one of these. SCRIPT KILL,
 /// FUNCTION KILL and FUNCTION STATS stay off it: they must answer while a script runs there.
 pub(crate) fn uses_engine(spec: &CommandSpec, queued: Option<&[OwnedCommand]>) -> bool {
-    any_queued(spec, queued, &|spec| match spec.container {
-        None => matches!(
+    // The group first: most commands are told apart by an enum, not by their names.
+    any_queued(spec, queued, &|spec| match (spec.group, spec.container) {
+        (Group::Server, None) => spec.name == "debug",
+        (Group::Scripting, None) => matches!(
             spec.name,
-            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro" | "debug"
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
         ),
-        Some("script") => matches!(spec.name, "load" | "exists" | "flush"),
-        Some("function") => matches!(spec.name, "load" | "list" | "delete" | "flush" | "restore"),
-        Some(_) => false,
+        (Group::Scripting, Some("script")) => matches!(spec.name, "load" | "exists" | "flush"),
+        (Group::Scripting, Some("function")) => {
+            matches!(spec.name, "load" | "list" | "delete" | "flush" | "restore")
+        }
+        _ => false,
     })
 }
 
@@ -270,18 +275,14 @@ fn any_queued(
     queued: Option<&[OwnedCommand]>,
     test: &dyn Fn(&CommandSpec) -> bool,
 ) -> bool {
-    if spec.container.is_none() && spec.name == "exec" {
-        return queued.is_some_and(|queue| {
-            queue.iter().any(|command| {
-                let args = command.args();
-                command_table::lookup(args.get(0).unwrap_or_default()).is_some_and(|spec| {
-                    let spec = match args.get(1) {
-                        Some(sub) => command_table::lookup_subcommand(spec, sub).unwrap_or(spec),
-                        None => spec,
-                    };
-                    test(spec)
-                })
-            })
+    if let Some(queue) = queued
+        && spec.group == Group::Transactions
+        && spec.name == "exec"
+    {
+        return queue.iter().any(|command| {
+            let args = command.args();
+            command_table::lookup_line(args.get(0).unwrap_or_default(), args.get(1))
+                .is_some_and(test)
         });
     }
     test(spec)
@@ -343,17 +344,9 @@ impl ScriptThread {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
+        self.submit(Box::new(move || {
             let _ = tx.send(f());
-        });
-        match self.sender() {
-            Some(jobs) => {
-                if let Err(mpsc::SendError(job)) = jobs.send(job) {
-                    job();
-                }
-            }
-            None => job(),
-        }
+        }));
         rx.await.ok()
     }
 
@@ -364,9 +357,14 @@ impl ScriptThread {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
         let (tx, rx) = mpsc::channel();
-        let job: Job = Box::new(move || {
+        self.submit(Box::new(move || {
             let _ = tx.send(f());
-        });
+        }));
+        rx.recv().ok()
+    }
+
+    /// Queues `job` for the script thread; runs it here when the thread could not be started.
+    fn submit(&self, job: Job) {
         match self.sender() {
             Some(jobs) => {
                 if let Err(mpsc::SendError(job)) = jobs.send(job) {
@@ -375,7 +373,6 @@ impl ScriptThread {
             }
             None => job(),
         }
-        rx.recv().ok()
     }
 }
 
@@ -557,4 +554,44 @@ impl Engine {
 /// The error when the Lua VM could not be created.
 fn no_engine() -> CommandError {
     CommandError::err("Lua engine is not available")
+}
+
+#[cfg(test)]
+mod placement_tests {
+    use super::*;
+
+    fn spec(line: &[&str]) -> &'static CommandSpec {
+        let second = line.get(1).map(|s| s.as_bytes());
+        command_table::lookup_line(line[0].as_bytes(), second).expect("a command")
+    }
+
+    #[test]
+    fn commands_that_reach_the_engine_are_told_apart() {
+        for line in [
+            &["EVALSHA"][..],
+            &["fcall_ro"],
+            &["SCRIPT", "LOAD"],
+            &["FUNCTION", "RESTORE"],
+            &["DEBUG", "RELOAD"],
+        ] {
+            assert!(uses_engine(spec(line), None), "{line:?}");
+        }
+        for line in [
+            &["GET"][..],
+            &["SCRIPT", "KILL"],
+            &["FUNCTION", "STATS"],
+            &["FUNCTION", "KILL"],
+            &["EXEC"],
+        ] {
+            assert!(!uses_engine(spec(line), None), "{line:?}");
+        }
+        assert!(runs_script(spec(&["EVAL"]), None));
+        assert!(!runs_script(spec(&["SCRIPT", "LOAD"]), None));
+        let queue = [
+            OwnedCommand::from_args([b"SET".as_slice(), b"k", b"v"]),
+            OwnedCommand::from_args([b"script".as_slice(), b"load", b"return 1"]),
+        ];
+        assert!(uses_engine(spec(&["EXEC"]), Some(&queue)));
+        assert!(!runs_script(spec(&["EXEC"]), Some(&queue)));
+    }
 }
