@@ -318,14 +318,9 @@ pub(crate) fn permitted(
     spec: &CommandSpec,
     args: ArgList<'_>,
 ) -> bool {
-    if server.acl.open.load(Relaxed) {
-        return true;
-    }
-    let argv: Vec<&[u8]> = args.iter().collect();
-    server
-        .acl
-        .user(&client_user(client))
-        .is_some_and(|user| user.check(spec, &argv).is_ok())
+    user_allows(server, client, args, |user, argv| {
+        user.check(spec, argv).is_ok()
+    })
 }
 
 /// The permission check of every command path: whether the client's user may run `spec`
@@ -377,6 +372,19 @@ pub(crate) fn can_read_any_key(
     spec: &CommandSpec,
     args: ArgList<'_>,
 ) -> bool {
+    user_allows(server, client, args, |user, argv| {
+        user.can_read_any_key(spec, argv)
+    })
+}
+
+/// `test` of the client's user with these arguments; true without asking while every user
+/// may do everything.
+fn user_allows(
+    server: &Server,
+    client: &Client,
+    args: ArgList<'_>,
+    test: impl FnOnce(&User, &[&[u8]]) -> bool,
+) -> bool {
     if server.acl.open.load(Relaxed) {
         return true;
     }
@@ -384,7 +392,7 @@ pub(crate) fn can_read_any_key(
     server
         .acl
         .user(&client_user(client))
-        .is_some_and(|u| u.can_read_any_key(spec, &argv))
+        .is_some_and(|user| test(&user, &argv))
 }
 
 /// The error a client gets for a refused command (Redis's `processCommand` texts).
