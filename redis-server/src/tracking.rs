@@ -243,17 +243,7 @@ impl Tracking {
         modifier: Option<u64>,
         sink: Option<&mut SelfSink<'_>>,
     ) {
-        if !self.live() {
-            return;
-        }
-        let mut state = self.state();
-        for (prefix, bcast) in state.prefixes.iter_mut() {
-            if key.starts_with(prefix) {
-                bcast.keys.insert(key.into(), modifier);
-            }
-        }
-        state.invalidate(server, key, sink, true);
-        self.refresh(&state);
+        self.invalidate_key(server, key, modifier, sink, true);
     }
 
     /// `key` was deleted outside any command (eviction before the command runs): as
@@ -265,16 +255,30 @@ impl Tracking {
         key: &[u8],
         sink: Option<&mut SelfSink<'_>>,
     ) {
+        self.invalidate_key(server, key, None, sink, false);
+    }
+
+    /// Files `key` for the BCAST prefixes it matches (with the client that changed it) and
+    /// invalidates it for the clients that read it; `defer` holds the current client's own
+    /// message until its reply.
+    fn invalidate_key(
+        &self,
+        server: &Server,
+        key: &[u8],
+        modifier: Option<u64>,
+        sink: Option<&mut SelfSink<'_>>,
+        defer: bool,
+    ) {
         if !self.live() {
             return;
         }
         let mut state = self.state();
         for (prefix, bcast) in state.prefixes.iter_mut() {
             if key.starts_with(prefix) {
-                bcast.keys.insert(key.into(), None);
+                bcast.keys.insert(key.into(), modifier);
             }
         }
-        state.invalidate(server, key, sink, false);
+        state.invalidate(server, key, sink, defer);
         self.refresh(&state);
     }
 
