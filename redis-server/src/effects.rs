@@ -258,5 +258,6 @@ impl CommandContext<'_> {
                 crate::notify::keyspace_event(server, Event::New, "new", &key, db, Some(&mut sink));
             });
         }
+        self.db.settle_events();
     }
 }

@@ -423,6 +423,12 @@ impl<'a> Guards<'a> {
             .chain(self.spill.iter_mut())
     }
 
+    /// The held shards whose event queues may hold something.
+    fn with_events(&mut self) -> impl Iterator<Item = &mut Held<'a>> {
+        self.held_mut()
+            .filter(|(_, _, shard)| shard.may_have_events())
+    }
+
     /// Swaps the contents of the shards at two positions (SWAPDB).
     fn swap_contents(&mut self, a: usize, b: usize) {
         if a == b {
@@ -487,7 +493,7 @@ impl<'a> Locked<'a> {
     /// Hands `f` (database, key) for every key the held shards expired since they were last
     /// drained (lazy expiry during this command), oldest first.
     pub fn drain_expired(&mut self, mut f: impl FnMut(usize, Box<[u8]>)) {
-        for (db, _, shard) in self.guards.held_mut() {
+        for (db, _, shard) in self.guards.with_events() {
             for key in shard.drain_expired() {
                 f(*db, key);
             }
@@ -496,7 +502,7 @@ impl<'a> Locked<'a> {
 
     /// Hands `f` the values of expired keys the held shards kept for a background free.
     pub fn drain_expired_values(&mut self, mut f: impl FnMut(super::entry::Entry)) {
-        for (_, _, shard) in self.guards.held_mut() {
+        for (_, _, shard) in self.guards.with_events() {
             for entry in shard.drain_expired_values() {
                 f(entry);
             }
@@ -506,7 +512,7 @@ impl<'a> Locked<'a> {
     /// Hands `f` (database, what went) for every hash the held shards expired fields of since
     /// they were last drained, oldest first.
     pub fn drain_fields_expired(&mut self, mut f: impl FnMut(usize, super::FieldsExpired)) {
-        for (db, _, shard) in self.guards.held_mut() {
+        for (db, _, shard) in self.guards.with_events() {
             for expired in shard.drain_fields_expired() {
                 f(*db, expired);
             }
@@ -516,9 +522,41 @@ impl<'a> Locked<'a> {
     /// Hands `f` (database, key) for every key the held shards created since they were last
     /// drained, oldest first.
     pub fn drain_created(&mut self, mut f: impl FnMut(usize, Box<[u8]>)) {
-        for (db, _, shard) in self.guards.held_mut() {
+        for (db, _, shard) in self.guards.with_events() {
             for key in shard.drain_created() {
                 f(*db, key);
+            }
+        }
+    }
+
+    /// Clears the event flags of held shards whose queues were all drained.
+    pub fn settle_events(&mut self) {
+        for (_, _, shard) in self.guards.with_events() {
+            shard.settle_events();
+        }
+    }
+
+    /// Warms the cache for lookups of `keys` in the selected database, whose shards this view
+    /// holds: each stage of the lookup runs over every key before the next, so their cache
+    /// misses overlap (a multi-key command would otherwise wait for them one by one).
+    pub fn prefetch<'k>(&mut self, keys: impl IntoIterator<Item = &'k [u8]>) {
+        use super::dict::PrefetchStage;
+        let db = self.db;
+        let mut targets: smallvec::SmallVec<[(usize, u64); 16]> = smallvec::SmallVec::new();
+        for key in keys {
+            let index = self.keyspace.shard_of(key);
+            if let Some(pos) = self.guards.find(db, index) {
+                let hash = self.guards.shard_mut(pos).lookup_hash(key);
+                targets.push((pos, hash));
+            }
+        }
+        for stage in [
+            PrefetchStage::Bucket,
+            PrefetchStage::Node,
+            PrefetchStage::Item,
+        ] {
+            for &(pos, hash) in &targets {
+                self.guards.shard_mut(pos).prefetch(hash, stage);
             }
         }
     }

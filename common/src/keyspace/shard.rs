@@ -24,8 +24,28 @@ pub fn lru_clock(now_ms: i64) -> u32 {
 }
 
 /// The keys of one shard.
+///
+/// `repr(C)` keeps the fields set at every lock and the event flag read after every command at
+/// the front, in the cache line the lock's own word shares, so a multi-key command's clean-up
+/// does not miss the cache once per shard.
 #[derive(Default)]
+#[repr(C)]
 pub struct Shard {
+    /// How accesses are recorded in entries (set by the keyspace each time it locks the shard).
+    pub(crate) access: super::access::AccessPolicy,
+    /// What lookups do with keys whose time has come (set by the keyspace at each lock).
+    pub(crate) expiry: super::db::ExpiryMode,
+    pub(crate) record_created: bool,
+    /// While set (`lazyfree-lazy-expire`), expired values worth a background free are kept
+    /// in `expired_values` for the caller to hand to its lazyfree thread.
+    pub(crate) lazy_expire: bool,
+    /// Set when one of the event queues (`expired`, `created`, `fields_expired`,
+    /// `expired_values`) may hold something; cleared by [`Shard::settle_events`].
+    events: bool,
+    /// Read lookups that found / did not find their key (INFO `keyspace_hits/misses`). Counted
+    /// here, under the shard's lock, rather than in shared atomics every core would contend on.
+    hits: u64,
+    misses: u64,
     main: Dict<Entry>,
     expires: Dict<Expiry>,
     /// Where the active expiry cycle resumes its scan of `expires`.
@@ -38,15 +58,6 @@ pub struct Shard {
     /// Keys created since the caller last drained them, recorded only while `record_created`
     /// (keyspace "new" events are asked for).
     created: Vec<Box<[u8]>>,
-    pub(crate) record_created: bool,
-    /// Read lookups that found / did not find their key (INFO `keyspace_hits/misses`). Counted
-    /// here, under the shard's lock, rather than in shared atomics every core would contend on.
-    hits: u64,
-    misses: u64,
-    /// How accesses are recorded in entries (set by the keyspace each time it locks the shard).
-    pub(crate) access: super::access::AccessPolicy,
-    /// What lookups do with keys whose time has come (set by the keyspace at each lock).
-    pub(crate) expiry: super::db::ExpiryMode,
     /// Hashes with field TTLs (Redis 7.4's `hexpires`): each key with a time at or before
     /// its soonest field expiry, so that lookups and the active cycle find due fields without
     /// walking every hash. A record may be early (a TTL removed since), never late.
@@ -57,9 +68,6 @@ pub struct Shard {
     fields_expired: Vec<FieldsExpired>,
     /// Total fields expired here (INFO `expired_subkeys`).
     expired_fields_total: u64,
-    /// While set (`lazyfree-lazy-expire`), expired values worth a background free are kept
-    /// in `expired_values` for the caller to hand to its lazyfree thread.
-    pub(crate) lazy_expire: bool,
     expired_values: Vec<Entry>,
 }
 
@@ -122,6 +130,7 @@ impl Shard {
     fn release_expired(&mut self, entry: Entry) {
         if self.lazy_expire && entry.value().is_worth_lazy_free() {
             self.expired_values.push(entry);
+            self.events = true;
         }
     }
 
@@ -160,6 +169,7 @@ impl Shard {
             self.release_expired(entry);
         }
         self.expired.push(key.into());
+        self.events = true;
         self.expired_total += 1;
         true
     }
@@ -168,6 +178,16 @@ impl Shard {
     /// access clock.
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
         self.get_mut(key, now_ms).map(|e| &*e)
+    }
+
+    /// The hash under which [`Shard::prefetch`] finds `key`.
+    pub fn lookup_hash(&self, key: &[u8]) -> u64 {
+        self.main.hash_key(key)
+    }
+
+    /// Warms the cache for a coming lookup of the key hashed to `hash` (one stage).
+    pub fn prefetch(&self, hash: u64, stage: super::dict::PrefetchStage) {
+        self.main.prefetch(hash, stage);
     }
 
     /// A read lookup as Redis counts it in INFO: touches the key and counts a hit or a miss.
@@ -296,7 +316,7 @@ impl Shard {
         self.track_field_ttls(&entry);
         let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
         let Some(old) = self.main.insert(entry) else {
-            self.created.extend(key);
+            self.note_created(key);
             return None;
         };
         if old.is_volatile() {
@@ -314,9 +334,29 @@ impl Shard {
         let key: Option<Box<[u8]>> = self.record_created.then(|| entry.key().into());
         let old = self.main.insert(entry);
         if old.is_none() {
-            self.created.extend(key);
+            self.note_created(key);
         }
         old
+    }
+
+    fn note_created(&mut self, key: Option<Box<[u8]>>) {
+        if let Some(key) = key {
+            self.created.push(key);
+            self.events = true;
+        }
+    }
+
+    /// Whether an event queue may hold something (a cheap check before draining them).
+    pub fn may_have_events(&self) -> bool {
+        self.events
+    }
+
+    /// Clears the event flag once every queue is empty.
+    pub fn settle_events(&mut self) {
+        self.events = !(self.expired.is_empty()
+            && self.created.is_empty()
+            && self.fields_expired.is_empty()
+            && self.expired_values.is_empty());
     }
 
     /// Keys created since the last call (while recording was on), oldest first.
@@ -402,6 +442,7 @@ impl Shard {
                 stats.expired += 1;
                 self.expired_total += 1;
                 self.expired.push(key);
+                self.events = true;
             }
         }
         stats
@@ -490,6 +531,7 @@ impl Shard {
         if empty {
             self.remove(key);
         }
+        self.events = true;
         self.fields_expired.push(FieldsExpired {
             key: key.into(),
             fields,
@@ -584,6 +626,20 @@ impl Shard {
 mod tests {
     use super::*;
     use crate::value::string::StrRef;
+
+    #[test]
+    fn event_flag_stays_up_until_every_queue_is_drained() {
+        let mut s = Shard::default();
+        assert!(!s.may_have_events());
+        s.record_created = true;
+        s.insert(Entry::string(b"k", b"v", 0));
+        assert!(s.may_have_events());
+        s.settle_events();
+        assert!(s.may_have_events(), "created key not drained yet");
+        assert_eq!(s.drain_created().count(), 1);
+        s.settle_events();
+        assert!(!s.may_have_events());
+    }
 
     #[test]
     fn lazy_expiry_removes_and_records_the_key() {
