@@ -36,6 +36,70 @@ impl HeldGate<'_> {
     }
 }
 
+/// How many pipelined commands, and at most how many of their keys, one look-ahead warms.
+const LOOKAHEAD_COMMANDS: usize = 16;
+const LOOKAHEAD_KEYS: usize = 32;
+
+/// Warms the cache for the keys of the next pipelined commands at the front of `input`, so
+/// that their lookups' cache misses overlap instead of stalling one command after another
+/// (on a large keyspace those misses were a quarter of a `GET`). Returns how many bytes the
+/// commands it looked at span; a hint only: it changes nothing, and skips the work when the
+/// gate is not free or fewer than two commands are complete.
+pub(crate) fn prefetch_ahead<'s>(
+    server: &'s Server,
+    held: &mut HeldGate<'s>,
+    db: usize,
+    parser: &mut common::resp::RequestParser,
+    input: &[u8],
+    limits: &common::resp::RequestLimits,
+) -> usize {
+    let mut keys: smallvec::SmallVec<[std::ops::Range<usize>; LOOKAHEAD_KEYS]> =
+        smallvec::SmallVec::new();
+    let mut used = 0;
+    let mut commands = 0;
+    parser.reset();
+    while commands < LOOKAHEAD_COMMANDS && keys.len() < LOOKAHEAD_KEYS {
+        let frame = &input[used..];
+        let Ok(common::resp::Parsed::Command { consumed }) = parser.parse(frame, limits) else {
+            break;
+        };
+        let args = parser.args(frame);
+        let spec = args
+            .get(0)
+            .and_then(|name| command_table::lookup_line(name, args.get(1)));
+        if let Some(spec) = spec
+            && arity_ok(spec, args.len())
+            && let Ok(positions) = command_table::key_positions_by(spec, args.len(), |i| {
+                args.get(i).unwrap_or_default()
+            })
+        {
+            for key in positions.iter().filter_map(|i| args.get(i)) {
+                // Inline commands' arguments live in the parser, not in `input`: skipped.
+                let start = (key.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+                if start <= input.len() && key.len() <= input.len() - start {
+                    keys.push(start..start + key.len());
+                }
+            }
+        }
+        used += consumed;
+        commands += 1;
+    }
+    parser.reset();
+    if commands < 2 || keys.is_empty() || !held.on_worker {
+        return used;
+    }
+    if held.gate.is_none() {
+        held.gate = server.keyspace.try_shared();
+    }
+    let Some(gate) = &held.gate else {
+        return used;
+    };
+    let named = || keys.iter().map(|range| &input[range.clone()]);
+    let mut view = server.keyspace.lock_keys(gate, db, named());
+    view.prefetch(named());
+    used
+}
+
 /// The gate a command runs under.
 enum Acquired<'s> {
     /// None: an `allow-busy` command while a script runs.
@@ -818,7 +882,12 @@ fn call<'s>(
                 args.get(i).unwrap_or_default()
             }) {
                 Ok(keys) => {
-                    keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
+                    let named = || keys.iter().filter_map(|i| args.get(i));
+                    let mut view = keyspace.lock_keys(gate, client.db, named());
+                    if keys.len() > 1 {
+                        view.prefetch(named());
+                    }
+                    view
                 }
                 // Arguments that defeat the key specs are the handler's to reject; it gets a
                 // view with the keys the specs that could be read name (`PFMERGE dest`).
