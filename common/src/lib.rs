@@ -30,6 +30,7 @@ pub mod cluster_slot;
 pub mod command_table;
 pub mod config;
 pub mod encoding;
+pub mod fast_rng;
 pub mod geo;
 pub mod glob;
 pub mod keyspace;

@@ -390,7 +390,7 @@ fn evict(
     let started = Instant::now();
     let keyspace = &server.keyspace;
     let mut occupied = Occupied::scan(keyspace, gate, policy.allkeys());
-    let mut rng = rand::rng();
+    let mut rng = common::fast_rng::fast_rng();
     let mut freed = 0i64;
     let mut evicted = 0u64;
     while freed < to_free {

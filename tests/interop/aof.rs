@@ -154,8 +154,17 @@ fn aof_written_by_real_redis_loads_with_identical_contents() {
         let Some(builder) = RealRedis::builder() else {
             return;
         };
+        // `always`: with `everysec` real Redis may hold writes back for up to two seconds
+        // while an earlier fsync is slow (a loaded disk), and ours would read a short file.
         let real = builder
-            .args(&["--appendonly", "yes", "--aof-use-rdb-preamble", preamble])
+            .args(&[
+                "--appendonly",
+                "yes",
+                "--aof-use-rdb-preamble",
+                preamble,
+                "--appendfsync",
+                "always",
+            ])
             .start();
         let mut rc = real.connect();
         let (want, want_more) = write_folder(&mut rc);

@@ -127,6 +127,8 @@ impl<T> Drop for Table<T> {
 const INITIAL_SIZE: usize = 4;
 /// Chain length up to which [`Dict::fair_random`] is exactly uniform.
 const FAIR_CHAIN: usize = 8;
+/// Candidate groups [`Dict::fair_random`] draws and prefetches at a time.
+const FAIR_BATCH: usize = 8;
 /// Buckets moved per lookup or insert while a rehash is in progress.
 const REHASH_STEP: usize = 1;
 /// Empty buckets visited at most per rehash step, so one step stays cheap on a sparse table.
@@ -524,12 +526,26 @@ impl<T: DictItem> Dict<T> {
         // lowest set bit of the total.
         let total = self.buckets() as u64;
         let groups = total & total.wrapping_neg();
-        for _ in 0..10_000 {
-            let mut items: smallvec::SmallVec<[&T; 8]> = smallvec::SmallVec::new();
-            self.visit_group(rng.random_range(0..groups), &mut |item| items.push(item));
-            let pick = rng.random_range(0..FAIR_CHAIN.max(items.len()));
-            if let Some(item) = items.get(pick) {
-                return Some(*item);
+        // About FAIR_CHAIN groups are drawn per pick, each a cache miss: they are drawn a batch
+        // at a time and their buckets and first nodes prefetched together, so the misses
+        // overlap. Candidates are still taken in draw order, so the odds are unchanged.
+        for _ in 0..10_000 / FAIR_BATCH {
+            let mut candidates = [0u64; FAIR_BATCH];
+            for group in &mut candidates {
+                *group = rng.random_range(0..groups);
+            }
+            for stage in [PrefetchStage::Bucket, PrefetchStage::Node] {
+                for &group in &candidates {
+                    self.prefetch(group, stage);
+                }
+            }
+            for group in candidates {
+                let mut items: smallvec::SmallVec<[&T; 8]> = smallvec::SmallVec::new();
+                self.visit_group(group, &mut |item| items.push(item));
+                let pick = rng.random_range(0..FAIR_CHAIN.max(items.len()));
+                if let Some(item) = items.get(pick) {
+                    return Some(*item);
+                }
             }
         }
         self.random(rng)

@@ -233,7 +233,7 @@ impl Shard {
 
     fn touch(access: super::access::AccessPolicy, entry: &mut Entry, now_ms: i64) {
         if access.lfu {
-            let word = access.accessed(entry.lru(), now_ms, &mut rand::rng());
+            let word = access.accessed(entry.lru(), now_ms, &mut crate::fast_rng::fast_rng());
             entry.touch(word);
         } else {
             entry.touch(lru_clock(now_ms));

@@ -396,7 +396,10 @@ fn scan(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 fn randomkey(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let db = ctx.db.db();
-    match ctx.db.random_key(db, ctx.now_ms, &mut rand::rng()) {
+    match ctx
+        .db
+        .random_key(db, ctx.now_ms, &mut common::fast_rng::fast_rng())
+    {
         Some(key) => ctx.reply.bulk(&key),
         None => ctx.reply.null(),
     }

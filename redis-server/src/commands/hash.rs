@@ -406,7 +406,7 @@ fn hrandfield(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             reply_element(reply, value);
         }
     };
-    let mut rng = rand::rng();
+    let mut rng = common::fast_rng::fast_rng();
     let size = hash.len();
     if count == 0 {
         reply.empty_array();
@@ -441,7 +441,7 @@ fn hrandfield(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 fn random_field(ctx: &mut CommandContext<'_>, key: &[u8]) -> Result<(), CommandError> {
     let now = ctx.now_ms;
     let hash = read(ctx.db.shard(key), key, now)?;
-    match hash.and_then(|h| h.random_pair(&mut rand::rng())) {
+    match hash.and_then(|h| h.random_pair(&mut common::fast_rng::fast_rng())) {
         Some((field, _)) => reply_element(ctx.reply, field),
         None => ctx.reply.null(),
     }

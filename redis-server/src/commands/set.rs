@@ -294,7 +294,7 @@ fn spop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         return Ok(());
     };
     let set = as_set_mut(entry)?;
-    let mut rng = rand::rng();
+    let mut rng = common::fast_rng::fast_rng();
     let propagating = ctx.server.feed.is_active();
     let mut popped: Vec<Box<[u8]>> = Vec::new();
     let Some(count) = count else {
@@ -396,7 +396,7 @@ fn srandmember(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     };
     let now = ctx.now_ms;
     let set = read_set(ctx.db.shard(key), key, now)?;
-    let mut rng = rand::rng();
+    let mut rng = common::fast_rng::fast_rng();
     let Some(count) = count else {
         match set.and_then(|s| s.random(&mut rng)) {
             Some(m) => reply_member(ctx.reply, m),

@@ -420,7 +420,7 @@ fn zrandmember(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             ctx.reply.null();
             return Ok(());
         };
-        let pick = rand::rng().random_range(0..z.len());
+        let pick = common::fast_rng::fast_rng().random_range(0..z.len());
         match z.at_rank(pick) {
             Some((m, _)) => ctx.reply.bulk(&m),
             None => ctx.reply.null(),
@@ -451,7 +451,7 @@ fn zrandmember(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.reply.array(0);
         return Ok(());
     }
-    let mut rng = rand::rng();
+    let mut rng = common::fast_rng::fast_rng();
     let reply = &mut *ctx.reply;
     if n < 0 || count == 1 {
         // With repetition (or one member): pick independently every time.
