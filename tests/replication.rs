@@ -60,7 +60,8 @@ impl ReplicaLink {
 
     /// Every command received until the link stays quiet for a while, PINGs left out.
     fn commands(&mut self) -> Vec<String> {
-        while self.fill(Duration::from_millis(300)) {}
+        // Generous: on a loaded machine a server may pause longer than a scheduler slice.
+        while self.fill(Duration::from_millis(1000)) {}
         let mut out = Vec::new();
         let mut rest = &self.buf[..];
         let line = |rest: &mut &[u8]| -> usize {

@@ -95,7 +95,7 @@ pub(crate) fn prefetch_ahead<'s>(
         return used;
     };
     let named = || keys.iter().map(|range| &input[range.clone()]);
-    let mut view = server.keyspace.lock_keys(gate, db, named());
+    let mut view = server.keyspace.lock_keys_to_read(gate, db, named());
     view.prefetch(named());
     used
 }
@@ -883,7 +883,11 @@ fn call<'s>(
             }) {
                 Ok(keys) => {
                     let named = || keys.iter().filter_map(|i| args.get(i));
-                    let mut view = keyspace.lock_keys(gate, client.db, named());
+                    let mut view = if has_flag(spec, Flag::Write) {
+                        keyspace.lock_keys(gate, client.db, named())
+                    } else {
+                        keyspace.lock_keys_to_read(gate, client.db, named())
+                    };
                     if keys.len() > 1 {
                         view.prefetch(named());
                     }

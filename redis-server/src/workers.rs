@@ -54,3 +54,42 @@ impl Workers {
         self.handles[i].spawn(task);
     }
 }
+
+/// Niceness of threads that work in the background for the whole keyspace (BGSAVE,
+/// BGREWRITEAOF): on a box with few cores they must yield to connection workers, or a
+/// client's request waits a scheduler slice behind them.
+const BACKGROUND_NICENESS: libc::c_int = 10;
+
+/// Lowers the calling thread's scheduling priority to [`BACKGROUND_NICENESS`] (Linux sets
+/// niceness per thread); best effort, as Redis's own background priorities are.
+pub(crate) fn lower_this_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid and setpriority take plain integers and touch no memory of ours;
+        // any value is valid (a failure is reported through the return value, ignored here).
+        unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, BACKGROUND_NICENESS);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn background_threads_run_nicer_and_leave_others_alone() {
+        // SAFETY: as in lower_this_thread_priority; getpriority only reads an integer.
+        let niceness =
+            || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        let before = niceness();
+        let lowered = std::thread::spawn(move || {
+            super::lower_this_thread_priority();
+            niceness()
+        })
+        .join()
+        .expect("thread ran");
+        assert_eq!(lowered, (before + super::BACKGROUND_NICENESS).min(19));
+        assert_eq!(niceness(), before);
+    }
+}

@@ -65,6 +65,15 @@ pub struct Keyspace {
     snapshot: Mutex<Option<Arc<SnapshotJob>>>,
 }
 
+/// Whether a view may change the shards it locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Write,
+    /// Only reads (a command without the `write` flag, a prefetch): a running snapshot need
+    /// not capture the shard first, and lookups hide expired keys rather than remove them.
+    Read,
+}
+
 /// What a lookup does with a key whose time has come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExpiryMode {
@@ -178,12 +187,23 @@ impl Keyspace {
     /// record the keys it creates. The only way to a shard: a shard a running snapshot has
     /// not captured yet is captured here, before the caller can change it.
     fn lock_at(&self, db: usize, index: usize) -> MutexGuard<'_, Shard> {
+        self.lock_with(db, index, Intent::Write)
+    }
+
+    /// [`Keyspace::lock_at`], for `intent`: a reader leaves a shard the snapshot still lacks
+    /// uncaptured (copying it cost a `GET` up to a millisecond during BGSAVE) and, since it
+    /// must not change it, only hides the keys whose time has come instead of removing them.
+    fn lock_with(&self, db: usize, index: usize, intent: Intent) -> MutexGuard<'_, Shard> {
         let mut guard = lock(&self.dbs[db].shards[index]);
-        if self.dbs[db].pending[index].load(Relaxed) {
+        let uncaptured = self.dbs[db].pending[index].load(Relaxed);
+        if uncaptured && intent == Intent::Write {
             self.capture(db, index, &guard);
         }
         guard.access = self.access_policy();
-        guard.expiry = self.expiry_mode();
+        guard.expiry = match self.expiry_mode() {
+            ExpiryMode::Remove if uncaptured && intent == Intent::Read => ExpiryMode::Hide,
+            mode => mode,
+        };
         guard.record_created = self
             .record_created
             .load(std::sync::atomic::Ordering::Relaxed);
@@ -319,6 +339,26 @@ impl Keyspace {
         db: usize,
         keys: impl IntoIterator<Item = &'k [u8]>,
     ) -> Locked<'a> {
+        self.lock_keys_for(gate, db, keys, Intent::Write)
+    }
+
+    /// [`Keyspace::lock_keys`] for a command that only reads (see [`Intent::Read`]).
+    pub fn lock_keys_to_read<'a, 'k>(
+        &'a self,
+        gate: &Gate<'a>,
+        db: usize,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+    ) -> Locked<'a> {
+        self.lock_keys_for(gate, db, keys, Intent::Read)
+    }
+
+    fn lock_keys_for<'a, 'k>(
+        &'a self,
+        gate: &Gate<'a>,
+        db: usize,
+        keys: impl IntoIterator<Item = &'k [u8]>,
+        intent: Intent,
+    ) -> Locked<'a> {
         let mut indices: smallvec::SmallVec<[usize; 8]> =
             keys.into_iter().map(|k| self.shard_of(k)).collect();
         indices.sort_unstable();
@@ -330,7 +370,8 @@ impl Keyspace {
             lazy: gate.is_exclusive(),
         };
         for index in indices {
-            view.guards.push(db, index, self.lock_at(db, index));
+            view.guards
+                .push(db, index, self.lock_with(db, index, intent));
         }
         view
     }

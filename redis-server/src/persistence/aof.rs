@@ -422,6 +422,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
+            crate::workers::lower_this_thread_priority();
             let options = BaseOptions {
                 disable_gc,
                 incremental_fsync,

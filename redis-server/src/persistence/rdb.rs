@@ -513,6 +513,7 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
+            crate::workers::lower_this_thread_priority();
             let result = match pending.complete(Some(&shared.cancel)) {
                 Some(snapshot) => write_file(&snapshot, &opts, &tag, Some(&shared.cancel)),
                 None => Err("Write error saving DB on disk: save cancelled".into()),
