@@ -367,6 +367,43 @@ mod tests {
     }
 
     #[test]
+    fn readers_leave_shards_uncaptured_and_their_expired_keys_in_place() {
+        let ks = Keyspace::new(1, 8);
+        let gate = ks.exclusive();
+        let mut view = ks.lock_lazily(&gate, 0);
+        for i in 0..50 {
+            let key = format!("t{i}");
+            set(&mut view, 0, &key, "x");
+            view.shard(key.as_bytes()).set_expire(key.as_bytes(), 100);
+        }
+        // A view that holds no shard, so that every shard starts uncaptured.
+        drop(view);
+        let job = ks.lock_lazily(&gate, 0).begin_snapshot(OPTIONS);
+        drop(gate);
+        let gate = ks.shared();
+        for i in 0..50 {
+            let key = format!("t{i}");
+            let mut view = ks.lock_keys_to_read(&gate, 0, [key.as_bytes()]);
+            // Past its time: hidden from the reader, but not removed.
+            assert!(
+                view.shard(key.as_bytes())
+                    .get(key.as_bytes(), 200)
+                    .is_none()
+            );
+            assert_eq!(view.shard(key.as_bytes()).drain_expired().count(), 0);
+        }
+        assert_eq!(job.copied_len(0, 0), 0, "a reader captured a shard");
+        // A writer after them captures first, then removes.
+        let mut view = ks.lock_keys(&gate, 0, [&b"t0"[..]]);
+        assert!(view.shard(b"t0").get(b"t0", 200).is_none());
+        assert_eq!(view.shard(b"t0").drain_expired().count(), 1);
+        drop(view);
+        drop(gate);
+        assert!(ks.complete_snapshot(&job, || false));
+        assert_eq!(file_of(&job).len(), 50);
+    }
+
+    #[test]
     fn shards_a_view_holds_are_captured_at_once_and_others_on_touch() {
         let ks = Arc::new(Keyspace::new(1, 4));
         let gate = ks.exclusive();

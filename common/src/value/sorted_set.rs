@@ -309,7 +309,9 @@ impl ZSetValue {
                     }
                     ZSetValue::Skiplist(b) => {
                         b.list.update_score(cur, member, new);
-                        b.dict.insert(member.into(), new);
+                        if let Some(score) = b.dict.get_mut(member) {
+                            *score = new;
+                        }
                     }
                 }
                 AddOutcome::Updated(new)
