@@ -343,8 +343,9 @@ mod tests {
         assert!(file.iter().all(|(_, _, v, _)| v == "old"));
     }
 
-    #[test]
-    fn the_expiry_cycle_during_a_snapshot_does_not_change_it() {
+    /// 50 keys `t0..t49` expiring at 100 ms, and a snapshot begun over them: with
+    /// `uncaptured`, begun by a view holding no shard, so that every shard starts uncaptured.
+    fn snapshot_of_expiring_keys(uncaptured: bool) -> (Keyspace, Arc<SnapshotJob>) {
         let ks = Keyspace::new(1, 8);
         let gate = ks.exclusive();
         let mut view = ks.lock_lazily(&gate, 0);
@@ -353,9 +354,18 @@ mod tests {
             set(&mut view, 0, &key, "x");
             view.shard(key.as_bytes()).set_expire(key.as_bytes(), 100);
         }
+        if uncaptured {
+            view = ks.lock_lazily(&gate, 0);
+        }
         let job = view.begin_snapshot(OPTIONS);
         drop(view);
         drop(gate);
+        (ks, job)
+    }
+
+    #[test]
+    fn the_expiry_cycle_during_a_snapshot_does_not_change_it() {
+        let (ks, job) = snapshot_of_expiring_keys(false);
         let gate = ks.shared();
         let mut expired = 0;
         ks.for_each_shard(&gate, 0, |s| expired += s.active_expire(1000, 100).expired);
@@ -368,18 +378,7 @@ mod tests {
 
     #[test]
     fn readers_leave_shards_uncaptured_and_their_expired_keys_in_place() {
-        let ks = Keyspace::new(1, 8);
-        let gate = ks.exclusive();
-        let mut view = ks.lock_lazily(&gate, 0);
-        for i in 0..50 {
-            let key = format!("t{i}");
-            set(&mut view, 0, &key, "x");
-            view.shard(key.as_bytes()).set_expire(key.as_bytes(), 100);
-        }
-        // A view that holds no shard, so that every shard starts uncaptured.
-        drop(view);
-        let job = ks.lock_lazily(&gate, 0).begin_snapshot(OPTIONS);
-        drop(gate);
+        let (ks, job) = snapshot_of_expiring_keys(true);
         let gate = ks.shared();
         for i in 0..50 {
             let key = format!("t{i}");
