@@ -435,6 +435,14 @@ fn run<'s>(
             Busy::RunWithoutGate => gate_free = true,
             Busy::Wait(until) => {
                 held.gate = None;
+                // A command for the engine queues on the script thread behind the running
+                // script instead: waking every such waiter at each script's end cost more
+                // than the queue. While it waits there, the worker answers it BUSY once the
+                // running script passes the threshold (connection/io.rs).
+                let queued = client.multi.as_ref().map(|m| &m.queued[..]);
+                if held.on_worker && crate::commands::scripting::uses_engine(spec, queued) {
+                    return Dispatched::Offload;
+                }
                 return Dispatched::Paused(until);
             }
             Busy::Reject(e) => {

@@ -163,6 +163,14 @@ impl Busy {
         }
     }
 
+    /// True while a script runs that started at least `threshold` ago: other clients are
+    /// answered BUSY.
+    pub(crate) fn timed_out(&self, threshold: Duration) -> bool {
+        self.state()
+            .as_ref()
+            .is_some_and(|running| running.started.elapsed() >= threshold)
+    }
+
     pub(crate) fn kill_requested(&self) -> bool {
         self.kill.load(Relaxed)
     }
