@@ -738,6 +738,18 @@ pub(crate) fn run_with_view<'v>(
     let Some(entry) = entry else {
         return Ran::Done;
     };
+    run_entry_with_view(server, client, args, reply, entry, view)
+}
+
+/// [`run_with_view`] for a command already resolved to its `entry` (a script's call).
+pub(crate) fn run_entry_with_view<'v>(
+    server: &'v Server,
+    client: &'v mut Client,
+    args: ArgList<'v>,
+    reply: &'v mut ReplyBuffer,
+    entry: &'v CommandEntry,
+    view: common::keyspace::Locked<'v>,
+) -> Ran {
     // EXEC's commands and a script's calls go on from the clock of the command that runs
     // them (one clock read each, as for any command); a served waiter's clock is from its
     // last batch, so it reads the time afresh.

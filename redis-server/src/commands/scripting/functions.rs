@@ -682,7 +682,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             return Err(CommandError::err("Function not found"));
         };
         let (lib_name, fn_name) = (lib_name.clone(), fn_name.clone());
-        let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
+        let split = keys_and_args(ctx).map_err(|e| match e {
             CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
             other => other,
         })?;
@@ -703,8 +703,8 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         let flags = function.flags;
         let callback = function.callback.clone();
         let read_only = access == Access::ReadOnly || function.flags.no_writes;
-        let lua_keys = engine.vm.byte_array(&keys);
-        let lua_args = engine.vm.byte_array(&argv);
+        let lua_keys = engine.vm.byte_array(split.keys());
+        let lua_args = engine.vm.byte_array(split.argv());
         let (Ok(lua_keys), Ok(lua_args)) = (lua_keys, lua_args) else {
             return Err(CommandError::err("Lua out of memory"));
         };

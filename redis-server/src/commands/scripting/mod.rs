@@ -144,12 +144,10 @@ impl Busy {
 
     /// A script starts under the claim; true when it had to take the claim itself (a caller
     /// that did not go through dispatch), and so must release it at the end.
-    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>) -> bool {
+    /// `started`: when the command that runs it started.
+    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>, started: Instant) -> bool {
         let own = self.claim();
-        *self.state() = Some(Running {
-            started: Instant::now(),
-            function,
-        });
+        *self.state() = Some(Running { started, function });
         self.kill.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
         own
@@ -425,7 +423,7 @@ pub(crate) struct Engine {
     /// Bytes of the cached scripts' bodies, as INFO `used_memory_scripts` counts them.
     script_bytes: usize,
     libraries: functions::Libraries,
-    runs: u64,
+    runs: std::cell::Cell<u64>,
 }
 
 /// The engine of each server whose scripts this thread runs, keyed by that server's [`Busy`]
@@ -546,14 +544,15 @@ impl Engine {
             scripts: HashMap::new(),
             script_bytes: 0,
             libraries: functions::Libraries::default(),
-            runs: 0,
+            runs: std::cell::Cell::new(0),
         })
     }
 
     /// Counts a run; every 50 runs steps Lua's garbage collector, as Redis does.
-    fn count_run(&mut self) {
-        self.runs += 1;
-        if self.runs % 50 == 0 {
+    fn count_run(&self) {
+        let runs = self.runs.get() + 1;
+        self.runs.set(runs);
+        if runs % 50 == 0 {
             self.vm.gc_step();
         }
     }
