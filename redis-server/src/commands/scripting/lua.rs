@@ -130,10 +130,17 @@ setmetatable(G, {
   __newindex = readonly,
   __metatable = locked_meta,
 })
-P.run = function(handler, f, ...)
-  local n = select('#', ...)
-  local args = {...}
-  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+-- A function runs with its keys and arguments, without a closure made for each run: they
+-- wait here for `call_function`, which takes them out before calling (runs never nest).
+local pending_f, pending_keys, pending_args
+local function call_function()
+  local f, keys, args = pending_f, pending_keys, pending_args
+  pending_f, pending_keys, pending_args = nil, nil, nil
+  return f(keys, args)
+end
+P.run = function(handler, f, keys, args)
+  pending_f, pending_keys, pending_args = f, keys, args
+  return xpcall(call_function, handler)
 end
 P.run0 = function(handler, f) return xpcall(f, handler) end
 "#;
@@ -571,11 +578,6 @@ impl Vm {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
-    /// A Lua table of byte strings.
-    pub(crate) fn lua(&self) -> &Lua {
-        &self.lua
-    }
-
     #[allow(dead_code)]
     fn globals(&self) -> &Table {
         &self.globals
@@ -615,13 +617,30 @@ impl Vm {
         }
     }
 
-    pub(crate) fn byte_array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
-        self.lua.create_sequence_from(
-            items
-                .iter()
-                .map(|item| self.lua.create_string(item))
-                .collect::<mlua::Result<Vec<_>>>()?,
-        )
+    /// Two fresh tables of byte strings (a function's keys and arguments), built as
+    /// [`Vm::set_keys_and_argv`] builds its own.
+    pub(crate) fn byte_arrays(&self, a: &[&[u8]], b: &[&[u8]]) -> mlua::Result<(Table, Table)> {
+        use mlua::ffi;
+        use std::ffi::c_int;
+        let (Ok(na), Ok(nb)) = (c_int::try_from(a.len()), c_int::try_from(b.len())) else {
+            return Err(mlua::Error::runtime("too many arguments"));
+        };
+        // SAFETY: as in `set_keys_and_argv`: a protected call on the main state with at least
+        // LUA_MINSTACK free slots, of which this uses three (two tables and a string); indices
+        // within `1..=n` for `n` that fits a `c_int`; strings copied by Lua before the pushes
+        // return; no value that needs dropping in the closure's frame. The two tables it
+        // leaves on the stack are the call's results, taken as handles by `exec_raw`.
+        unsafe {
+            self.lua.exec_raw::<(Table, Table)>((), |state| {
+                for (items, n) in [(a, na), (b, nb)] {
+                    ffi::lua_createtable(state, n, 0);
+                    for (i, item) in (1..=n).zip(items) {
+                        ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(state, -2, i);
+                    }
+                }
+            })
+        }
     }
 
     /// Runs `f` (with `args` when given) under the error handler, `redis.call` wired to `state`.
