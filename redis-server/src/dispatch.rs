@@ -111,15 +111,23 @@ pub(crate) fn resolve_for_script(
     server: &Server,
     args: ArgList<'_>,
 ) -> Result<&'static CommandSpec, crate::commands::scripting::ScriptCallError> {
+    resolve_entry_for_script(server, args).map(|entry| entry.spec)
+}
+
+/// [`resolve_for_script`], giving the command's registry entry.
+pub(crate) fn resolve_entry_for_script<'s>(
+    server: &'s Server,
+    args: ArgList<'_>,
+) -> Result<&'s CommandEntry, crate::commands::scripting::ScriptCallError> {
     use crate::commands::scripting::ScriptCallError;
     let spec = resolve(server, args).map_err(|_| ScriptCallError::Unknown)?;
-    if server.registry.entry(spec).is_none() {
+    let Some(entry) = server.registry.entry(spec) else {
         return Err(ScriptCallError::Unknown);
-    }
+    };
     if !arity_ok(spec, args.len()) {
         return Err(ScriptCallError::Arity(spec));
     }
-    Ok(spec)
+    Ok(entry)
 }
 
 fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {

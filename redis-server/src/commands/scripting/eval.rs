@@ -3,7 +3,7 @@
 use common::resp::Protocol;
 
 use super::lua::CallState;
-use super::{Engine, Script, ScriptFlags, no_engine};
+use super::{Engine, Script, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
 use crate::connection::Client;
@@ -163,15 +163,12 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
             }
             By::Sha => sha_key(ascii_lowercase_sha(script_arg, &mut lowered)),
         };
-        let Some(sha) = sha.filter(|sha| engine.scripts.contains_key(*sha)) else {
+        let engine = &*engine;
+        let Some((sha, script)) = sha.and_then(|sha| engine.scripts.get_key_value(sha)) else {
             return Err(CommandError::Prefixed(
                 "NOSCRIPT",
                 "No matching script. Please use EVAL.".into(),
             ));
-        };
-        let engine = &*engine;
-        let Some(script) = engine.scripts.get(sha) else {
-            return Err(no_engine());
         };
         if script.shebang && !script.flags.no_writes && access == Access::ReadOnly {
             return Err(CommandError::err(

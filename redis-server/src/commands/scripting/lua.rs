@@ -1007,8 +1007,8 @@ fn call_redis(
     };
     let server = state.server;
     let argv = command.args();
-    let spec = match dispatch::resolve_for_script(server, argv) {
-        Ok(spec) => spec,
+    let entry = match dispatch::resolve_entry_for_script(server, argv) {
+        Ok(entry) => entry,
         Err(ScriptCallError::Unknown) => {
             return refuse("ERR Unknown Redis command called from script", None);
         }
@@ -1019,6 +1019,7 @@ fn call_redis(
             );
         }
     };
+    let spec = entry.spec;
     use common::command_table::Flag;
     if spec.flags.contains(&Flag::Noscript) {
         return refuse(
@@ -1065,12 +1066,7 @@ fn call_redis(
     reply.clear();
     reply.set_protocol(state.resp);
     state.client.protocol = state.resp;
-    match server.registry.entry(spec) {
-        Some(entry) => {
-            dispatch::run_entry_with_view(server, &mut state.client, argv, reply, entry, view)
-        }
-        None => dispatch::run_with_view(server, &mut state.client, argv, reply, view),
-    };
+    dispatch::run_entry_with_view(server, &mut state.client, argv, reply, entry, view);
     let bytes = reply.as_bytes();
     let mut pos = 0;
     let value = resp_to_lua(lua, bytes, &mut pos, 0)?;
