@@ -417,6 +417,8 @@ impl Vm {
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
+                // A long script must not hold back the replies of the batches run before it.
+                super::hand_back_held();
                 if hook_busy.kill_requested() {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
