@@ -271,7 +271,7 @@ pub(super) fn execute(
     args: Option<(mlua::Table, mlua::Table)>,
     mode: RunMode,
     funcname: &str,
-    function: Option<(String, Vec<Vec<u8>>)>,
+    function: Option<common::resp::OwnedCommand>,
 ) -> Result<(), CommandError> {
     let busy = &*ctx.server.scripting.busy;
     let client = Client::for_script(ctx.client);

@@ -633,13 +633,15 @@ pub(super) fn function_stats(ctx: &mut CommandContext<'_>) -> Result<(), Command
         .running()
         .and_then(|r| r.function.map(|f| (r.started, f)))
     {
-        Some((started, (name, command))) => {
+        Some((started, command)) => {
+            let command = command.args();
             ctx.reply.map(3);
             ctx.reply.bulk(b"name");
-            ctx.reply.bulk(name.as_bytes());
+            ctx.reply
+                .bulk(&String::from_utf8_lossy(command.get(1).unwrap_or_default()).as_bytes());
             ctx.reply.bulk(b"command");
             ctx.reply.array(command.len());
-            for arg in &command {
+            for arg in command.iter() {
                 ctx.reply.bulk(arg);
             }
             ctx.reply.bulk(b"duration_ms");
@@ -673,12 +675,16 @@ pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
     // Shown before the commands the function runs, as for EVAL.
     crate::dispatch::feed_monitors(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
-    let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
+    let name = String::from_utf8_lossy(ctx.args.next_bytes()?);
     let server = ctx.server;
     server.scripting.with_engine(|engine| {
         let engine = &*engine;
-        let Some((lib_name, fn_name)) = engine.libraries.owner.get(&name.to_ascii_lowercase())
-        else {
+        let lowered: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase().into()
+        } else {
+            (*name).into()
+        };
+        let Some((lib_name, fn_name)) = engine.libraries.owner.get(&*lowered) else {
             return Err(CommandError::err("Function not found"));
         };
         let split = keys_and_args(ctx).map_err(|e| match e {
@@ -706,7 +712,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         };
         engine.count_run();
         // FUNCTION STATS shows the command line while the function runs.
-        let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
+        let command = ctx.args.list().to_owned_command();
         execute(
             ctx,
             engine,
@@ -717,7 +723,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
                 allow_oom: flags.allow_oom,
             },
             &name,
-            Some((name.clone(), command)),
+            Some(command),
         )
     })
 }

@@ -109,8 +109,9 @@ pub(crate) struct Busy {
 #[derive(Debug, Clone)]
 pub(crate) struct Running {
     pub started: Instant,
-    /// `Some((function name, command line))` for FCALL; `None` for EVAL.
-    pub function: Option<(String, Vec<Vec<u8>>)>,
+    /// The command line of an FCALL (its second argument names the function as called);
+    /// `None` for EVAL.
+    pub function: Option<OwnedCommand>,
 }
 
 impl Busy {
@@ -145,7 +146,7 @@ impl Busy {
     /// A script starts under the claim; true when it had to take the claim itself (a caller
     /// that did not go through dispatch), and so must release it at the end.
     /// `started`: when the command that runs it started.
-    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>, started: Instant) -> bool {
+    fn begin(&self, function: Option<OwnedCommand>, started: Instant) -> bool {
         let own = self.claim();
         *self.state() = Some(Running { started, function });
         self.kill.store(false, Relaxed);
