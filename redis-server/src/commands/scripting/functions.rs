@@ -638,7 +638,7 @@ pub(super) fn function_stats(ctx: &mut CommandContext<'_>) -> Result<(), Command
             ctx.reply.map(3);
             ctx.reply.bulk(b"name");
             ctx.reply
-                .bulk(&String::from_utf8_lossy(command.get(1).unwrap_or_default()).as_bytes());
+                .bulk(String::from_utf8_lossy(command.get(1).unwrap_or_default()).as_bytes());
             ctx.reply.bulk(b"command");
             ctx.reply.array(command.len());
             for arg in command.iter() {
