@@ -54,6 +54,52 @@ fn endless_script_leaves_every_worker_answering_busy_until_script_kill() {
     assert_eq!(runner.cmd(&["EVAL", "return 7", "0"]), ":7\r\n");
 }
 
+/// A function called while another runs waits its turn, and is answered BUSY once the
+/// running one passes `busy-reply-threshold`, even though it was queued for the script thread
+/// before that.
+#[test]
+fn call_queued_behind_a_long_function_is_answered_busy_at_the_threshold() {
+    let server = TestServer::start();
+    let mut admin = server.connect();
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "busy-reply-threshold", "500"]),
+        "+OK\r\n"
+    );
+    let library = "#!lua name=lib\n\
+        redis.register_function('spin', function() while true do end end)\n\
+        redis.register_function('one', function() return 1 end)";
+    assert_eq!(admin.cmd(&["FUNCTION", "LOAD", library]), "$3\r\nlib\r\n");
+    let mut runner = server.connect();
+    runner.send_cmd(&["FCALL", "spin", "0"]);
+    let started = Instant::now();
+    // FUNCTION STATS answers while a function runs, and names it.
+    while admin
+        .cmd(&["FUNCTION", "STATS"])
+        .starts_with("*4\r\n$14\r\nrunning_script\r\n$-1")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "function never ran"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut queued = server.connect();
+    queued.send_cmd(&["FCALL", "one", "0"]);
+    queued.set_timeout(Duration::from_secs(5));
+    assert_eq!(
+        queued.read_text(),
+        "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(500));
+    assert_eq!(admin.cmd(&["FUNCTION", "KILL"]), "+OK\r\n");
+    let killed = runner.read_text();
+    assert!(
+        killed.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+        "{killed}"
+    );
+    assert_eq!(queued.cmd(&["FCALL", "one", "0"]), ":1\r\n");
+}
+
 /// Scripts pipelined behind each other and behind plain commands all run, in order.
 #[test]
 fn pipelined_scripts_and_commands_reply_in_order() {

@@ -175,15 +175,23 @@ pub(crate) fn resolve_for_script(
     server: &Server,
     args: ArgList<'_>,
 ) -> Result<&'static CommandSpec, crate::commands::scripting::ScriptCallError> {
+    resolve_entry_for_script(server, args).map(|entry| entry.spec)
+}
+
+/// [`resolve_for_script`], giving the command's registry entry.
+pub(crate) fn resolve_entry_for_script<'s>(
+    server: &'s Server,
+    args: ArgList<'_>,
+) -> Result<&'s CommandEntry, crate::commands::scripting::ScriptCallError> {
     use crate::commands::scripting::ScriptCallError;
     let spec = resolve(server, args).map_err(|_| ScriptCallError::Unknown)?;
-    if server.registry.entry(spec).is_none() {
+    let Some(entry) = server.registry.entry(spec) else {
         return Err(ScriptCallError::Unknown);
-    }
+    };
     if !arity_ok(spec, args.len()) {
         return Err(ScriptCallError::Arity(spec));
     }
-    Ok(spec)
+    Ok(entry)
 }
 
 fn arity_ok(spec: &CommandSpec, argc: usize) -> bool {
@@ -499,6 +507,14 @@ fn run<'s>(
             Busy::RunWithoutGate => gate_free = true,
             Busy::Wait(until) => {
                 held.gate = None;
+                // A command for the engine queues on the script thread behind the running
+                // script instead: waking every such waiter at each script's end cost more
+                // than the queue. While it waits there, the worker answers it BUSY once the
+                // running script passes the threshold (connection/io.rs).
+                let queued = client.multi.as_ref().map(|m| &m.queued[..]);
+                if held.on_worker && crate::commands::scripting::uses_engine(spec, queued) {
+                    return Dispatched::Offload;
+                }
                 return Dispatched::Paused(until);
             }
             Busy::Reject(e) => {
@@ -794,6 +810,18 @@ pub(crate) fn run_with_view<'v>(
     let Some(entry) = entry else {
         return Ran::Done;
     };
+    run_entry_with_view(server, client, args, reply, entry, view)
+}
+
+/// [`run_with_view`] for a command already resolved to its `entry` (a script's call).
+pub(crate) fn run_entry_with_view<'v>(
+    server: &'v Server,
+    client: &'v mut Client,
+    args: ArgList<'v>,
+    reply: &'v mut ReplyBuffer,
+    entry: &'v CommandEntry,
+    view: common::keyspace::Locked<'v>,
+) -> Ran {
     // EXEC's commands and a script's calls go on from the clock of the command that runs
     // them (one clock read each, as for any command); a served waiter's clock is from its
     // last batch, so it reads the time afresh.

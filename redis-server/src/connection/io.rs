@@ -448,37 +448,66 @@ impl Drop for Postponed<'_> {
     }
 }
 
+/// How often a batch queued on the script thread checks whether the script running there has
+/// passed `busy-reply-threshold`.
+const QUEUED_BUSY_CHECK: Duration = Duration::from_millis(100);
+
 /// Runs the rest of a batch, from a command that runs a script, on the script thread: the
 /// session moves there and comes back with how the batch ended. `None` if it panicked there.
+///
+/// A batch still queued when the script running ahead of it passes `busy-reply-threshold`
+/// comes back unrun, as `Offload { used: 0 }`: the worker then runs it, and dispatch answers
+/// its script command BUSY as Redis would.
 async fn on_script_thread(
     server: &Arc<Server>,
-    mut session: Box<Session>,
+    session: Box<Session>,
     input: &[u8],
 ) -> Option<(Box<Session>, BatchEnd)> {
     let input = input.to_vec();
     let server_ref = server.clone();
-    server
-        .scripting
-        .thread
-        .run(move || {
-            let Session {
-                client,
-                parser,
-                reply,
-                ..
-            } = &mut *session;
-            let end = run_batch(
-                &server_ref,
-                client,
-                parser,
-                None,
-                &input,
-                reply,
-                Place::ScriptThread,
-            );
-            (session, end)
-        })
-        .await
+    // Whoever takes the session out runs the batch: the script thread when the job starts,
+    // or this worker when it gives up waiting.
+    let slot = Arc::new(std::sync::Mutex::new(Some(session)));
+    let queued = slot.clone();
+    let job = server.scripting.thread.run(move || {
+        let mut session = take_session(&queued)?;
+        let Session {
+            client,
+            parser,
+            reply,
+            ..
+        } = &mut *session;
+        let end = run_batch(
+            &server_ref,
+            client,
+            parser,
+            None,
+            &input,
+            reply,
+            Place::ScriptThread,
+        );
+        Some((session, end))
+    });
+    tokio::pin!(job);
+    loop {
+        tokio::select! {
+            done = &mut job => return done.flatten(),
+            _ = tokio::time::sleep(QUEUED_BUSY_CHECK) => {
+                let threshold = crate::commands::scripting::Scripting::threshold(&server.config());
+                if server.scripting.busy.timed_out(threshold)
+                    && let Some(session) = take_session(&slot)
+                {
+                    return Some((session, BatchEnd::Offload { used: 0 }));
+                }
+            }
+        }
+    }
+}
+
+fn take_session(slot: &std::sync::Mutex<Option<Box<Session>>>) -> Option<Box<Session>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
 }
 
 /// Where a batch runs.
@@ -492,7 +521,8 @@ enum Place {
 /// How a synchronous batch of commands ended.
 enum BatchEnd {
     /// The command starting at `used` runs a script: run it (and what follows) on the script
-    /// thread.
+    /// thread. From the script thread, `used: 0`: the batch was not run (see
+    /// [`on_script_thread`]); the worker runs it.
     Offload { used: usize },
     /// Every complete command ran; this many bytes were used.
     Done(usize),

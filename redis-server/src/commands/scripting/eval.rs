@@ -3,7 +3,7 @@
 use common::resp::Protocol;
 
 use super::lua::CallState;
-use super::{Engine, Script, ScriptFlags, no_engine};
+use super::{Engine, Script, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
 use crate::connection::Client;
@@ -38,16 +38,29 @@ pub(super) fn evalsha_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandErro
     run(ctx, By::Sha, Access::ReadOnly)
 }
 
-/// The keys and the other arguments of a script call.
-pub(super) type KeysAndArgs<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+/// The keys and the other arguments of a script call, in one list.
+pub(super) struct KeysAndArgs<'a> {
+    all: Vec<&'a [u8]>,
+    numkeys: usize,
+}
+
+impl<'a> KeysAndArgs<'a> {
+    pub(super) fn keys(&self) -> &[&'a [u8]] {
+        &self.all[..self.numkeys]
+    }
+
+    pub(super) fn argv(&self) -> &[&'a [u8]] {
+        &self.all[self.numkeys..]
+    }
+}
 
 /// Splits `numkeys key... arg...` as EVAL and FCALL read it.
 pub(super) fn keys_and_args<'a>(
     ctx: &mut CommandContext<'a>,
 ) -> Result<KeysAndArgs<'a>, CommandError> {
     let numkeys = ctx.args.next_i64()?;
-    let rest: Vec<&[u8]> = ctx.args.rest().collect();
-    if numkeys > rest.len() as i64 {
+    let all: Vec<&[u8]> = ctx.args.rest().collect();
+    if numkeys > all.len() as i64 {
         return Err(CommandError::err(
             "Number of keys can't be greater than number of args",
         ));
@@ -55,8 +68,10 @@ pub(super) fn keys_and_args<'a>(
     if numkeys < 0 {
         return Err(CommandError::err("Number of keys can't be negative"));
     }
-    let (keys, argv) = rest.split_at(numkeys as usize);
-    Ok((keys.to_vec(), argv.to_vec()))
+    Ok(KeysAndArgs {
+        all,
+        numkeys: numkeys as usize,
+    })
 }
 
 /// What INFO `used_memory_scripts` adds per cached script beyond its body.
@@ -136,24 +151,24 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
     // own feed, which comes after).
     crate::dispatch::feed_monitors(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
     let script_arg = ctx.args.next_bytes()?;
-    let (keys, argv) = keys_and_args(ctx)?;
+    let split = keys_and_args(ctx)?;
     let server = ctx.server;
     server.scripting.with_engine(|engine| {
+        let mut lowered = [0u8; 40];
         let sha = match by {
-            By::Body => load(engine, script_arg)?,
-            By::Sha => {
-                let sha = String::from_utf8_lossy(script_arg).to_ascii_lowercase();
-                if !engine.scripts.contains_key(&sha) {
-                    return Err(CommandError::Prefixed(
-                        "NOSCRIPT",
-                        "No matching script. Please use EVAL.".into(),
-                    ));
-                }
-                sha
+            By::Body => {
+                let sha = load(engine, script_arg)?;
+                lowered.copy_from_slice(sha.as_bytes());
+                sha_key(&lowered)
             }
+            By::Sha => sha_key(ascii_lowercase_sha(script_arg, &mut lowered)),
         };
-        let Some(script) = engine.scripts.get(&sha) else {
-            return Err(no_engine());
+        let engine = &*engine;
+        let Some((sha, script)) = sha.and_then(|sha| engine.scripts.get_key_value(sha)) else {
+            return Err(CommandError::Prefixed(
+                "NOSCRIPT",
+                "No matching script. Please use EVAL.".into(),
+            ));
         };
         if script.shebang && !script.flags.no_writes && access == Access::ReadOnly {
             return Err(CommandError::err(
@@ -168,26 +183,42 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
         } else {
             ScriptFlags::default()
         };
-        let func = script.func.clone();
         let read_only = access == Access::ReadOnly || script.flags.no_writes;
         engine
             .vm
-            .set_keys_and_argv(&keys, &argv)
+            .set_keys_and_argv(split.keys(), split.argv())
             .map_err(|e| CommandError::err(e.to_string()))?;
         engine.count_run();
         execute(
             ctx,
             engine,
-            &func,
+            &script.func,
             None,
             RunMode {
                 read_only,
                 allow_oom: flags.allow_oom,
             },
-            &sha,
+            sha,
             None,
         )
     })
+}
+
+/// `arg` lowercased into `buf` when it has a SHA1's length (scripts are cached by lowercase
+/// hex); an empty slice otherwise, which names no script.
+fn ascii_lowercase_sha<'b>(arg: &[u8], buf: &'b mut [u8; 40]) -> &'b [u8] {
+    if arg.len() != buf.len() {
+        return &[];
+    }
+    for (to, from) in buf.iter_mut().zip(arg) {
+        *to = from.to_ascii_lowercase();
+    }
+    &buf[..]
+}
+
+/// The cache key a 40-byte SHA1 text stands for; `None` for anything else.
+fn sha_key(sha: &[u8]) -> Option<&str> {
+    std::str::from_utf8(sha).ok().filter(|sha| sha.len() == 40)
 }
 
 /// What a run may do.
@@ -240,7 +271,7 @@ pub(super) fn execute(
     args: Option<(mlua::Table, mlua::Table)>,
     mode: RunMode,
     funcname: &str,
-    function: Option<(String, Vec<Vec<u8>>)>,
+    function: Option<common::resp::OwnedCommand>,
 ) -> Result<(), CommandError> {
     let busy = &*ctx.server.scripting.busy;
     let client = Client::for_script(ctx.client);
@@ -253,8 +284,9 @@ pub(super) fn execute(
         allow_oom: mode.allow_oom,
         resp: Protocol::Resp2,
         busy,
+        reply: common::resp::ReplyBuffer::new(Protocol::Resp2),
     };
-    let own = busy.begin(function);
+    let own = busy.begin(function, ctx.client.clock.next_start);
     let result = engine.vm.run(&mut state, func, args, ctx.reply);
     busy.end(own);
     if own {
@@ -408,6 +440,27 @@ pub(super) fn script_help(ctx: &mut CommandContext<'_>) -> Result<(), CommandErr
 #[cfg(test)]
 mod tests {
     use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn keys_and_argv_are_fresh_byte_string_tables_each_run() {
+        let mut c = TestClient::new();
+        let script = "local n = #KEYS .. ',' .. #ARGV \
+            KEYS[9] = 'x' ARGV.extra = 1 \
+            return {n, KEYS[1], ARGV[1], ARGV[2]}";
+        assert_eq!(
+            c.text(&["EVAL", script, "1", "k\0\r\n", "", "a\x01"]),
+            "*4\r\n$3\r\n1,2\r\n$4\r\nk\0\r\n\r\n$0\r\n\r\n$2\r\na\x01\r\n"
+        );
+        // What the last run put in its tables is gone.
+        assert_eq!(
+            c.text(&[
+                "EVAL",
+                "return {#KEYS, #ARGV, tostring(KEYS[9]), tostring(ARGV.extra)}",
+                "0"
+            ]),
+            "*4\r\n:0\r\n:0\r\n$3\r\nnil\r\n$3\r\nnil\r\n"
+        );
+    }
 
     #[test]
     fn eval_converts_replies_and_reports_errors_as_redis() {

@@ -633,13 +633,15 @@ pub(super) fn function_stats(ctx: &mut CommandContext<'_>) -> Result<(), Command
         .running()
         .and_then(|r| r.function.map(|f| (r.started, f)))
     {
-        Some((started, (name, command))) => {
+        Some((started, command)) => {
+            let command = command.args();
             ctx.reply.map(3);
             ctx.reply.bulk(b"name");
-            ctx.reply.bulk(name.as_bytes());
+            ctx.reply
+                .bulk(String::from_utf8_lossy(command.get(1).unwrap_or_default()).as_bytes());
             ctx.reply.bulk(b"command");
             ctx.reply.array(command.len());
-            for arg in &command {
+            for arg in command.iter() {
                 ctx.reply.bulk(arg);
             }
             ctx.reply.bulk(b"duration_ms");
@@ -673,24 +675,27 @@ pub(super) fn fcall_ro(ctx: &mut CommandContext<'_>) -> Result<(), CommandError>
 fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError> {
     // Shown before the commands the function runs, as for EVAL.
     crate::dispatch::feed_monitors(ctx.server, ctx.client, ctx.command.spec, ctx.args.list());
-    let name = String::from_utf8_lossy(ctx.args.next_bytes()?).into_owned();
-    let command: Vec<Vec<u8>> = ctx.args.list().iter().map(<[u8]>::to_vec).collect();
+    let name = String::from_utf8_lossy(ctx.args.next_bytes()?);
     let server = ctx.server;
     server.scripting.with_engine(|engine| {
-        let Some((lib_name, fn_name)) = engine.libraries.owner.get(&name.to_ascii_lowercase())
-        else {
+        let engine = &*engine;
+        let lowered: std::borrow::Cow<'_, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase().into()
+        } else {
+            (*name).into()
+        };
+        let Some((lib_name, fn_name)) = engine.libraries.owner.get(&*lowered) else {
             return Err(CommandError::err("Function not found"));
         };
-        let (lib_name, fn_name) = (lib_name.clone(), fn_name.clone());
-        let (keys, argv) = keys_and_args(ctx).map_err(|e| match e {
+        let split = keys_and_args(ctx).map_err(|e| match e {
             CommandError::NotInteger => CommandError::err("Bad number of keys provided"),
             other => other,
         })?;
         let Some(function) = engine
             .libraries
             .libraries
-            .get(&lib_name)
-            .and_then(|lib| lib.functions.get(&fn_name))
+            .get(lib_name)
+            .and_then(|lib| lib.functions.get(fn_name))
         else {
             return Err(CommandError::err("Function not found"));
         };
@@ -701,26 +706,24 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         }
         super::eval::refuse_before_running(ctx, function.flags)?;
         let flags = function.flags;
-        let callback = function.callback.clone();
         let read_only = access == Access::ReadOnly || function.flags.no_writes;
-        let lua_keys = engine.vm.byte_array(&keys);
-        let lua_args = engine.vm.byte_array(&argv);
-        let (Ok(lua_keys), Ok(lua_args)) = (lua_keys, lua_args) else {
+        let Ok(tables) = engine.vm.byte_arrays(split.keys(), split.argv()) else {
             return Err(CommandError::err("Lua out of memory"));
         };
         engine.count_run();
-        let _ = engine.vm.lua();
+        // FUNCTION STATS shows the command line while the function runs.
+        let command = ctx.args.list().to_owned_command();
         execute(
             ctx,
             engine,
-            &callback,
-            Some((lua_keys, lua_args)),
+            &function.callback,
+            Some(tables),
             super::eval::RunMode {
                 read_only,
                 allow_oom: flags.allow_oom,
             },
-            &name.clone(),
-            Some((name, command)),
+            &name,
+            Some(command),
         )
     })
 }

@@ -130,10 +130,17 @@ setmetatable(G, {
   __newindex = readonly,
   __metatable = locked_meta,
 })
-P.run = function(handler, f, ...)
-  local n = select('#', ...)
-  local args = {...}
-  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+-- A function runs with its keys and arguments, without a closure made for each run: they
+-- wait here for `call_function`, which takes them out before calling (runs never nest).
+local pending_f, pending_keys, pending_args
+local function call_function()
+  local f, keys, args = pending_f, pending_keys, pending_args
+  pending_f, pending_keys, pending_args = nil, nil, nil
+  return f(keys, args)
+end
+P.run = function(handler, f, keys, args)
+  pending_f, pending_keys, pending_args = f, keys, args
+  return xpcall(call_function, handler)
 end
 P.run0 = function(handler, f) return xpcall(f, handler) end
 "#;
@@ -243,6 +250,8 @@ pub(crate) struct CallState<'s, 'v> {
     /// `redis.setresp`: the protocol command replies are converted from.
     pub resp: Protocol,
     pub busy: &'s Busy,
+    /// The reply of the `redis.call` in progress (one buffer for all of a run's calls).
+    pub reply: ReplyBuffer,
 }
 
 thread_local! {
@@ -408,6 +417,8 @@ impl Vm {
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(100_000),
             move |_, _| {
+                // A long script must not hold back the replies of the batches run before it.
+                super::hand_back_held();
                 if hook_busy.kill_requested() {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
@@ -445,9 +456,8 @@ impl Vm {
         redis.raw_set(
             "call",
             lua.create_function(move |lua, args: Variadic<Value>| {
-                let result =
-                    with_current_run(|state| call_redis(lua, state, args.into_iter().collect()))
-                        .ok_or_else(&call_outside)??;
+                let result = with_current_run(|state| call_redis(lua, state, &args))
+                    .ok_or_else(&call_outside)??;
                 raised_or(result)
             })?,
         )?;
@@ -455,9 +465,8 @@ impl Vm {
         redis.raw_set(
             "pcall",
             lua.create_function(move |lua, args: Variadic<Value>| {
-                let result =
-                    with_current_run(|state| call_redis(lua, state, args.into_iter().collect()))
-                        .ok_or_else(&pcall_outside)??;
+                let result = with_current_run(|state| call_redis(lua, state, &args))
+                    .ok_or_else(&pcall_outside)??;
                 Ok(result.1)
             })?,
         )?;
@@ -571,29 +580,69 @@ impl Vm {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
-    /// A Lua table of byte strings.
-    pub(crate) fn lua(&self) -> &Lua {
-        &self.lua
-    }
-
     #[allow(dead_code)]
     fn globals(&self) -> &Table {
         &self.globals
     }
 
-    /// Sets the KEYS and ARGV globals of an EVAL.
+    /// Sets the KEYS and ARGV globals of an EVAL: two fresh tables of byte strings per run,
+    /// as in Redis. Built with raw stack calls: through mlua's handles (one registry slot per
+    /// table and string, made and freed) this was a tenth of a short script's run.
     pub(crate) fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
-        self.globals.raw_set("KEYS", self.byte_array(keys)?)?;
-        self.globals.raw_set("ARGV", self.byte_array(argv)?)?;
-        Ok(())
+        use mlua::ffi;
+        use std::ffi::c_int;
+        let (Ok(nkeys), Ok(nargv)) = (c_int::try_from(keys.len()), c_int::try_from(argv.len()))
+        else {
+            return Err(mlua::Error::runtime("too many arguments"));
+        };
+        // SAFETY: `exec_raw` runs the closure inside a protected call on this VM's main state,
+        // with LUA_MINSTACK (20) free stack slots; the closure uses at most three (name,
+        // table, string) and leaves the stack as it found it. Every index is within
+        // `1..=n` for an `n` that fits a `c_int` (checked above). The strings are copied by
+        // Lua before the pushes return, so no borrowed bytes outlive the call. A Lua error
+        // (only an allocation failure can happen here) unwinds to that protected call through
+        // this closure's frame, which owns nothing that needs dropping (it borrows slices and
+        // holds integers). The globals table is set with raw sets, as `Table::raw_set` did,
+        // so its read-only metatable is not invoked.
+        unsafe {
+            self.lua.exec_raw::<()>((), |state| {
+                for (name, items, n) in [(c"KEYS", keys, nkeys), (c"ARGV", argv, nargv)] {
+                    ffi::lua_pushstring(state, name.as_ptr());
+                    ffi::lua_createtable(state, n, 0);
+                    for (i, item) in (1..=n).zip(items) {
+                        ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(state, -2, i);
+                    }
+                    ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
+                }
+            })
+        }
     }
 
-    pub(crate) fn byte_array(&self, items: &[&[u8]]) -> mlua::Result<Table> {
-        let t = self.lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_set(i + 1, self.lua.create_string(item)?)?;
+    /// Two fresh tables of byte strings (a function's keys and arguments), built as
+    /// [`Vm::set_keys_and_argv`] builds its own.
+    pub(crate) fn byte_arrays(&self, a: &[&[u8]], b: &[&[u8]]) -> mlua::Result<(Table, Table)> {
+        use mlua::ffi;
+        use std::ffi::c_int;
+        let (Ok(na), Ok(nb)) = (c_int::try_from(a.len()), c_int::try_from(b.len())) else {
+            return Err(mlua::Error::runtime("too many arguments"));
+        };
+        // SAFETY: as in `set_keys_and_argv`: a protected call on the main state with at least
+        // LUA_MINSTACK free slots, of which this uses three (two tables and a string); indices
+        // within `1..=n` for `n` that fits a `c_int`; strings copied by Lua before the pushes
+        // return; no value that needs dropping in the closure's frame. The two tables it
+        // leaves on the stack are the call's results, taken as handles by `exec_raw`.
+        unsafe {
+            self.lua.exec_raw::<(Table, Table)>((), |state| {
+                for (items, n) in [(a, na), (b, nb)] {
+                    ffi::lua_createtable(state, n, 0);
+                    for (i, item) in (1..=n).zip(items) {
+                        ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(state, -2, i);
+                    }
+                }
+            })
         }
-        Ok(t)
     }
 
     /// Runs `f` (with `args` when given) under the error handler, `redis.call` wired to `state`.
@@ -606,15 +655,12 @@ impl Vm {
         reply: &mut ReplyBuffer,
     ) -> Result<Vec<ReplyError>, ScriptError> {
         let installed = CurrentRun::install(state);
-        let called: mlua::Result<MultiValue> = match args {
-            Some((keys, argv)) => self.run.call((self.handler.clone(), f.clone(), keys, argv)),
-            None => self.run0.call((self.handler.clone(), f.clone())),
+        let called: mlua::Result<(bool, Value)> = match args {
+            Some((keys, argv)) => self.run.call((&self.handler, f, keys, argv)),
+            None => self.run0.call((&self.handler, f)),
         };
         drop(installed);
-        let outcome = called.map(|result| {
-            let mut values = result.into_iter();
-            let ok = matches!(values.next(), Some(Value::Boolean(true)));
-            let value = values.next().unwrap_or(Value::Nil);
+        let outcome = called.map(|(ok, value)| {
             if ok {
                 let mut seen = Vec::new();
                 lua_to_reply(&value, reply, state.resp, 0, &mut seen);
@@ -943,7 +989,7 @@ fn acl_check_cmd(
 fn call_redis(
     lua: &Lua,
     state: &mut CallState<'_, '_>,
-    args: Vec<Value>,
+    args: &[Value],
 ) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
         Ok((false, Value::Table(error_table(lua, msg, false)?)))
@@ -957,14 +1003,14 @@ fn call_redis(
         }
         Ok((false, Value::Table(error_table(lua, msg, true)?)))
     };
-    let command = match lua_args_to_command(lua, &args)? {
+    let command = match lua_args_to_command(lua, args)? {
         Ok(command) => command,
         Err(error) => return Ok((false, error)),
     };
     let server = state.server;
     let argv = command.args();
-    let spec = match dispatch::resolve_for_script(server, argv) {
-        Ok(spec) => spec,
+    let entry = match dispatch::resolve_entry_for_script(server, argv) {
+        Ok(entry) => entry,
         Err(ScriptCallError::Unknown) => {
             return refuse("ERR Unknown Redis command called from script", None);
         }
@@ -975,6 +1021,7 @@ fn call_redis(
             );
         }
     };
+    let spec = entry.spec;
     use common::command_table::Flag;
     if spec.flags.contains(&Flag::Noscript) {
         return refuse(
@@ -1017,12 +1064,14 @@ fn call_redis(
     let Some(view) = state.view.sibling(state.client.db) else {
         return fail("ERR script run outside the exclusive gate");
     };
-    let mut reply = ReplyBuffer::new(state.resp);
+    let reply = &mut state.reply;
+    reply.clear();
+    reply.set_protocol(state.resp);
     state.client.protocol = state.resp;
-    dispatch::run_with_view(server, &mut state.client, argv, &mut reply, view);
-    let bytes = reply.take();
+    dispatch::run_entry_with_view(server, &mut state.client, argv, reply, entry, view);
+    let bytes = reply.as_bytes();
     let mut pos = 0;
-    let value = resp_to_lua(lua, &bytes, &mut pos, 0)?;
+    let value = resp_to_lua(lua, bytes, &mut pos, 0)?;
     Ok((bytes.first() != Some(&b'-'), value))
 }
 
@@ -1308,6 +1357,7 @@ mod tests {
             allow_oom: false,
             resp: Protocol::Resp2,
             busy: &server.scripting.busy,
+            reply: ReplyBuffer::new(Protocol::Resp2),
         };
         f(&mut state);
     }

@@ -109,8 +109,9 @@ pub(crate) struct Busy {
 #[derive(Debug, Clone)]
 pub(crate) struct Running {
     pub started: Instant,
-    /// `Some((function name, command line))` for FCALL; `None` for EVAL.
-    pub function: Option<(String, Vec<Vec<u8>>)>,
+    /// The command line of an FCALL (its second argument names the function as called);
+    /// `None` for EVAL.
+    pub function: Option<OwnedCommand>,
 }
 
 impl Busy {
@@ -144,12 +145,10 @@ impl Busy {
 
     /// A script starts under the claim; true when it had to take the claim itself (a caller
     /// that did not go through dispatch), and so must release it at the end.
-    fn begin(&self, function: Option<(String, Vec<Vec<u8>>)>) -> bool {
+    /// `started`: when the command that runs it started.
+    fn begin(&self, function: Option<OwnedCommand>, started: Instant) -> bool {
         let own = self.claim();
-        *self.state() = Some(Running {
-            started: Instant::now(),
-            function,
-        });
+        *self.state() = Some(Running { started, function });
         self.kill.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
         own
@@ -161,6 +160,14 @@ impl Busy {
         if own {
             self.release();
         }
+    }
+
+    /// True while a script runs that started at least `threshold` ago: other clients are
+    /// answered BUSY.
+    pub(crate) fn timed_out(&self, threshold: Duration) -> bool {
+        self.state()
+            .as_ref()
+            .is_some_and(|running| running.started.elapsed() >= threshold)
     }
 
     pub(crate) fn kill_requested(&self) -> bool {
@@ -293,6 +300,9 @@ type Job = Box<dyn FnOnce() + Send>;
 /// How many times the script thread polls for a job before it sleeps.
 const SPIN_POLLS: u32 = 2000;
 
+/// Results the script thread holds back at most before handing them over.
+const MAX_HELD_RESULTS: usize = 32;
+
 /// The next job, or `None` once every sender is gone. Under a stream of script batches the
 /// next one usually arrives within microseconds: polling for it a while costs less than
 /// sleeping and being woken (measured: the sleep/wake pair was a sixth of the thread's time).
@@ -305,6 +315,65 @@ fn next_job(jobs: &mpsc::Receiver<Job>) -> Option<Job> {
         }
     }
     jobs.recv().ok()
+}
+
+thread_local! {
+    /// On the script thread: results made and not yet handed back (see [`hand_back`]).
+    static HELD_RESULTS: std::cell::RefCell<Option<Vec<Job>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Hands a job's result back (`deliver` wakes the connection that waits for it). On the
+/// script thread this waits until the jobs queued behind it have run, or until
+/// [`hand_back_held`] (a long script's hook): waking a connection worker for every job
+/// preempted this thread at each wake (a sixth of its time), where one wake per run of the
+/// queue does.
+fn hand_back(deliver: Job) {
+    let deliver = HELD_RESULTS.with(|held| match held.borrow_mut().as_mut() {
+        Some(held) => {
+            held.push(deliver);
+            None
+        }
+        None => Some(deliver),
+    });
+    if let Some(deliver) = deliver {
+        deliver();
+    }
+}
+
+/// Hands back every result the script thread holds.
+pub(crate) fn hand_back_held() {
+    let held = HELD_RESULTS.with(|held| held.borrow_mut().as_mut().map(std::mem::take));
+    for deliver in held.into_iter().flatten() {
+        deliver();
+    }
+}
+
+/// The script thread's loop: runs jobs in arrival order, handing their results back when
+/// the queue runs dry (or too many are held).
+fn serve_jobs(jobs: &mpsc::Receiver<Job>) {
+    HELD_RESULTS.with(|held| *held.borrow_mut() = Some(Vec::new()));
+    loop {
+        let job = match jobs.try_recv() {
+            Ok(job) => job,
+            Err(mpsc::TryRecvError::Empty) => {
+                hand_back_held();
+                match next_job(jobs) {
+                    Some(job) => job,
+                    None => break,
+                }
+            }
+            Err(mpsc::TryRecvError::Disconnected) => break,
+        };
+        // A job that panics loses its own result (its waiter sees the sender dropped), not
+        // the held results of others, nor the thread.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        let held = HELD_RESULTS.with(|held| held.borrow().as_ref().map_or(0, Vec::len));
+        if held >= MAX_HELD_RESULTS {
+            hand_back_held();
+        }
+    }
+    hand_back_held();
 }
 
 /// The script thread's stack: converting a reply nested to the 1000-level limit recurses, as
@@ -327,11 +396,7 @@ impl ScriptThread {
             let started = std::thread::Builder::new()
                 .name("scripts".into())
                 .stack_size(SCRIPT_STACK)
-                .spawn(move || {
-                    while let Some(job) = next_job(&rx) {
-                        job();
-                    }
-                });
+                .spawn(move || serve_jobs(&rx));
             started.ok().map(|_| tx)
         });
         slot.as_ref()
@@ -345,7 +410,10 @@ impl ScriptThread {
     ) -> Option<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.submit(Box::new(move || {
-            let _ = tx.send(f());
+            let result = f();
+            hand_back(Box::new(move || {
+                let _ = tx.send(result);
+            }));
         }));
         rx.await.ok()
     }
@@ -417,7 +485,7 @@ pub(crate) struct Engine {
     /// Bytes of the cached scripts' bodies, as INFO `used_memory_scripts` counts them.
     script_bytes: usize,
     libraries: functions::Libraries,
-    runs: u64,
+    runs: std::cell::Cell<u64>,
 }
 
 /// The engine of each server whose scripts this thread runs, keyed by that server's [`Busy`]
@@ -538,14 +606,15 @@ impl Engine {
             scripts: HashMap::new(),
             script_bytes: 0,
             libraries: functions::Libraries::default(),
-            runs: 0,
+            runs: std::cell::Cell::new(0),
         })
     }
 
     /// Counts a run; every 50 runs steps Lua's garbage collector, as Redis does.
-    fn count_run(&mut self) {
-        self.runs += 1;
-        if self.runs % 50 == 0 {
+    fn count_run(&self) {
+        let runs = self.runs.get() + 1;
+        self.runs.set(runs);
+        if runs % 50 == 0 {
             self.vm.gc_step();
         }
     }
@@ -554,6 +623,42 @@ impl Engine {
 /// The error when the Lua VM could not be created.
 fn no_engine() -> CommandError {
     CommandError::err("Lua engine is not available")
+}
+
+#[cfg(test)]
+mod hand_back_tests {
+    use super::*;
+    use crate::commands::testkit::TestClient;
+
+    #[test]
+    fn results_are_held_until_handed_back_and_a_long_script_hands_them_back() {
+        let mut c = TestClient::new();
+        // This thread plays the script thread (TestClient runs scripts on the caller's).
+        HELD_RESULTS.with(|held| *held.borrow_mut() = Some(Vec::new()));
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let deliver = |delivered: &Arc<AtomicUsize>| -> Job {
+            let delivered = delivered.clone();
+            Box::new(move || {
+                delivered.fetch_add(1, SeqCst);
+            })
+        };
+        hand_back(deliver(&delivered));
+        assert_eq!(c.text(&["EVAL", "return 1", "0"]), ":1\r\n");
+        assert_eq!(delivered.load(SeqCst), 0, "held while jobs run");
+        // The hook (every 100k instructions) hands back what a long script would hold up.
+        assert_eq!(
+            c.text(&["EVAL", "for i = 1, 300000 do end return 2", "0"]),
+            ":2\r\n"
+        );
+        assert_eq!(delivered.load(SeqCst), 1);
+        hand_back(deliver(&delivered));
+        hand_back_held();
+        assert_eq!(delivered.load(SeqCst), 2);
+        HELD_RESULTS.with(|held| *held.borrow_mut() = None);
+        // Off the script thread a result is handed back at once.
+        hand_back(deliver(&delivered));
+        assert_eq!(delivered.load(SeqCst), 3);
+    }
 }
 
 #[cfg(test)]
