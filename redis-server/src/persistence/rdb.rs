@@ -655,6 +655,8 @@ pub(crate) fn cron(server: &Server) {
 pub(crate) struct Loaded {
     pub keys: u64,
     pub expired: u64,
+    /// Collections without elements, skipped.
+    pub empty_skipped: u64,
     /// Where the RDB ended in the bytes given (an AOF's commands may follow).
     pub end: usize,
 }
@@ -697,6 +699,15 @@ pub(crate) fn load_bytes(
                 }
             }
             Record::ResizeDb { .. } => {}
+            Record::EmptyKey { key, .. } => {
+                loaded.empty_skipped += 1;
+                if loaded.empty_skipped <= 10 {
+                    server.log.warning(&format!(
+                        "rdbLoadObject skipping empty key: {}",
+                        String::from_utf8_lossy(&key)
+                    ));
+                }
+            }
             // A library loads as FUNCTION LOAD would (REPLACE only when merging); a name
             // already taken fails the load, as in Redis.
             Record::Function(code) => {
@@ -774,8 +785,17 @@ pub(crate) fn load_bytes(
                 "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
                     .to_owned()
             }
+            common::rdb::RdbErrorKind::Truncated => {
+                server
+                    .log
+                    .warning("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+                format!(
+                    "Internal error in RDB reading offset {}, function at rdb.c:0 -> Unexpected EOF reading RDB file",
+                    e.offset
+                )
+            }
             kind => format!(
-                "Internal error in RDB reading offset {}: {kind}",
+                "Internal error in RDB reading offset {}, function at rdb.c:0 -> {kind}",
                 e.offset
             ),
         })),
@@ -799,12 +819,30 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let mut view = server.keyspace.lock_lazily(&gate, 0);
     let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
         server.log.warning(&e);
+        if e.starts_with("Internal error in RDB reading") {
+            // As Redis does, the checker's report on the file follows, on standard output.
+            let mut out = std::io::stdout().lock();
+            let _ = redis_check::rdb_check::check(
+                &data,
+                filename.as_bytes(),
+                unix_ms(),
+                &mut out,
+                &mut |_| Ok(()),
+            );
+        }
         "Terminating server after rdb file reading failure.".to_owned()
     })?;
-    server.log.notice(&format!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        loaded.keys, loaded.expired
-    ));
+    if loaded.empty_skipped > 0 {
+        server.log.warning(&format!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+            loaded.keys, loaded.expired, loaded.empty_skipped
+        ));
+    } else {
+        server.log.notice(&format!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            loaded.keys, loaded.expired
+        ));
+    }
     server.log.notice(&format!(
         "DB loaded from disk: {:.3} seconds",
         started.elapsed().as_secs_f64()
