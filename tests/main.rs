@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod connection;
+mod crash;
 mod expire;
 mod interop;
 mod keyspace;

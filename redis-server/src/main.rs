@@ -16,6 +16,7 @@ mod blocking;
 mod commands;
 mod connection;
 mod counters;
+mod crash;
 mod dispatch;
 mod effects;
 mod evict;
@@ -120,6 +121,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    crash::install(&logger, 'M');
     let pid = std::process::id();
     logger.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     logger.warning(&format!(

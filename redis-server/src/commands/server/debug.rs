@@ -1,6 +1,6 @@
 //! DEBUG: the subcommands Redis's test suite leans on (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD,
 //! DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, STRINGMATCH-TEST, PAUSE-CRON,
-//! HELP).
+//! SEGFAULT, HELP).
 //!
 //! DEBUG runs under the exclusive gate: Redis runs it with the whole server stopped, and DIGEST
 //! needs every database at once.
@@ -63,6 +63,8 @@ const DEBUG_HELP: &[&str] = &[
     "      existing RDB file.",
     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     "      file to the database.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -120,6 +122,7 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
         }
         (b"protocol", 3) => return protocol(ctx),
+        (b"segfault", _) => crate::crash::segfault(),
         (b"sleep", 3) => {
             // strtod's reading: a bad number sleeps 0 seconds; the cast saturates as C's
             // conversion of an out-of-range double does not promise to.
