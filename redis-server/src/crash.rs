@@ -45,8 +45,9 @@ pub(crate) fn install(log: &Logger, role: char) {
     let fd = unsafe { libc::dup(log.raw_fd()) };
     REPORT_FD.store(fd, Relaxed);
     // glibc loads its unwinder on the first backtrace(3), which allocates: do it now, outside
-    // any handler. SAFETY: the buffer is valid for the one frame asked for.
+    // any handler.
     let mut frames = [std::ptr::null_mut::<libc::c_void>(); 1];
+    // SAFETY: the buffer is valid for the one frame asked for.
     unsafe { libc::backtrace(frames.as_mut_ptr(), 1) };
     for sig in FATAL_SIGNALS {
         // SAFETY: a zeroed sigaction is a valid value (empty mask, no flags); the handler has
@@ -200,24 +201,23 @@ fn signal_line(fd: RawFd, args: std::fmt::Arguments<'_>) {
 extern "C" fn on_fatal_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     let fd = REPORT_FD.load(Relaxed);
     write_all(fd, REPORT_START.as_bytes());
+    let code = if info.is_null() {
+        0
+    } else {
+        // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
+        unsafe { (*info).si_code }
+    };
     signal_line(
         fd,
         format_args!(
-            "Redis {} crashed by signal: {sig}, si_code: {}",
-            crate::REDIS_VERSION,
-            // SAFETY: the kernel passes a valid siginfo_t to an SA_SIGINFO handler.
-            if info.is_null() {
-                0
-            } else {
-                unsafe { (*info).si_code }
-            }
+            "Redis {} crashed by signal: {sig}, si_code: {code}",
+            crate::REDIS_VERSION
         ),
     );
     if !info.is_null() {
         // SAFETY: as above; si_addr is meaningful for the faults, si_pid/si_uid for a signal
         // sent by a process (SI_USER, SI_TKILL), and reading them is plain memory access.
         unsafe {
-            let code = (*info).si_code;
             if matches!(
                 sig,
                 libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL

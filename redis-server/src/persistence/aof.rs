@@ -90,6 +90,8 @@ pub(crate) struct Aof {
     cancel: AtomicBool,
     /// A finished rewrite's outcome, for the cron to collect.
     finished: Mutex<Option<Result<Vec<String>, String>>>,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to wait before each write of pending commands.
+    pub flush_sleep_us: AtomicU64,
 }
 
 impl Default for Aof {
@@ -111,6 +113,7 @@ impl Default for Aof {
             last_fsync_ms: AtomicI64::new(0),
             cancel: AtomicBool::new(false),
             finished: Mutex::new(None),
+            flush_sleep_us: AtomicU64::new(0),
         }
     }
 }
@@ -188,6 +191,10 @@ impl Aof {
             Some(buffer) if !buffer.pending.is_empty() => std::mem::take(&mut buffer.pending),
             _ => return,
         };
+        let sleep_us = self.flush_sleep_us.load(Relaxed);
+        if sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(sleep_us));
+        }
         let written = incr.write_all(&pending);
         self.last_write_ok.store(written.is_ok(), Relaxed);
         if let Err(e) = written {
@@ -695,6 +702,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let manifest_path = dir.join(manifest::manifest_name(&prefix));
     let legacy = PathBuf::from(&prefix);
     let started = Instant::now();
+    let _loading = crate::persistence::rdb::Loading::start(&server.rdb, 0);
     resume_interrupted_upgrade(server, &dir, &prefix, &manifest_path, &legacy)?;
     let mut manifest = if manifest_path.exists() {
         let bytes = std::fs::read(&manifest_path).map_err(|e| {
@@ -868,6 +876,22 @@ fn load_files(
     Ok(())
 }
 
+/// Marks this thread as loading (nothing expires) until dropped.
+struct LoadingGuard;
+
+impl LoadingGuard {
+    fn start() -> LoadingGuard {
+        common::keyspace::set_loading(true);
+        LoadingGuard
+    }
+}
+
+impl Drop for LoadingGuard {
+    fn drop(&mut self) {
+        common::keyspace::set_loading(false);
+    }
+}
+
 /// Loads one file: its RDB preamble if it has one, then its commands. A tail cut short in the
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
 /// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
@@ -911,6 +935,7 @@ fn load_one(
             server.log.notice("Reading the remaining AOF tail...");
         }
     }
+    let _loading = LoadingGuard::start();
     let (info, _pushes) =
         crate::connection::ClientInfo::new(u64::MAX, String::new(), String::new(), -1, false);
     let mut client = crate::connection::Client::new(info, true);
@@ -1032,6 +1057,7 @@ pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
         Ok(bytes) => Manifest::parse(&bytes).map_err(|e| e.to_string()),
         Err(_) => Ok(Manifest::new()),
     };
+    let _loading = crate::persistence::rdb::Loading::start(&server.rdb, 0);
     let loaded = manifest.and_then(|manifest| {
         if manifest.files_to_load().next().is_none() {
             return Ok(());

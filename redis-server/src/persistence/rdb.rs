@@ -53,6 +53,12 @@ pub(crate) struct RdbStatus {
     pub final_save_done: AtomicBool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and loaded files go unchecked.
     pub skip_checksum_validation: AtomicBool,
+    /// A dataset is being loaded (start-up, DEBUG LOADAOF): clients get `-LOADING` for the
+    /// commands not flagged `loading`, and INFO reports the load.
+    pub loading: AtomicBool,
+    /// Unix seconds the load started, and the bytes it reads (INFO `loading_*`).
+    pub loading_start_unix: AtomicI64,
+    pub loading_total_bytes: AtomicU64,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -78,6 +84,9 @@ impl Default for RdbStatus {
             last_bgsave_try_unix: AtomicI64::new(0),
             saves: AtomicU64::new(0),
             last_load_keys_loaded: AtomicU64::new(0),
+            loading: AtomicBool::new(false),
+            loading_start_unix: AtomicI64::new(0),
+            loading_total_bytes: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
@@ -585,6 +594,26 @@ fn collect_bgsave(server: &Server) {
     status.bgsave_in_progress.store(false, Relaxed);
 }
 
+/// Marks a load in progress until dropped (INFO `loading:1`, `-LOADING` for clients).
+pub(crate) struct Loading<'a> {
+    status: &'a RdbStatus,
+}
+
+impl<'a> Loading<'a> {
+    pub(crate) fn start(status: &'a RdbStatus, total_bytes: u64) -> Loading<'a> {
+        status.loading_start_unix.store(unix_ms() / 1000, Relaxed);
+        status.loading_total_bytes.store(total_bytes, Relaxed);
+        status.loading.store(true, Relaxed);
+        Loading { status }
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.status.loading.store(false, Relaxed);
+    }
+}
+
 /// Stops a running background save and waits for its thread (SHUTDOWN, DEBUG RELOAD).
 pub(crate) fn kill_bgsave(server: &Server) {
     let status = &server.rdb;
@@ -815,6 +844,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let started = Instant::now();
+    let _loading = Loading::start(&server.rdb, data.len() as u64);
     let gate = server.keyspace.exclusive();
     let mut view = server.keyspace.lock_lazily(&gate, 0);
     let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
