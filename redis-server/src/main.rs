@@ -85,6 +85,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some("-h" | "--help") => return usage(),
+        Some(persistence::aof::WRITER_CHILD_FLAG) => {
+            return persistence::aof::writer_child_main(&args[1..]);
+        }
         _ => {}
     }
     let loaded = match common::config::load(args) {

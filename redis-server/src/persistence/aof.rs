@@ -9,7 +9,7 @@
 //! and writes the new base on a thread; the manifest then retires the old files.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
@@ -412,11 +412,6 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         aof.rewrite_in_progress.store(false, Relaxed);
         return Err(e);
     }
-    *lock(&aof.rewrite_started) = Some(Instant::now());
-    server.log.notice(&format!(
-        "Background append only file rewriting started by pid {}",
-        std::process::id()
-    ));
     let (dir, prefix) = folder(server);
     let shared = Arc::clone(&server.aof);
     let config = server.config();
@@ -426,17 +421,34 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         .unwrap_or(true);
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
     drop(config);
+    // The child is there before the reply, as Redis's forked child is.
+    let writer = match WriterChild::spawn(&dir, incremental_fsync) {
+        Ok(writer) => writer,
+        Err(e) => {
+            aof.rewrite_in_progress.store(false, Relaxed);
+            return Err(format!(
+                "Can't rewrite append only file in background: fork: {e}"
+            ));
+        }
+    };
+    *lock(&aof.rewrite_started) = Some(Instant::now());
+    server.log.notice(&format!(
+        "Background append only file rewriting started by pid {}",
+        writer.pid()
+    ));
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
             let options = BaseOptions {
                 disable_gc,
-                incremental_fsync,
                 key_delay_us,
             };
             let result = match pending_base.complete() {
-                Some(base) => write_base(&shared, &dir, &prefix, &base, options),
-                None => Err("the snapshot was cancelled".into()),
+                Some(base) => write_base(&shared, &dir, &prefix, &base, writer, options),
+                None => {
+                    writer.abandon(&dir);
+                    Err("the snapshot was cancelled".into())
+                }
             };
             *lock(&shared.finished) = Some(result);
         });
@@ -447,6 +459,104 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// The first argument that makes `redis-server` the rewrite's writer child.
+pub(crate) const WRITER_CHILD_FLAG: &str = "--aof-rewrite-writer-child";
+
+/// The rewrite's child process: it writes the new base, read from its standard input, to
+/// `temp-rewriteaof-bg-<its pid>.aof` and syncs it, as Redis's forked child writes its file.
+/// The parent renames the file only if the child exits with success, so a child killed
+/// midway (`kill -9`) fails the rewrite, as in Redis.
+struct WriterChild {
+    child: std::process::Child,
+}
+
+impl WriterChild {
+    fn spawn(dir: &Path, incremental_fsync: bool) -> std::io::Result<WriterChild> {
+        let exe = std::env::current_exe()?;
+        let child = std::process::Command::new(exe)
+            .arg(WRITER_CHILD_FLAG)
+            .arg(dir)
+            .arg(if incremental_fsync { "1" } else { "0" })
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()?;
+        Ok(WriterChild { child })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn temp_path(&self, dir: &Path) -> PathBuf {
+        dir.join(temp_name(self.pid()))
+    }
+
+    /// How the child ended, if it did.
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Stops the child (if still running) and removes its file.
+    fn abandon(mut self, dir: &Path) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(self.temp_path(dir));
+    }
+
+    /// Hands the child the bytes and waits for it; `Err` with Redis's words when it failed.
+    fn finish(mut self, dir: &Path, bytes: &[u8]) -> Result<PathBuf, String> {
+        let written = match self.child.stdin.take() {
+            Some(mut stdin) => stdin.write_all(bytes),
+            None => Ok(()),
+        };
+        let status = self.child.wait();
+        let path = self.temp_path(dir);
+        let failure = match status {
+            Ok(status) if status.success() && written.is_ok() => return Ok(path),
+            Ok(status) => child_failure(status),
+            Err(e) => format!("Background AOF rewrite: waiting for the child: {e}"),
+        };
+        let _ = std::fs::remove_file(&path);
+        Err(failure)
+    }
+}
+
+fn temp_name(pid: u32) -> String {
+    format!("temp-rewriteaof-bg-{pid}.aof")
+}
+
+/// Redis's words for a rewrite child that did not succeed.
+fn child_failure(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(sig) => format!("Background AOF rewrite terminated by signal {sig}"),
+        None => "Background AOF rewrite terminated with error".to_owned(),
+    }
+}
+
+/// `redis-server --aof-rewrite-writer-child DIR INCREMENTAL_FSYNC`: the writer child's
+/// whole life (see [`WriterChild`]). Exit status 0 once the file is written and synced.
+pub(crate) fn writer_child_main(args: &[String]) -> std::process::ExitCode {
+    let (Some(dir), Some(incremental)) = (args.first(), args.get(1)) else {
+        return std::process::ExitCode::from(1);
+    };
+    let path = Path::new(dir).join(temp_name(std::process::id()));
+    let mut bytes = Vec::new();
+    let done = std::io::stdin()
+        .read_to_end(&mut bytes)
+        .and_then(|_| File::create(&path))
+        .and_then(|mut f| write_synced(&mut f, &bytes, incremental == "1"));
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error writing the AOF rewrite file {}: {e}", path.display());
+            let _ = std::fs::remove_file(&path);
+            std::process::ExitCode::from(1)
+        }
+    }
 }
 
 /// A new base: an RDB image (`aof-use-rdb-preamble yes`, the default) or the commands that
@@ -542,7 +652,6 @@ const AUTOSYNC_BYTES: usize = 4 << 20;
 #[derive(Debug, Clone, Copy)]
 struct BaseOptions {
     disable_gc: bool,
-    incremental_fsync: bool,
     /// `rdb-key-save-delay` (microseconds per key; the suite slows rewrites down with it).
     key_delay_us: i64,
 }
@@ -626,6 +735,7 @@ fn write_base(
     dir: &Path,
     prefix: &str,
     base: &Base,
+    mut writer: WriterChild,
     options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
@@ -635,21 +745,18 @@ fn write_base(
         let until = Instant::now() + total;
         while Instant::now() < until {
             if aof.cancel.load(Relaxed) {
+                writer.abandon(dir);
                 return Err("AOF rewrite cancelled".into());
+            }
+            if let Some(status) = writer.exited() {
+                let _ = std::fs::remove_file(writer.temp_path(dir));
+                return Err(child_failure(status));
             }
             std::thread::sleep(std::time::Duration::from_millis(1).min(total));
         }
     }
     let bytes = base.bytes();
-    let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written =
-        File::create(&tmp).and_then(|mut f| write_synced(&mut f, bytes, options.incremental_fsync));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!(
-            "Error trying to rename the temporary AOF base file: {e}"
-        ));
-    }
+    let tmp = writer.finish(dir, bytes)?;
     let mut files = lock(&aof.files);
     let Some(open) = files.as_mut() else {
         // AOF was turned off meanwhile.
