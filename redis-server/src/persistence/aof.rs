@@ -139,7 +139,10 @@ fn fsync_policy(server: &Server) -> Fsync {
 }
 
 fn folder(server: &Server) -> (PathBuf, String) {
-    let config = server.config();
+    folder_in(&server.config())
+}
+
+fn folder_in(config: &common::config::Config) -> (PathBuf, String) {
     let dir = PathBuf::from(config.get_str("appenddirname").unwrap_or("appendonlydir"));
     let prefix = config
         .get_str("appendfilename")
@@ -781,12 +784,7 @@ fn write_base(
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
     if !options.disable_gc {
-        for old in manifest.take_history() {
-            let old = String::from_utf8_lossy(&old).into_owned();
-            log.push(format!("Removing the history file {old} in the background"));
-            let _ = std::fs::remove_file(dir.join(&old));
-        }
-        write_manifest(dir, prefix, &manifest)?;
+        delete_history(dir, prefix, &mut manifest, |line| log.push(line))?;
     }
     aof.base_size.store(bytes.len() as u64, Relaxed);
     let incr_size = manifest.last_incr().map(|n| file_len(dir, n)).unwrap_or(0);
@@ -798,6 +796,39 @@ fn write_base(
         *files = None;
     }
     Ok(log)
+}
+
+/// Deletes the history files and rewrites the manifest without them (`aofDelHistoryFiles`);
+/// `log` gets Redis's line for each.
+fn delete_history(
+    dir: &Path,
+    prefix: &str,
+    manifest: &mut Manifest,
+    mut log: impl FnMut(String),
+) -> Result<(), String> {
+    if manifest.history.is_empty() {
+        return Ok(());
+    }
+    for old in manifest.take_history() {
+        let old = String::from_utf8_lossy(&old).into_owned();
+        log(format!("Removing the history file {old} in the background"));
+        let _ = std::fs::remove_file(dir.join(&old));
+    }
+    write_manifest(dir, prefix, manifest)
+}
+
+/// CONFIG SET aof-disable-auto-gc no: the history kept meanwhile goes now, as in Redis.
+/// `config` is the one being applied (its lock is held).
+pub(crate) fn auto_gc_enabled(server: &Server, config: &common::config::Config) {
+    let (dir, prefix) = folder_in(config);
+    let mut files = lock(&server.aof.files);
+    if let Some(open) = files.as_mut() {
+        if let Err(e) = delete_history(&dir, &prefix, &mut open.manifest, |line| {
+            server.log.notice(&line);
+        }) {
+            server.log.warning(&e);
+        }
+    }
 }
 
 /// Start-up with `appendonly yes`: loads the folder the manifest names (or upgrades a single
