@@ -85,8 +85,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some("-h" | "--help") => return usage(),
-        Some(persistence::aof::WRITER_CHILD_FLAG) => {
-            return persistence::aof::writer_child_main(&args[1..]);
+        Some(persistence::child::WRITER_CHILD_FLAG) => {
+            return persistence::child::writer_child_main(&args[1..]);
         }
         _ => {}
     }

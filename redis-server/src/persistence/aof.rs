@@ -9,12 +9,14 @@
 //! and writes the new base on a thread; the manifest then retires the old files.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
+
+use super::child::{Kind, WriterChild, child_failure};
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
@@ -425,7 +427,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
     drop(config);
     // The child is there before the reply, as Redis's forked child is.
-    let writer = match WriterChild::spawn(&dir, incremental_fsync) {
+    let writer = match WriterChild::spawn(&server.rdb, &dir, Kind::AofRewrite, incremental_fsync) {
         Ok(writer) => writer,
         Err(e) => {
             aof.rewrite_in_progress.store(false, Relaxed);
@@ -449,7 +451,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
             let result = match pending_base.complete() {
                 Some(base) => write_base(&shared, &dir, &prefix, &base, writer, options),
                 None => {
-                    writer.abandon(&dir);
+                    writer.abandon();
                     Err("the snapshot was cancelled".into())
                 }
             };
@@ -462,104 +464,6 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         ));
     }
     Ok(())
-}
-
-/// The first argument that makes `redis-server` the rewrite's writer child.
-pub(crate) const WRITER_CHILD_FLAG: &str = "--aof-rewrite-writer-child";
-
-/// The rewrite's child process: it writes the new base, read from its standard input, to
-/// `temp-rewriteaof-bg-<its pid>.aof` and syncs it, as Redis's forked child writes its file.
-/// The parent renames the file only if the child exits with success, so a child killed
-/// midway (`kill -9`) fails the rewrite, as in Redis.
-struct WriterChild {
-    child: std::process::Child,
-}
-
-impl WriterChild {
-    fn spawn(dir: &Path, incremental_fsync: bool) -> std::io::Result<WriterChild> {
-        let exe = std::env::current_exe()?;
-        let child = std::process::Command::new(exe)
-            .arg(WRITER_CHILD_FLAG)
-            .arg(dir)
-            .arg(if incremental_fsync { "1" } else { "0" })
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()?;
-        Ok(WriterChild { child })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn temp_path(&self, dir: &Path) -> PathBuf {
-        dir.join(temp_name(self.pid()))
-    }
-
-    /// How the child ended, if it did.
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    /// Stops the child (if still running) and removes its file.
-    fn abandon(mut self, dir: &Path) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(self.temp_path(dir));
-    }
-
-    /// Hands the child the bytes and waits for it; `Err` with Redis's words when it failed.
-    fn finish(mut self, dir: &Path, bytes: &[u8]) -> Result<PathBuf, String> {
-        let written = match self.child.stdin.take() {
-            Some(mut stdin) => stdin.write_all(bytes),
-            None => Ok(()),
-        };
-        let status = self.child.wait();
-        let path = self.temp_path(dir);
-        let failure = match status {
-            Ok(status) if status.success() && written.is_ok() => return Ok(path),
-            Ok(status) => child_failure(status),
-            Err(e) => format!("Background AOF rewrite: waiting for the child: {e}"),
-        };
-        let _ = std::fs::remove_file(&path);
-        Err(failure)
-    }
-}
-
-fn temp_name(pid: u32) -> String {
-    format!("temp-rewriteaof-bg-{pid}.aof")
-}
-
-/// Redis's words for a rewrite child that did not succeed.
-fn child_failure(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match status.signal() {
-        Some(sig) => format!("Background AOF rewrite terminated by signal {sig}"),
-        None => "Background AOF rewrite terminated with error".to_owned(),
-    }
-}
-
-/// `redis-server --aof-rewrite-writer-child DIR INCREMENTAL_FSYNC`: the writer child's
-/// whole life (see [`WriterChild`]). Exit status 0 once the file is written and synced.
-pub(crate) fn writer_child_main(args: &[String]) -> std::process::ExitCode {
-    let (Some(dir), Some(incremental)) = (args.first(), args.get(1)) else {
-        return std::process::ExitCode::from(1);
-    };
-    let path = Path::new(dir).join(temp_name(std::process::id()));
-    let mut bytes = Vec::new();
-    let done = std::io::stdin()
-        .read_to_end(&mut bytes)
-        .and_then(|_| File::create(&path))
-        .and_then(|mut f| write_synced(&mut f, &bytes, incremental == "1"));
-    match done {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("Error writing the AOF rewrite file {}: {e}", path.display());
-            let _ = std::fs::remove_file(&path);
-            std::process::ExitCode::from(1)
-        }
-    }
 }
 
 /// A new base: an RDB image (`aof-use-rdb-preamble yes`, the default) or the commands that
@@ -647,30 +551,12 @@ fn take_base(server: &Server, view: &mut Locked<'_>) -> PendingBase {
     PendingBase::Commands(Base::Commands { bytes: out, keys })
 }
 
-/// Bytes written between two syncs of a base with `aof-rewrite-incremental-fsync yes`
-/// (`REDIS_AUTOSYNC_BYTES`).
-const AUTOSYNC_BYTES: usize = 4 << 20;
-
 /// How the rewrite thread writes the base.
 #[derive(Debug, Clone, Copy)]
 struct BaseOptions {
     disable_gc: bool,
     /// `rdb-key-save-delay` (microseconds per key; the suite slows rewrites down with it).
     key_delay_us: i64,
-}
-
-/// Writes `bytes` to `file`, syncing every [`AUTOSYNC_BYTES`] when `incremental`, and at the
-/// end.
-fn write_synced(file: &mut File, bytes: &[u8], incremental: bool) -> std::io::Result<()> {
-    if incremental {
-        for chunk in bytes.chunks(AUTOSYNC_BYTES) {
-            file.write_all(chunk)?;
-            file.sync_data()?;
-        }
-    } else {
-        file.write_all(bytes)?;
-    }
-    file.sync_all()
 }
 
 /// Opens the next incremental file and makes it the one written from now on (under the feed
@@ -748,18 +634,18 @@ fn write_base(
         let until = Instant::now() + total;
         while Instant::now() < until {
             if aof.cancel.load(Relaxed) {
-                writer.abandon(dir);
+                writer.abandon();
                 return Err("AOF rewrite cancelled".into());
             }
             if let Some(status) = writer.exited() {
-                let _ = std::fs::remove_file(writer.temp_path(dir));
-                return Err(child_failure(status));
+                let _ = std::fs::remove_file(writer.temp_path());
+                return Err(child_failure(Kind::AofRewrite, status));
             }
             std::thread::sleep(std::time::Duration::from_millis(1).min(total));
         }
     }
     let bytes = base.bytes();
-    let tmp = writer.finish(dir, bytes)?;
+    let tmp = writer.finish(bytes)?;
     let mut files = lock(&aof.files);
     let Some(open) = files.as_mut() else {
         // AOF was turned off meanwhile.

@@ -15,10 +15,13 @@
 //! `checkChildrenDone`), then updates LASTSAVE, the dirty counter and the log.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use super::child::{Kind, WriterChild, child_failure};
 
 use common::keyspace::{
     Entry, EvictionInfo, Keyspace, Locked, SnapshotJob, SnapshotOptions, lru_clock,
@@ -59,6 +62,8 @@ pub(crate) struct RdbStatus {
     /// Unix seconds the load started, and the bytes it reads (INFO `loading_*`).
     pub loading_start_unix: AtomicI64,
     pub loading_total_bytes: AtomicU64,
+    /// INFO `total_forks`: writer children started (see `persistence::child`).
+    pub forks: AtomicU64,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -87,6 +92,7 @@ impl Default for RdbStatus {
             loading: AtomicBool::new(false),
             loading_start_unix: AtomicI64::new(0),
             loading_total_bytes: AtomicU64::new(0),
+            forks: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
@@ -415,6 +421,7 @@ fn write_file(
     opts: &SaveOptions,
     tag: &str,
     cancel: Option<&AtomicBool>,
+    mut writer: Option<WriterChild>,
 ) -> Result<(), String> {
     if opts.key_delay_us > 0 {
         let total = Duration::from_micros(opts.key_delay_us as u64)
@@ -422,10 +429,26 @@ fn write_file(
         let until = Instant::now() + total;
         while Instant::now() < until {
             if cancel.is_some_and(|c| c.load(Relaxed)) {
+                if let Some(writer) = writer {
+                    writer.abandon();
+                }
                 return Err("Write error saving DB on disk: save cancelled".into());
+            }
+            if let Some(status) = writer.as_mut().and_then(WriterChild::exited) {
+                if let Some(writer) = writer {
+                    let _ = std::fs::remove_file(writer.temp_path());
+                }
+                return Err(child_failure(Kind::Rdb, status));
             }
             std::thread::sleep(Duration::from_millis(1).min(total));
         }
+    }
+    if let Some(writer) = writer {
+        let tmp = writer.finish(&snapshot.bytes)?;
+        return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("Write error saving DB on disk: {e}")
+        });
     }
     let tmp = format!("temp-{tag}.rdb");
     let file = std::fs::File::create(&tmp).map_err(|e| {
@@ -467,7 +490,13 @@ fn write_file(
 pub(crate) fn save(server: &Server, view: &mut Locked<'_>) -> Result<(), String> {
     let opts = SaveOptions::from_server(server);
     let snapshot = take_snapshot(server, view, &opts);
-    match write_file(&snapshot, &opts, &std::process::id().to_string(), None) {
+    match write_file(
+        &snapshot,
+        &opts,
+        &std::process::id().to_string(),
+        None,
+        None,
+    ) {
         Ok(()) => {
             server.log.notice("DB saved on disk");
             saved(server, &snapshot);
@@ -519,12 +548,39 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
     });
     let shared = Arc::clone(&server.rdb);
     let tag = format!("bg-{}", std::process::id());
+    // The child is there before the reply, as Redis's forked child is. The file goes to
+    // the working directory (`dir`), where `dbfilename` is.
+    let writer = match WriterChild::spawn(
+        &server.rdb,
+        Path::new("."),
+        Kind::Rdb,
+        opts.incremental_fsync,
+    ) {
+        Ok(writer) => writer,
+        Err(e) => {
+            status.bgsave_in_progress.store(false, Relaxed);
+            *status
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            status.last_bgsave_ok.store(false, Relaxed);
+            let msg = format!("Can't save in background: fork: {e}");
+            server.log.warning(&msg);
+            return Err(msg);
+        }
+    };
+    let child_pid = writer.pid();
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
             let result = match pending.complete(Some(&shared.cancel)) {
-                Some(snapshot) => write_file(&snapshot, &opts, &tag, Some(&shared.cancel)),
-                None => Err("Write error saving DB on disk: save cancelled".into()),
+                Some(snapshot) => {
+                    write_file(&snapshot, &opts, &tag, Some(&shared.cancel), Some(writer))
+                }
+                None => {
+                    writer.abandon();
+                    Err("Write error saving DB on disk: save cancelled".into())
+                }
             };
             *shared
                 .finished
@@ -542,10 +598,9 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
         server.log.warning(&msg);
         return Err(msg);
     }
-    server.log.notice(&format!(
-        "Background saving started by pid {}",
-        std::process::id()
-    ));
+    server
+        .log
+        .notice(&format!("Background saving started by pid {child_pid}"));
     Ok(())
 }
 

@@ -437,7 +437,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "pubsub_patterns" => pubsub_patterns,
         "pubsubshard_channels" => pubsubshard_channels,
         "latest_fork_usec" => 0,
-        "total_forks" => 0,
+        "total_forks" => server.rdb.forks.load(Relaxed),
         "migrate_cached_sockets" => 0,
         "slave_expires_tracked_keys" => 0,
         "active_defrag_hits" => 0,
