@@ -94,6 +94,19 @@ pub(crate) struct Aof {
     finished: Mutex<Option<Result<Vec<String>, String>>>,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to wait before each write of pending commands.
     pub flush_sleep_us: AtomicU64,
+    /// The back-off after repeated rewrite failures.
+    limit: Mutex<RewriteLimit>,
+}
+
+/// Failed rewrites in a row after which the cron backs off.
+const LIMIT_THRESHOLD: u64 = 3;
+const LIMIT_MAX_MINUTES: i64 = 60;
+
+#[derive(Debug, Default)]
+struct RewriteLimit {
+    delay_minutes: i64,
+    /// Unix seconds before which the cron starts no rewrite; 0 when not waiting.
+    next_time: i64,
 }
 
 impl Default for Aof {
@@ -116,6 +129,7 @@ impl Default for Aof {
             cancel: AtomicBool::new(false),
             finished: Mutex::new(None),
             flush_sleep_us: AtomicU64::new(0),
+            limit: Mutex::new(RewriteLimit::default()),
         }
     }
 }
@@ -252,11 +266,26 @@ impl Aof {
         if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
             return;
         }
-        // A scheduled BGREWRITEAOF runs whether or not AOF is on.
-        if self.rewrite_scheduled.load(Relaxed)
-            || self.starting.load(Relaxed)
-            || (enabled && self.growth_wants_rewrite(server))
-        {
+        // A scheduled BGREWRITEAOF runs whether or not AOF is on; it and the automatic one
+        // wait while repeated failures hold rewrites back.
+        let start = if self.starting.load(Relaxed) {
+            true
+        } else if self.rewrite_scheduled.load(Relaxed) {
+            !self.rewrite_limited(server)
+        } else if enabled {
+            match self.growth(server) {
+                Some(growth) if !self.rewrite_limited(server) => {
+                    server.log.notice(&format!(
+                        "Starting automatic rewriting of AOF on {growth}% growth"
+                    ));
+                    true
+                }
+                _ => false,
+            }
+        } else {
+            false
+        };
+        if start {
             let gate = server.keyspace.exclusive();
             let mut view = server.keyspace.lock_lazily(&gate, 0);
             if let Err(e) = start_rewrite(server, &mut view) {
@@ -265,9 +294,40 @@ impl Aof {
         }
     }
 
-    fn growth_wants_rewrite(&self, server: &Server) -> bool {
-        if lock(&self.files).is_none() {
+    /// After [`LIMIT_THRESHOLD`] failures in a row, rewrites by the cron wait 1, 2, 4 ... up
+    /// to 60 minutes between attempts (Redis's `aofRewriteLimited`).
+    fn rewrite_limited(&self, server: &Server) -> bool {
+        let mut limit = lock(&self.limit);
+        if self.consecutive_failures.load(Relaxed) < LIMIT_THRESHOLD {
+            *limit = RewriteLimit::default();
             return false;
+        }
+        let now = unix_ms() / 1000;
+        if limit.next_time != 0 {
+            if now < limit.next_time {
+                return true;
+            }
+            limit.next_time = 0;
+            return false;
+        }
+        limit.delay_minutes = if limit.delay_minutes == 0 {
+            1
+        } else {
+            (limit.delay_minutes * 2).min(LIMIT_MAX_MINUTES)
+        };
+        limit.next_time = now + limit.delay_minutes * 60;
+        server.log.warning(&format!(
+            "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes",
+            limit.delay_minutes
+        ));
+        true
+    }
+
+    /// The growth in percent past `auto-aof-rewrite-percentage`, when the AOF is past
+    /// `auto-aof-rewrite-min-size`.
+    fn growth(&self, server: &Server) -> Option<i64> {
+        if lock(&self.files).is_none() {
+            return None;
         }
         let config = server.config();
         let percent = config.get_int("auto-aof-rewrite-percentage").unwrap_or(100);
@@ -277,16 +337,10 @@ impl Aof {
         let size = self.current_size.load(Relaxed);
         let base = self.base_size.load(Relaxed).max(1);
         if percent <= 0 || (size as i64) < min_size {
-            return false;
+            return None;
         }
         let growth = (size.saturating_sub(base) * 100 / base) as i64;
-        if growth >= percent {
-            server.log.notice(&format!(
-                "Starting automatic rewriting of AOF on {growth}% growth"
-            ));
-            return true;
-        }
-        false
+        (growth >= percent).then_some(growth)
     }
 
     fn collect_rewrite(&self, server: &Server) {
