@@ -40,12 +40,26 @@ impl Kind {
     }
 }
 
-/// A running writer child.
+/// A running writer child. In this crate's unit tests the executable is the test harness,
+/// not `redis-server`, so there the file is written in-process instead (the integration
+/// tests cover the child).
 pub(crate) struct WriterChild {
-    child: Child,
+    writer: Writer,
     dir: PathBuf,
     kind: Kind,
 }
+
+enum Writer {
+    Process(Child),
+    /// `id` names the temp file in place of a child's pid (unique in the process).
+    InProcess {
+        incremental_fsync: bool,
+        id: u32,
+    },
+}
+
+/// Ids of in-process writers.
+static IN_PROCESS_IDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 impl WriterChild {
     /// Starts the child (counted in `status.forks`); its file goes to `dir`.
@@ -55,26 +69,39 @@ impl WriterChild {
         kind: Kind,
         incremental_fsync: bool,
     ) -> std::io::Result<WriterChild> {
-        let exe = std::env::current_exe()?;
-        let child = Command::new(exe)
-            .arg(WRITER_CHILD_FLAG)
-            .arg(dir)
-            .arg(kind.arg())
-            .arg(if incremental_fsync { "1" } else { "0" })
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()?;
+        let writer = if cfg!(test) {
+            Writer::InProcess {
+                incremental_fsync,
+                id: std::process::id()
+                    .wrapping_mul(1000)
+                    .wrapping_add(IN_PROCESS_IDS.fetch_add(1, Relaxed)),
+            }
+        } else {
+            Writer::Process(
+                Command::new(std::env::current_exe()?)
+                    .arg(WRITER_CHILD_FLAG)
+                    .arg(dir)
+                    .arg(kind.arg())
+                    .arg(if incremental_fsync { "1" } else { "0" })
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::inherit())
+                    .spawn()?,
+            )
+        };
         status.forks.fetch_add(1, Relaxed);
         Ok(WriterChild {
-            child,
+            writer,
             dir: dir.to_owned(),
             kind,
         })
     }
 
     pub(crate) fn pid(&self) -> u32 {
-        self.child.id()
+        match &self.writer {
+            Writer::Process(child) => child.id(),
+            Writer::InProcess { id, .. } => *id,
+        }
     }
 
     pub(crate) fn temp_path(&self) -> PathBuf {
@@ -83,33 +110,61 @@ impl WriterChild {
 
     /// How the child ended, if it did.
     pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        match &mut self.writer {
+            Writer::Process(child) => child.try_wait().ok().flatten(),
+            Writer::InProcess { .. } => None,
+        }
     }
 
     /// Stops the child (if still running) and removes its file.
     pub(crate) fn abandon(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Writer::Process(child) = &mut self.writer {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_file(self.temp_path());
     }
 
     /// Hands the child the bytes and waits for it: the temp file's path once it is written
     /// and synced, or Redis's words for the failure (the file is removed).
     pub(crate) fn finish(mut self, bytes: &[u8]) -> Result<PathBuf, String> {
-        let written = match self.child.stdin.take() {
-            Some(mut stdin) => stdin.write_all(bytes),
-            None => Ok(()),
-        };
-        let status = self.child.wait();
         let path = self.temp_path();
-        let failure = match status {
-            Ok(status) if status.success() && written.is_ok() => return Ok(path),
-            Ok(status) => child_failure(self.kind, status),
-            Err(e) => format!("Waiting for the background child: {e}"),
+        let failure = match &mut self.writer {
+            Writer::InProcess {
+                incremental_fsync, ..
+            } => match write_temp(&path, bytes, *incremental_fsync) {
+                Ok(()) => return Ok(path),
+                Err(e) => format!("Write error saving DB on disk: {e}"),
+            },
+            Writer::Process(child) => {
+                let written = match child.stdin.take() {
+                    Some(mut stdin) => stdin.write_all(bytes),
+                    None => Ok(()),
+                };
+                match child.wait() {
+                    Ok(status) if status.success() && written.is_ok() => return Ok(path),
+                    Ok(status) => child_failure(self.kind, status),
+                    Err(e) => format!("Waiting for the background child: {e}"),
+                }
+            }
         };
         let _ = std::fs::remove_file(&path);
         Err(failure)
     }
+}
+
+/// Writes `bytes` to `path` and syncs it (every [`AUTOSYNC_BYTES`] with `incremental`).
+fn write_temp(path: &Path, bytes: &[u8], incremental: bool) -> std::io::Result<()> {
+    let mut f = std::fs::File::create(path)?;
+    if incremental {
+        for chunk in bytes.chunks(AUTOSYNC_BYTES) {
+            f.write_all(chunk)?;
+            f.sync_data()?;
+        }
+    } else {
+        f.write_all(bytes)?;
+    }
+    f.sync_all()
 }
 
 /// Redis's words for a child that did not succeed.
@@ -144,18 +199,7 @@ pub(crate) fn writer_child_main(args: &[String]) -> ExitCode {
     let mut bytes = Vec::new();
     let done = std::io::stdin()
         .read_to_end(&mut bytes)
-        .and_then(|_| std::fs::File::create(&path))
-        .and_then(|mut f| {
-            if incremental == "1" {
-                for chunk in bytes.chunks(AUTOSYNC_BYTES) {
-                    f.write_all(chunk)?;
-                    f.sync_data()?;
-                }
-            } else {
-                f.write_all(&bytes)?;
-            }
-            f.sync_all()
-        });
+        .and_then(|_| write_temp(&path, &bytes, incremental == "1"));
     match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
