@@ -6,7 +6,9 @@
 //! `cargo build --workspace --bins && cargo test --workspace`.
 #![allow(clippy::unwrap_used)]
 
+mod background_child;
 mod connection;
+mod crash;
 mod expire;
 mod interop;
 mod keyspace;

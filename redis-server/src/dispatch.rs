@@ -310,6 +310,22 @@ fn command_has(spec: &CommandSpec, client: &Client, flag: Flag) -> bool {
     has_flag(spec, flag)
 }
 
+/// Whether a load in progress refuses the command: it lacks the `loading` flag, or it is an
+/// EXEC with a queued command that lacks it (Redis's `is_denyloading_command`).
+fn denied_while_loading(spec: &CommandSpec, client: &Client) -> bool {
+    if !has_flag(spec, Flag::Loading) {
+        return true;
+    }
+    spec.container.is_none()
+        && spec.name == "exec"
+        && client.multi.as_ref().is_some_and(|multi| {
+            multi.queued.iter().any(|command| {
+                command_table::lookup(command.args().get(0).unwrap_or_default())
+                    .is_some_and(|queued| !has_flag(queued, Flag::Loading))
+            })
+        })
+}
+
 /// Whether CLIENT PAUSE WRITE holds the command back: it may write or replicate, as a script's
 /// declared flags say for EVAL and FCALL, or as any command queued for an EXEC does (Redis's
 /// `is_may_replicate_command`). `None` when only the engine knows and `on_worker` has none.
@@ -498,6 +514,16 @@ fn run<'s>(
             reject_command(server, client, reply, entry, e);
             return Dispatched::Done;
         }
+    }
+    // While a dataset loads, only the commands flagged `loading` run (the loader's own
+    // client excepted).
+    if server.rdb.loading.load(Relaxed)
+        && !client.unrestricted
+        && denied_while_loading(spec, client)
+    {
+        let e = CommandError::Prefixed("LOADING", "Redis is loading the dataset in memory".into());
+        reject_command(server, client, reply, entry, e);
+        return Dispatched::Done;
     }
     // One atomic load when no script runs; see `script_busy`.
     let mut gate_free = false;

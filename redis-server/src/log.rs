@@ -13,7 +13,7 @@ pub(crate) enum Level {
 }
 
 impl Level {
-    fn mark(self) -> char {
+    pub(crate) fn mark(self) -> char {
         match self {
             Level::Debug => '.',
             Level::Verbose => '-',
@@ -65,6 +65,15 @@ impl Logger {
         })
     }
 
+    /// The descriptor lines go to (standard output's, or the log file's).
+    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match &*self.sink.lock().unwrap_or_else(PoisonError::into_inner) {
+            Sink::Stdout => std::io::stdout().as_raw_fd(),
+            Sink::File(f) => f.as_raw_fd(),
+        }
+    }
+
     pub(crate) fn set_level(&self, level: Level) {
         *self.level.lock().unwrap_or_else(PoisonError::into_inner) = level;
     }
@@ -114,12 +123,12 @@ impl Logger {
     }
 }
 
-const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
 /// `23 Nov 2026 23:29:00.123`, in UTC (Redis prints local time; servers run in UTC).
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -139,7 +148,7 @@ fn timestamp() -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day), Howard Hinnant's civil calendar algorithm.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -16,6 +16,7 @@ mod blocking;
 mod commands;
 mod connection;
 mod counters;
+mod crash;
 mod dispatch;
 mod effects;
 mod evict;
@@ -84,6 +85,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some("-h" | "--help") => return usage(),
+        Some(persistence::child::WRITER_CHILD_FLAG) => {
+            return persistence::child::writer_child_main(&args[1..]);
+        }
         _ => {}
     }
     let loaded = match common::config::load(args) {
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    crash::install(&logger, 'M');
     let pid = std::process::id();
     logger.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
     logger.warning(&format!(

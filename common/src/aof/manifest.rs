@@ -434,10 +434,14 @@ impl Manifest {
     pub fn mark_rewritten_incr_as_history(&mut self, keep_last: bool) {
         let keep = usize::from(keep_last && !self.incr.is_empty());
         let moved: Vec<AofInfo> = self.incr.drain(..self.incr.len() - keep).collect();
-        self.history.extend(moved.into_iter().map(|mut i| {
-            i.file_type = FileType::History;
-            i
-        }));
+        // Redis puts them at the head of the history, oldest first.
+        self.history.splice(
+            0..0,
+            moved.into_iter().map(|mut i| {
+                i.file_type = FileType::History;
+                i
+            }),
+        );
     }
 
     /// The newest incr file's name, if any.
@@ -569,11 +573,12 @@ mod tests {
         m.new_incr("appendonly.aof");
         m.new_base("appendonly.aof", false);
         m.mark_rewritten_incr_as_history(true);
+        // Redis's order: the rewritten incr files go ahead of the old base in the history.
         assert_eq!(
             String::from_utf8(m.to_bytes()).unwrap(),
             "file appendonly.aof.2.base.aof seq 2 type b\n\
-             file appendonly.aof.1.base.rdb seq 1 type h\n\
              file appendonly.aof.1.incr.aof seq 1 type h\n\
+             file appendonly.aof.1.base.rdb seq 1 type h\n\
              file appendonly.aof.2.incr.aof seq 2 type i\n"
         );
         assert_eq!(m.take_history().len(), 2);

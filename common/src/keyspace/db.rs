@@ -96,6 +96,22 @@ pub fn set_applying_master(on: bool) {
     APPLYING_MASTER.with(|a| a.set(on));
 }
 
+thread_local! {
+    /// True on a thread while it replays an AOF: as in Redis, nothing expires while loading
+    /// (a key given a past time stays, with that time, until the load is over).
+    static LOADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as replaying (or no longer replaying) an AOF.
+pub fn set_loading(on: bool) {
+    LOADING.with(|l| l.set(on));
+}
+
+/// True while the calling thread replays an AOF.
+pub fn loading() -> bool {
+    LOADING.with(std::cell::Cell::get)
+}
+
 /// Proof that the caller holds the gate, shared or exclusive.
 pub enum Gate<'a> {
     Shared(RwLockReadGuard<'a, ()>),
@@ -164,7 +180,9 @@ impl Keyspace {
 
     /// How lookups on this thread treat keys whose time has come.
     pub fn expiry_mode(&self) -> ExpiryMode {
-        if !self.replica.load(std::sync::atomic::Ordering::Relaxed) && !self.expiry_held() {
+        if loading() {
+            ExpiryMode::Keep
+        } else if !self.replica.load(std::sync::atomic::Ordering::Relaxed) && !self.expiry_held() {
             ExpiryMode::Remove
         } else if APPLYING_MASTER.with(std::cell::Cell::get) {
             ExpiryMode::Keep

@@ -97,8 +97,11 @@ pub enum RdbErrorKind {
     BadLength,
     /// A compressed string that does not decompress to its stated length.
     BadLzf,
-    /// A listpack, ziplist, zipmap or intset failing its integrity check.
+    /// A listpack, ziplist, zipmap or intset failing its integrity check; the text names
+    /// the encoding as Redis's messages do ("Hash ziplist", "Stream listpack").
     Corrupt(&'static str),
+    /// A hash or sorted set listpack naming the same field twice.
+    DupElements(&'static str),
     /// A set, hash or sorted set naming the same member twice.
     Duplicate(&'static str),
     /// A collection with no elements (Redis skips such keys when loading a file).
@@ -125,8 +128,12 @@ impl fmt::Display for RdbErrorKind {
             RdbErrorKind::UnsupportedType(what) => write!(f, "{what} values are not supported"),
             RdbErrorKind::BadLength => f.write_str("invalid length encoding"),
             RdbErrorKind::BadLzf => f.write_str("invalid LZF compressed string"),
-            RdbErrorKind::Corrupt(what) => write!(f, "{what} integrity check failed"),
-            RdbErrorKind::Duplicate(what) => write!(f, "duplicate {what} detected"),
+            RdbErrorKind::Corrupt(what) => write!(f, "{what} integrity check failed."),
+            RdbErrorKind::DupElements(what) => write!(
+                f,
+                "{what} integrity check failed: listpack with dup elements"
+            ),
+            RdbErrorKind::Duplicate(what) => write!(f, "Duplicate {what} detected"),
             RdbErrorKind::EmptyKey => f.write_str("empty collection"),
             RdbErrorKind::Checksum { expected, actual } => write!(
                 f,

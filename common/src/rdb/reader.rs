@@ -239,14 +239,23 @@ impl<'a> Reader<'a> {
                 let zl = self.read_string()?;
                 let mut list = new_list(limits);
                 ziplist_for_each(&zl, |v| list.push(End::Tail, &lp_text(v)))
-                    .or(err(start, RdbErrorKind::Corrupt("list ziplist")))?;
+                    .or(err(start, RdbErrorKind::Corrupt("List ziplist")))?;
                 Value::List(Box::new(list))
             }
             kind::SET | kind::SET_LISTPACK | kind::SET_INTSET => self.read_set(ty, limits)?,
             kind::ZSET | kind::ZSET_2 => self.read_skiplist(ty, limits)?,
             kind::ZSET_ZIPLIST | kind::ZSET_LISTPACK => {
                 let blob = self.read_string()?;
-                let lp = pairs_listpack(&blob, ty == kind::ZSET_ZIPLIST, start, "zset")?;
+                let lp = pairs_listpack(
+                    &blob,
+                    ty == kind::ZSET_ZIPLIST,
+                    start,
+                    if ty == kind::ZSET_ZIPLIST {
+                        "Zset ziplist"
+                    } else {
+                        "Zset listpack"
+                    },
+                )?;
                 self.validated += u64::from(ty == kind::ZSET_LISTPACK);
                 let mut z = ZSetValue::Listpack(lp);
                 if z.len() > limits.zset.max_entries {
@@ -267,7 +276,11 @@ impl<'a> Reader<'a> {
                     lp.push_back(f);
                     lp.push_back(v);
                 })
-                .or(err(start, RdbErrorKind::Corrupt("zipmap")))?;
+                .or(err(start, RdbErrorKind::Corrupt("Zipmap")))?;
+                // Redis's zipmap check refuses a zipmap without entries.
+                if lp.is_empty() {
+                    return err(start, RdbErrorKind::Corrupt("Zipmap"));
+                }
                 if dup {
                     return err(start, RdbErrorKind::Duplicate("hash fields"));
                 }
@@ -279,7 +292,16 @@ impl<'a> Reader<'a> {
             }
             kind::HASH_ZIPLIST | kind::HASH_LISTPACK => {
                 let blob = self.read_string()?;
-                let lp = pairs_listpack(&blob, ty == kind::HASH_ZIPLIST, start, "hash")?;
+                let lp = pairs_listpack(
+                    &blob,
+                    ty == kind::HASH_ZIPLIST,
+                    start,
+                    if ty == kind::HASH_ZIPLIST {
+                        "Hash ziplist"
+                    } else {
+                        "Hash listpack"
+                    },
+                )?;
                 self.validated += u64::from(ty == kind::HASH_LISTPACK);
                 let mut h = HashValue::from_listpack(&lp);
                 if h.len() > limits.hash.max_entries {
@@ -328,18 +350,18 @@ impl<'a> Reader<'a> {
                 2
             };
             if container != 1 && container != 2 {
-                return err(at, RdbErrorKind::Corrupt("quicklist"));
+                return err(at, RdbErrorKind::Corrupt("Quicklist"));
             }
             let blob = self.read_string()?;
             if blob.is_empty() {
-                return err(at, RdbErrorKind::Corrupt("quicklist"));
+                return err(at, RdbErrorKind::Corrupt("Quicklist"));
             }
             if container == 1 {
                 // A plain node: one large element.
                 list.push(End::Tail, &blob);
             } else if ty == kind::LIST_QUICKLIST_2 {
                 let lp = Listpack::from_bytes(blob.into_owned())
-                    .or(err(at, RdbErrorKind::Corrupt("listpack")))?;
+                    .or(err(at, RdbErrorKind::Corrupt("Listpack")))?;
                 self.validated += 1;
                 list.append_listpack(lp);
             } else {
@@ -348,7 +370,7 @@ impl<'a> Reader<'a> {
                     LpValue::Int(n) => lp.push_back_int(n),
                     LpValue::Str(s) => lp.push_back(s),
                 })
-                .or(err(at, RdbErrorKind::Corrupt("ziplist")))?;
+                .or(err(at, RdbErrorKind::Corrupt("Ziplist")))?;
                 list.append_listpack(lp);
             }
         }
@@ -365,7 +387,7 @@ impl<'a> Reader<'a> {
                 let blob = self.read_string()?;
                 let is = IntSet::from_bytes(&blob)
                     .filter(|is| !is.is_empty())
-                    .ok_or(RdbError::new(start, RdbErrorKind::Corrupt("intset")))?;
+                    .ok_or(RdbError::new(start, RdbErrorKind::Corrupt("Intset")))?;
                 self.validated += 1;
                 if is.len() <= max {
                     set = SetValue::IntSet(is);
@@ -380,7 +402,7 @@ impl<'a> Reader<'a> {
             kind::SET_LISTPACK => {
                 let blob = self.read_string()?;
                 let lp = Listpack::from_bytes(blob.into_owned())
-                    .or(err(start, RdbErrorKind::Corrupt("set listpack")))?;
+                    .or(err(start, RdbErrorKind::Corrupt("Set listpack")))?;
                 for v in lp.iter() {
                     if !set.add(&lp_text(v), max) {
                         return dup();
@@ -503,9 +525,9 @@ impl<'a> Reader<'a> {
         }
         let blob = self.read_string()?;
         let lp = Listpack::from_bytes(blob.into_owned())
-            .or(err(start, RdbErrorKind::Corrupt("hash listpack")))?;
+            .or(err(start, RdbErrorKind::Corrupt("Hash listpack")))?;
         if lp.len() % 3 != 0 {
-            return err(start, RdbErrorKind::Corrupt("hash listpack"));
+            return err(start, RdbErrorKind::Corrupt("Hash listpack"));
         }
         let mut h = HashValue::new();
         if lp.len() / 3 > limits.hash.max_entries {
@@ -557,7 +579,8 @@ fn lp_text(v: LpValue<'_>) -> Cow<'_, [u8]> {
 }
 
 /// A listpack of pairs (hash field/value, zset member/score) from a ziplist or listpack blob,
-/// checked for structure, an even count and duplicate first elements.
+/// checked for structure, an even count and duplicate first elements. `what` names the
+/// encoding as Redis's integrity messages do ("Hash ziplist").
 fn pairs_listpack(
     blob: &[u8],
     ziplist: bool,
@@ -582,12 +605,13 @@ fn pairs_listpack(
     let mut seen = HashSet::new();
     for (i, v) in lp.iter().enumerate() {
         if i % 2 == 0 && !seen.insert(lp_text(v).into_owned()) {
-            let kind = if what == "hash" {
-                "hash fields"
+            // Redis's ziplist conversion reports duplicates as a failed integrity check; a
+            // listpack's duplicates are what its conversion to a table trips over.
+            return Err(if ziplist {
+                corrupt
             } else {
-                "zset members"
-            };
-            return err(at, RdbErrorKind::Duplicate(kind));
+                RdbError::new(at, RdbErrorKind::DupElements(what))
+            });
         }
     }
     if lp.is_empty() {
@@ -649,6 +673,8 @@ pub enum Record<'a> {
     Function(Cow<'a, [u8]>),
     /// A key, its value, and what came before it.
     Key(KeyRecord),
+    /// A collection with no elements, skipped (Redis logs its name).
+    EmptyKey { db: usize, key: Vec<u8> },
 }
 
 /// A key as stored in the file.
@@ -763,6 +789,7 @@ pub fn load(
                         expire_ms = None;
                         idle = None;
                         freq = None;
+                        sink(Record::EmptyKey { db, key })?;
                         None
                     }
                     Err(e) => return Err(e),
@@ -1029,10 +1056,15 @@ mod tests {
             LpValue::Str(b"m"),
             LpValue::Int(2),
         ]);
-        assert!(matches!(
+        // Redis reports a ziplist's duplicates as a failed integrity check.
+        assert_eq!(
             object(kind::ZSET_ZIPLIST, &blob(&dup)).unwrap_err().kind,
-            RdbErrorKind::Duplicate(_)
-        ));
+            RdbErrorKind::Corrupt("Zset ziplist")
+        );
+        assert_eq!(
+            RdbErrorKind::Corrupt("Zset ziplist").to_string(),
+            "Zset ziplist integrity check failed."
+        );
         // Version-1 zset with text scores, inf and a member set.
         let mut body = vec![2];
         body.extend(blob(b"a"));

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::reader::Reader;
 use super::writer::{write_len, write_string};
 use super::{RdbError, RdbErrorKind, kind};
-use crate::encoding::listpack::Listpack;
+use crate::encoding::listpack::{Iter, Listpack};
 use crate::value::stream::{
     Consumer, ConsumerGroup, INVALID_ENTRIES_READ, Meta, PendingEntry, StreamId, StreamValue,
 };
@@ -66,9 +66,62 @@ fn read_raw_id(r: &mut Reader<'_>) -> Result<StreamId, RdbError> {
     Ok(StreamValue::decode_id(&a))
 }
 
+/// `STREAM_ITEM_FLAG_SAMEFIELDS`: the entry uses the master entry's field names.
+const SAME_FIELDS: i64 = 2;
+
+/// Checks a node's entries as Redis's deep stream check does: the master entry (count,
+/// deleted count, field names, a zero terminator), then every entry (flags, ID deltas, its own
+/// field names unless it shares the master's, values, and a back count that matches), and
+/// nothing after the last one. Stream commands walk nodes trusting this layout.
+fn node_is_well_formed(lp: &Listpack) -> bool {
+    fn int(it: &mut Iter<'_>) -> Option<i64> {
+        it.next().and_then(|v| v.as_i64())
+    }
+    fn skip(it: &mut Iter<'_>, n: i64) -> bool {
+        n >= 0 && (0..n).all(|_| it.next().is_some())
+    }
+    let mut it = lp.iter();
+    let (Some(live), Some(deleted), Some(master_fields)) =
+        (int(&mut it), int(&mut it), int(&mut it))
+    else {
+        return false;
+    };
+    if !skip(&mut it, master_fields) || int(&mut it) != Some(0) {
+        return false;
+    }
+    let Some(mut entries) = live.checked_add(deleted) else {
+        return false;
+    };
+    while entries > 0 {
+        entries -= 1;
+        let Some(flags) = int(&mut it) else {
+            return false;
+        };
+        if int(&mut it).is_none() || int(&mut it).is_none() {
+            return false;
+        }
+        let mut fields = master_fields;
+        let mut extra = 3;
+        if flags & SAME_FIELDS == 0 {
+            fields = match int(&mut it) {
+                Some(n) => n,
+                None => return false,
+            };
+            if !skip(&mut it, fields) {
+                return false;
+            }
+            extra += fields + 1;
+        }
+        if !skip(&mut it, fields) || int(&mut it) != fields.checked_add(extra) {
+            return false;
+        }
+    }
+    it.next().is_none()
+}
+
 /// Reads a stream value of type `ty` (any of the three stream layouts).
 pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> {
-    let corrupt = |at: usize| RdbError::new(at, RdbErrorKind::Corrupt("stream"));
+    let corrupt = |at: usize| RdbError::new(at, RdbErrorKind::Corrupt("Stream"));
     let node_count = r.read_len()?;
     let mut nodes = Vec::new();
     let mut previous: Option<StreamId> = None;
@@ -83,7 +136,11 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
         previous = Some(id);
         let at = r.offset();
         let blob = r.read_string()?.into_owned();
-        let lp = Listpack::from_bytes(blob).map_err(|_| corrupt(at))?;
+        let lp = Listpack::from_bytes(blob)
+            .map_err(|_| RdbError::new(at, RdbErrorKind::Corrupt("Stream listpack")))?;
+        if !node_is_well_formed(&lp) {
+            return Err(RdbError::new(at, RdbErrorKind::Corrupt("Stream listpack")));
+        }
         if lp.first().is_none() {
             // Redis refuses an empty node ("Empty listpack inside stream").
             return Err(corrupt(at));
@@ -141,7 +198,7 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
             if group.pel.insert(id, pending).is_some() {
                 return Err(RdbError::new(
                     at,
-                    RdbErrorKind::Duplicate("stream PEL entries"),
+                    RdbErrorKind::Duplicate("stream PEL entry"),
                 ));
             }
         }
@@ -171,7 +228,7 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
             if group.consumers.insert(consumer_name, consumer).is_some() {
                 return Err(RdbError::new(
                     at,
-                    RdbErrorKind::Duplicate("stream consumers"),
+                    RdbErrorKind::Duplicate("stream consumer"),
                 ));
             }
         }
@@ -180,7 +237,10 @@ pub fn read_stream(r: &mut Reader<'_>, ty: u8) -> Result<StreamValue, RdbError> 
             return Err(corrupt(at));
         }
         if stream.groups.insert(name, group).is_some() {
-            return Err(RdbError::new(at, RdbErrorKind::Duplicate("stream groups")));
+            return Err(RdbError::new(
+                at,
+                RdbErrorKind::Duplicate("stream consumer group"),
+            ));
         }
     }
     Ok(stream)
@@ -237,6 +297,34 @@ mod tests {
         let back = read_stream(&mut r, kind::STREAM_LISTPACKS_2).unwrap();
         assert_eq!(r.remaining(), 0);
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn nodes_are_checked_entry_by_entry() {
+        let s = sample();
+        assert!(s.nodes().all(|(_, lp)| node_is_well_formed(lp)));
+        // Master entry: 1 live, 0 deleted, 1 field "f", terminator; then one entry sharing
+        // the master's fields: flags, ms and seq deltas, the value, and its back count.
+        let node = |back_count: i64, extra: bool| {
+            let mut lp = Listpack::new();
+            for n in [1, 0, 1] {
+                lp.push_back_int(n);
+            }
+            lp.push_back(b"f");
+            for n in [0, SAME_FIELDS, 0, 0] {
+                lp.push_back_int(n);
+            }
+            lp.push_back(b"v");
+            lp.push_back_int(back_count);
+            if extra {
+                lp.push_back(b"x");
+            }
+            lp
+        };
+        assert!(node_is_well_formed(&node(4, false)));
+        assert!(!node_is_well_formed(&node(5, false)));
+        assert!(!node_is_well_formed(&node(4, true)));
+        assert!(!node_is_well_formed(&Listpack::new()));
     }
 
     #[test]

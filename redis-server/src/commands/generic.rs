@@ -534,7 +534,9 @@ fn expire_generic(
         ctx.reply.integer(0);
         return Ok(());
     }
-    if when <= now {
+    // While an AOF loads, a past time is kept as it is (Redis's checkAlreadyExpired): the
+    // commands after it in the file still see the key.
+    if when <= now && !common::keyspace::loading() {
         shard.remove(key);
         let del = ctx.deletion_command("lazyfree-lazy-expire");
         ctx.propagate_as(&[del, key]);

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
+use super::child::{Kind, WriterChild, child_failure};
+
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
 use common::aof::rewrite;
@@ -90,6 +92,21 @@ pub(crate) struct Aof {
     cancel: AtomicBool,
     /// A finished rewrite's outcome, for the cron to collect.
     finished: Mutex<Option<Result<Vec<String>, String>>>,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to wait before each write of pending commands.
+    pub flush_sleep_us: AtomicU64,
+    /// The back-off after repeated rewrite failures.
+    limit: Mutex<RewriteLimit>,
+}
+
+/// Failed rewrites in a row after which the cron backs off.
+const LIMIT_THRESHOLD: u64 = 3;
+const LIMIT_MAX_MINUTES: i64 = 60;
+
+#[derive(Debug, Default)]
+struct RewriteLimit {
+    delay_minutes: i64,
+    /// Unix seconds before which the cron starts no rewrite; 0 when not waiting.
+    next_time: i64,
 }
 
 impl Default for Aof {
@@ -111,6 +128,8 @@ impl Default for Aof {
             last_fsync_ms: AtomicI64::new(0),
             cancel: AtomicBool::new(false),
             finished: Mutex::new(None),
+            flush_sleep_us: AtomicU64::new(0),
+            limit: Mutex::new(RewriteLimit::default()),
         }
     }
 }
@@ -136,7 +155,10 @@ fn fsync_policy(server: &Server) -> Fsync {
 }
 
 fn folder(server: &Server) -> (PathBuf, String) {
-    let config = server.config();
+    folder_in(&server.config())
+}
+
+fn folder_in(config: &common::config::Config) -> (PathBuf, String) {
     let dir = PathBuf::from(config.get_str("appenddirname").unwrap_or("appendonlydir"));
     let prefix = config
         .get_str("appendfilename")
@@ -188,6 +210,10 @@ impl Aof {
             Some(buffer) if !buffer.pending.is_empty() => std::mem::take(&mut buffer.pending),
             _ => return,
         };
+        let sleep_us = self.flush_sleep_us.load(Relaxed);
+        if sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(sleep_us));
+        }
         let written = incr.write_all(&pending);
         self.last_write_ok.store(written.is_ok(), Relaxed);
         if let Err(e) = written {
@@ -240,11 +266,26 @@ impl Aof {
         if self.rewrite_in_progress.load(Relaxed) || server.rdb.bgsave_in_progress.load(Relaxed) {
             return;
         }
-        // A scheduled BGREWRITEAOF runs whether or not AOF is on.
-        if self.rewrite_scheduled.load(Relaxed)
-            || self.starting.load(Relaxed)
-            || (enabled && self.growth_wants_rewrite(server))
-        {
+        // A scheduled BGREWRITEAOF runs whether or not AOF is on; it and the automatic one
+        // wait while repeated failures hold rewrites back.
+        let start = if self.starting.load(Relaxed) {
+            true
+        } else if self.rewrite_scheduled.load(Relaxed) {
+            !self.rewrite_limited(server)
+        } else if enabled {
+            match self.growth(server) {
+                Some(growth) if !self.rewrite_limited(server) => {
+                    server.log.notice(&format!(
+                        "Starting automatic rewriting of AOF on {growth}% growth"
+                    ));
+                    true
+                }
+                _ => false,
+            }
+        } else {
+            false
+        };
+        if start {
             let gate = server.keyspace.exclusive();
             let mut view = server.keyspace.lock_lazily(&gate, 0);
             if let Err(e) = start_rewrite(server, &mut view) {
@@ -253,9 +294,40 @@ impl Aof {
         }
     }
 
-    fn growth_wants_rewrite(&self, server: &Server) -> bool {
-        if lock(&self.files).is_none() {
+    /// After [`LIMIT_THRESHOLD`] failures in a row, rewrites by the cron wait 1, 2, 4 ... up
+    /// to 60 minutes between attempts (Redis's `aofRewriteLimited`).
+    fn rewrite_limited(&self, server: &Server) -> bool {
+        let mut limit = lock(&self.limit);
+        if self.consecutive_failures.load(Relaxed) < LIMIT_THRESHOLD {
+            *limit = RewriteLimit::default();
             return false;
+        }
+        let now = unix_ms() / 1000;
+        if limit.next_time != 0 {
+            if now < limit.next_time {
+                return true;
+            }
+            limit.next_time = 0;
+            return false;
+        }
+        limit.delay_minutes = if limit.delay_minutes == 0 {
+            1
+        } else {
+            (limit.delay_minutes * 2).min(LIMIT_MAX_MINUTES)
+        };
+        limit.next_time = now + limit.delay_minutes * 60;
+        server.log.warning(&format!(
+            "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes",
+            limit.delay_minutes
+        ));
+        true
+    }
+
+    /// The growth in percent past `auto-aof-rewrite-percentage`, when the AOF is past
+    /// `auto-aof-rewrite-min-size`.
+    fn growth(&self, server: &Server) -> Option<i64> {
+        if lock(&self.files).is_none() {
+            return None;
         }
         let config = server.config();
         let percent = config.get_int("auto-aof-rewrite-percentage").unwrap_or(100);
@@ -265,16 +337,10 @@ impl Aof {
         let size = self.current_size.load(Relaxed);
         let base = self.base_size.load(Relaxed).max(1);
         if percent <= 0 || (size as i64) < min_size {
-            return false;
+            return None;
         }
         let growth = (size.saturating_sub(base) * 100 / base) as i64;
-        if growth >= percent {
-            server.log.notice(&format!(
-                "Starting automatic rewriting of AOF on {growth}% growth"
-            ));
-            return true;
-        }
-        false
+        (growth >= percent).then_some(growth)
     }
 
     fn collect_rewrite(&self, server: &Server) {
@@ -405,11 +471,6 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         aof.rewrite_in_progress.store(false, Relaxed);
         return Err(e);
     }
-    *lock(&aof.rewrite_started) = Some(Instant::now());
-    server.log.notice(&format!(
-        "Background append only file rewriting started by pid {}",
-        std::process::id()
-    ));
     let (dir, prefix) = folder(server);
     let shared = Arc::clone(&server.aof);
     let config = server.config();
@@ -419,18 +480,35 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         .unwrap_or(true);
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
     drop(config);
+    // The child is there before the reply, as Redis's forked child is.
+    let writer = match WriterChild::spawn(&server.rdb, &dir, Kind::AofRewrite, incremental_fsync) {
+        Ok(writer) => writer,
+        Err(e) => {
+            aof.rewrite_in_progress.store(false, Relaxed);
+            return Err(format!(
+                "Can't rewrite append only file in background: fork: {e}"
+            ));
+        }
+    };
+    *lock(&aof.rewrite_started) = Some(Instant::now());
+    server.log.notice(&format!(
+        "Background append only file rewriting started by pid {}",
+        writer.pid()
+    ));
     let spawned = std::thread::Builder::new()
         .name("aofrw".into())
         .spawn(move || {
             crate::workers::lower_this_thread_priority();
             let options = BaseOptions {
                 disable_gc,
-                incremental_fsync,
                 key_delay_us,
             };
             let result = match pending_base.complete() {
-                Some(base) => write_base(&shared, &dir, &prefix, &base, options),
-                None => Err("the snapshot was cancelled".into()),
+                Some(base) => write_base(&shared, &dir, &prefix, &base, writer, options),
+                None => {
+                    writer.abandon();
+                    Err("the snapshot was cancelled".into())
+                }
             };
             *lock(&shared.finished) = Some(result);
         });
@@ -528,31 +606,12 @@ fn take_base(server: &Server, view: &mut Locked<'_>) -> PendingBase {
     PendingBase::Commands(Base::Commands { bytes: out, keys })
 }
 
-/// Bytes written between two syncs of a base with `aof-rewrite-incremental-fsync yes`
-/// (`REDIS_AUTOSYNC_BYTES`).
-const AUTOSYNC_BYTES: usize = 4 << 20;
-
 /// How the rewrite thread writes the base.
 #[derive(Debug, Clone, Copy)]
 struct BaseOptions {
     disable_gc: bool,
-    incremental_fsync: bool,
     /// `rdb-key-save-delay` (microseconds per key; the suite slows rewrites down with it).
     key_delay_us: i64,
-}
-
-/// Writes `bytes` to `file`, syncing every [`AUTOSYNC_BYTES`] when `incremental`, and at the
-/// end.
-fn write_synced(file: &mut File, bytes: &[u8], incremental: bool) -> std::io::Result<()> {
-    if incremental {
-        for chunk in bytes.chunks(AUTOSYNC_BYTES) {
-            file.write_all(chunk)?;
-            file.sync_data()?;
-        }
-    } else {
-        file.write_all(bytes)?;
-    }
-    file.sync_all()
 }
 
 /// Opens the next incremental file and makes it the one written from now on (under the feed
@@ -620,6 +679,7 @@ fn write_base(
     dir: &Path,
     prefix: &str,
     base: &Base,
+    mut writer: WriterChild,
     options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
@@ -629,21 +689,18 @@ fn write_base(
         let until = Instant::now() + total;
         while Instant::now() < until {
             if aof.cancel.load(Relaxed) {
+                writer.abandon();
                 return Err("AOF rewrite cancelled".into());
+            }
+            if let Some(status) = writer.exited() {
+                let _ = std::fs::remove_file(writer.temp_path());
+                return Err(child_failure(Kind::AofRewrite, status));
             }
             std::thread::sleep(std::time::Duration::from_millis(1).min(total));
         }
     }
     let bytes = base.bytes();
-    let tmp = dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written =
-        File::create(&tmp).and_then(|mut f| write_synced(&mut f, bytes, options.incremental_fsync));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!(
-            "Error trying to rename the temporary AOF base file: {e}"
-        ));
-    }
+    let tmp = writer.finish(bytes)?;
     let mut files = lock(&aof.files);
     let Some(open) = files.as_mut() else {
         // AOF was turned off meanwhile.
@@ -668,12 +725,7 @@ fn write_base(
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
     if !options.disable_gc {
-        for old in manifest.take_history() {
-            let old = String::from_utf8_lossy(&old).into_owned();
-            log.push(format!("Removing the history file {old} in the background"));
-            let _ = std::fs::remove_file(dir.join(&old));
-        }
-        write_manifest(dir, prefix, &manifest)?;
+        delete_history(dir, prefix, &mut manifest, |line| log.push(line))?;
     }
     aof.base_size.store(bytes.len() as u64, Relaxed);
     let incr_size = manifest.last_incr().map(|n| file_len(dir, n)).unwrap_or(0);
@@ -687,6 +739,39 @@ fn write_base(
     Ok(log)
 }
 
+/// Deletes the history files and rewrites the manifest without them (`aofDelHistoryFiles`);
+/// `log` gets Redis's line for each.
+fn delete_history(
+    dir: &Path,
+    prefix: &str,
+    manifest: &mut Manifest,
+    mut log: impl FnMut(String),
+) -> Result<(), String> {
+    if manifest.history.is_empty() {
+        return Ok(());
+    }
+    for old in manifest.take_history() {
+        let old = String::from_utf8_lossy(&old).into_owned();
+        log(format!("Removing the history file {old} in the background"));
+        let _ = std::fs::remove_file(dir.join(&old));
+    }
+    write_manifest(dir, prefix, manifest)
+}
+
+/// CONFIG SET aof-disable-auto-gc no: the history kept meanwhile goes now, as in Redis.
+/// `config` is the one being applied (its lock is held).
+pub(crate) fn auto_gc_enabled(server: &Server, config: &common::config::Config) {
+    let (dir, prefix) = folder_in(config);
+    let mut files = lock(&server.aof.files);
+    if let Some(open) = files.as_mut() {
+        if let Err(e) = delete_history(&dir, &prefix, &mut open.manifest, |line| {
+            server.log.notice(&line);
+        }) {
+            server.log.warning(&e);
+        }
+    }
+}
+
 /// Start-up with `appendonly yes`: loads the folder the manifest names (or upgrades a single
 /// legacy file, or creates the folder), then opens the incremental file for appending.
 pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
@@ -696,6 +781,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     let manifest_path = dir.join(manifest::manifest_name(&prefix));
     let legacy = PathBuf::from(&prefix);
     let started = Instant::now();
+    let _loading = crate::persistence::rdb::Loading::start(&server.rdb, 0);
     resume_interrupted_upgrade(server, &dir, &prefix, &manifest_path, &legacy)?;
     let mut manifest = if manifest_path.exists() {
         let bytes = std::fs::read(&manifest_path).map_err(|e| {
@@ -869,6 +955,22 @@ fn load_files(
     Ok(())
 }
 
+/// Marks this thread as loading (nothing expires) until dropped.
+struct LoadingGuard;
+
+impl LoadingGuard {
+    fn start() -> LoadingGuard {
+        common::keyspace::set_loading(true);
+        LoadingGuard
+    }
+}
+
+impl Drop for LoadingGuard {
+    fn drop(&mut self) {
+        common::keyspace::set_loading(false);
+    }
+}
+
 /// Loads one file: its RDB preamble if it has one, then its commands. A tail cut short in the
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
 /// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
@@ -912,6 +1014,7 @@ fn load_one(
             server.log.notice("Reading the remaining AOF tail...");
         }
     }
+    let _loading = LoadingGuard::start();
     let (info, _pushes) =
         crate::connection::ClientInfo::new(u64::MAX, String::new(), String::new(), -1, false);
     let mut client = crate::connection::Client::new(info, true);
@@ -1033,6 +1136,7 @@ pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
         Ok(bytes) => Manifest::parse(&bytes).map_err(|e| e.to_string()),
         Err(_) => Ok(Manifest::new()),
     };
+    let _loading = crate::persistence::rdb::Loading::start(&server.rdb, 0);
     let loaded = manifest.and_then(|manifest| {
         if manifest.files_to_load().next().is_none() {
             return Ok(());

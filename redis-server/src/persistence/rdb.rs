@@ -15,10 +15,13 @@
 //! `checkChildrenDone`), then updates LASTSAVE, the dirty counter and the log.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use super::child::{Kind, WriterChild, child_failure};
 
 use common::keyspace::{
     Entry, EvictionInfo, Keyspace, Locked, SnapshotJob, SnapshotOptions, lru_clock,
@@ -53,6 +56,14 @@ pub(crate) struct RdbStatus {
     pub final_save_done: AtomicBool,
     /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE payloads and loaded files go unchecked.
     pub skip_checksum_validation: AtomicBool,
+    /// A dataset is being loaded (start-up, DEBUG LOADAOF): clients get `-LOADING` for the
+    /// commands not flagged `loading`, and INFO reports the load.
+    pub loading: AtomicBool,
+    /// Unix seconds the load started, and the bytes it reads (INFO `loading_*`).
+    pub loading_start_unix: AtomicI64,
+    pub loading_total_bytes: AtomicU64,
+    /// INFO `total_forks`: writer children started (see `persistence::child`).
+    pub forks: AtomicU64,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -78,6 +89,10 @@ impl Default for RdbStatus {
             last_bgsave_try_unix: AtomicI64::new(0),
             saves: AtomicU64::new(0),
             last_load_keys_loaded: AtomicU64::new(0),
+            loading: AtomicBool::new(false),
+            loading_start_unix: AtomicI64::new(0),
+            loading_total_bytes: AtomicU64::new(0),
+            forks: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
@@ -406,6 +421,7 @@ fn write_file(
     opts: &SaveOptions,
     tag: &str,
     cancel: Option<&AtomicBool>,
+    mut writer: Option<WriterChild>,
 ) -> Result<(), String> {
     if opts.key_delay_us > 0 {
         let total = Duration::from_micros(opts.key_delay_us as u64)
@@ -413,10 +429,26 @@ fn write_file(
         let until = Instant::now() + total;
         while Instant::now() < until {
             if cancel.is_some_and(|c| c.load(Relaxed)) {
+                if let Some(writer) = writer {
+                    writer.abandon();
+                }
                 return Err("Write error saving DB on disk: save cancelled".into());
+            }
+            if let Some(status) = writer.as_mut().and_then(WriterChild::exited) {
+                if let Some(writer) = writer {
+                    let _ = std::fs::remove_file(writer.temp_path());
+                }
+                return Err(child_failure(Kind::Rdb, status));
             }
             std::thread::sleep(Duration::from_millis(1).min(total));
         }
+    }
+    if let Some(writer) = writer {
+        let tmp = writer.finish(&snapshot.bytes)?;
+        return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("Write error saving DB on disk: {e}")
+        });
     }
     let tmp = format!("temp-{tag}.rdb");
     let file = std::fs::File::create(&tmp).map_err(|e| {
@@ -458,7 +490,13 @@ fn write_file(
 pub(crate) fn save(server: &Server, view: &mut Locked<'_>) -> Result<(), String> {
     let opts = SaveOptions::from_server(server);
     let snapshot = take_snapshot(server, view, &opts);
-    match write_file(&snapshot, &opts, &std::process::id().to_string(), None) {
+    match write_file(
+        &snapshot,
+        &opts,
+        &std::process::id().to_string(),
+        None,
+        None,
+    ) {
         Ok(()) => {
             server.log.notice("DB saved on disk");
             saved(server, &snapshot);
@@ -510,13 +548,40 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
     });
     let shared = Arc::clone(&server.rdb);
     let tag = format!("bg-{}", std::process::id());
+    // The child is there before the reply, as Redis's forked child is. The file goes to
+    // the working directory (`dir`), where `dbfilename` is.
+    let writer = match WriterChild::spawn(
+        &server.rdb,
+        Path::new("."),
+        Kind::Rdb,
+        opts.incremental_fsync,
+    ) {
+        Ok(writer) => writer,
+        Err(e) => {
+            status.bgsave_in_progress.store(false, Relaxed);
+            *status
+                .running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            status.last_bgsave_ok.store(false, Relaxed);
+            let msg = format!("Can't save in background: fork: {e}");
+            server.log.warning(&msg);
+            return Err(msg);
+        }
+    };
+    let child_pid = writer.pid();
     let spawned = std::thread::Builder::new()
         .name("bgsave".into())
         .spawn(move || {
             crate::workers::lower_this_thread_priority();
             let result = match pending.complete(Some(&shared.cancel)) {
-                Some(snapshot) => write_file(&snapshot, &opts, &tag, Some(&shared.cancel)),
-                None => Err("Write error saving DB on disk: save cancelled".into()),
+                Some(snapshot) => {
+                    write_file(&snapshot, &opts, &tag, Some(&shared.cancel), Some(writer))
+                }
+                None => {
+                    writer.abandon();
+                    Err("Write error saving DB on disk: save cancelled".into())
+                }
             };
             *shared
                 .finished
@@ -534,10 +599,9 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
         server.log.warning(&msg);
         return Err(msg);
     }
-    server.log.notice(&format!(
-        "Background saving started by pid {}",
-        std::process::id()
-    ));
+    server
+        .log
+        .notice(&format!("Background saving started by pid {child_pid}"));
     Ok(())
 }
 
@@ -584,6 +648,26 @@ fn collect_bgsave(server: &Server) {
         }
     }
     status.bgsave_in_progress.store(false, Relaxed);
+}
+
+/// Marks a load in progress until dropped (INFO `loading:1`, `-LOADING` for clients).
+pub(crate) struct Loading<'a> {
+    status: &'a RdbStatus,
+}
+
+impl<'a> Loading<'a> {
+    pub(crate) fn start(status: &'a RdbStatus, total_bytes: u64) -> Loading<'a> {
+        status.loading_start_unix.store(unix_ms() / 1000, Relaxed);
+        status.loading_total_bytes.store(total_bytes, Relaxed);
+        status.loading.store(true, Relaxed);
+        Loading { status }
+    }
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.status.loading.store(false, Relaxed);
+    }
 }
 
 /// Stops a running background save and waits for its thread (SHUTDOWN, DEBUG RELOAD).
@@ -656,6 +740,8 @@ pub(crate) fn cron(server: &Server) {
 pub(crate) struct Loaded {
     pub keys: u64,
     pub expired: u64,
+    /// Collections without elements, skipped.
+    pub empty_skipped: u64,
     /// Where the RDB ended in the bytes given (an AOF's commands may follow).
     pub end: usize,
 }
@@ -698,6 +784,15 @@ pub(crate) fn load_bytes(
                 }
             }
             Record::ResizeDb { .. } => {}
+            Record::EmptyKey { key, .. } => {
+                loaded.empty_skipped += 1;
+                if loaded.empty_skipped <= 10 {
+                    server.log.warning(&format!(
+                        "rdbLoadObject skipping empty key: {}",
+                        String::from_utf8_lossy(&key)
+                    ));
+                }
+            }
             // A library loads as FUNCTION LOAD would (REPLACE only when merging); a name
             // already taken fails the load, as in Redis.
             Record::Function(code) => {
@@ -775,8 +870,17 @@ pub(crate) fn load_bytes(
                 "Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error"
                     .to_owned()
             }
+            common::rdb::RdbErrorKind::Truncated => {
+                server
+                    .log
+                    .warning("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+                format!(
+                    "Internal error in RDB reading offset {}, function at rdb.c:0 -> Unexpected EOF reading RDB file",
+                    e.offset
+                )
+            }
             kind => format!(
-                "Internal error in RDB reading offset {}: {kind}",
+                "Internal error in RDB reading offset {}, function at rdb.c:0 -> {kind}",
                 e.offset
             ),
         })),
@@ -796,16 +900,35 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let started = Instant::now();
+    let _loading = Loading::start(&server.rdb, data.len() as u64);
     let gate = server.keyspace.exclusive();
     let mut view = server.keyspace.lock_lazily(&gate, 0);
     let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
         server.log.warning(&e);
+        if e.starts_with("Internal error in RDB reading") {
+            // As Redis does, the checker's report on the file follows, on standard output.
+            let mut out = std::io::stdout().lock();
+            let _ = redis_check::rdb_check::check(
+                &data,
+                filename.as_bytes(),
+                unix_ms(),
+                &mut out,
+                &mut |_| Ok(()),
+            );
+        }
         "Terminating server after rdb file reading failure.".to_owned()
     })?;
-    server.log.notice(&format!(
-        "Done loading RDB, keys loaded: {}, keys expired: {}.",
-        loaded.keys, loaded.expired
-    ));
+    if loaded.empty_skipped > 0 {
+        server.log.warning(&format!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+            loaded.keys, loaded.expired, loaded.empty_skipped
+        ));
+    } else {
+        server.log.notice(&format!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            loaded.keys, loaded.expired
+        ));
+    }
     server.log.notice(&format!(
         "DB loaded from disk: {:.3} seconds",
         started.elapsed().as_secs_f64()

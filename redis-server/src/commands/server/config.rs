@@ -193,6 +193,9 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "lazyfree-lazy-expire" => server
                 .keyspace
                 .set_lazy_expire(server.hot.lazyfree_lazy_expire.load(Relaxed)),
+            "aof-disable-auto-gc" if !config.get_bool("aof-disable-auto-gc").unwrap_or(false) => {
+                crate::persistence::aof::auto_gc_enabled(server, config);
+            }
             "aof-timestamp-enabled" => crate::persistence::aof::set_timestamps(
                 server,
                 config.get_bool("aof-timestamp-enabled").unwrap_or(false),

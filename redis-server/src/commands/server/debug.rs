@@ -1,6 +1,6 @@
 //! DEBUG: the subcommands Redis's test suite leans on (SLEEP, SET-ACTIVE-EXPIRE, OBJECT, RELOAD,
 //! DIGEST, DIGEST-VALUE, PROTOCOL, ERROR, LOG, CHANGE-REPL-ID, STRINGMATCH-TEST, PAUSE-CRON,
-//! HELP).
+//! SEGFAULT, AOF-FLUSH-SLEEP, HELP).
 //!
 //! DEBUG runs under the exclusive gate: Redis runs it with the whole server stopped, and DIGEST
 //! needs every database at once.
@@ -25,6 +25,8 @@ pub(super) fn register(r: &mut Registry) {
 
 /// Redis's help lines for the subcommands served here, in its order and words.
 const DEBUG_HELP: &[&str] = &[
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
     "CHANGE-REPL-ID",
     "    Change the replication IDs of the instance.",
     "    Dangerous: should be used only for testing the replication subsystem.",
@@ -63,6 +65,8 @@ const DEBUG_HELP: &[&str] = &[
     "      existing RDB file.",
     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
     "      file to the database.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -120,6 +124,12 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }
         }
         (b"protocol", 3) => return protocol(ctx),
+        (b"segfault", _) => crate::crash::segfault(),
+        (b"aof-flush-sleep", 3) => {
+            let micros = u64::try_from(atoi(arg(2))).unwrap_or(0);
+            ctx.server.aof.flush_sleep_us.store(micros, Relaxed);
+            ctx.reply.ok();
+        }
         (b"sleep", 3) => {
             // strtod's reading: a bad number sleeps 0 seconds; the cast saturates as C's
             // conversion of an out-of-range double does not promise to.
@@ -1036,6 +1046,7 @@ mod tests {
         assert_eq!(c.text(&["DEBUG", "ERROR", "he\r\nllo"]), "-he  llo\r\n");
         assert_eq!(c.text(&["DEBUG", "LOG", "hello"]), "+OK\r\n");
         assert_eq!(c.text(&["DEBUG", "CHANGE-REPL-ID"]), "+OK\r\n");
+        assert_eq!(c.text(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]), "+OK\r\n");
     }
 
     #[test]
@@ -1043,7 +1054,7 @@ mod tests {
         let mut c = client();
         let help = c.text(&["debug", "help"]);
         assert!(help.starts_with(&format!(
-            "*{}\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+CHANGE-REPL-ID\r\n",
+            "*{}\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+AOF-FLUSH-SLEEP <microsec>\r\n",
             DEBUG_HELP.len() + 3
         )));
         assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));

@@ -330,7 +330,7 @@ fn persistence_section(server: &Server, out: &mut String) {
     let aof = &server.aof;
     out.push_str("# Persistence\r\n");
     fields!(out,
-        "loading" => 0,
+        "loading" => u8::from(server.rdb.loading.load(Relaxed)),
         "async_loading" => 0,
         "current_cow_peak" => 0,
         "current_cow_size" => 0,
@@ -361,6 +361,17 @@ fn persistence_section(server: &Server, out: &mut String) {
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
+    if server.rdb.loading.load(Relaxed) {
+        // The load runs as one step: its progress is not tracked within it.
+        fields!(out,
+            "loading_start_time" => server.rdb.loading_start_unix.load(Relaxed),
+            "loading_total_bytes" => server.rdb.loading_total_bytes.load(Relaxed),
+            "loading_rdb_used_mem" => 0,
+            "loading_loaded_bytes" => 0,
+            "loading_loaded_perc" => "0.00",
+            "loading_eta_seconds" => 1,
+        );
+    }
     if aof.enabled.load(Relaxed) {
         let buffered = server.feed.lock().aof.as_ref().map_or(0, |b| b.len());
         fields!(out,
@@ -426,7 +437,7 @@ fn stats_section(ctx: &mut CommandContext<'_>, out: &mut String) {
         "pubsub_patterns" => pubsub_patterns,
         "pubsubshard_channels" => pubsubshard_channels,
         "latest_fork_usec" => 0,
-        "total_forks" => 0,
+        "total_forks" => server.rdb.forks.load(Relaxed),
         "migrate_cached_sockets" => 0,
         "slave_expires_tracked_keys" => 0,
         "active_defrag_hits" => 0,

@@ -94,6 +94,10 @@ fn flushdb(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let free = Free::parse(ctx)?;
+    // A running BGSAVE would write what is about to be flushed: it is stopped (and with save
+    // points an empty RDB is written instead, Redis's flushAllDataAndResetRDB). Stopped
+    // before any shard is locked here: its thread may be waiting to capture one.
+    crate::persistence::rdb::kill_bgsave(ctx.server);
     let mut old = Vec::new();
     let mut removed = 0;
     for db in 0..ctx.server.keyspace.databases() {
@@ -103,9 +107,6 @@ fn flushall(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     // One more, so that even an empty FLUSHALL is propagated and counted, as in Redis.
     ctx.dirty(removed + 1);
     ctx.force_propagation(crate::propagate::Targets::ALL);
-    // A running BGSAVE would write what was just flushed: it is stopped, and with save
-    // points an empty RDB is written instead (Redis's flushAllDataAndResetRDB).
-    crate::persistence::rdb::kill_bgsave(ctx.server);
     let save_points = !ctx.server.config().save_params().is_empty();
     if save_points {
         let _ = crate::persistence::rdb::save(ctx.server, &mut ctx.db);

@@ -1,0 +1,117 @@
+//! Background saves and AOF rewrites write their file through a child process: killing it
+//! fails the job as killing Redis's forked child does, and leaves no temp file behind.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tests::TestServer;
+
+fn info_field(c: &mut tests::Conn, field: &str) -> String {
+    let info = c.cmd(&["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn child_of(pid: u32) -> u32 {
+    let out = Command::new("pgrep")
+        .args(["-P", &pid.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_else(|| panic!("no child of {pid}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn wait_until(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_killed_bgsave_child_fails_the_save() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    // With save points, a failed background save stops writes (MISCONF).
+    assert_eq!(c.cmd(&["CONFIG", "SET", "save", "3600 1000"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    let child = child_of(server.pid().unwrap());
+    assert!(
+        Command::new("kill")
+            .args(["-9", &child.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until(|| info_field(&mut c, "rdb_bgsave_in_progress") == "0");
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
+    assert!(
+        !server.dir().join(format!("temp-{child}.rdb")).exists(),
+        "temp file left"
+    );
+    assert!(
+        server
+            .log()
+            .contains("Background saving terminated by signal 9"),
+        "{}",
+        server.log()
+    );
+    // Writes are refused until a save succeeds, as with Redis's MISCONF.
+    assert!(c.cmd(&["SET", "k", "w"]).starts_with("-MISCONF"));
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    c.cmd(&["BGSAVE"]);
+    wait_until(|| info_field(&mut c, "rdb_last_bgsave_status") == "ok");
+    assert_eq!(c.cmd(&["SET", "k", "w"]), "+OK\r\n");
+}
+
+#[test]
+fn a_killed_rewrite_child_fails_the_rewrite() {
+    let server = TestServer::with_args(&["--appendonly", "yes"]);
+    let mut c = server.connect();
+    wait_until(|| info_field(&mut c, "aof_rewrite_in_progress") == "0");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    c.cmd(&["BGREWRITEAOF"]);
+    let child = child_of(server.pid().unwrap());
+    assert!(
+        Command::new("kill")
+            .args(["-9", &child.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until(|| info_field(&mut c, "aof_rewrite_in_progress") == "0");
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "err");
+    assert!(
+        !server
+            .dir()
+            .join(format!("appendonlydir/temp-rewriteaof-bg-{child}.aof"))
+            .exists()
+    );
+    assert!(
+        server
+            .log()
+            .contains("Background AOF rewrite terminated by signal 9"),
+        "{}",
+        server.log()
+    );
+}
