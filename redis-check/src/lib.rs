@@ -37,7 +37,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod aof_check;
-pub mod rdb_check;
+/// The RDB walk lives in `common`, so that the server prints the same report when a file it loads is damaged.
+pub use common::rdb::check as rdb_check;
 pub mod report;
 
 use std::time::{SystemTime, UNIX_EPOCH};

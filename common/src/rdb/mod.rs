@@ -12,6 +12,7 @@
 //! checked against the bytes actually left before anything is allocated, and every failure is
 //! an [`RdbError`] naming the offset.
 
+pub mod check;
 pub mod crc64;
 pub mod legacy;
 pub mod reader;

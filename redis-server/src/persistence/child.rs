@@ -40,6 +40,17 @@ impl Kind {
     }
 }
 
+/// The binary to start the child from. On Linux `/proc/self/exe` names the running image even
+/// after a package upgrade replaced or deleted the file on disk (where the path
+/// `current_exe` returns would start the new binary, or nothing).
+fn own_executable() -> std::io::Result<PathBuf> {
+    let running = Path::new("/proc/self/exe");
+    if running.exists() {
+        return Ok(running.to_path_buf());
+    }
+    std::env::current_exe()
+}
+
 /// A running writer child. In this crate's unit tests the executable is the test harness,
 /// not `redis-server`, so there the file is written in-process instead (the integration
 /// tests cover the child).
@@ -78,7 +89,7 @@ impl WriterChild {
             }
         } else {
             Writer::Process(
-                Command::new(std::env::current_exe()?)
+                Command::new(own_executable()?)
                     .arg(WRITER_CHILD_FLAG)
                     .arg(dir)
                     .arg(kind.arg())

@@ -908,7 +908,7 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
         if e.starts_with("Internal error in RDB reading") {
             // As Redis does, the checker's report on the file follows, on standard output.
             let mut out = std::io::stdout().lock();
-            let _ = redis_check::rdb_check::check(
+            let _ = common::rdb::check::check(
                 &data,
                 filename.as_bytes(),
                 unix_ms(),

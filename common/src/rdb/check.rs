@@ -1,12 +1,12 @@
 //! `redis-check-rdb`'s walk over an RDB file: the `[offset N]` lines, the key counts and the
 //! first error, as Redis 7.0.15 prints them. Values are decoded with
-//! [`common::rdb::reader::Reader`]; this module only adds the checker's bookkeeping (what it
+//! [`super::reader::Reader`]; this module only adds the checker's bookkeeping (what it
 //! was doing, which key and type) around it.
 
 use std::io::{self, Write};
 
-use common::rdb::reader::{Limits, Object, Reader};
-use common::rdb::{RDB_VERSION, RdbError, RdbErrorKind, crc64, opcode};
+use super::reader::{Limits, Object, Reader};
+use super::{RDB_VERSION, RdbError, RdbErrorKind, crc64, opcode};
 
 /// The phase names Redis prints after `While doing:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +210,7 @@ fn show_info(st: &State, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn elements(object: &Object) -> u64 {
-    use common::value::Value;
+    use crate::value::Value;
     let n = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
     match object {
         Object::String(s) => n(s.len()),
