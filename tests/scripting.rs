@@ -125,3 +125,31 @@ fn pipelined_scripts_and_commands_reply_in_order() {
         ["+OK\r\n", ":2\r\n", "$1\r\n2\r\n", ":12\r\n", "+PONG\r\n"]
     );
 }
+
+/// Past `busy-reply-threshold` a script's run is logged once, with Redis's line naming the
+/// script (an EVAL's SHA1) and how to kill it.
+#[test]
+fn a_slow_script_is_logged_once_with_its_name() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "busy-reply-threshold", "100"]),
+        "+OK\r\n"
+    );
+    let script = "local t = redis.call('time') while true do local n = redis.call('time') if (n[1] - t[1]) * 1000000 + n[2] - t[2] > 400000 then break end end return 1";
+    assert_eq!(c.cmd(&["EVAL", script, "0"]), ":1\r\n");
+    let sha = c.cmd(&["SCRIPT", "LOAD", script]);
+    let sha = sha.lines().nth(1).unwrap();
+    let log = server.log();
+    let lines: Vec<_> = log.lines().filter(|l| l.contains("Slow script")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains(
+            "Slow script detected: still in execution after 1"
+        ) && lines[0].ends_with(&format!(
+            "milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: {sha}."
+        )),
+        "{}",
+        lines[0]
+    );
+}

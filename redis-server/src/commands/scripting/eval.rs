@@ -242,12 +242,18 @@ fn over_maxmemory(ctx: &CommandContext<'_>) -> bool {
 
 /// A script or function with flags and without `allow-oom` (or `no-writes`) is refused
 /// whole past `maxmemory`, as Redis refuses a deny-oom command.
-/// Likewise a script that may write is refused whole while `min-replicas-to-write` refuses
-/// writes.
+/// Likewise a script that may write is refused whole while the last background save failed
+/// (`stop-writes-on-bgsave-error`) or `min-replicas-to-write` refuses writes.
 pub(super) fn refuse_before_running(
     ctx: &CommandContext<'_>,
     flags: ScriptFlags,
 ) -> Result<(), CommandError> {
+    if !flags.no_writes && crate::persistence::rdb::writes_denied(ctx.server) {
+        return Err(CommandError::Prefixed(
+            "MISCONF",
+            "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.".into(),
+        ));
+    }
     if !flags.allow_oom && !flags.no_writes && over_maxmemory(ctx) {
         return Err(CommandError::Prefixed(
             "OOM",
@@ -284,6 +290,7 @@ pub(super) fn execute(
         allow_oom: mode.allow_oom,
         resp: Protocol::Resp2,
         busy,
+        name: funcname.strip_prefix("f_").unwrap_or(funcname),
         reply: common::resp::ReplyBuffer::new(Protocol::Resp2),
     };
     let own = busy.begin(function, ctx.client.clock.next_start);
@@ -520,5 +527,31 @@ mod tests {
         );
         let set = "return redis.call('set','x','1')";
         assert!(c.text(&["EVAL", set, "1", "x"]).starts_with("-NOREPLICAS "));
+    }
+    #[test]
+    fn a_failed_bgsave_refuses_writing_scripts_before_their_first_write() {
+        let mut c = TestClient::new();
+        c.run(&["SET", "x", "v"]);
+        c.run(&["CONFIG", "SET", "save", "3600 1"]);
+        c.server
+            .rdb
+            .last_bgsave_ok
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        let get = "return redis.call('get','x')";
+        assert_eq!(c.text(&["EVAL", get, "1", "x"]), "$1\r\nv\r\n");
+        let flagged = format!("#!lua flags=no-writes\n{get}");
+        assert_eq!(c.text(&["EVAL", &flagged, "1", "x"]), "$1\r\nv\r\n");
+        let writer = format!("#!lua\n{get}");
+        assert_eq!(
+            c.text(&["EVAL", &writer, "1", "x"]),
+            "-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.\r\n"
+        );
+        let set = "return redis.call('set','x','1')";
+        let reply = c.text(&["EVAL", set, "1", "x"]);
+        assert!(
+            reply.starts_with("-MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify"),
+            "{reply}"
+        );
+        assert_eq!(c.text(&["GET", "x"]), "$1\r\nv\r\n");
     }
 }

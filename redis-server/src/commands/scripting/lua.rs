@@ -250,6 +250,8 @@ pub(crate) struct CallState<'s, 'v> {
     /// `redis.setresp`: the protocol command replies are converted from.
     pub resp: Protocol,
     pub busy: &'s Busy,
+    /// The script's name as Redis logs it: the SHA1 of an EVAL, a function's name.
+    pub name: &'v str,
     /// The reply of the `redis.call` in progress (one buffer for all of a run's calls).
     pub reply: ReplyBuffer,
 }
@@ -419,6 +421,12 @@ impl Vm {
             move |_, _| {
                 // A long script must not hold back the replies of the batches run before it.
                 super::hand_back_held();
+                with_current_run(|state| {
+                    let threshold = super::Scripting::threshold(&state.server.config());
+                    state
+                        .busy
+                        .log_if_slow(&state.server.log, threshold, state.name);
+                });
                 if hook_busy.kill_requested() {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
@@ -1050,8 +1058,16 @@ fn call_redis(
             Some(spec),
         );
     }
-    if writes && server.too_few_replicas() {
-        return refuse("NOREPLICAS Not enough good replicas to write.", Some(spec));
+    // As Redis, these state checks stop only a script's first write: once it has written,
+    // failing it halfway on a changed server state would leave half its effects.
+    if writes && !state.busy.wrote.load(std::sync::atomic::Ordering::Relaxed) {
+        if crate::persistence::rdb::writes_denied(server) {
+            let misconf = format!("MISCONF {}", crate::persistence::rdb::MISCONF);
+            return refuse(&misconf, Some(spec));
+        }
+        if server.too_few_replicas() {
+            return refuse("NOREPLICAS Not enough good replicas to write.", Some(spec));
+        }
     }
     if writes {
         state.busy.mark_wrote();
@@ -1357,6 +1373,7 @@ mod tests {
             allow_oom: false,
             resp: Protocol::Resp2,
             busy: &server.scripting.busy,
+            name: "test",
             reply: ReplyBuffer::new(Protocol::Resp2),
         };
         f(&mut state);

@@ -103,6 +103,8 @@ pub(crate) struct Busy {
     active: AtomicBool,
     kill: AtomicBool,
     pub(crate) wrote: AtomicBool,
+    /// The running script's "Slow script detected" line is in the log.
+    slow_logged: AtomicBool,
     state: Mutex<Option<Running>>,
 }
 
@@ -151,7 +153,33 @@ impl Busy {
         *self.state() = Some(Running { started, function });
         self.kill.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
+        self.slow_logged.store(false, Relaxed);
         own
+    }
+
+    /// Logs, once per run, that the running script passed `threshold` (Redis's warning as
+    /// it enters the timed-out state, when other clients start getting BUSY).
+    pub(crate) fn log_if_slow(&self, log: &crate::log::Logger, threshold: Duration, name: &str) {
+        if self.slow_logged.load(Relaxed) {
+            return;
+        }
+        let Some(running) = self.running() else {
+            return;
+        };
+        let elapsed = running.started.elapsed();
+        if elapsed < threshold {
+            return;
+        }
+        self.slow_logged.store(true, Relaxed);
+        let kill = if running.function.is_some() {
+            "FUNCTION KILL"
+        } else {
+            "SCRIPT KILL"
+        };
+        log.warning(&format!(
+            "Slow script detected: still in execution after {} milliseconds. You can try killing the script using the {kill} command. Script name is: {name}.",
+            elapsed.as_millis()
+        ));
     }
 
     fn end(&self, own: bool) {
