@@ -682,6 +682,14 @@ async fn accept_tcp(
         if !admit(&server, &mut stream, transport).await {
             continue;
         }
+        if protected_refusal(&server, peer.ip()) {
+            server.stats.rejected_connections.fetch_add(1, Relaxed);
+            if transport == Transport::Tcp {
+                use tokio::io::AsyncWriteExt;
+                let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+            }
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let keepalive = server.config().get_int("tcp-keepalive").unwrap_or(300);
         if keepalive > 0 {
@@ -724,6 +732,33 @@ async fn accept_tcp(
             }
         }
     }
+}
+
+/// What a client from elsewhere than the loopback interface is told in protected mode.
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected \
+mode is enabled and no password is set for the default user. In this mode connections are only \
+accepted from the loopback interface. If you want to connect from external computers to Redis you \
+may adopt one of the following solutions: 1) Just disable protected mode sending the command \
+'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same \
+host the server is running, however MAKE SURE Redis is not publicly accessible from internet if \
+you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just \
+disable the protected mode by editing the Redis configuration file, and setting the protected \
+mode option to 'no', and then restarting the server. 3) If you started the server manually just \
+for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication \
+password for the default user. NOTE: You only need to do one of the above things in order for \
+the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode (on, and the default user has no password) turns away TCP clients that do
+/// not come from 127.0.0.1 or ::1.
+fn protected_refusal(server: &Server, ip: std::net::IpAddr) -> bool {
+    let local = match ip {
+        std::net::IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    };
+    !local
+        && server.config().get_bool("protected-mode").unwrap_or(true)
+        && server.acl.default_has_nopass()
 }
 
 /// [`hand_over`] for `tls-port`: the handshake runs in the client's own task on its worker,

@@ -583,7 +583,7 @@ pub static DIRECTIVES: &[Directive] = &[
         valid_proc_title_template,
         None,
     ),
-    string("bind-source-addr", N, "", REPL),
+    string("bind-source-addr", N, "", None),
     string("logfile", IMM, "", None),
     string("masterauth", SENS, "", OURS),
     string("requirepass", SENS, "", None),

@@ -213,12 +213,6 @@ impl ClientInfo {
         super::eviction::evict_if_needed(server);
         true
     }
-
-    /// The client's task wrote `n` pushed bytes.
-    pub(crate) fn pushed_written(&self, server: &crate::server::Server, n: usize) {
-        self.output_memory.fetch_sub(n, Relaxed);
-        super::eviction::refresh(server, self);
-    }
 }
 
 /// What only the connection's own task touches.

@@ -6,7 +6,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use common::resp::{Parsed, ReplyBuffer, RequestLimits, RequestParser};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::client::{Client, ClientInfo, ClientKind};
@@ -48,21 +51,207 @@ fn resize_query_buffer(input: &mut Vec<u8>, peak: usize, idle_ms: i64) -> bool {
     idle
 }
 
-/// Reads what arrived into `input`. A `lean` buffer is not grown before data arrives: the
-/// first bytes land in a small scratch array.
-async fn read_query<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    input: &mut Vec<u8>,
-    lean: bool,
-) -> std::io::Result<usize> {
-    if !lean {
-        return stream.read_buf(input).await;
+/// The client's output buffer: replies and pushed messages not written yet, in order. The
+/// connection keeps reading and running commands while it drains, as Redis does, so a client
+/// that sends without reading grows it (and meets its output limit or client eviction) rather
+/// than stalling the server's reads.
+#[derive(Default)]
+struct Output {
+    buf: Vec<u8>,
+    /// How much of `buf` is written.
+    sent: usize,
+    /// Something was written since the stream was last flushed (TLS keeps a tail otherwise).
+    unflushed: bool,
+}
+
+/// An output buffer emptied while holding more than this gives its memory back.
+const OUTPUT_KEEP: usize = 1 << 20;
+
+impl Output {
+    fn pending(&self) -> &[u8] {
+        &self.buf[self.sent..]
     }
-    let mut first = [0u8; 64];
-    let n = stream.read(&mut first).await?;
-    input.reserve(READ_CHUNK);
-    input.extend_from_slice(&first[..n]);
-    Ok(n)
+
+    fn is_empty(&self) -> bool {
+        self.sent == self.buf.len()
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// `n` more bytes went out.
+    fn wrote(&mut self, n: usize) {
+        self.unflushed = true;
+        self.sent += n;
+        if self.sent == self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+            if self.buf.capacity() > OUTPUT_KEEP {
+                self.buf = Vec::new();
+            }
+        } else if self.sent > OUTPUT_KEEP && self.sent > self.buf.len() / 2 {
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+}
+
+/// What the socket did.
+enum Io {
+    Wrote(usize),
+    Read(usize),
+    Flushed,
+    /// The peer is gone (end of stream or an error).
+    Closed,
+}
+
+/// Writes pending output and, when `read` is some, reads into it, whichever the socket allows
+/// first: one task drives both directions of the stream without splitting it.
+fn poll_io<S: AsyncRead + AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    stream: &mut S,
+    out: &Output,
+    read: Option<&mut [u8]>,
+) -> Poll<Io> {
+    if !out.is_empty() {
+        match Pin::new(&mut *stream).poll_write(cx, out.pending()) {
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Ready(Ok(n)) => return Poll::Ready(Io::Wrote(n)),
+            Poll::Pending => {}
+        }
+    } else if out.unflushed {
+        match Pin::new(&mut *stream).poll_flush(cx) {
+            Poll::Ready(Ok(())) => return Poll::Ready(Io::Flushed),
+            Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Pending => {}
+        }
+    }
+    if let Some(buf) = read {
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Io::Closed),
+            Poll::Ready(Ok(())) => return Poll::Ready(Io::Read(buf.filled().len())),
+            Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Pending => {}
+        }
+    }
+    Poll::Pending
+}
+
+/// Bookkeeping for `n` bytes of output written.
+fn count_written(server: &Server, info: &ClientInfo, n: usize) {
+    info.output_memory.fetch_sub(n, Relaxed);
+    super::eviction::refresh(server, info);
+    server.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+    server.stats.total_writes_processed.fetch_add(1, Relaxed);
+}
+
+/// Moves the pending replies into the output buffer, writing what the socket takes at once;
+/// false when they take the client over its `client-output-buffer-limit` (then nothing is
+/// queued, as Redis closes such a client without sending what it has) or the peer is gone.
+fn enqueue<S: AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+    reply: &mut ReplyBuffer,
+) -> bool {
+    if reply.is_empty() {
+        return true;
+    }
+    let kind = info.details().kind;
+    let class = match kind {
+        ClientKind::Normal => Some(crate::server::OutputClass::Normal),
+        ClientKind::Pubsub => Some(crate::server::OutputClass::Pubsub),
+        _ => None,
+    };
+    let pending = info.output_memory.load(Relaxed) + reply.len();
+    if let Some(class) = class
+        && server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms)
+    {
+        server.log.warning(&format!(
+            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            info.id, info.addr
+        ));
+        reply.clear();
+        return false;
+    }
+    let bytes = reply.as_bytes();
+    let mut written = 0;
+    if out.is_empty() {
+        // The common case: the socket takes the whole reply now, with no copy.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while written < bytes.len() {
+            match Pin::new(&mut *stream).poll_write(&mut cx, &bytes[written..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    reply.clear();
+                    return false;
+                }
+                Poll::Ready(Ok(n)) => written += n,
+                Poll::Pending => break,
+            }
+        }
+        if written > 0 {
+            out.unflushed = true;
+            server
+                .stats
+                .net_output_bytes
+                .fetch_add(written as u64, Relaxed);
+            server.stats.total_writes_processed.fetch_add(1, Relaxed);
+        }
+    }
+    if written < bytes.len() {
+        out.push(&bytes[written..]);
+        info.output_memory.fetch_add(bytes.len() - written, Relaxed);
+        super::eviction::refresh(server, info);
+        super::eviction::evict_if_needed(server);
+    }
+    // Do not keep a huge buffer around after one big reply.
+    if reply.capacity() > OUTPUT_KEEP {
+        *reply = ReplyBuffer::new(reply.protocol());
+    } else {
+        reply.clear();
+    }
+    !info.is_killed()
+}
+
+/// Writes the whole output buffer and flushes the stream; false when the peer is gone or the
+/// client is killed meanwhile (a client that stops reading blocks here until then).
+async fn drain<S: AsyncRead + AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+) -> bool {
+    while !out.is_empty() || out.unflushed {
+        let io = tokio::select! {
+            biased;
+            _ = info.kill.notified() => Io::Closed,
+            io = std::future::poll_fn(|cx| poll_io(cx, stream, out, None)) => io,
+        };
+        match io {
+            Io::Wrote(n) => {
+                out.wrote(n);
+                count_written(server, info, n);
+            }
+            Io::Flushed => out.unflushed = false,
+            Io::Read(_) | Io::Closed => return false,
+        }
+    }
+    !info.is_killed()
+}
+
+/// Queues the pending replies and writes everything out (before a blocking wait, a replica
+/// stream or closing).
+async fn flush<S: AsyncRead + AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+    reply: &mut ReplyBuffer,
+) -> bool {
+    enqueue(server, info, stream, out, reply) && drain(server, info, stream, out).await
 }
 
 /// What one connection's task owns besides the socket: the client's state, the request
@@ -91,6 +280,9 @@ pub(crate) async fn serve<S>(
         reply,
     });
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    // Where the socket's bytes land before they join `input`.
+    let mut scratch = vec![0u8; READ_CHUNK].into_boxed_slice();
+    let mut out = Output::default();
     // The longest `input` since the last query buffer check, and whether an idle check gave
     // the buffer's spare room back (the next read then takes it again).
     let mut peak = 0;
@@ -118,32 +310,37 @@ pub(crate) async fn serve<S>(
                 None => std::future::pending().await,
             }
         };
+        // A lean buffer takes only a few bytes at first (it is not grown before data comes).
+        let read_len = if lean { 64 } else { READ_CHUNK };
         tokio::select! {
             biased;
             _ = info.kill.notified() => break Some(session),
             _ = shutdown.changed() => break Some(session),
             pushed = pushes.recv() => {
+                // Already counted in the output buffer by whoever pushed it.
                 let Some(bytes) = pushed else { continue };
-                // A subscriber that stops reading blocks this write; the publisher that takes
-                // it over its output limit kills it, which must end the wait.
-                tokio::select! {
-                    biased;
-                    _ = info.kill.notified() => break Some(session),
-                    written = write_and_flush(&mut stream, &bytes) => {
-                        if written.is_err() {
-                            break Some(session);
-                        }
-                    }
-                }
-                info.pushed_written(&server, bytes.len());
-                server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
-                server.stats.total_writes_processed.fetch_add(1, Relaxed);
+                out.push(&bytes);
             }
-            read = read_query(&mut stream, &mut input, lean) => {
-                let n = match read {
-                    Ok(0) | Err(_) => break Some(session),
-                    Ok(n) => n,
+            io = std::future::poll_fn(|cx| {
+                poll_io(cx, &mut stream, &out, Some(&mut scratch[..read_len]))
+            }) => {
+                let n = match io {
+                    Io::Closed => break Some(session),
+                    Io::Wrote(n) => {
+                        out.wrote(n);
+                        count_written(&server, &info, n);
+                        continue;
+                    }
+                    Io::Flushed => {
+                        out.unflushed = false;
+                        continue;
+                    }
+                    Io::Read(n) => n,
                 };
+                if lean {
+                    input.reserve(READ_CHUNK);
+                }
+                input.extend_from_slice(&scratch[..n]);
                 lean = false;
                 peak = peak.max(input.len());
                 if !cron_armed {
@@ -159,8 +356,9 @@ pub(crate) async fn serve<S>(
                 if !super::eviction::update(&server, &session.client) {
                     break Some(session);
                 }
-                // Run what arrived; a blocked command waits here, then the commands pipelined
-                // after it run without waiting for another read.
+                // Run what arrived; a blocked command waits here (after the replies before it
+                // went out), then the commands pipelined after it run without waiting for
+                // another read.
                 loop {
                     session.client.begin_batch();
                     let Some((back, consumed, blocked)) =
@@ -177,6 +375,9 @@ pub(crate) async fn serve<S>(
                     let Some(waiter) = blocked else {
                         break;
                     };
+                    if !flush(&server, &info, &mut stream, &mut out, &mut session.reply).await {
+                        break 'serve Some(session);
+                    }
                     match wait_blocked(&server, &info, &waiter, &mut shutdown).await {
                         Some(bytes) => session.reply.extend_raw(&bytes),
                         None => break 'serve Some(session),
@@ -184,13 +385,13 @@ pub(crate) async fn serve<S>(
                     if input.is_empty() {
                         break;
                     }
-                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
+                    if !enqueue(&server, &info, &mut stream, &mut out, &mut session.reply) {
                         break 'serve Some(session);
                     }
                 }
                 if let Some(start) = session.client.replica_start.take() {
                     // SYNC/PSYNC: from here on this connection carries the replication stream.
-                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
+                    if !flush(&server, &info, &mut stream, &mut out, &mut session.reply).await {
                         break Some(session);
                     }
                     crate::replication::master::stream_to_replica(
@@ -213,14 +414,11 @@ pub(crate) async fn serve<S>(
                     server.unregister_client(info.id);
                     gone = true;
                 }
-                if !flush(&server, &info, &mut stream, reply).await {
+                if client.close_after_reply {
+                    flush(&server, &info, &mut stream, &mut out, reply).await;
                     break Some(session);
                 }
-                // Do not keep a huge buffer around after one big reply.
-                if reply.capacity() > 1 << 20 {
-                    *reply = ReplyBuffer::new(client.protocol);
-                }
-                if client.close_after_reply || info.is_killed() {
+                if !enqueue(&server, &info, &mut stream, &mut out, reply) {
                     break Some(session);
                 }
                 let limit = server.hot.client_query_buffer_limit.load(Relaxed) as usize;
@@ -250,6 +448,8 @@ pub(crate) async fn serve<S>(
             }
         }
     };
+    // What was never written leaves the client's output buffer with it.
+    info.output_memory.fetch_sub(out.pending().len(), Relaxed);
     if !gone {
         if let Some(mut session) = ended {
             session.client.disconnect(&server);
@@ -257,59 +457,6 @@ pub(crate) async fn serve<S>(
         server.unregister_client(info.id);
     }
     let _ = stream.shutdown().await;
-}
-
-/// Writes and clears the pending replies; false when the peer is gone, or when the replies
-/// take the client over its `client-output-buffer-limit` (then nothing is written, as Redis
-/// closes such a client without sending what it has).
-async fn flush<S: AsyncWrite + Unpin>(
-    server: &Server,
-    info: &ClientInfo,
-    stream: &mut S,
-    reply: &mut ReplyBuffer,
-) -> bool {
-    if reply.is_empty() {
-        return true;
-    }
-    let kind = info.details().kind;
-    let class = match kind {
-        ClientKind::Normal => Some(crate::server::OutputClass::Normal),
-        ClientKind::Pubsub => Some(crate::server::OutputClass::Pubsub),
-        _ => None,
-    };
-    let pending = info.output_memory.load(Relaxed) + reply.len();
-    if let Some(class) = class
-        && server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms)
-    {
-        server.log.warning(&format!(
-            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            info.id, info.addr
-        ));
-        reply.clear();
-        return false;
-    }
-    // While it is being written, the reply is the client's output buffer.
-    info.output_memory.fetch_add(reply.len(), Relaxed);
-    super::eviction::refresh(server, info);
-    super::eviction::evict_if_needed(server);
-    // A client that stops reading blocks the write; CLIENT KILL or eviction must end it.
-    let written = tokio::select! {
-        biased;
-        _ = info.kill.notified() => Err(std::io::ErrorKind::ConnectionAborted.into()),
-        written = write_and_flush(stream, reply.as_bytes()) => written,
-    };
-    info.output_memory.fetch_sub(reply.len(), Relaxed);
-    super::eviction::refresh(server, info);
-    if written.is_err() || info.is_killed() {
-        return false;
-    }
-    server
-        .stats
-        .net_output_bytes
-        .fetch_add(reply.len() as u64, Relaxed);
-    server.stats.total_writes_processed.fetch_add(1, Relaxed);
-    reply.clear();
-    true
 }
 
 /// Writes all of `bytes` and pushes them out: a TLS stream may keep the tail of a write
