@@ -577,6 +577,9 @@ fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<std::net::
     Ok(socket.into())
 }
 
+/// SIGTERM and SIGINT schedule a shutdown, carried out by [`shutdown_when_due`]; a second
+/// SIGINT while one is pending exits at once, removing the temporary RDB file of a save in
+/// progress (Redis's "You insist").
 async fn watch_signals(server: Arc<Server>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
@@ -586,12 +589,75 @@ async fn watch_signals(server: Arc<Server>) {
         server.log.warning("Could not install signal handlers");
         return;
     };
-    let msg = tokio::select! {
-        _ = term.recv() => "Received SIGTERM scheduling shutdown...",
-        _ = int.recv() => "Received SIGINT scheduling shutdown...",
-    };
-    server.log.warning(msg);
-    server.request_shutdown();
+    loop {
+        let interrupt = tokio::select! {
+            _ = term.recv() => false,
+            _ = int.recv() => true,
+        };
+        if interrupt && server.shutdown_asap.load(Relaxed) {
+            server.log.warning("You insist... exiting now.");
+            let _ = std::fs::remove_file(format!("temp-{}.rdb", std::process::id()));
+            std::process::exit(1);
+        }
+        server.log.warning(if interrupt {
+            "Received SIGINT scheduling shutdown..."
+        } else {
+            "Received SIGTERM scheduling shutdown..."
+        });
+        if !server.shutdown_asap.swap(true, Relaxed) {
+            tokio::spawn(shutdown_when_due(server.clone()));
+        }
+    }
+}
+
+/// Carries out a shutdown a signal asked for at the next cron tick (none while DEBUG
+/// PAUSE-CRON holds the cron); if the final save fails the server goes on running, as Redis
+/// does. Ends early when SHUTDOWN ABORT took the request back.
+async fn shutdown_when_due(server: Arc<Server>) {
+    loop {
+        let hz = server.hot.hz.load(Relaxed).max(1);
+        tokio::time::sleep(std::time::Duration::from_micros(1_000_000 / hz)).await;
+        if !server.shutdown_asap.load(Relaxed) {
+            return;
+        }
+        if !server.cron_paused.load(Relaxed) {
+            break;
+        }
+    }
+    let saving = server.clone();
+    let ready = tokio::task::spawn_blocking(move || prepare_signal_shutdown(&saving))
+        .await
+        .unwrap_or(false);
+    if ready {
+        server.request_shutdown();
+    } else {
+        server
+            .log
+            .warning("Errors trying to shut down the server. Check the logs for more information.");
+        server.shutdown_asap.store(false, Relaxed);
+    }
+}
+
+/// The final save of a signalled shutdown (when save points are configured); false when it
+/// failed, so the server must not exit.
+fn prepare_signal_shutdown(server: &Server) -> bool {
+    persistence::rdb::kill_bgsave(server);
+    if server.rdb.final_save_done.load(Relaxed) || server.config().save_params().is_empty() {
+        return true;
+    }
+    server
+        .log
+        .notice("Saving the final RDB snapshot before exiting.");
+    let gate = server.keyspace.exclusive();
+    let mut view = server.keyspace.lock_lazily(&gate, 0);
+    if persistence::rdb::save(server, &mut view).is_err() {
+        server
+            .log
+            .warning("Error trying to save the DB, can't exit.");
+        return false;
+    }
+    server.rdb.final_save_done.store(true, Relaxed);
+    true
 }
 
 /// Counts a new connection and admits it, or answers Redis's max-clients error and drops it

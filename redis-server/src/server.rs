@@ -613,6 +613,9 @@ pub(crate) struct Server {
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
+    /// A SIGTERM/SIGINT asked for a shutdown that has not been carried out yet (the cron
+    /// does it; SHUTDOWN ABORT takes it back).
+    pub shutdown_asap: AtomicBool,
     /// `server-threads` actually used.
     pub threads: usize,
     /// The Lua engine, the script cache and function libraries.
@@ -685,6 +688,7 @@ impl Server {
             cron_paused: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
+            shutdown_asap: AtomicBool::new(false),
             threads,
             scripting: crate::commands::scripting::Scripting::new(),
             feed: crate::replication::Feed::default(),

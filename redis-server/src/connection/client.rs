@@ -154,9 +154,11 @@ impl ClientInfo {
             + self.state_memory.load(Relaxed)
     }
 
-    /// Publishes the size and spare room of the client's query buffer.
-    pub(crate) fn note_query_buffer(&self, input: &Vec<u8>) {
-        self.query_buffer.store(input.len(), Relaxed);
+    /// Publishes the size (less `skip` bytes already parsed into arguments) and spare room of
+    /// the client's query buffer.
+    pub(crate) fn note_query_buffer(&self, input: &Vec<u8>, skip: usize) {
+        self.query_buffer
+            .store(input.len().saturating_sub(skip), Relaxed);
         self.query_buffer_free
             .store(input.capacity() - input.len(), Relaxed);
     }

@@ -139,12 +139,80 @@ fn poll_io<S: AsyncRead + AsyncWrite + Unpin>(
     Poll::Pending
 }
 
+/// A bulk argument this long is a big one: its data is read as fast as it comes, and the
+/// query buffer shows only it (Redis's PROTO_MBULK_BIG_ARG).
+const BIG_ARG: usize = 32 * 1024;
+
+/// How many more bytes the big argument being received needs, and where its data starts.
+fn big_arg_pending(parser: &RequestParser, input: &[u8]) -> Option<(usize, usize)> {
+    let (start, len) = parser.pending_bulk().filter(|&(_, len)| len >= BIG_ARG)?;
+    let need = start
+        .saturating_add(len)
+        .saturating_add(2)
+        .saturating_sub(input.len());
+    Some((need, start))
+}
+
+/// Reads, without waiting, up to `need` bytes the socket already holds (the rest of a big
+/// argument, which Redis reads in one go). Err when the peer is gone.
+fn read_available<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    input: &mut Vec<u8>,
+    scratch: &mut [u8],
+    mut need: usize,
+) -> Result<usize, ()> {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut total = 0;
+    while need > 0 {
+        let want = need.min(scratch.len());
+        let mut buf = ReadBuf::new(&mut scratch[..want]);
+        match Pin::new(&mut *stream).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => return Err(()),
+            Poll::Ready(Ok(())) => {
+                let n = buf.filled().len();
+                input.extend_from_slice(buf.filled());
+                total += n;
+                need -= n;
+            }
+            Poll::Ready(Err(_)) => return Err(()),
+            Poll::Pending => break,
+        }
+    }
+    Ok(total)
+}
+
+/// Publishes the query buffer's size: while a big argument arrives, only its bytes (Redis
+/// moves the arguments before it out of the buffer).
+fn note_query_buffer(info: &ClientInfo, parser: &RequestParser, input: &Vec<u8>) {
+    let skip = big_arg_pending(parser, input).map_or(0, |(_, start)| start);
+    info.note_query_buffer(input, skip);
+}
+
 /// Bookkeeping for `n` bytes of output written.
 fn count_written(server: &Server, info: &ClientInfo, n: usize) {
     info.output_memory.fetch_sub(n, Relaxed);
     super::eviction::refresh(server, info);
     server.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
     server.stats.total_writes_processed.fetch_add(1, Relaxed);
+}
+
+/// True (and logged) when the client's output buffer plus `more` bytes is over its class's
+/// `client-output-buffer-limit`: the hard limit, or the soft one for longer than its time.
+fn over_output_limit(server: &Server, info: &ClientInfo, more: usize) -> bool {
+    let class = match info.details().kind {
+        ClientKind::Normal => crate::server::OutputClass::Normal,
+        ClientKind::Pubsub => crate::server::OutputClass::Pubsub,
+        _ => return false,
+    };
+    let pending = info.output_memory.load(Relaxed) + more;
+    if !server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms) {
+        return false;
+    }
+    server.log.warning(&format!(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        info.id, info.addr
+    ));
+    true
 }
 
 /// Moves the pending replies into the output buffer, writing what the socket takes at once;
@@ -160,20 +228,7 @@ fn enqueue<S: AsyncWrite + Unpin>(
     if reply.is_empty() {
         return true;
     }
-    let kind = info.details().kind;
-    let class = match kind {
-        ClientKind::Normal => Some(crate::server::OutputClass::Normal),
-        ClientKind::Pubsub => Some(crate::server::OutputClass::Pubsub),
-        _ => None,
-    };
-    let pending = info.output_memory.load(Relaxed) + reply.len();
-    if let Some(class) = class
-        && server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms)
-    {
-        server.log.warning(&format!(
-            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            info.id, info.addr
-        ));
+    if over_output_limit(server, info, reply.len()) {
         reply.clear();
         return false;
     }
@@ -291,6 +346,11 @@ pub(crate) async fn serve<S>(
     let cron = tokio::time::sleep(query_buffer_cron(&server));
     tokio::pin!(cron);
     let mut cron_armed = false;
+    // While output waits, its limits are checked with no traffic too (the soft limit's time
+    // runs out), as Redis's clientsCron does.
+    let output_check = tokio::time::sleep(query_buffer_cron(&server));
+    tokio::pin!(output_check);
+    let mut output_check_armed = false;
     let mut shutdown = server.shutdown.subscribe();
 
     // Set once the client is unregistered (before QUIT's reply is written).
@@ -310,6 +370,12 @@ pub(crate) async fn serve<S>(
                 None => std::future::pending().await,
             }
         };
+        if !output_check_armed && !out.is_empty() {
+            output_check
+                .as_mut()
+                .reset((Instant::now() + query_buffer_cron(&server)).into());
+            output_check_armed = true;
+        }
         // A lean buffer takes only a few bytes at first (it is not grown before data comes).
         let read_len = if lean { 64 } else { READ_CHUNK };
         tokio::select! {
@@ -341,6 +407,13 @@ pub(crate) async fn serve<S>(
                     input.reserve(READ_CHUNK);
                 }
                 input.extend_from_slice(&scratch[..n]);
+                let mut n = n;
+                if let Some((need, _)) = big_arg_pending(&session.parser, &input) {
+                    match read_available(&mut stream, &mut input, &mut scratch, need) {
+                        Ok(more) => n += more,
+                        Err(()) => break Some(session),
+                    }
+                }
                 lean = false;
                 peak = peak.max(input.len());
                 if !cron_armed {
@@ -352,7 +425,7 @@ pub(crate) async fn serve<S>(
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
                 // A client whose query buffer takes the clients over maxmemory-clients goes
                 // before it runs anything.
-                info.note_query_buffer(&input);
+                note_query_buffer(&info, &session.parser, &input);
                 if !super::eviction::update(&server, &session.client) {
                     break Some(session);
                 }
@@ -368,7 +441,7 @@ pub(crate) async fn serve<S>(
                     };
                     session = back;
                     input.drain(..consumed);
-                    info.note_query_buffer(&input);
+                    note_query_buffer(&info, &session.parser, &input);
                     if !super::eviction::update(&server, &session.client) {
                         break 'serve Some(session);
                     }
@@ -440,7 +513,13 @@ pub(crate) async fn serve<S>(
                     cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
                 }
                 peak = input.len();
-                info.note_query_buffer(&input);
+                note_query_buffer(&info, &session.parser, &input);
+            }
+            _ = &mut output_check, if output_check_armed => {
+                output_check_armed = false;
+                if over_output_limit(&server, &info, 0) {
+                    break Some(session);
+                }
             }
             _ = idle => {
                 server.log.verbose("Closing idle client");

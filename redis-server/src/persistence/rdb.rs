@@ -407,17 +407,6 @@ fn write_file(
     tag: &str,
     cancel: Option<&AtomicBool>,
 ) -> Result<(), String> {
-    if opts.key_delay_us > 0 {
-        let total = Duration::from_micros(opts.key_delay_us as u64)
-            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
-        let until = Instant::now() + total;
-        while Instant::now() < until {
-            if cancel.is_some_and(|c| c.load(Relaxed)) {
-                return Err("Write error saving DB on disk: save cancelled".into());
-            }
-            std::thread::sleep(Duration::from_millis(1).min(total));
-        }
-    }
     let tmp = format!("temp-{tag}.rdb");
     let file = std::fs::File::create(&tmp).map_err(|e| {
         let cwd = std::env::current_dir()
@@ -425,6 +414,19 @@ fn write_file(
             .unwrap_or_default();
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
+    // The file exists while a slowed-down save runs, as Redis writes it key by key.
+    if opts.key_delay_us > 0 {
+        let total = Duration::from_micros(opts.key_delay_us as u64)
+            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
+        let until = Instant::now() + total;
+        while Instant::now() < until {
+            if cancel.is_some_and(|c| c.load(Relaxed)) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err("Write error saving DB on disk: save cancelled".into());
+            }
+            std::thread::sleep(Duration::from_millis(1).min(total));
+        }
+    }
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
     // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
     // kernel never holds a whole snapshot of dirty pages.

@@ -98,9 +98,14 @@ fn shutdown(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let opts = ShutdownOptions::parse(ctx.args.rest())?;
     let server = ctx.server;
     if opts.abort {
-        // A shutdown here never waits (there are no replicas to wait for), so none can be
-        // in progress when this runs.
-        return Err(CommandError::err("No shutdown in progress."));
+        // A shutdown here never waits for replicas, so the only one to take back is one a
+        // signal asked for and the cron has not carried out yet.
+        if !server.shutdown_asap.swap(false, Relaxed) {
+            return Err(CommandError::err("No shutdown in progress."));
+        }
+        server.log.notice("Shutdown manually aborted.");
+        ctx.reply.ok();
+        return Ok(());
     }
     let save_points = !server.config().save_params().is_empty();
     let wants_save = opts.save == SaveMode::Save || (opts.save == SaveMode::Default && save_points);
