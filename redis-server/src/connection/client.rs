@@ -150,6 +150,7 @@ impl ClientInfo {
     pub(crate) fn memory(&self) -> usize {
         super::eviction::BASE_MEMORY
             + self.query_buffer.load(Relaxed)
+            + self.query_buffer_free.load(Relaxed)
             + self.output_memory.load(Relaxed)
             + self.state_memory.load(Relaxed)
     }

@@ -153,29 +153,47 @@ fn big_arg_pending(parser: &RequestParser, input: &[u8]) -> Option<(usize, usize
     Some((need, start))
 }
 
+/// The most one read of a big argument asks for: big reads let the kernel reopen the TCP
+/// window at once (small ones leave the sender waiting for a delayed ACK).
+const BIG_READ: usize = 256 * 1024;
+
+/// A big argument up to this size gets its whole room in the query buffer as soon as its
+/// header is read, as Redis makes it (so the client's memory shows what it is sending);
+/// beyond it the buffer grows with what arrives, so that no declared length alone makes the
+/// server allocate much.
+const BIG_ARG_ROOM: usize = 8 << 20;
+
 /// Reads, without waiting, up to `need` bytes the socket already holds (the rest of a big
-/// argument, which Redis reads in one go). Err when the peer is gone.
+/// argument, which Redis reads in one go), straight into `input`. Err when the peer is gone.
 fn read_available<S: AsyncRead + Unpin>(
     stream: &mut S,
     input: &mut Vec<u8>,
-    scratch: &mut [u8],
     mut need: usize,
 ) -> Result<usize, ()> {
+    if need <= BIG_ARG_ROOM && input.capacity() - input.len() < need {
+        input.reserve_exact(need);
+    }
     let mut cx = Context::from_waker(std::task::Waker::noop());
     let mut total = 0;
     while need > 0 {
-        let want = need.min(scratch.len());
-        let mut buf = ReadBuf::new(&mut scratch[..want]);
-        match Pin::new(&mut *stream).poll_read(&mut cx, &mut buf) {
-            Poll::Ready(Ok(())) if buf.filled().is_empty() => return Err(()),
-            Poll::Ready(Ok(())) => {
-                let n = buf.filled().len();
-                input.extend_from_slice(buf.filled());
+        let len = input.len();
+        let want = need.min(BIG_READ);
+        input.resize(len + want, 0);
+        let mut buf = ReadBuf::new(&mut input[len..]);
+        let read = match Pin::new(&mut *stream).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => Err(()),
+            Poll::Ready(Ok(())) => Ok(Some(buf.filled().len())),
+            Poll::Ready(Err(_)) => Err(()),
+            Poll::Pending => Ok(None),
+        };
+        let n = read.as_ref().ok().copied().flatten().unwrap_or(0);
+        input.truncate(len + n);
+        match read? {
+            Some(n) => {
                 total += n;
                 need -= n;
             }
-            Poll::Ready(Err(_)) => return Err(()),
-            Poll::Pending => break,
+            None => break,
         }
     }
     Ok(total)
@@ -358,7 +376,9 @@ pub(crate) async fn serve<S>(
     // The session when the connection ends; `None` if a batch panicked on the script thread
     // and took it along.
     let ended: Option<Box<Session>> = 'serve: loop {
-        if !lean && input.capacity() - input.len() < READ_CHUNK {
+        // A big argument being received has its room already (and takes no more than it).
+        let big_need = big_arg_pending(&session.parser, &input).map(|(need, _)| need);
+        if !lean && big_need.is_none() && input.capacity() - input.len() < READ_CHUNK {
             input.reserve(READ_CHUNK);
         }
         let idle_secs = server.hot.timeout_secs.load(Relaxed);
@@ -377,7 +397,11 @@ pub(crate) async fn serve<S>(
             output_check_armed = true;
         }
         // A lean buffer takes only a few bytes at first (it is not grown before data comes).
-        let read_len = if lean { 64 } else { READ_CHUNK };
+        let read_len = match big_need {
+            _ if lean => 64,
+            Some(need) => need.clamp(1, READ_CHUNK),
+            None => READ_CHUNK,
+        };
         tokio::select! {
             biased;
             _ = info.kill.notified() => break Some(session),
@@ -409,7 +433,7 @@ pub(crate) async fn serve<S>(
                 input.extend_from_slice(&scratch[..n]);
                 let mut n = n;
                 if let Some((need, _)) = big_arg_pending(&session.parser, &input) {
-                    match read_available(&mut stream, &mut input, &mut scratch, need) {
+                    match read_available(&mut stream, &mut input, need) {
                         Ok(more) => n += more,
                         Err(()) => break Some(session),
                     }
@@ -441,6 +465,20 @@ pub(crate) async fn serve<S>(
                     };
                     session = back;
                     input.drain(..consumed);
+                    // A big argument just began: take what already came of it.
+                    if blocked.is_none()
+                        && let Some((need, _)) = big_arg_pending(&session.parser, &input)
+                    {
+                        match read_available(&mut stream, &mut input, need) {
+                            Ok(0) => {}
+                            Ok(more) => {
+                                server.stats.net_input_bytes.fetch_add(more as u64, Relaxed);
+                                // Run it if it is whole now.
+                                continue;
+                            }
+                            Err(()) => break 'serve Some(session),
+                        }
+                    }
                     note_query_buffer(&info, &session.parser, &input);
                     if !super::eviction::update(&server, &session.client) {
                         break 'serve Some(session);
