@@ -216,6 +216,14 @@ impl ClientInfo {
         super::eviction::evict_if_needed(server);
         true
     }
+
+    /// `n` pushed bytes were taken out of the client's output buffer (the test kit's reader;
+    /// a connection counts what it writes).
+    #[cfg(test)]
+    pub(crate) fn pushed_written(&self, server: &crate::server::Server, n: usize) {
+        self.output_memory.fetch_sub(n, Relaxed);
+        super::eviction::refresh(server, self);
+    }
 }
 
 /// What only the connection's own task touches.

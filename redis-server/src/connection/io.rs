@@ -57,41 +57,59 @@ fn resize_query_buffer(input: &mut Vec<u8>, peak: usize, idle_ms: i64) -> bool {
 /// than stalling the server's reads.
 #[derive(Default)]
 struct Output {
-    buf: Vec<u8>,
-    /// How much of `buf` is written.
+    /// Blocks of at most [`OUTPUT_BLOCK`] bytes (one bigger reply is a block of its own), so
+    /// the memory held stays close to what waits, as Redis's reply list keeps it.
+    blocks: std::collections::VecDeque<Vec<u8>>,
+    /// How much of the first block is written.
     sent: usize,
+    /// Bytes waiting.
+    len: usize,
     /// Something was written since the stream was last flushed (TLS keeps a tail otherwise).
     unflushed: bool,
 }
 
-/// An output buffer emptied while holding more than this gives its memory back.
-const OUTPUT_KEEP: usize = 1 << 20;
+/// A reply buffer that grew past this is given back once its replies are queued.
+const REPLY_KEEP: usize = 1 << 20;
+
+/// The size of an output block (Redis's PROTO_REPLY_CHUNK_BYTES).
+const OUTPUT_BLOCK: usize = 16 * 1024;
 
 impl Output {
+    /// The next bytes to write (the rest of the first block).
     fn pending(&self) -> &[u8] {
-        &self.buf[self.sent..]
+        self.blocks.front().map_or(&[], |b| &b[self.sent..])
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 
     fn is_empty(&self) -> bool {
-        self.sent == self.buf.len()
+        self.len == 0
     }
 
-    fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+    fn push(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        if let Some(last) = self.blocks.back_mut() {
+            let room = last.capacity() - last.len();
+            let take = room.min(bytes.len());
+            last.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+        }
+        if !bytes.is_empty() {
+            let mut block = Vec::with_capacity(bytes.len().max(OUTPUT_BLOCK));
+            block.extend_from_slice(bytes);
+            self.blocks.push_back(block);
+        }
     }
 
     /// `n` more bytes went out.
     fn wrote(&mut self, n: usize) {
         self.unflushed = true;
         self.sent += n;
-        if self.sent == self.buf.len() {
-            self.buf.clear();
-            self.sent = 0;
-            if self.buf.capacity() > OUTPUT_KEEP {
-                self.buf = Vec::new();
-            }
-        } else if self.sent > OUTPUT_KEEP && self.sent > self.buf.len() / 2 {
-            self.buf.drain(..self.sent);
+        self.len -= n;
+        if self.blocks.front().is_some_and(|b| self.sent >= b.len()) {
+            self.blocks.pop_front();
             self.sent = 0;
         }
     }
@@ -281,7 +299,7 @@ fn enqueue<S: AsyncWrite + Unpin>(
         super::eviction::evict_if_needed(server);
     }
     // Do not keep a huge buffer around after one big reply.
-    if reply.capacity() > OUTPUT_KEEP {
+    if reply.capacity() > REPLY_KEEP {
         *reply = ReplyBuffer::new(reply.protocol());
     } else {
         reply.clear();
@@ -566,7 +584,7 @@ pub(crate) async fn serve<S>(
         }
     };
     // What was never written leaves the client's output buffer with it.
-    info.output_memory.fetch_sub(out.pending().len(), Relaxed);
+    info.output_memory.fetch_sub(out.len(), Relaxed);
     if !gone {
         if let Some(mut session) = ended {
             session.client.disconnect(&server);
@@ -821,6 +839,54 @@ fn run_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_keeps_order_across_blocks_and_partial_writes() {
+        let mut out = Output::default();
+        assert!(out.is_empty());
+        out.push(b"+OK\r\n");
+        let big = vec![b'x'; OUTPUT_BLOCK * 2 + 5];
+        out.push(&big);
+        out.push(b":1\r\n");
+        assert_eq!(out.len(), 5 + big.len() + 4);
+        let mut written = Vec::new();
+        while !out.is_empty() {
+            // The socket takes at most 7000 bytes at a time.
+            let n = out.pending().len().min(7000);
+            written.extend_from_slice(&out.pending()[..n]);
+            out.wrote(n);
+        }
+        let mut expected = b"+OK\r\n".to_vec();
+        expected.extend_from_slice(&big);
+        expected.extend_from_slice(b":1\r\n");
+        assert_eq!(written, expected);
+        assert!(out.blocks.is_empty() && out.unflushed);
+    }
+
+    #[test]
+    fn big_arguments_are_noticed_once_their_header_is_parsed() {
+        let mut parser = RequestParser::new();
+        let limits = RequestLimits::default();
+        let mut input = format!("*2\r\n$3\r\nset\r\n${BIG_ARG}\r\n").into_bytes();
+        input.extend_from_slice(&[b'v'; 100]);
+        assert!(matches!(
+            parser.parse(&input, &limits),
+            Ok(Parsed::Incomplete)
+        ));
+        let start = input.len() - 100;
+        assert_eq!(
+            big_arg_pending(&parser, &input),
+            Some((BIG_ARG + 2 - 100, start))
+        );
+        // A small argument is not a big one.
+        let mut parser = RequestParser::new();
+        let input = b"*1\r\n$10\r\nabc".to_vec();
+        assert!(matches!(
+            parser.parse(&input, &limits),
+            Ok(Parsed::Incomplete)
+        ));
+        assert_eq!(big_arg_pending(&parser, &input), None);
+    }
 
     #[test]
     fn idle_query_buffer_gives_all_spare_room_back() {
