@@ -457,6 +457,17 @@ fn live_bytes(allocated: u64) -> u64 {
     allocated.saturating_sub(cached.unwrap_or(0) as u64)
 }
 
+/// The bytes the allocator really takes for a request of `bytes` (its size class), as
+/// Redis's `zmalloc_size` reports for a buffer.
+pub(crate) fn allocation_size(bytes: usize) -> usize {
+    if bytes == 0 {
+        return 0;
+    }
+    // SAFETY: nallocx only computes a size class; it touches no memory.
+    let real = unsafe { tikv_jemalloc_sys::nallocx(bytes, 0) };
+    if real == 0 { bytes } else { real }
+}
+
 /// The size of a memory page.
 pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.

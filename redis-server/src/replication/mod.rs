@@ -94,7 +94,7 @@ impl Backlog {
     /// Memory the stream's buffer takes (Redis's `repl_buffer_mem`): the backlog and what
     /// slow replicas still have to read, shared.
     pub(crate) fn memory(&self) -> usize {
-        self.buf.capacity()
+        crate::server::allocation_size(self.buf.capacity())
     }
 
     /// Bytes held (INFO `repl_backlog_histlen`).
