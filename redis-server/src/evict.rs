@@ -345,7 +345,7 @@ pub(crate) fn not_counted(server: &Server) -> u64 {
     if !server.feed.is_active() {
         return 0;
     }
-    let (buffer, backlog_size, _) = server.feed.buffer_memory();
+    let (buffer, backlog_size) = server.feed.buffer_memory();
     buffer.saturating_sub(backlog_size) as u64
 }
 

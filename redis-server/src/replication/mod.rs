@@ -267,14 +267,14 @@ impl Feed {
         self.appended.notify_waiters();
     }
 
-    /// The replication buffer's memory, the backlog size it is meant to hold, and whether
-    /// replicas are connected (for INFO memory and what eviction leaves out).
-    pub(crate) fn buffer_memory(&self) -> (usize, usize, bool) {
+    /// The replication buffer's memory and the backlog size it is meant to hold (for INFO
+    /// memory and what eviction leaves out).
+    pub(crate) fn buffer_memory(&self) -> (usize, usize) {
         let state = self.lock();
-        match &state.backlog {
-            Some(b) => (b.memory(), b.size, !state.replicas.is_empty()),
-            None => (0, 0, false),
-        }
+        state
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| (b.memory(), b.size))
     }
 
     /// Reads for the replica `id` from its offset, at most `max` bytes.

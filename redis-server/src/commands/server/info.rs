@@ -266,7 +266,13 @@ fn memory_section(server: &Server, out: &mut String) {
     };
     let clients_memory = overhead.clients_normal;
     // The replicas' share of the replication buffer is what it holds beyond the backlog size.
-    let (repl_buffer, backlog_size, has_replicas) = server.feed.buffer_memory();
+    let (repl_buffer, backlog_size) = server.feed.buffer_memory();
+    // A replica killed a moment ago is gone for this count, though its task may still be
+    // winding down.
+    let has_replicas = server
+        .client_list()
+        .iter()
+        .any(|c| !c.is_killed() && c.details().kind == crate::connection::ClientKind::Replica);
     let (clients_slaves, repl_backlog) = if has_replicas && repl_buffer > backlog_size {
         (repl_buffer - backlog_size, backlog_size)
     } else {
