@@ -196,6 +196,19 @@ mod tests {
     }
 
     #[test]
+    fn shutdown_abort_takes_back_a_signalled_shutdown() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["SHUTDOWN", "ABORT"]),
+            "-ERR No shutdown in progress.\r\n"
+        );
+        c.server.shutdown_asap.store(true, Relaxed);
+        assert_eq!(c.text(&["SHUTDOWN", "ABORT"]), "+OK\r\n");
+        assert!(!c.server.shutdown_asap.load(Relaxed));
+        assert!(!c.server.shutting_down.load(Relaxed));
+    }
+
+    #[test]
     fn shutdown_options() {
         let parse = |args: &[&str]| ShutdownOptions::parse(args.iter().map(|a| a.as_bytes()));
         assert_eq!(parse(&["nosave", "NOW"]).unwrap().save, SaveMode::NoSave);
