@@ -87,7 +87,13 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }));
         }
     }
-    apply_listeners(server, &config, &staged, &changed)?;
+    if let Err(e) = apply_listeners(server, &config, &staged, &changed) {
+        // Undo what already took effect: the oom score the old settings give.
+        if changed.iter().any(|n| n.starts_with("oom-score-adj")) {
+            let _ = crate::oom::apply(&config);
+        }
+        return Err(e);
+    }
     *config = staged;
     server.hot.reload(&config);
     server.evictor.reload(&server.keyspace, &config);
