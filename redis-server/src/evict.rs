@@ -334,7 +334,19 @@ pub(crate) fn perform(
     if limit == 0 {
         return Outcome::Ok;
     }
-    perform_with(server, gate, sink, limit, MemoryStats::allocated_now, true)
+    let used = || MemoryStats::allocated_now().saturating_sub(not_counted(server));
+    perform_with(server, gate, sink, limit, used, true)
+}
+
+/// Memory `maxmemory` does not count (Redis's `freeMemoryGetNotCountedMemory`): what the
+/// replication buffer holds beyond the backlog size, the replicas' share of it, so that a
+/// slow replica's growing buffer does not evict the keys whose writes fill it.
+pub(crate) fn not_counted(server: &Server) -> u64 {
+    if !server.feed.is_active() {
+        return 0;
+    }
+    let (buffer, backlog_size) = server.feed.buffer_memory();
+    buffer.saturating_sub(backlog_size) as u64
 }
 
 fn perform_with(

@@ -582,6 +582,9 @@ fn listen_tcp(host: &str, port: u16, backlog: i32) -> std::io::Result<std::net::
     Ok(socket.into())
 }
 
+/// SIGTERM and SIGINT schedule a shutdown, carried out by [`shutdown_when_due`]; a second
+/// SIGINT while one is pending exits at once, removing the temporary RDB file of a save in
+/// progress (Redis's "You insist").
 async fn watch_signals(server: Arc<Server>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
@@ -591,12 +594,75 @@ async fn watch_signals(server: Arc<Server>) {
         server.log.warning("Could not install signal handlers");
         return;
     };
-    let msg = tokio::select! {
-        _ = term.recv() => "Received SIGTERM scheduling shutdown...",
-        _ = int.recv() => "Received SIGINT scheduling shutdown...",
-    };
-    server.log.warning(msg);
-    server.request_shutdown();
+    loop {
+        let interrupt = tokio::select! {
+            _ = term.recv() => false,
+            _ = int.recv() => true,
+        };
+        if interrupt && server.shutdown_asap.load(Relaxed) {
+            server.log.warning("You insist... exiting now.");
+            let _ = std::fs::remove_file(format!("temp-{}.rdb", std::process::id()));
+            std::process::exit(1);
+        }
+        server.log.warning(if interrupt {
+            "Received SIGINT scheduling shutdown..."
+        } else {
+            "Received SIGTERM scheduling shutdown..."
+        });
+        if !server.shutdown_asap.swap(true, Relaxed) {
+            tokio::spawn(shutdown_when_due(server.clone()));
+        }
+    }
+}
+
+/// Carries out a shutdown a signal asked for at the next cron tick (none while DEBUG
+/// PAUSE-CRON holds the cron); if the final save fails the server goes on running, as Redis
+/// does. Ends early when SHUTDOWN ABORT took the request back.
+async fn shutdown_when_due(server: Arc<Server>) {
+    loop {
+        let hz = server.hot.hz.load(Relaxed).max(1);
+        tokio::time::sleep(std::time::Duration::from_micros(1_000_000 / hz)).await;
+        if !server.shutdown_asap.load(Relaxed) {
+            return;
+        }
+        if !server.cron_paused.load(Relaxed) {
+            break;
+        }
+    }
+    let saving = server.clone();
+    let ready = tokio::task::spawn_blocking(move || prepare_signal_shutdown(&saving))
+        .await
+        .unwrap_or(false);
+    if ready {
+        server.request_shutdown();
+    } else {
+        server
+            .log
+            .warning("Errors trying to shut down the server. Check the logs for more information.");
+        server.shutdown_asap.store(false, Relaxed);
+    }
+}
+
+/// The final save of a signalled shutdown (when save points are configured); false when it
+/// failed, so the server must not exit.
+fn prepare_signal_shutdown(server: &Server) -> bool {
+    persistence::rdb::kill_bgsave(server);
+    if server.rdb.final_save_done.load(Relaxed) || server.config().save_params().is_empty() {
+        return true;
+    }
+    server
+        .log
+        .notice("Saving the final RDB snapshot before exiting.");
+    let gate = server.keyspace.exclusive();
+    let mut view = server.keyspace.lock_lazily(&gate, 0);
+    if persistence::rdb::save(server, &mut view).is_err() {
+        server
+            .log
+            .warning("Error trying to save the DB, can't exit.");
+        return false;
+    }
+    server.rdb.final_save_done.store(true, Relaxed);
+    true
 }
 
 /// Counts a new connection and admits it, or answers Redis's max-clients error and drops it
@@ -687,6 +753,14 @@ async fn accept_tcp(
         if !admit(&server, &mut stream, transport).await {
             continue;
         }
+        if protected_refusal(&server, peer.ip()) {
+            server.stats.rejected_connections.fetch_add(1, Relaxed);
+            if transport == Transport::Tcp {
+                use tokio::io::AsyncWriteExt;
+                let _ = stream.write_all(PROTECTED_MODE_DENIED).await;
+            }
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let keepalive = server.config().get_int("tcp-keepalive").unwrap_or(300);
         if keepalive > 0 {
@@ -729,6 +803,33 @@ async fn accept_tcp(
             }
         }
     }
+}
+
+/// What a client from elsewhere than the loopback interface is told in protected mode.
+const PROTECTED_MODE_DENIED: &[u8] =
+    b"-DENIED Redis is running in protected mode because protected \
+mode is enabled and no password is set for the default user. In this mode connections are only \
+accepted from the loopback interface. If you want to connect from external computers to Redis you \
+may adopt one of the following solutions: 1) Just disable protected mode sending the command \
+'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same \
+host the server is running, however MAKE SURE Redis is not publicly accessible from internet if \
+you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just \
+disable the protected mode by editing the Redis configuration file, and setting the protected \
+mode option to 'no', and then restarting the server. 3) If you started the server manually just \
+for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication \
+password for the default user. NOTE: You only need to do one of the above things in order for \
+the server to start accepting connections from the outside.\r\n";
+
+/// Protected mode (on, and the default user has no password) turns away TCP clients that do
+/// not come from 127.0.0.1 or ::1.
+fn protected_refusal(server: &Server, ip: std::net::IpAddr) -> bool {
+    let local = match ip {
+        std::net::IpAddr::V4(v4) => v4 == std::net::Ipv4Addr::LOCALHOST,
+        std::net::IpAddr::V6(v6) => v6 == std::net::Ipv6Addr::LOCALHOST,
+    };
+    !local
+        && server.config().get_bool("protected-mode").unwrap_or(true)
+        && server.acl.default_has_nopass()
 }
 
 /// [`hand_over`] for `tls-port`: the handshake runs in the client's own task on its worker,

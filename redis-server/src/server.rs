@@ -457,6 +457,17 @@ fn live_bytes(allocated: u64) -> u64 {
     allocated.saturating_sub(cached.unwrap_or(0) as u64)
 }
 
+/// The bytes the allocator really takes for a request of `bytes` (its size class), as
+/// Redis's `zmalloc_size` reports for a buffer.
+pub(crate) fn allocation_size(bytes: usize) -> usize {
+    if bytes == 0 {
+        return 0;
+    }
+    // SAFETY: nallocx only computes a size class; it touches no memory.
+    let real = unsafe { tikv_jemalloc_sys::nallocx(bytes, 0) };
+    if real == 0 { bytes } else { real }
+}
+
 /// The size of a memory page.
 pub(crate) fn page_size() -> u64 {
     // SAFETY: sysconf has no memory-safety preconditions.
@@ -613,6 +624,9 @@ pub(crate) struct Server {
     /// Turns true on SHUTDOWN or a signal; the accept loops and connections watch it.
     pub shutdown: tokio::sync::watch::Sender<bool>,
     pub shutting_down: AtomicBool,
+    /// A SIGTERM/SIGINT asked for a shutdown that has not been carried out yet (the cron
+    /// does it; SHUTDOWN ABORT takes it back).
+    pub shutdown_asap: AtomicBool,
     /// `server-threads` actually used.
     pub threads: usize,
     /// The Lua engine, the script cache and function libraries.
@@ -685,6 +699,7 @@ impl Server {
             cron_paused: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
             shutting_down: AtomicBool::new(false),
+            shutdown_asap: AtomicBool::new(false),
             threads,
             scripting: crate::commands::scripting::Scripting::new(),
             feed: crate::replication::Feed::default(),

@@ -711,8 +711,8 @@ mod tests {
             ),
             // Our own text for features this server lacks.
             (
-                &[("active-defrag-cycle-min", "2")],
-                "ERR CONFIG SET failed (possibly related to argument 'active-defrag-cycle-min') - active defragmentation is not supported by this server yet",
+                &[("repl-disable-tcp-nodelay", "yes")],
+                "ERR CONFIG SET failed (possibly related to argument 'repl-disable-tcp-nodelay') - replication is not supported by this server yet",
             ),
             (
                 &[("timeout", "5"), ("key-load-delay", "5")],

@@ -270,6 +270,19 @@ impl RequestParser {
         }
     }
 
+    /// While the data of a bulk argument is being received: where it starts in the input and
+    /// its declared length.
+    pub fn pending_bulk(&self) -> Option<(usize, usize)> {
+        match self.state {
+            State::Arguments {
+                pos,
+                bulk_len: Some(len),
+                ..
+            } => Some((pos, len)),
+            _ => None,
+        }
+    }
+
     /// Forgets any partial command, keeping modest buffers for reuse.
     pub fn reset(&mut self) {
         self.state = State::Start;

@@ -134,6 +134,11 @@ impl Acl {
     }
 
     /// Whether a new connection starts logged in (as `default`).
+    /// True while the default user has `nopass` (protected mode then applies).
+    pub(crate) fn default_has_nopass(&self) -> bool {
+        self.user(b"default").is_some_and(|u| u.nopass())
+    }
+
     pub(crate) fn default_logs_in(&self) -> bool {
         self.user(b"default")
             .is_some_and(|u| u.nopass() && u.enabled())

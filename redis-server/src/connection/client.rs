@@ -150,13 +150,16 @@ impl ClientInfo {
     pub(crate) fn memory(&self) -> usize {
         super::eviction::BASE_MEMORY
             + self.query_buffer.load(Relaxed)
+            + self.query_buffer_free.load(Relaxed)
             + self.output_memory.load(Relaxed)
             + self.state_memory.load(Relaxed)
     }
 
-    /// Publishes the size and spare room of the client's query buffer.
-    pub(crate) fn note_query_buffer(&self, input: &Vec<u8>) {
-        self.query_buffer.store(input.len(), Relaxed);
+    /// Publishes the size (less `skip` bytes already parsed into arguments) and spare room of
+    /// the client's query buffer.
+    pub(crate) fn note_query_buffer(&self, input: &Vec<u8>, skip: usize) {
+        self.query_buffer
+            .store(input.len().saturating_sub(skip), Relaxed);
         self.query_buffer_free
             .store(input.capacity() - input.len(), Relaxed);
     }
@@ -214,7 +217,9 @@ impl ClientInfo {
         true
     }
 
-    /// The client's task wrote `n` pushed bytes.
+    /// `n` pushed bytes were taken out of the client's output buffer (the test kit's reader;
+    /// a connection counts what it writes).
+    #[cfg(test)]
     pub(crate) fn pushed_written(&self, server: &crate::server::Server, n: usize) {
         self.output_memory.fetch_sub(n, Relaxed);
         super::eviction::refresh(server, self);

@@ -6,7 +6,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use common::resp::{Parsed, ReplyBuffer, RequestLimits, RequestParser};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::client::{Client, ClientInfo, ClientKind};
@@ -48,21 +51,298 @@ fn resize_query_buffer(input: &mut Vec<u8>, peak: usize, idle_ms: i64) -> bool {
     idle
 }
 
-/// Reads what arrived into `input`. A `lean` buffer is not grown before data arrives: the
-/// first bytes land in a small scratch array.
-async fn read_query<S: AsyncRead + Unpin>(
+/// The client's output buffer: replies and pushed messages not written yet, in order. The
+/// connection keeps reading and running commands while it drains, as Redis does, so a client
+/// that sends without reading grows it (and meets its output limit or client eviction) rather
+/// than stalling the server's reads.
+#[derive(Default)]
+struct Output {
+    /// Blocks of at most [`OUTPUT_BLOCK`] bytes (one bigger reply is a block of its own), so
+    /// the memory held stays close to what waits, as Redis's reply list keeps it.
+    blocks: std::collections::VecDeque<Vec<u8>>,
+    /// How much of the first block is written.
+    sent: usize,
+    /// Bytes waiting.
+    len: usize,
+    /// Something was written since the stream was last flushed (TLS keeps a tail otherwise).
+    unflushed: bool,
+}
+
+/// A reply buffer that grew past this is given back once its replies are queued.
+const REPLY_KEEP: usize = 1 << 20;
+
+/// The size of an output block (Redis's PROTO_REPLY_CHUNK_BYTES).
+const OUTPUT_BLOCK: usize = 16 * 1024;
+
+impl Output {
+    /// The next bytes to write (the rest of the first block).
+    fn pending(&self) -> &[u8] {
+        self.blocks.front().map_or(&[], |b| &b[self.sent..])
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        self.len += bytes.len();
+        if let Some(last) = self.blocks.back_mut() {
+            let room = last.capacity() - last.len();
+            let take = room.min(bytes.len());
+            last.extend_from_slice(&bytes[..take]);
+            bytes = &bytes[take..];
+        }
+        if !bytes.is_empty() {
+            let mut block = Vec::with_capacity(bytes.len().max(OUTPUT_BLOCK));
+            block.extend_from_slice(bytes);
+            self.blocks.push_back(block);
+        }
+    }
+
+    /// `n` more bytes went out.
+    fn wrote(&mut self, n: usize) {
+        self.unflushed = true;
+        self.sent += n;
+        self.len -= n;
+        if self.blocks.front().is_some_and(|b| self.sent >= b.len()) {
+            self.blocks.pop_front();
+            self.sent = 0;
+        }
+    }
+}
+
+/// What the socket did.
+enum Io {
+    Wrote(usize),
+    Read(usize),
+    Flushed,
+    /// The peer is gone (end of stream or an error).
+    Closed,
+}
+
+/// Writes pending output and, when `read` is some, reads into it, whichever the socket allows
+/// first: one task drives both directions of the stream without splitting it.
+fn poll_io<S: AsyncRead + AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    stream: &mut S,
+    out: &Output,
+    read: Option<&mut [u8]>,
+) -> Poll<Io> {
+    if !out.is_empty() {
+        match Pin::new(&mut *stream).poll_write(cx, out.pending()) {
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Ready(Ok(n)) => return Poll::Ready(Io::Wrote(n)),
+            Poll::Pending => {}
+        }
+    } else if out.unflushed {
+        match Pin::new(&mut *stream).poll_flush(cx) {
+            Poll::Ready(Ok(())) => return Poll::Ready(Io::Flushed),
+            Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Pending => {}
+        }
+    }
+    if let Some(buf) = read {
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *stream).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Io::Closed),
+            Poll::Ready(Ok(())) => return Poll::Ready(Io::Read(buf.filled().len())),
+            Poll::Ready(Err(_)) => return Poll::Ready(Io::Closed),
+            Poll::Pending => {}
+        }
+    }
+    Poll::Pending
+}
+
+/// A bulk argument this long is a big one: its data is read as fast as it comes, and the
+/// query buffer shows only it (Redis's PROTO_MBULK_BIG_ARG).
+const BIG_ARG: usize = 32 * 1024;
+
+/// How many more bytes the big argument being received needs, and where its data starts.
+fn big_arg_pending(parser: &RequestParser, input: &[u8]) -> Option<(usize, usize)> {
+    let (start, len) = parser.pending_bulk().filter(|&(_, len)| len >= BIG_ARG)?;
+    let need = start
+        .saturating_add(len)
+        .saturating_add(2)
+        .saturating_sub(input.len());
+    Some((need, start))
+}
+
+/// The most one read of a big argument asks for: big reads let the kernel reopen the TCP
+/// window at once (small ones leave the sender waiting for a delayed ACK).
+const BIG_READ: usize = 256 * 1024;
+
+/// A big argument up to this size gets its whole room in the query buffer as soon as its
+/// header is read, as Redis makes it (so the client's memory shows what it is sending);
+/// beyond it the buffer grows with what arrives, so that no declared length alone makes the
+/// server allocate much.
+const BIG_ARG_ROOM: usize = 8 << 20;
+
+/// Reads, without waiting, up to `need` bytes the socket already holds (the rest of a big
+/// argument, which Redis reads in one go), straight into `input`. Err when the peer is gone.
+fn read_available<S: AsyncRead + Unpin>(
     stream: &mut S,
     input: &mut Vec<u8>,
-    lean: bool,
-) -> std::io::Result<usize> {
-    if !lean {
-        return stream.read_buf(input).await;
+    mut need: usize,
+) -> Result<usize, ()> {
+    if need <= BIG_ARG_ROOM && input.capacity() - input.len() < need {
+        input.reserve_exact(need);
     }
-    let mut first = [0u8; 64];
-    let n = stream.read(&mut first).await?;
-    input.reserve(READ_CHUNK);
-    input.extend_from_slice(&first[..n]);
-    Ok(n)
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let mut total = 0;
+    while need > 0 {
+        let len = input.len();
+        let want = need.min(BIG_READ);
+        input.resize(len + want, 0);
+        let mut buf = ReadBuf::new(&mut input[len..]);
+        let read = match Pin::new(&mut *stream).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Ok(())) if buf.filled().is_empty() => Err(()),
+            Poll::Ready(Ok(())) => Ok(Some(buf.filled().len())),
+            Poll::Ready(Err(_)) => Err(()),
+            Poll::Pending => Ok(None),
+        };
+        let n = read.as_ref().ok().copied().flatten().unwrap_or(0);
+        input.truncate(len + n);
+        match read? {
+            Some(n) => {
+                total += n;
+                need -= n;
+            }
+            None => break,
+        }
+    }
+    Ok(total)
+}
+
+/// Publishes the query buffer's size: while a big argument arrives, only its bytes (Redis
+/// moves the arguments before it out of the buffer).
+fn note_query_buffer(info: &ClientInfo, parser: &RequestParser, input: &Vec<u8>) {
+    let skip = big_arg_pending(parser, input).map_or(0, |(_, start)| start);
+    info.note_query_buffer(input, skip);
+}
+
+/// Bookkeeping for `n` bytes of output written.
+fn count_written(server: &Server, info: &ClientInfo, n: usize) {
+    info.output_memory.fetch_sub(n, Relaxed);
+    super::eviction::refresh(server, info);
+    server.stats.net_output_bytes.fetch_add(n as u64, Relaxed);
+    server.stats.total_writes_processed.fetch_add(1, Relaxed);
+}
+
+/// True (and logged) when the client's output buffer plus `more` bytes is over its class's
+/// `client-output-buffer-limit`: the hard limit, or the soft one for longer than its time.
+fn over_output_limit(server: &Server, info: &ClientInfo, more: usize) -> bool {
+    let class = match info.details().kind {
+        ClientKind::Normal => crate::server::OutputClass::Normal,
+        ClientKind::Pubsub => crate::server::OutputClass::Pubsub,
+        _ => return false,
+    };
+    let pending = info.output_memory.load(Relaxed) + more;
+    if !server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms) {
+        return false;
+    }
+    server.log.warning(&format!(
+        "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+        info.id, info.addr
+    ));
+    true
+}
+
+/// Moves the pending replies into the output buffer, writing what the socket takes at once;
+/// false when they take the client over its `client-output-buffer-limit` (then nothing is
+/// queued, as Redis closes such a client without sending what it has) or the peer is gone.
+fn enqueue<S: AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+    reply: &mut ReplyBuffer,
+) -> bool {
+    if reply.is_empty() {
+        return true;
+    }
+    if over_output_limit(server, info, reply.len()) {
+        reply.clear();
+        return false;
+    }
+    let bytes = reply.as_bytes();
+    let mut written = 0;
+    if out.is_empty() {
+        // The common case: the socket takes the whole reply now, with no copy.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while written < bytes.len() {
+            match Pin::new(&mut *stream).poll_write(&mut cx, &bytes[written..]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => {
+                    reply.clear();
+                    return false;
+                }
+                Poll::Ready(Ok(n)) => written += n,
+                Poll::Pending => break,
+            }
+        }
+        if written > 0 {
+            out.unflushed = true;
+            server
+                .stats
+                .net_output_bytes
+                .fetch_add(written as u64, Relaxed);
+            server.stats.total_writes_processed.fetch_add(1, Relaxed);
+        }
+    }
+    if written < bytes.len() {
+        out.push(&bytes[written..]);
+        info.output_memory.fetch_add(bytes.len() - written, Relaxed);
+        super::eviction::refresh(server, info);
+        super::eviction::evict_if_needed(server);
+    }
+    // Do not keep a huge buffer around after one big reply.
+    if reply.capacity() > REPLY_KEEP {
+        *reply = ReplyBuffer::new(reply.protocol());
+    } else {
+        reply.clear();
+    }
+    !info.is_killed()
+}
+
+/// Writes the whole output buffer and flushes the stream; false when the peer is gone or the
+/// client is killed meanwhile (a client that stops reading blocks here until then).
+async fn drain<S: AsyncRead + AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+) -> bool {
+    while !out.is_empty() || out.unflushed {
+        let io = tokio::select! {
+            biased;
+            _ = info.kill.notified() => Io::Closed,
+            io = std::future::poll_fn(|cx| poll_io(cx, stream, out, None)) => io,
+        };
+        match io {
+            Io::Wrote(n) => {
+                out.wrote(n);
+                count_written(server, info, n);
+            }
+            Io::Flushed => out.unflushed = false,
+            Io::Read(_) | Io::Closed => return false,
+        }
+    }
+    !info.is_killed()
+}
+
+/// Queues the pending replies and writes everything out (before a blocking wait, a replica
+/// stream or closing).
+async fn flush<S: AsyncRead + AsyncWrite + Unpin>(
+    server: &Server,
+    info: &ClientInfo,
+    stream: &mut S,
+    out: &mut Output,
+    reply: &mut ReplyBuffer,
+) -> bool {
+    enqueue(server, info, stream, out, reply) && drain(server, info, stream, out).await
 }
 
 /// What one connection's task owns besides the socket: the client's state, the request
@@ -94,6 +374,9 @@ pub(crate) async fn serve<S>(
         reply,
     });
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    // Where the socket's bytes land before they join `input`.
+    let mut scratch = vec![0u8; READ_CHUNK].into_boxed_slice();
+    let mut out = Output::default();
     // The longest `input` since the last query buffer check, and whether an idle check gave
     // the buffer's spare room back (the next read then takes it again).
     let mut peak = 0;
@@ -102,6 +385,11 @@ pub(crate) async fn serve<S>(
     let cron = tokio::time::sleep(query_buffer_cron(&server));
     tokio::pin!(cron);
     let mut cron_armed = false;
+    // While output waits, its limits are checked with no traffic too (the soft limit's time
+    // runs out), as Redis's clientsCron does.
+    let output_check = tokio::time::sleep(query_buffer_cron(&server));
+    tokio::pin!(output_check);
+    let mut output_check_armed = false;
     let mut shutdown = server.shutdown.subscribe();
 
     // Set once the client is unregistered (before QUIT's reply is written).
@@ -109,7 +397,9 @@ pub(crate) async fn serve<S>(
     // The session when the connection ends; `None` if a batch panicked on the script thread
     // and took it along.
     let ended: Option<Box<Session>> = 'serve: loop {
-        if !lean && input.capacity() - input.len() < READ_CHUNK {
+        // A big argument being received has its room already (and takes no more than it).
+        let big_need = big_arg_pending(&session.parser, &input).map(|(need, _)| need);
+        if !lean && big_need.is_none() && input.capacity() - input.len() < READ_CHUNK {
             input.reserve(READ_CHUNK);
         }
         let idle_secs = server.hot.timeout_secs.load(Relaxed);
@@ -121,32 +411,54 @@ pub(crate) async fn serve<S>(
                 None => std::future::pending().await,
             }
         };
+        if !output_check_armed && !out.is_empty() {
+            output_check
+                .as_mut()
+                .reset((Instant::now() + query_buffer_cron(&server)).into());
+            output_check_armed = true;
+        }
+        // A lean buffer takes only a few bytes at first (it is not grown before data comes).
+        let read_len = match big_need {
+            _ if lean => 64,
+            Some(need) => need.clamp(1, READ_CHUNK),
+            None => READ_CHUNK,
+        };
         tokio::select! {
             biased;
             _ = info.kill.notified() => break Some(session),
             _ = shutdown.changed() => break Some(session),
             pushed = pushes.recv() => {
+                // Already counted in the output buffer by whoever pushed it.
                 let Some(bytes) = pushed else { continue };
-                // A subscriber that stops reading blocks this write; the publisher that takes
-                // it over its output limit kills it, which must end the wait.
-                tokio::select! {
-                    biased;
-                    _ = info.kill.notified() => break Some(session),
-                    written = write_and_flush(&mut stream, &bytes) => {
-                        if written.is_err() {
-                            break Some(session);
-                        }
+                out.push(&bytes);
+            }
+            io = std::future::poll_fn(|cx| {
+                poll_io(cx, &mut stream, &out, Some(&mut scratch[..read_len]))
+            }) => {
+                let n = match io {
+                    Io::Closed => break Some(session),
+                    Io::Wrote(n) => {
+                        out.wrote(n);
+                        count_written(&server, &info, n);
+                        continue;
+                    }
+                    Io::Flushed => {
+                        out.unflushed = false;
+                        continue;
+                    }
+                    Io::Read(n) => n,
+                };
+                if lean {
+                    input.reserve(READ_CHUNK);
+                }
+                input.extend_from_slice(&scratch[..n]);
+                let mut n = n;
+                if let Some((need, _)) = big_arg_pending(&session.parser, &input) {
+                    match read_available(&mut stream, &mut input, need) {
+                        Ok(more) => n += more,
+                        Err(()) => break Some(session),
                     }
                 }
-                info.pushed_written(&server, bytes.len());
-                server.stats.net_output_bytes.fetch_add(bytes.len() as u64, Relaxed);
-                server.stats.total_writes_processed.fetch_add(1, Relaxed);
-            }
-            read = read_query(&mut stream, &mut input, lean) => {
-                let n = match read {
-                    Ok(0) | Err(_) => break Some(session),
-                    Ok(n) => n,
-                };
                 lean = false;
                 peak = peak.max(input.len());
                 if !cron_armed {
@@ -158,12 +470,13 @@ pub(crate) async fn serve<S>(
                 info.last_interaction_ms.store(unix_ms(), Relaxed);
                 // A client whose query buffer takes the clients over maxmemory-clients goes
                 // before it runs anything.
-                info.note_query_buffer(&input);
+                note_query_buffer(&info, &session.parser, &input);
                 if !super::eviction::update(&server, &session.client) {
                     break Some(session);
                 }
-                // Run what arrived; a blocked command waits here, then the commands pipelined
-                // after it run without waiting for another read.
+                // Run what arrived; a blocked command waits here (after the replies before it
+                // went out), then the commands pipelined after it run without waiting for
+                // another read.
                 loop {
                     session.client.begin_batch();
                     let Some((back, consumed, blocked)) =
@@ -173,13 +486,30 @@ pub(crate) async fn serve<S>(
                     };
                     session = back;
                     input.drain(..consumed);
-                    info.note_query_buffer(&input);
+                    // A big argument just began: take what already came of it.
+                    if blocked.is_none()
+                        && let Some((need, _)) = big_arg_pending(&session.parser, &input)
+                    {
+                        match read_available(&mut stream, &mut input, need) {
+                            Ok(0) => {}
+                            Ok(more) => {
+                                server.stats.net_input_bytes.fetch_add(more as u64, Relaxed);
+                                // Run it if it is whole now.
+                                continue;
+                            }
+                            Err(()) => break 'serve Some(session),
+                        }
+                    }
+                    note_query_buffer(&info, &session.parser, &input);
                     if !super::eviction::update(&server, &session.client) {
                         break 'serve Some(session);
                     }
                     let Some(waiter) = blocked else {
                         break;
                     };
+                    if !flush(&server, &info, &mut stream, &mut out, &mut session.reply).await {
+                        break 'serve Some(session);
+                    }
                     match wait_blocked(&server, &info, &waiter, &mut shutdown).await {
                         Some(bytes) => session.reply.extend_raw(&bytes),
                         None => break 'serve Some(session),
@@ -187,13 +517,13 @@ pub(crate) async fn serve<S>(
                     if input.is_empty() {
                         break;
                     }
-                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
+                    if !enqueue(&server, &info, &mut stream, &mut out, &mut session.reply) {
                         break 'serve Some(session);
                     }
                 }
                 if let Some(start) = session.client.replica_start.take() {
                     // SYNC/PSYNC: from here on this connection carries the replication stream.
-                    if !flush(&server, &info, &mut stream, &mut session.reply).await {
+                    if !flush(&server, &info, &mut stream, &mut out, &mut session.reply).await {
                         break Some(session);
                     }
                     crate::replication::master::stream_to_replica(
@@ -216,6 +546,10 @@ pub(crate) async fn serve<S>(
                     server.unregister_client(info.id);
                     gone = true;
                 }
+                if client.close_after_reply {
+                    flush(&server, &info, &mut stream, &mut out, reply).await;
+                    break Some(session);
+                }
                 // Let every other connection with input ready run its commands before any
                 // reply goes out, as Redis writes replies once per event-loop turn: a pipelining
                 // peer then wakes once for a burst of replies rather than once per connection
@@ -223,14 +557,7 @@ pub(crate) async fn serve<S>(
                 if !reply.is_empty() {
                     tokio::task::yield_now().await;
                 }
-                if !flush(&server, &info, &mut stream, reply).await {
-                    break Some(session);
-                }
-                // Do not keep a huge buffer around after one big reply.
-                if reply.capacity() > 1 << 20 {
-                    *reply = ReplyBuffer::new(client.protocol);
-                }
-                if client.close_after_reply || info.is_killed() {
+                if !enqueue(&server, &info, &mut stream, &mut out, reply) {
                     break Some(session);
                 }
                 let limit = server.hot.client_query_buffer_limit.load(Relaxed) as usize;
@@ -252,7 +579,13 @@ pub(crate) async fn serve<S>(
                     cron.as_mut().reset((Instant::now() + query_buffer_cron(&server)).into());
                 }
                 peak = input.len();
-                info.note_query_buffer(&input);
+                note_query_buffer(&info, &session.parser, &input);
+            }
+            _ = &mut output_check, if output_check_armed => {
+                output_check_armed = false;
+                if over_output_limit(&server, &info, 0) {
+                    break Some(session);
+                }
             }
             _ = idle => {
                 server.log.verbose("Closing idle client");
@@ -260,6 +593,8 @@ pub(crate) async fn serve<S>(
             }
         }
     };
+    // What was never written leaves the client's output buffer with it.
+    info.output_memory.fetch_sub(out.len(), Relaxed);
     if !gone {
         if let Some(mut session) = ended {
             session.client.disconnect(&server);
@@ -267,59 +602,6 @@ pub(crate) async fn serve<S>(
         server.unregister_client(info.id);
     }
     let _ = stream.shutdown().await;
-}
-
-/// Writes and clears the pending replies; false when the peer is gone, or when the replies
-/// take the client over its `client-output-buffer-limit` (then nothing is written, as Redis
-/// closes such a client without sending what it has).
-async fn flush<S: AsyncWrite + Unpin>(
-    server: &Server,
-    info: &ClientInfo,
-    stream: &mut S,
-    reply: &mut ReplyBuffer,
-) -> bool {
-    if reply.is_empty() {
-        return true;
-    }
-    let kind = info.details().kind;
-    let class = match kind {
-        ClientKind::Normal => Some(crate::server::OutputClass::Normal),
-        ClientKind::Pubsub => Some(crate::server::OutputClass::Pubsub),
-        _ => None,
-    };
-    let pending = info.output_memory.load(Relaxed) + reply.len();
-    if let Some(class) = class
-        && server.output_limit_exceeded(class, pending as u64, &info.soft_limit_since_ms)
-    {
-        server.log.warning(&format!(
-            "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
-            info.id, info.addr
-        ));
-        reply.clear();
-        return false;
-    }
-    // While it is being written, the reply is the client's output buffer.
-    info.output_memory.fetch_add(reply.len(), Relaxed);
-    super::eviction::refresh(server, info);
-    super::eviction::evict_if_needed(server);
-    // A client that stops reading blocks the write; CLIENT KILL or eviction must end it.
-    let written = tokio::select! {
-        biased;
-        _ = info.kill.notified() => Err(std::io::ErrorKind::ConnectionAborted.into()),
-        written = write_and_flush(stream, reply.as_bytes()) => written,
-    };
-    info.output_memory.fetch_sub(reply.len(), Relaxed);
-    super::eviction::refresh(server, info);
-    if written.is_err() || info.is_killed() {
-        return false;
-    }
-    server
-        .stats
-        .net_output_bytes
-        .fetch_add(reply.len() as u64, Relaxed);
-    server.stats.total_writes_processed.fetch_add(1, Relaxed);
-    reply.clear();
-    true
 }
 
 /// Writes all of `bytes` and pushes them out: a TLS stream may keep the tail of a write
@@ -617,6 +899,54 @@ fn run_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_keeps_order_across_blocks_and_partial_writes() {
+        let mut out = Output::default();
+        assert!(out.is_empty());
+        out.push(b"+OK\r\n");
+        let big = vec![b'x'; OUTPUT_BLOCK * 2 + 5];
+        out.push(&big);
+        out.push(b":1\r\n");
+        assert_eq!(out.len(), 5 + big.len() + 4);
+        let mut written = Vec::new();
+        while !out.is_empty() {
+            // The socket takes at most 7000 bytes at a time.
+            let n = out.pending().len().min(7000);
+            written.extend_from_slice(&out.pending()[..n]);
+            out.wrote(n);
+        }
+        let mut expected = b"+OK\r\n".to_vec();
+        expected.extend_from_slice(&big);
+        expected.extend_from_slice(b":1\r\n");
+        assert_eq!(written, expected);
+        assert!(out.blocks.is_empty() && out.unflushed);
+    }
+
+    #[test]
+    fn big_arguments_are_noticed_once_their_header_is_parsed() {
+        let mut parser = RequestParser::new();
+        let limits = RequestLimits::default();
+        let mut input = format!("*2\r\n$3\r\nset\r\n${BIG_ARG}\r\n").into_bytes();
+        input.extend_from_slice(&[b'v'; 100]);
+        assert!(matches!(
+            parser.parse(&input, &limits),
+            Ok(Parsed::Incomplete)
+        ));
+        let start = input.len() - 100;
+        assert_eq!(
+            big_arg_pending(&parser, &input),
+            Some((BIG_ARG + 2 - 100, start))
+        );
+        // A small argument is not a big one.
+        let mut parser = RequestParser::new();
+        let input = b"*1\r\n$10\r\nabc".to_vec();
+        assert!(matches!(
+            parser.parse(&input, &limits),
+            Ok(Parsed::Incomplete)
+        ));
+        assert_eq!(big_arg_pending(&parser, &input), None);
+    }
 
     #[test]
     fn idle_query_buffer_gives_all_spare_room_back() {

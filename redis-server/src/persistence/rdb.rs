@@ -421,29 +421,25 @@ fn write_file(
     opts: &SaveOptions,
     tag: &str,
     cancel: Option<&AtomicBool>,
-    mut writer: Option<WriterChild>,
+    writer: Option<WriterChild>,
 ) -> Result<(), String> {
-    if opts.key_delay_us > 0 {
-        let total = Duration::from_micros(opts.key_delay_us as u64)
-            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
-        let until = Instant::now() + total;
-        while Instant::now() < until {
-            if cancel.is_some_and(|c| c.load(Relaxed)) {
-                if let Some(writer) = writer {
+    if let Some(mut writer) = writer {
+        if opts.key_delay_us > 0 {
+            let total = Duration::from_micros(opts.key_delay_us as u64)
+                .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
+            let until = Instant::now() + total;
+            while Instant::now() < until {
+                if cancel.is_some_and(|c| c.load(Relaxed)) {
                     writer.abandon();
+                    return Err("Write error saving DB on disk: save cancelled".into());
                 }
-                return Err("Write error saving DB on disk: save cancelled".into());
-            }
-            if let Some(status) = writer.as_mut().and_then(WriterChild::exited) {
-                if let Some(writer) = writer {
+                if let Some(status) = writer.exited() {
                     let _ = std::fs::remove_file(writer.temp_path());
+                    return Err(child_failure(Kind::Rdb, status));
                 }
-                return Err(child_failure(Kind::Rdb, status));
+                std::thread::sleep(Duration::from_millis(1).min(total));
             }
-            std::thread::sleep(Duration::from_millis(1).min(total));
         }
-    }
-    if let Some(writer) = writer {
         let tmp = writer.finish(&snapshot.bytes)?;
         return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -457,6 +453,19 @@ fn write_file(
             .unwrap_or_default();
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
+    // The file exists while a slowed-down save runs, as Redis writes it key by key.
+    if opts.key_delay_us > 0 {
+        let total = Duration::from_micros(opts.key_delay_us as u64)
+            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
+        let until = Instant::now() + total;
+        while Instant::now() < until {
+            if cancel.is_some_and(|c| c.load(Relaxed)) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err("Write error saving DB on disk: save cancelled".into());
+            }
+            std::thread::sleep(Duration::from_millis(1).min(total));
+        }
+    }
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
     // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
     // kernel never holds a whole snapshot of dirty pages.

@@ -91,6 +91,12 @@ impl Backlog {
         }
     }
 
+    /// Memory the stream's buffer takes (Redis's `repl_buffer_mem`): the backlog and what
+    /// slow replicas still have to read, shared.
+    pub(crate) fn memory(&self) -> usize {
+        crate::server::allocation_size(self.buf.capacity())
+    }
+
     /// Bytes held (INFO `repl_backlog_histlen`).
     pub(crate) fn len(&self) -> usize {
         self.buf.len() - self.head
@@ -259,6 +265,16 @@ impl Feed {
         state.trim();
         drop(state);
         self.appended.notify_waiters();
+    }
+
+    /// The replication buffer's memory and the backlog size it is meant to hold (for INFO
+    /// memory and what eviction leaves out).
+    pub(crate) fn buffer_memory(&self) -> (usize, usize) {
+        let state = self.lock();
+        state
+            .backlog
+            .as_ref()
+            .map_or((0, 0), |b| (b.memory(), b.size))
     }
 
     /// Reads for the replica `id` from its offset, at most `max` bytes.

@@ -359,8 +359,35 @@ fn set_status(server: &Server, status: Status) {
     server.replica.lock().status = status;
 }
 
+/// Connects to the master, from `bind-source-addr` when it is set.
+async fn connect(host: &str, port: u16, source: &str) -> std::io::Result<TcpStream> {
+    if source.is_empty() {
+        return TcpStream::connect((host, port)).await;
+    }
+    let source: std::net::IpAddr = source
+        .parse()
+        .map_err(|_| std::io::Error::other("Invalid bind-source-addr"))?;
+    let mut last = std::io::Error::other("no address");
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        if addr.is_ipv4() != source.is_ipv4() {
+            continue;
+        }
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.bind(std::net::SocketAddr::new(source, 0))?;
+        match socket.connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 async fn link_inner(server: &Arc<Server>, host: &str, port: i64, generation: u64) -> LinkResult {
-    let (timeout, auth, user, announce_ip, announce_port) = {
+    let (timeout, auth, user, announce_ip, announce_port, source_addr) = {
         let config = server.config();
         (
             Duration::from_secs(config.get_int("repl-timeout").unwrap_or(60).max(1) as u64),
@@ -371,12 +398,13 @@ async fn link_inner(server: &Arc<Server>, host: &str, port: i64, generation: u64
                 .unwrap_or("")
                 .to_owned(),
             config.get_int("replica-announce-port").unwrap_or(0),
+            config.get_str("bind-source-addr").unwrap_or("").to_owned(),
         )
     };
     set_status(server, Status::Connecting);
     server.log.notice("MASTER <-> REPLICA sync started");
     let port16 = u16::try_from(port).map_err(|_| "Invalid master port".to_owned())?;
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect((host, port16))).await {
+    let stream = match tokio::time::timeout(timeout, connect(host, port16, &source_addr)).await {
         Err(_) => return Err("Timeout connecting to the MASTER...".into()),
         Ok(Err(e)) => return Err(e.to_string()),
         Ok(Ok(s)) => s,

@@ -98,9 +98,14 @@ fn shutdown(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let opts = ShutdownOptions::parse(ctx.args.rest())?;
     let server = ctx.server;
     if opts.abort {
-        // A shutdown here never waits (there are no replicas to wait for), so none can be
-        // in progress when this runs.
-        return Err(CommandError::err("No shutdown in progress."));
+        // A shutdown here never waits for replicas, so the only one to take back is one a
+        // signal asked for and the cron has not carried out yet.
+        if !server.shutdown_asap.swap(false, Relaxed) {
+            return Err(CommandError::err("No shutdown in progress."));
+        }
+        server.log.notice("Shutdown manually aborted.");
+        ctx.reply.ok();
+        return Ok(());
     }
     let save_points = !server.config().save_params().is_empty();
     let wants_save = opts.save == SaveMode::Save || (opts.save == SaveMode::Default && save_points);
@@ -188,6 +193,19 @@ mod tests {
         let echo = String::from_utf8(lines.try_recv().unwrap()).unwrap();
         assert!(echo.ends_with("] \"ECHO\" \"x\"\r\n"), "{echo}");
         assert!(lines.try_recv().is_err());
+    }
+
+    #[test]
+    fn shutdown_abort_takes_back_a_signalled_shutdown() {
+        let mut c = TestClient::new();
+        assert_eq!(
+            c.text(&["SHUTDOWN", "ABORT"]),
+            "-ERR No shutdown in progress.\r\n"
+        );
+        c.server.shutdown_asap.store(true, Relaxed);
+        assert_eq!(c.text(&["SHUTDOWN", "ABORT"]), "+OK\r\n");
+        assert!(!c.server.shutdown_asap.load(Relaxed));
+        assert!(!c.server.shutting_down.load(Relaxed));
     }
 
     #[test]

@@ -28,10 +28,6 @@ fn config_get(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Directives whose change needs the server to rebind every listener, which it cannot do
-/// while running yet (`port` and `tls-port` it can).
-const RESTART_ONLY: &[&str] = &["bind"];
-
 fn is_local(ctx: &CommandContext<'_>) -> bool {
     let info = &ctx.client.info;
     info.is_unix || info.addr.starts_with("127.") || info.addr.starts_with("[::1]:")
@@ -53,14 +49,6 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let mut config = server.config_mut();
     let mut staged = config.clone();
     let changed = staged.set(&pairs, set_ctx).map_err(set_error)?;
-    for name in &changed {
-        if RESTART_ONLY.contains(name) {
-            return Err(set_error(ConfigSetError::Failed {
-                arg: (*name).to_owned(),
-                reason: "changing it at run time is not supported by this server yet".into(),
-            }));
-        }
-    }
     // Changes with a side effect that can fail go first, so that a failure leaves nothing
     // changed.
     if changed.contains(&"maxclients") {
@@ -99,7 +87,13 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             }));
         }
     }
-    apply_listeners(server, &staged, &changed)?;
+    if let Err(e) = apply_listeners(server, &config, &staged, &changed) {
+        // Undo what already took effect: the oom score the old settings give.
+        if changed.iter().any(|n| n.starts_with("oom-score-adj")) {
+            let _ = crate::oom::apply(&config);
+        }
+        return Err(e);
+    }
     *config = staged;
     server.hot.reload(&config);
     server.evictor.reload(&server.keyspace, &config);
@@ -114,9 +108,11 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
 
 /// TLS contexts and listening ports, whose change can fail: rebuilt contexts when a
 /// directive they read changed and TLS is in use (Redis's `applyTlsCfg`), then the
-/// `tls-port` and `port` listeners (`applyTLSPort`, `changeListenPort`).
+/// `tls-port` and `port` listeners (`applyTLSPort`, `changeListenPort`), and for `bind`
+/// both on their ports again (`applyBind`; on failure the old addresses are bound again).
 fn apply_listeners(
     server: &Server,
+    current: &common::config::Config,
     staged: &common::config::Config,
     changed: &[&'static str],
 ) -> Result<(), CommandError> {
@@ -163,6 +159,31 @@ fn apply_listeners(
         }
         if transport == crate::server::Transport::Tcp {
             server.tcp_port.store(u64::from(port), Relaxed);
+        }
+    }
+    if changed.contains(&"bind")
+        && let Some(rebind) = server.rebind.get()
+    {
+        let ports = [
+            ("tls-port", crate::server::Transport::Tls),
+            ("port", crate::server::Transport::Tcp),
+        ]
+        .map(|(name, transport)| {
+            (
+                transport,
+                staged.get_int(name).unwrap_or(0).clamp(0, 65535) as u16,
+            )
+        });
+        for (i, &(transport, port)) in ports.iter().enumerate() {
+            if port != 0 && rebind(staged, transport, port).is_err() {
+                // Back to the old addresses on every transport rebound so far.
+                for &(transport, port) in &ports[..=i] {
+                    if port != 0 {
+                        let _ = rebind(current, transport, port);
+                    }
+                }
+                return Err(failed("bind", "Failed to bind to specified addresses."));
+            }
         }
     }
     Ok(())
@@ -492,12 +513,10 @@ mod tests {
             c.text(&["CONFIG", "SET", "daemonize", "yes"]),
             "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
         );
-        assert_eq!(
-            c.text(&["CONFIG", "SET", "bind", "127.0.0.2"]),
-            "-ERR CONFIG SET failed (possibly related to argument 'bind') - changing it at run time is not supported by this server yet\r\n"
-        );
+        // The test server has no listeners to rebind: the new addresses are just kept.
+        assert_eq!(c.text(&["CONFIG", "SET", "bind", "127.0.0.2"]), "+OK\r\n");
         let info = c.text(&["INFO", "errorstats"]);
-        assert!(info.contains("errorstat_ERR:count=8\r\n"), "{info}");
+        assert!(info.contains("errorstat_ERR:count=7\r\n"), "{info}");
     }
 
     #[test]

@@ -151,6 +151,31 @@ fn debug(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
                 }
             }
         }
+        (b"mallctl", 3..) => {
+            let name = mallctl_name(arg(2))?;
+            let new = match ctx.args.get(3) {
+                Some(v) => Some(parse_i64(v).ok_or(CommandError::NotInteger)?),
+                None => None,
+            };
+            match mallctl_int(&name, new) {
+                Ok(Some(old)) => ctx.reply.integer(old),
+                Ok(None) => ctx.reply.ok(),
+                Err(code) => return Err(CommandError::err(strerror(code))),
+            }
+        }
+        (b"mallctl-str", 3..) => {
+            let name = mallctl_name(arg(2))?;
+            let new = match ctx.args.get(3) {
+                Some(v) if v == b"VOID" => Some(None),
+                Some(v) => Some(Some(mallctl_name(v)?)),
+                None => None,
+            };
+            match mallctl_string(&name, new) {
+                Ok(Some(old)) => ctx.reply.bulk(&old),
+                Ok(None) => ctx.reply.ok(),
+                Err(code) => return Err(CommandError::err(strerror(code))),
+            }
+        }
         (b"pause-cron", 3) => {
             let paused = atoi(arg(2)) != 0;
             ctx.server.cron_paused.store(paused, Relaxed);
@@ -744,6 +769,137 @@ fn stringmatch_fuzz(cycles: usize) -> usize {
     matches
 }
 
+/// A jemalloc control name (or string value) as C wants it.
+fn mallctl_name(raw: &[u8]) -> Result<std::ffi::CString, CommandError> {
+    std::ffi::CString::new(raw).map_err(|_| CommandError::err(strerror(libc::EINVAL)))
+}
+
+/// The C library's text for an error number, as Redis's `strerror` replies show it.
+fn strerror(code: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(code).to_string();
+    match text.find(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+/// DEBUG MALLCTL: reads an integer control of the allocator (trying 64, 32, 16 and 8 bit
+/// widths, as the control's own size decides), writing `new` to it as well when given.
+/// `Ok(None)` when a write-only control took the value. `Err` is an errno.
+fn mallctl_int(name: &std::ffi::CStr, new: Option<i64>) -> Result<Option<i64>, i32> {
+    let mut width = std::mem::size_of::<i64>();
+    while width > 0 {
+        let mut old: i64 = 0;
+        let mut val: i64 = new.unwrap_or(0);
+        let mut len = width;
+        let (newp, newlen) = match new {
+            Some(_) => ((&raw mut val).cast::<libc::c_void>(), width),
+            None => (std::ptr::null_mut(), 0),
+        };
+        // SAFETY: `name` is NUL-terminated; `old` and `val` are 8-byte integers that outlive
+        // the call, and the lengths given (at most 8) never exceed them; on a little-endian
+        // machine the low bytes come first, so a narrower control reads and writes them.
+        let ret = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                (&raw mut old).cast::<libc::c_void>(),
+                &raw mut len,
+                newp,
+                newlen,
+            )
+        };
+        if ret == 0 {
+            let shift = 64 - 8 * len as u32;
+            // Sign-extend what the control filled in.
+            let old = if shift >= 64 {
+                0
+            } else {
+                (old << shift) >> shift
+            };
+            return Ok(Some(old));
+        }
+        if ret == libc::EPERM && new.is_some() {
+            // A write-only control: just write it.
+            // SAFETY: as above, with no old value asked for.
+            let ret = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    name.as_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    (&raw mut val).cast::<libc::c_void>(),
+                    width,
+                )
+            };
+            if ret == 0 {
+                return Ok(None);
+            }
+        }
+        if ret != libc::EINVAL {
+            return Err(ret);
+        }
+        width /= 2;
+    }
+    Err(libc::EINVAL)
+}
+
+/// DEBUG MALLCTL-STR: reads a string control of the allocator and, when `new` is given,
+/// writes it (`Some(None)`: a control written with no value, such as
+/// `thread.tcache.flush`). Returns the old value when it could be read.
+fn mallctl_string(
+    name: &std::ffi::CStr,
+    new: Option<Option<std::ffi::CString>>,
+) -> Result<Option<Vec<u8>>, i32> {
+    let mut old: *const libc::c_char = std::ptr::null();
+    let mut len = std::mem::size_of::<*const libc::c_char>();
+    // SAFETY: `name` is NUL-terminated and `old` is a pointer-sized slot jemalloc fills with
+    // a pointer to a static NUL-terminated string (or leaves null).
+    let read = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            (&raw mut old).cast::<libc::c_void>(),
+            &raw mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if read != 0 && !(read == libc::EPERM && new.is_some()) {
+        return Err(read);
+    }
+    let old = (read == 0 && !old.is_null()).then(|| {
+        // SAFETY: jemalloc returned a pointer to a NUL-terminated string it keeps alive.
+        unsafe { std::ffi::CStr::from_ptr(old) }.to_bytes().to_vec()
+    });
+    let mut written = 0;
+    if let Some(new) = new {
+        let mut ptr: *const libc::c_char = new.as_ref().map_or(std::ptr::null(), |v| v.as_ptr());
+        let (newp, newlen) = match new {
+            Some(_) => (
+                (&raw mut ptr).cast::<libc::c_void>(),
+                std::mem::size_of::<*const libc::c_char>(),
+            ),
+            None => (std::ptr::null_mut(), 0),
+        };
+        // SAFETY: `name` is NUL-terminated; `newp` is null or points at a pointer to a
+        // NUL-terminated string that lives until the call returns.
+        written = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                newp,
+                newlen,
+            )
+        };
+    }
+    if read == 0 {
+        return Ok(Some(old.unwrap_or_default()));
+    }
+    if written != 0 {
+        return Err(written);
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use common::resp::Protocol;
@@ -753,6 +909,27 @@ mod tests {
 
     fn client() -> TestClient {
         TestClient::with_config(&[("enable-debug-command", "yes")])
+    }
+
+    #[test]
+    fn mallctl_reads_and_writes_the_allocators_controls() {
+        let mut c = client();
+        let page = c.text(&["DEBUG", "MALLCTL", "arenas.page"]);
+        let size: i64 = page.trim_start_matches(':').trim_end().parse().unwrap();
+        assert!(size >= 4096, "{page}");
+        assert_eq!(
+            c.text(&["DEBUG", "MALLCTL-STR", "thread.tcache.flush", "VOID"]),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            c.text(&["DEBUG", "MALLCTL", "no.such.control"]),
+            "-ERR No such file or directory\r\n"
+        );
+        let version = c.text(&["DEBUG", "MALLCTL-STR", "version"]);
+        assert!(
+            version.starts_with("$") && version.contains("5.3.0"),
+            "{version}"
+        );
     }
 
     /// Stores a string as a client's SET would, optionally with an expiry (Unix ms).

@@ -265,6 +265,19 @@ fn memory_section(server: &Server, out: &mut String) {
         )
     };
     let clients_memory = overhead.clients_normal;
+    // The replicas' share of the replication buffer is what it holds beyond the backlog size.
+    let (repl_buffer, backlog_size) = server.feed.buffer_memory();
+    // A replica killed a moment ago is gone for this count, though its task may still be
+    // winding down.
+    let has_replicas = server
+        .client_list()
+        .iter()
+        .any(|c| !c.is_killed() && c.details().kind == crate::connection::ClientKind::Replica);
+    let (clients_slaves, repl_backlog) = if has_replicas && repl_buffer > backlog_size {
+        (repl_buffer - backlog_size, backlog_size)
+    } else {
+        (0, repl_buffer)
+    };
     let total_system = system_memory();
     let signed = |a: u64, b: u64| a as i64 - b as i64;
     // EVAL and functions share one Lua VM here: its memory is reported under eval.
@@ -310,10 +323,10 @@ fn memory_section(server: &Server, out: &mut String) {
         "rss_overhead_bytes" => signed(mem.process_rss, mem.resident),
         "mem_fragmentation_ratio" => format!("{:.2}", ratio(mem.process_rss, used)),
         "mem_fragmentation_bytes" => signed(mem.process_rss, used),
-        "mem_not_counted_for_evict" => 0,
-        "mem_replication_backlog" => 0,
-        "mem_total_replication_buffers" => 0,
-        "mem_clients_slaves" => 0,
+        "mem_not_counted_for_evict" => crate::evict::not_counted(server),
+        "mem_replication_backlog" => repl_backlog,
+        "mem_total_replication_buffers" => repl_buffer,
+        "mem_clients_slaves" => clients_slaves,
         "mem_clients_normal" => clients_memory,
         "mem_cluster_links" => 0,
         "mem_aof_buffer" => 0,
