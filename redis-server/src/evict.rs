@@ -211,6 +211,8 @@ impl Occupied {
         let shards = keyspace.shards_per_db();
         let dbs = (0..keyspace.databases())
             .map(|db| {
+                // A database never made holds nothing (and sampling must not make it).
+                let shards = if keyspace.is_made(db) { shards } else { 0 };
                 (0..shards)
                     .filter(|&index| {
                         keyspace.with_shard_at(gate, db, index, |s| eligible(s, allkeys) > 0)

@@ -20,9 +20,16 @@ use super::shard::Shard;
 use super::snapshot::{SnapshotJob, SnapshotOptions};
 use crate::cluster_slot::{SLOTS, key_slot};
 
-/// One database: its shards, indexed by `slot >> shift`.
+/// One database: its shards, indexed by `slot >> shift`, made when the database is first
+/// locked. Sixteen databases of 256 shards cost 1.8 MB before a single key: most servers use
+/// one or two, and Redis starts at under 1 MB. Passes over every database (the expiry cycle,
+/// INFO, eviction sampling, snapshots) skip one that was never made: it holds nothing.
 pub struct Db {
-    shards: Box<[Mutex<Shard>]>,
+    shards: std::sync::OnceLock<DbShards>,
+}
+
+struct DbShards {
+    locks: Box<[Mutex<Shard>]>,
     /// Per shard: the running snapshot has not captured it yet. Set and cleared only while
     /// holding the shard's lock, and read right after taking it, so a relaxed load suffices;
     /// when no snapshot runs it is the whole cost snapshots add to a lock.
@@ -30,11 +37,23 @@ pub struct Db {
 }
 
 impl Db {
-    fn new(shards: usize) -> Db {
+    fn new() -> Db {
         Db {
-            shards: (0..shards).map(|_| Mutex::new(Shard::new())).collect(),
-            pending: (0..shards).map(|_| AtomicBool::new(false)).collect(),
+            shards: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The shards, made on first use.
+    fn shards(&self, count: usize) -> &DbShards {
+        self.shards.get_or_init(|| DbShards {
+            locks: (0..count).map(|_| Mutex::new(Shard::new())).collect(),
+            pending: (0..count).map(|_| AtomicBool::new(false)).collect(),
+        })
+    }
+
+    /// The shards if the database was ever locked.
+    fn made(&self) -> Option<&DbShards> {
+        self.shards.get()
     }
 }
 
@@ -138,7 +157,7 @@ impl Keyspace {
         let shards = shards_per_db.clamp(1, SLOTS).next_power_of_two();
         let shard_shift = (SLOTS / shards).trailing_zeros();
         Keyspace {
-            dbs: (0..databases.max(1)).map(|_| Db::new(shards)).collect(),
+            dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),
             shard_shift,
             gate: RwLock::new(()),
             record_created: std::sync::atomic::AtomicBool::new(false),
@@ -212,8 +231,9 @@ impl Keyspace {
     /// uncaptured (copying it cost a `GET` up to a millisecond during BGSAVE) and, since it
     /// must not change it, only hides the keys whose time has come instead of removing them.
     fn lock_with(&self, db: usize, index: usize, intent: Intent) -> MutexGuard<'_, Shard> {
-        let mut guard = lock(&self.dbs[db].shards[index]);
-        let uncaptured = self.dbs[db].pending[index].load(Relaxed);
+        let shards = self.dbs[db].shards(self.shards_per_db());
+        let mut guard = lock(&shards.locks[index]);
+        let uncaptured = shards.pending[index].load(Relaxed);
         if uncaptured && intent == Intent::Write {
             self.capture(db, index, &guard);
         }
@@ -235,7 +255,7 @@ impl Keyspace {
         if let Some(job) = self.running_snapshot() {
             job.capture(db, index, shard);
         }
-        self.dbs[db].pending[index].store(false, Relaxed);
+        self.dbs[db].shards(self.shards_per_db()).pending[index].store(false, Relaxed);
     }
 
     fn running_snapshot(&self) -> Option<Arc<SnapshotJob>> {
@@ -279,7 +299,11 @@ impl Keyspace {
                 return false;
             }
             let (db, index) = at(slot);
-            drop(self.lock_at(db, index));
+            // A database never made was empty when the snapshot began (one made since
+            // started uncaptured-free: its shards were never marked).
+            if self.dbs[db].made().is_some() {
+                drop(self.lock_at(db, index));
+            }
             ahead += job.copied_len(db, index);
             while ahead > SNAPSHOT_COPY_AHEAD && encoded <= slot {
                 let (db, index) = at(encoded);
@@ -313,6 +337,11 @@ impl Keyspace {
 
     pub fn databases(&self) -> usize {
         self.dbs.len()
+    }
+
+    /// Whether database `db` was ever locked (one that was not holds no key).
+    pub fn is_made(&self, db: usize) -> bool {
+        self.dbs[db].made().is_some()
     }
 
     pub fn shards_per_db(&self) -> usize {
@@ -419,7 +448,10 @@ impl Keyspace {
     /// Runs `f` on each shard of `db` in turn, locking one at a time (background jobs such as
     /// the active expiry cycle; the caller holds the shared gate).
     pub fn for_each_shard(&self, _gate: &Gate<'_>, db: usize, mut f: impl FnMut(&mut Shard)) {
-        for index in 0..self.dbs[db].shards.len() {
+        if !self.is_made(db) {
+            return;
+        }
+        for index in 0..self.shards_per_db() {
             f(&mut self.lock_at(db, index));
         }
     }
@@ -636,6 +668,9 @@ impl<'a> Locked<'a> {
     /// Runs `f` on every shard of database `db`, in ascending order. Shards this view already
     /// holds are reused; others are locked for the call only (or kept, under the exclusive gate).
     pub fn for_each_shard(&mut self, db: usize, mut f: impl FnMut(&mut Shard)) {
+        if !self.keyspace.is_made(db) {
+            return;
+        }
         let shards = self.keyspace.shards_per_db();
         for index in 0..shards {
             if let Some(pos) = self.guards.find(db, index) {
@@ -669,7 +704,7 @@ impl<'a> Locked<'a> {
         let shards = self.keyspace.shards_per_db() as u64;
         let mut shard = cursor >> SCAN_SHARD_SHIFT;
         let mut inner = cursor & ((1 << SCAN_SHARD_SHIFT) - 1);
-        if shard >= shards {
+        if shard >= shards || !self.keyspace.is_made(db) {
             return 0;
         }
         let mut accepted = 0;
@@ -744,6 +779,9 @@ impl<'a> Locked<'a> {
         now_ms: i64,
         rng: &mut impl rand::Rng,
     ) -> Option<Box<[u8]>> {
+        if !self.keyspace.is_made(db) {
+            return None;
+        }
         let shards = self.keyspace.shards_per_db();
         let mut sizes = vec![0usize; shards];
         // Another client may empty the picked shard between reading the sizes and locking it;
@@ -797,6 +835,9 @@ impl<'a> Locked<'a> {
         let mut counts = vec![(0usize, 0usize); databases];
         let mut field_ttls = false;
         for (db, count) in counts.iter_mut().enumerate() {
+            if !keyspace.is_made(db) {
+                continue;
+            }
             for index in 0..shards {
                 self.with_shard_unkept(db, index, |s| {
                     count.0 += s.len();
@@ -816,12 +857,17 @@ impl<'a> Locked<'a> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&job));
         for db in 0..databases {
+            // Never made: nothing to capture. If made while the snapshot runs, its shards
+            // start unmarked, and what is written there is after the snapshot's instant.
+            let Some(made) = keyspace.dbs[db].made() else {
+                continue;
+            };
             for index in 0..shards {
                 if let Some(pos) = self.guards.find(db, index) {
                     job.capture(db, index, self.guards.shard_mut(pos));
                 } else {
-                    let _guard = lock(&keyspace.dbs[db].shards[index]);
-                    keyspace.dbs[db].pending[index].store(true, Relaxed);
+                    let _guard = lock(&made.locks[index]);
+                    made.pending[index].store(true, Relaxed);
                 }
             }
         }
@@ -832,6 +878,9 @@ impl<'a> Locked<'a> {
     /// yet is captured now.
     pub fn complete_snapshot(&mut self, job: &SnapshotJob) {
         for db in 0..self.keyspace.databases().min(job.databases()) {
+            if !self.keyspace.is_made(db) {
+                continue;
+            }
             for index in 0..self.keyspace.shards_per_db() {
                 self.with_shard_unkept(db, index, |_| ());
                 job.encode_copies(db, index);

@@ -403,6 +403,37 @@ mod tests {
     }
 
     #[test]
+    fn databases_are_made_on_first_lock_and_whole_passes_leave_the_others_unmade() {
+        let ks = Arc::new(Keyspace::new(4, 8));
+        assert!((0..4).all(|db| !ks.is_made(db)));
+        let gate = ks.exclusive();
+        let mut view = ks.lock_lazily(&gate, 0);
+        set(&mut view, 0, "k", "before");
+        drop(view);
+        let mut view = ks.lock_lazily(&gate, 0);
+        for db in 0..4 {
+            assert_eq!(view.dbsize(db), usize::from(db == 0));
+            assert_eq!(view.scan(db, 0, 10, |_, _| true), 0);
+        }
+        let job = view.begin_snapshot(OPTIONS);
+        drop(view);
+        drop(gate);
+        assert!(ks.is_made(0) && (1..4).all(|db| !ks.is_made(db)));
+        // Written after the snapshot's instant: db 2 is made now, but the file keeps it empty.
+        let gate = ks.shared();
+        let mut view = ks.lock_keys(&gate, 2, [&b"late"[..]]);
+        set(&mut view, 2, "late", "after");
+        drop(view);
+        ks.for_each_shard(&gate, 3, |_| panic!("db 3 holds no shard"));
+        drop(gate);
+        assert!(ks.complete_snapshot(&job, || false));
+        let file = file_of(&job);
+        assert_eq!(file.len(), 1);
+        assert_eq!((file[0].0, file[0].2.as_str()), (0, "before"));
+        assert!(ks.is_made(2) && !ks.is_made(1) && !ks.is_made(3));
+    }
+
+    #[test]
     fn shards_a_view_holds_are_captured_at_once_and_others_on_touch() {
         let ks = Arc::new(Keyspace::new(1, 4));
         let gate = ks.exclusive();
