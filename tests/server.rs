@@ -116,6 +116,39 @@ fn command_count_and_info_describe_commands() {
     );
 }
 
+/// A blocked command is filed when it is finally served, as the command its client sent
+/// (after the EXEC that served it).
+#[test]
+fn slowlog_files_a_served_blocked_command_as_sent() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    let mut waiter = server.connect();
+    waiter.send_cmd(&["BLPOP", "l", "0"]);
+    while !c
+        .cmd(&["INFO", "clients"])
+        .contains("blocked_clients:1\r\n")
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    c.cmd(&["MULTI"]);
+    c.cmd(&["LPUSH", "l", "foo"]);
+    c.cmd(&["SLOWLOG", "RESET"]);
+    c.cmd(&["EXEC"]);
+    assert_eq!(waiter.read_text(), "*2\r\n$1\r\nl\r\n$3\r\nfoo\r\n");
+    let Frame::Array(entries) = c.frame(&["SLOWLOG", "GET", "1"]) else {
+        panic!("SLOWLOG GET is not an array")
+    };
+    let Frame::Array(entry) = &entries[0] else {
+        panic!("entry {entries:?}")
+    };
+    let args: Vec<_> = ["BLPOP", "l", "0"]
+        .iter()
+        .map(|a| Frame::Bulk(a.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(entry[3], Frame::Array(args));
+}
+
 #[test]
 fn slowlog_records_commands_over_the_threshold() {
     let server = TestServer::start();

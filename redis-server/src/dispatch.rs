@@ -867,19 +867,48 @@ pub(crate) fn run_entry_with_view<'v>(
     if chained {
         client.clock.next_start = finished;
     }
-    account(
-        server,
-        entry,
-        finished.duration_since(started),
-        result,
-        reply,
-    );
+    let duration = finished.duration_since(started);
+    account(server, entry, duration, result, reply);
+    // A served waiter is filed as its original command when it is finally served (Redis's
+    // updateStatsOnUnblock); EXEC's commands and a script's calls are not filed apart.
+    if client.serving_blocked {
+        let duration_us = duration.as_micros() as u64;
+        slowlog_if_slow(server, client, entry.spec, args, duration_us, now_ms);
+    }
     // EXEC's commands and a script's calls are shown as they run; a served waiter was shown
     // when it first ran.
     if !client.serving_blocked {
         feed_monitors_unless_hidden(server, client, entry.spec, args);
     }
     Ran::Done
+}
+
+/// Files the command in the SLOWLOG when it took at least `slowlog-log-slower-than`.
+fn slowlog_if_slow(
+    server: &Server,
+    client: &Client,
+    spec: &CommandSpec,
+    args: ArgList<'_>,
+    duration_us: u64,
+    now_ms: i64,
+) {
+    let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
+    if threshold < 0 || duration_us < threshold as u64 || has_flag(spec, Flag::SkipSlowlog) {
+        return;
+    }
+    let name = client
+        .info
+        .name()
+        .map(|n| String::from_utf8_lossy(&n).into_owned())
+        .unwrap_or_default();
+    server.slowlog.push(
+        logged_args(spec, args).into_iter(),
+        duration_us,
+        now_ms / 1000,
+        client.info.addr.clone(),
+        name,
+        server.hot.slowlog_max_len.load(Relaxed) as usize,
+    );
 }
 
 /// What every executed command leaves behind: commandstats, latencystats, the total, and for
@@ -978,22 +1007,7 @@ fn call<'s>(
     }
     client.info.commands_processed.fetch_add(1, Relaxed);
 
-    let threshold = server.hot.slowlog_log_slower_than.load(Relaxed);
-    if threshold >= 0 && duration_us >= threshold as u64 && !has_flag(spec, Flag::SkipSlowlog) {
-        let name = client
-            .info
-            .name()
-            .map(|n| String::from_utf8_lossy(&n).into_owned())
-            .unwrap_or_default();
-        server.slowlog.push(
-            logged_args(spec, args).into_iter(),
-            duration_us,
-            now_ms / 1000,
-            client.info.addr.clone(),
-            name,
-            server.hot.slowlog_max_len.load(Relaxed) as usize,
-        );
-    }
+    slowlog_if_slow(server, client, spec, args, duration_us, now_ms);
 
     feed_monitors_unless_hidden(server, client, spec, args);
 
