@@ -134,6 +134,11 @@ fn load(engine: &mut Engine, body: &[u8]) -> Result<String, CommandError> {
     let func = engine.vm.compile("@user_script", &source).map_err(|msg| {
         CommandError::err(format!("Error compiling script (new function): {msg}"))
     })?;
+    let func = engine
+        .vm
+        .lua
+        .create_registry_value(func)
+        .map_err(|e| CommandError::err(e.to_string()))?;
     engine.script_bytes += body.len() + SCRIPT_OVERHEAD;
     engine.scripts.insert(
         sha.clone(),
@@ -189,10 +194,15 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
             .set_keys_and_argv(split.keys(), split.argv())
             .map_err(|e| CommandError::err(e.to_string()))?;
         engine.count_run();
+        let func: mlua::Function = engine
+            .vm
+            .lua
+            .registry_value(&script.func)
+            .map_err(|e| CommandError::err(e.to_string()))?;
         execute(
             ctx,
             engine,
-            &script.func,
+            &func,
             None,
             RunMode {
                 read_only,
@@ -553,5 +563,18 @@ mod tests {
             "{reply}"
         );
         assert_eq!(c.text(&["GET", "x"]), "$1\r\nv\r\n");
+    }
+    #[test]
+    fn more_scripts_than_the_vm_has_reference_slots_stay_runnable() {
+        let mut c = TestClient::new();
+        // mlua's handles share about 8000 slots: cached scripts must not hold one each.
+        for i in 0..8200 {
+            let body = format!("return {i}");
+            assert_eq!(c.text(&["SCRIPT", "LOAD", &body]).len(), 47, "script {i}");
+        }
+        let sha = c.text(&["SCRIPT", "LOAD", "return 8100"]);
+        let sha = sha.lines().nth(1).unwrap_or_default().to_owned();
+        assert_eq!(c.text(&["EVALSHA", &sha, "0"]), ":8100\r\n");
+        assert_eq!(c.text(&["EVAL", "return 'fresh'", "0"]), "$5\r\nfresh\r\n");
     }
 }

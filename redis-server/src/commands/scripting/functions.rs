@@ -12,7 +12,8 @@ use crate::commands::{CommandContext, CommandError};
 
 /// One registered function.
 struct Function {
-    callback: mlua::Function,
+    /// In the Lua registry, not as a handle: see `Script::func`.
+    callback: mlua::RegistryKey,
     flags: ScriptFlags,
     description: Option<Vec<u8>>,
 }
@@ -170,7 +171,7 @@ fn lua_text(v: &Value) -> Option<Vec<u8>> {
 }
 
 /// Reads one `redis.register_function` call.
-fn registration(args: Variadic<Value>) -> Result<(Vec<u8>, Function), &'static str> {
+fn registration(lua: &Lua, args: Variadic<Value>) -> Result<(Vec<u8>, Function), &'static str> {
     let (name, callback, flags, description) = match args.len() {
         1 => {
             let Value::Table(t) = &args[0] else {
@@ -255,6 +256,9 @@ fn registration(args: Variadic<Value>) -> Result<(Vec<u8>, Function), &'static s
             "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long",
         );
     }
+    let callback = lua
+        .create_registry_value(callback)
+        .map_err(|_| "ERR Lua out of memory")?;
     Ok((
         name,
         Function {
@@ -351,7 +355,7 @@ fn create_library(engine: &Engine, code: &[u8]) -> Result<(String, Library), Com
         .map_err(|msg| CommandError::err(format!("Error compiling function: {msg}")))?;
     let mut functions: BTreeMap<String, Function> = BTreeMap::new();
     let mut register = |lua: &Lua, args: Variadic<Value>| -> mlua::Result<(bool, Value)> {
-        match registration(args) {
+        match registration(lua, args) {
             Ok((fname, f)) => {
                 let fname = String::from_utf8_lossy(&fname).into_owned();
                 if functions.contains_key(&fname) {
@@ -711,12 +715,17 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             return Err(CommandError::err("Lua out of memory"));
         };
         engine.count_run();
+        let callback: mlua::Function = engine
+            .vm
+            .lua
+            .registry_value(&function.callback)
+            .map_err(|e| CommandError::err(e.to_string()))?;
         // FUNCTION STATS shows the command line while the function runs.
         let command = ctx.args.list().to_owned_command();
         execute(
             ctx,
             engine,
-            &function.callback,
+            &callback,
             Some(tables),
             super::eval::RunMode {
                 read_only,
@@ -839,5 +848,19 @@ mod tests {
             c.text(&["EVAL", "return redis.acl_check_cmd('nosuch')", "0"])
                 .starts_with("-ERR Invalid command passed to redis.acl_check_cmd() script: ")
         );
+    }
+    #[test]
+    fn more_functions_than_the_vm_has_reference_slots_stay_callable() {
+        let mut c = TestClient::new();
+        for i in 0..8200 {
+            let code = format!(
+                "#!lua name=lib{i}\nredis.register_function('f{i}', function() return {i} end)"
+            );
+            assert_eq!(
+                c.text(&["FUNCTION", "LOAD", &code]),
+                format!("${}\r\nlib{i}\r\n", format!("lib{i}").len())
+            );
+        }
+        assert_eq!(c.text(&["FCALL", "f8199", "0"]), ":8199\r\n");
     }
 }

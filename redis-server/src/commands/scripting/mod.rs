@@ -501,7 +501,10 @@ pub(crate) struct PublishedLibraries {
 
 /// A cached EVAL script.
 struct Script {
-    func: mlua::Function,
+    /// The compiled chunk, kept in the Lua registry: a `Function` handle would hold one of the
+    /// VM's ~8000 reference slots for as long as the script is cached, and the 8000th
+    /// SCRIPT LOAD would then fail inside mlua (taking the script thread's job down).
+    func: mlua::RegistryKey,
     flags: ScriptFlags,
     /// Started with `#!`: flags govern it, not the compatibility defaults.
     shebang: bool,
