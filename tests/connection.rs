@@ -306,3 +306,24 @@ fn paused_clients_count_as_blocked() {
     }
     assert_eq!(blocked(&mut control), "0");
 }
+
+/// A pipeline whose replies pass the output limit closes its client without the replies,
+/// and the server goes on (the batch is stopped at the limit as its replies grow; the
+/// transient memory that saves is not observable here: used_memory_peak is sampled).
+#[test]
+fn a_pipeline_of_big_replies_closes_its_client_at_the_output_limit() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 1mb 0 0",
+    ]);
+    c.cmd(&["SETRANGE", "big", "99999", "x"]);
+    let mut flood = server.connect();
+    let get = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n".repeat(3000);
+    let _ = flood.try_send(&get);
+    assert!(flood.read_to_close().len() < 2 << 20);
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+}

@@ -64,6 +64,9 @@ pub(crate) struct ClientInfo {
     /// Bytes pushed to this client (pub/sub messages, MONITOR lines, invalidations) that its
     /// task has not written yet: its output buffer as `client-output-buffer-limit` sees it.
     pub output_memory: AtomicUsize,
+    /// Replies of the batch being run, not moved to the output buffer yet (published as they
+    /// grow, so that a pipeline of big replies counts against the client, not the keys).
+    pub reply_memory: AtomicUsize,
     /// Memory of the client's own state (MULTI queue, WATCHed keys, subscriptions, tracking
     /// prefixes), as its task last measured it (see `eviction::state_memory`).
     pub state_memory: AtomicUsize,
@@ -113,6 +116,7 @@ impl ClientInfo {
             query_buffer: AtomicUsize::new(0),
             query_buffer_free: AtomicUsize::new(0),
             output_memory: AtomicUsize::new(0),
+            reply_memory: AtomicUsize::new(0),
             state_memory: AtomicUsize::new(0),
             accounted_memory: AtomicUsize::new(0),
             soft_limit_since_ms: AtomicI64::new(0),
@@ -152,6 +156,7 @@ impl ClientInfo {
             + self.query_buffer.load(Relaxed)
             + self.query_buffer_free.load(Relaxed)
             + self.output_memory.load(Relaxed)
+            + self.reply_memory.load(Relaxed)
             + self.state_memory.load(Relaxed)
     }
 

@@ -68,8 +68,11 @@ struct Output {
     unflushed: bool,
 }
 
-/// A reply buffer that grew past this is given back once its replies are queued.
-const REPLY_KEEP: usize = 1 << 20;
+/// A reply buffer that grew past this is given back once its replies are queued: what a
+/// connection keeps between batches is client memory that neither `tot-mem` nor client
+/// eviction sees (20 clients each keeping a 100 KB MGET reply's room made `maxmemory` evict
+/// keys before `maxmemory-clients` evicted a client). Redis keeps 16 KB (its reply buffer).
+const REPLY_KEEP: usize = 16 * 1024;
 
 /// The size of an output block (Redis's PROTO_REPLY_CHUNK_BYTES).
 const OUTPUT_BLOCK: usize = 16 * 1024;
@@ -234,6 +237,28 @@ fn count_written(server: &Server, info: &ClientInfo, n: usize) {
 
 /// True (and logged) when the client's output buffer plus `more` bytes is over its class's
 /// `client-output-buffer-limit`: the hard limit, or the soft one for longer than its time.
+/// How much a batch's replies grow between two publications of their size.
+const REPLY_NOTE_STEP: usize = 64 * 1024;
+
+/// Publishes the size of the replies a batch has made so far, as Redis counts a reply in the
+/// client's memory as soon as it is added: client eviction may then close this client (or
+/// another) before `maxmemory` evicts keys, and the output limit stops a pipeline of big
+/// replies at the limit rather than at the end of the batch. False when the client must go:
+/// its replies are dropped and it is closed without them, as Redis does.
+fn note_growing_reply(server: &Server, client: &mut Client, reply: &mut ReplyBuffer) -> bool {
+    let info = &client.info;
+    // What the buffer holds from the allocator, as used_memory sees it.
+    info.reply_memory.store(reply.capacity(), Relaxed);
+    super::eviction::refresh(server, info);
+    super::eviction::evict_if_needed(server);
+    if over_output_limit(server, info, reply.len()) {
+        reply.clear();
+        client.close_after_reply = true;
+        return false;
+    }
+    !info.is_killed()
+}
+
 fn over_output_limit(server: &Server, info: &ClientInfo, more: usize) -> bool {
     let class = match info.details().kind {
         ClientKind::Normal => crate::server::OutputClass::Normal,
@@ -261,6 +286,8 @@ fn enqueue<S: AsyncWrite + Unpin>(
     out: &mut Output,
     reply: &mut ReplyBuffer,
 ) -> bool {
+    // The batch's replies are queued (or dropped) now: they count as output from here on.
+    info.reply_memory.store(0, Relaxed);
     if reply.is_empty() {
         return true;
     }
@@ -833,6 +860,8 @@ fn run_batch(
     let mut start = 0;
     // Where the commands whose keys were last warmed end (see `dispatch::prefetch_ahead`).
     let mut warmed_until = 0;
+    // The reply size last published (see `note_growing_reply`).
+    let mut reply_noted = 0;
     while start < input.len() && !client.close_after_reply {
         let limits = RequestLimits {
             proto_max_bulk_len: server.hot.proto_max_bulk_len.load(Relaxed),
@@ -863,7 +892,14 @@ fn run_batch(
                         Dispatched::Done if client.replica_start.is_some() => {
                             return BatchEnd::Done(start + consumed);
                         }
-                        Dispatched::Done => {}
+                        Dispatched::Done => {
+                            if reply.len() >= reply_noted + REPLY_NOTE_STEP {
+                                reply_noted = reply.len();
+                                if !note_growing_reply(server, client, reply) {
+                                    return BatchEnd::Done(start + consumed);
+                                }
+                            }
+                        }
                         Dispatched::Paused(until) => {
                             // The parser starts afresh on the same bytes when the pause ends.
                             parser.reset();
