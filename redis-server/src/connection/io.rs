@@ -247,15 +247,17 @@ const REPLY_NOTE_STEP: usize = 64 * 1024;
 /// its replies are dropped and it is closed without them, as Redis does.
 fn note_growing_reply(server: &Server, client: &mut Client, reply: &mut ReplyBuffer) -> bool {
     let info = &client.info;
-    // What the buffer holds from the allocator, as used_memory sees it.
-    info.reply_memory.store(reply.capacity(), Relaxed);
-    super::eviction::refresh(server, info);
-    super::eviction::evict_if_needed(server);
+    // The output limit first, as in Redis: a client it closes is not one to evict for, nor
+    // a reason to evict another.
     if over_output_limit(server, info, reply.len()) {
         reply.clear();
         client.close_after_reply = true;
         return false;
     }
+    // What the buffer holds from the allocator, as used_memory sees it.
+    info.reply_memory.store(reply.capacity(), Relaxed);
+    super::eviction::refresh(server, info);
+    super::eviction::evict_if_needed(server);
     !info.is_killed()
 }
 
