@@ -566,17 +566,7 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
         opts.incremental_fsync,
     ) {
         Ok(writer) => writer,
-        Err(e) => {
-            status.bgsave_in_progress.store(false, Relaxed);
-            *status
-                .running
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
-            status.last_bgsave_ok.store(false, Relaxed);
-            let msg = format!("Can't save in background: fork: {e}");
-            server.log.warning(&msg);
-            return Err(msg);
-        }
+        Err(e) => return Err(not_started(server, &e)),
     };
     let child_pid = writer.pid();
     let spawned = std::thread::Builder::new()
@@ -598,20 +588,27 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
                 .unwrap_or_else(PoisonError::into_inner) = Some(result);
         });
     if let Err(e) = spawned {
-        status.bgsave_in_progress.store(false, Relaxed);
-        *status
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
-        status.last_bgsave_ok.store(false, Relaxed);
-        let msg = format!("Can't save in background: fork: {e}");
-        server.log.warning(&msg);
-        return Err(msg);
+        return Err(not_started(server, &e));
     }
     server
         .log
         .notice(&format!("Background saving started by pid {child_pid}"));
     Ok(())
+}
+
+/// A background save that could not start (no writer child, no thread): it counts as a
+/// failed save, as Redis's failed fork does; returns the error to reply.
+fn not_started(server: &Server, e: &std::io::Error) -> String {
+    let status = &server.rdb;
+    status.bgsave_in_progress.store(false, Relaxed);
+    *status
+        .running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = None;
+    status.last_bgsave_ok.store(false, Relaxed);
+    let msg = format!("Can't save in background: fork: {e}");
+    server.log.warning(&msg);
+    msg
 }
 
 /// Collects a finished background save (Redis's `backgroundSaveDoneHandler`).
