@@ -10,6 +10,7 @@ pub(crate) mod args;
 pub(crate) mod error;
 
 mod bitmap;
+mod cluster;
 mod connection;
 mod generic;
 mod geo;
@@ -231,6 +232,7 @@ impl Registry {
         scripting::register(&mut r);
         stream::register(&mut r);
         hyperloglog::register(&mut r);
+        cluster::register(&mut r);
         r
     }
 
