@@ -10,7 +10,9 @@ pub(super) fn register(r: &mut Registry) {
 
 /// `READONLY` / `READWRITE`: refused, the instance has no cluster support.
 fn cluster_disabled(_ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
-    Err(CommandError::err("This instance has cluster support disabled"))
+    Err(CommandError::err(
+        "This instance has cluster support disabled",
+    ))
 }
 
 #[cfg(test)]
