@@ -115,3 +115,51 @@ fn a_killed_rewrite_child_fails_the_rewrite() {
         server.log()
     );
 }
+
+fn oom_score(pid: u32) -> i32 {
+    std::fs::read_to_string(format!("/proc/{pid}/oom_score_adj"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// As in Redis, `oom-score-adj-values` names the master, replica and background-child
+/// classes: REPLICAOF moves the server to the second, the writer child takes the third.
+#[test]
+fn oom_score_follows_the_role_and_the_child_takes_its_class() {
+    let server = TestServer::start();
+    let pid = server.pid().unwrap();
+    let base = oom_score(pid);
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "oom-score-adj-values", "10 20 30"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "oom-score-adj", "yes"]), "+OK\r\n");
+    assert_eq!(oom_score(pid), base + 10);
+    assert_eq!(c.cmd(&["REPLICAOF", "localhost", "1"]), "+OK\r\n");
+    assert_eq!(oom_score(pid), base + 20);
+    // A changed value of the current class applies at once.
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "oom-score-adj-values", "10 25 30"]),
+        "+OK\r\n"
+    );
+    assert_eq!(oom_score(pid), base + 25);
+    assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(oom_score(pid), base + 10);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    let child = child_of(pid);
+    wait_until(|| oom_score(child) == base + 30);
+    assert_eq!(oom_score(pid), base + 10);
+    // Off: the original score is back, and REPLICAOF leaves it alone.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "oom-score-adj", "no"]), "+OK\r\n");
+    assert_eq!(oom_score(pid), base);
+    assert_eq!(c.cmd(&["REPLICAOF", "localhost", "1"]), "+OK\r\n");
+    assert_eq!(oom_score(pid), base);
+}

@@ -327,3 +327,32 @@ fn a_pipeline_of_big_replies_closes_its_client_at_the_output_limit() {
     assert!(flood.read_to_close().len() < 2 << 20);
     assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
 }
+
+/// As Redis: HRANDFIELD with a huge negative count produces picks until the client is over
+/// its hard output limit, which closes the connection before anything is sent.
+#[test]
+fn hrandfield_with_a_huge_count_is_cut_by_the_output_limit() {
+    let server = TestServer::start();
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 1000000 0 0"
+        ]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["HSET", "myhash", "a", "b"]), ":1\r\n");
+    c.send_cmd(&["HRANDFIELD", "myhash", "-999999999"]);
+    assert_eq!(show(&c.read_to_close()), "");
+    let mut control = server.connect();
+    assert_eq!(control.cmd(&["HLEN", "myhash"]), ":1\r\n");
+    assert!(
+        server
+            .log()
+            .contains("scheduled to be closed ASAP for overcoming of output buffer limits"),
+        "{}",
+        server.log()
+    );
+}

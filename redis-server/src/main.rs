@@ -172,8 +172,13 @@ fn main() -> ExitCode {
         server.log.warning(&e);
         return ExitCode::from(1);
     }
-    if let Err(line) = oom::apply(&server.config()) {
-        server.log.warning(&line);
+    {
+        // A configured `replicaof` makes the server a replica from the start.
+        let config = server.config();
+        let class = oom::Class::of_server(config.replicaof().is_some());
+        if let Err(line) = oom::apply(&config, class) {
+            server.log.warning(&line);
+        }
     }
     let server = Arc::new(server);
 

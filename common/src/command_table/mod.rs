@@ -5,13 +5,14 @@
 //! built yet stay out, so `COMMAND COUNT` agrees with "unknown command".
 //!
 //! - [`spec`]: the types.
-//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`: the entries, one `static` slice per group and
+//! - `string`, `list`, `set`, `hash`, `bitmap`, `sorted_set`, `geo`, `hyperloglog`, `stream`, `pubsub`, `scripting`, `transactions`, `generic`, `connection`, `server`, `cluster`: the entries, one `static` slice per group and
 //!   one per container (ACL, OBJECT, CLIENT, COMMAND, CONFIG, SLOWLOG, LATENCY, MEMORY, PUBSUB, SCRIPT, FUNCTION, XGROUP, XINFO).
 //! - `keys`: key positions of a concrete invocation, and the legacy (first, last, step) triple.
 
 pub mod spec;
 
 mod bitmap;
+mod cluster;
 mod connection;
 mod generic;
 mod geo;
@@ -45,7 +46,7 @@ pub use spec::*;
 /// The top-level entries of every group file.
 // Statics, not consts: a command is known by its address (the registry keys on it), and a
 // const may be duplicated wherever it is used.
-static GROUPS: [&[CommandSpec]; 15] = [
+static GROUPS: [&[CommandSpec]; 16] = [
     generic::COMMANDS,
     string::COMMANDS,
     list::COMMANDS,
@@ -61,6 +62,7 @@ static GROUPS: [&[CommandSpec]; 15] = [
     scripting::COMMANDS,
     stream::COMMANDS,
     hyperloglog::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 /// Top-level commands by lowercase name.
@@ -414,8 +416,8 @@ mod tests {
         assert_eq!(
             commands().count(),
             // Grows with every command family; the groups' files list them.
-            239
+            241
         );
-        assert_eq!(every_spec().count(), 332);
+        assert_eq!(every_spec().count(), 334);
     }
 }

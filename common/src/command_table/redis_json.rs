@@ -384,7 +384,7 @@ fn table_matches_redis_command_json() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 323);
+    assert_eq!(checked, 325);
 }
 
 #[test]

@@ -365,8 +365,9 @@ fn hincrbyfloat(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Negative HRANDFIELD counts above this are refused: Redis would build a reply of that many
-/// picks in memory (limited only by the client output buffer, unlimited by default).
+/// Negative HRANDFIELD counts above this are refused when the client has no hard output
+/// buffer limit: Redis would build a reply of that many picks in memory. With a limit, the
+/// reply stops where the limit closes the client, as Redis's does.
 const MAX_REPEATED_PICKS: u64 = 1 << 26;
 
 /// `HRANDFIELD key [count [WITHVALUES]]`.
@@ -389,6 +390,8 @@ fn hrandfield(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
         return Err(CommandError::err("value is out of range"));
     }
+    // Picks with repeats end where the client's output limit would close it.
+    let room = if count < 0 { ctx.reply_room() } else { None };
     let now = ctx.now_ms;
     let Some(hash) = read(ctx.db.shard(key), key, now)? else {
         ctx.reply.empty_array();
@@ -413,13 +416,16 @@ fn hrandfield(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     } else if count < 0 || count == 1 {
         // Picks with repeats, in random order.
         let picks = count.unsigned_abs();
-        if picks > MAX_REPEATED_PICKS {
+        if room.is_none() && picks > MAX_REPEATED_PICKS {
             return Err(CommandError::err("value is out of range"));
         }
+        // With `limit` bytes of replies the client is over its output limit (room counts
+        // from the replies already pending): the rest would never be sent.
+        let limit = room.unwrap_or(usize::MAX);
         reply.array(picks as usize * pair_len);
         hash.random_pairs(picks, &mut rng, |field, value| {
             emit(reply, field, value);
-            true
+            reply.len() < limit
         });
     } else if count as u64 >= size as u64 {
         // The whole hash.
@@ -1073,6 +1079,45 @@ mod tests {
             "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
         );
         assert_eq!(c.text(&["HRANDFIELD", "nokey"]), "_\r\n");
+    }
+
+    /// Redis produces the picks until the client is over its hard output limit (the
+    /// connection then closes); with no limit a count this large is refused.
+    #[test]
+    fn hrandfield_repeats_stop_at_the_output_limit() {
+        let mut c = TestClient::new();
+        c.text(&["HSET", "h", "a", "b"]);
+        assert_eq!(
+            c.text(&["HRANDFIELD", "h", "-999999999"]),
+            "-ERR value is out of range\r\n"
+        );
+        assert_eq!(
+            c.text(&[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "normal 1000000 0 0"
+            ]),
+            "+OK\r\n"
+        );
+        let reply = c.run(&["HRANDFIELD", "h", "-999999999"]);
+        let header = b"*999999999\r\n";
+        assert!(reply.starts_with(header));
+        assert!(
+            (1_000_000..1_000_010).contains(&reply.len()),
+            "{}",
+            reply.len()
+        );
+        assert!(
+            reply[header.len()..]
+                .chunks(7)
+                .all(|pick| pick.starts_with(b"$1\r\na\r\n"))
+        );
+        // Small counts are whole as ever.
+        assert_eq!(
+            c.text(&["HRANDFIELD", "h", "-2"]),
+            "*2\r\n$1\r\na\r\n$1\r\na\r\n"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub(crate) mod args;
 pub(crate) mod error;
 
 mod bitmap;
+mod cluster;
 mod connection;
 mod generic;
 mod geo;
@@ -96,6 +97,42 @@ impl CommandContext<'_> {
             rewritten,
             wake_on_delete,
         });
+    }
+
+    /// How long the reply may grow before this client's output buffer is at its class's hard
+    /// `client-output-buffer-limit` (its connection is then closed, as Redis closes it, and
+    /// commands that produce replies of a client-chosen size stop there, as Redis's stop on
+    /// `CLIENT_CLOSE_ASAP`). `None` when no hard limit applies: none is set, or the client
+    /// is no connection's (a script's, the AOF loader's) or a master's or replica's.
+    pub(crate) fn reply_room(&self) -> Option<usize> {
+        if self.client.script_read.is_some() || self.client.unrestricted {
+            return None;
+        }
+        let class = match self.client.info.details().kind {
+            crate::connection::ClientKind::Normal => crate::server::OutputClass::Normal,
+            crate::connection::ClientKind::Pubsub => crate::server::OutputClass::Pubsub,
+            _ => return None,
+        };
+        let hard = self
+            .server
+            .hot
+            .output_limits
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)[class as usize]
+            .hard_bytes;
+        if hard == 0 {
+            return None;
+        }
+        let pending = self
+            .client
+            .info
+            .output_memory
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Some(
+            usize::try_from(hard)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(pending),
+        )
     }
 
     /// Notes that `key` (in the selected database) received data that blocked clients may want.
@@ -231,6 +268,7 @@ impl Registry {
         scripting::register(&mut r);
         stream::register(&mut r);
         hyperloglog::register(&mut r);
+        cluster::register(&mut r);
         r
     }
 

@@ -479,9 +479,16 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         .get_bool("aof-rewrite-incremental-fsync")
         .unwrap_or(true);
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
+    let oom_score = crate::oom::child_score(&config);
     drop(config);
     // The child is there before the reply, as Redis's forked child is.
-    let writer = match WriterChild::spawn(&server.rdb, &dir, Kind::AofRewrite, incremental_fsync) {
+    let writer = match WriterChild::spawn(
+        &server.rdb,
+        &dir,
+        Kind::AofRewrite,
+        incremental_fsync,
+        oom_score,
+    ) {
         Ok(writer) => writer,
         Err(e) => {
             aof.rewrite_in_progress.store(false, Relaxed);

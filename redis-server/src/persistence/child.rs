@@ -1,11 +1,12 @@
 //! The child process a background save or AOF rewrite writes its file through. Redis forks
 //! a child that writes `temp-<pid>.rdb` (or `temp-rewriteaof-bg-<pid>.aof`); here the
 //! snapshot is taken by threads, and the file is written by a child process started from our
-//! own binary (`redis-server --persistence-writer-child DIR KIND INCREMENTAL_FSYNC`), which
-//! reads the bytes on its standard input, writes the temp file named after its own pid and
-//! syncs it. The parent renames the file only when the child exits with success, so a child
-//! killed midway (`kill -9`, as the test suite does) fails the save or rewrite as in Redis,
-//! and INFO `total_forks` counts the children.
+//! own binary (`redis-server --persistence-writer-child DIR KIND INCREMENTAL_FSYNC
+//! [OOM_SCORE]`), which reads the bytes on its standard input, writes the temp file named after
+//! its own pid and syncs it. The parent renames the file only when the child exits with
+//! success, so a child killed midway (`kill -9`, as the test suite does) fails the save or
+//! rewrite as in Redis, and INFO `total_forks` counts the children. With `oom-score-adj` on,
+//! the child first takes the background-child class's score, as Redis's forked child does.
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -79,6 +80,7 @@ impl WriterChild {
         dir: &Path,
         kind: Kind,
         incremental_fsync: bool,
+        oom_score: Option<i32>,
     ) -> std::io::Result<WriterChild> {
         let writer = if cfg!(test) {
             Writer::InProcess {
@@ -88,12 +90,17 @@ impl WriterChild {
                     .wrapping_add(IN_PROCESS_IDS.fetch_add(1, Relaxed)),
             }
         } else {
+            let mut command = Command::new(own_executable()?);
+            command
+                .arg(WRITER_CHILD_FLAG)
+                .arg(dir)
+                .arg(kind.arg())
+                .arg(if incremental_fsync { "1" } else { "0" });
+            if let Some(score) = oom_score {
+                command.arg(score.to_string());
+            }
             Writer::Process(
-                Command::new(own_executable()?)
-                    .arg(WRITER_CHILD_FLAG)
-                    .arg(dir)
-                    .arg(kind.arg())
-                    .arg(if incremental_fsync { "1" } else { "0" })
+                command
                     .stdin(Stdio::piped())
                     .stdout(Stdio::null())
                     .stderr(Stdio::inherit())
@@ -194,13 +201,19 @@ pub(crate) fn child_failure(kind: Kind, status: ExitStatus) -> String {
 /// Bytes written between two syncs with incremental fsync on (`REDIS_AUTOSYNC_BYTES`).
 const AUTOSYNC_BYTES: usize = 4 << 20;
 
-/// The writer child's whole life: `args` are DIR KIND INCREMENTAL_FSYNC. Exit status 0 once
-/// the file is written and synced.
+/// The writer child's whole life: `args` are DIR KIND INCREMENTAL_FSYNC [OOM_SCORE]. Exit
+/// status 0 once the file is written and synced.
 pub(crate) fn writer_child_main(args: &[String]) -> ExitCode {
     let (Some(dir), Some(kind), Some(incremental)) = (args.first(), args.get(1), args.get(2))
     else {
         return ExitCode::from(1);
     };
+    if let Some(score) = args.get(3).and_then(|s| s.parse().ok()) {
+        // Like Redis's child, one that cannot set its score logs it and still writes.
+        if let Err(line) = crate::oom::set_own_score(score) {
+            eprintln!("{line}");
+        }
+    }
     let kind = if kind == "rdb" {
         Kind::Rdb
     } else {

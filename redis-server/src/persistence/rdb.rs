@@ -559,11 +559,13 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
     let tag = format!("bg-{}", std::process::id());
     // The child is there before the reply, as Redis's forked child is. The file goes to
     // the working directory (`dir`), where `dbfilename` is.
+    let oom_score = crate::oom::child_score(&server.config());
     let writer = match WriterChild::spawn(
         &server.rdb,
         Path::new("."),
         Kind::Rdb,
         opts.incremental_fsync,
+        oom_score,
     ) {
         Ok(writer) => writer,
         Err(e) => return Err(not_started(server, &e)),

@@ -212,6 +212,10 @@ pub(crate) fn unset_master(server: &Server, who: &str) {
 
 fn enter_replica_mode(server: &Server, on: bool) {
     server.replica.is_replica.store(on, Relaxed);
+    // The replica class of `oom-score-adj-values` applies while following a master.
+    if let Err(line) = crate::oom::apply(&server.config(), crate::oom::Class::of_server(on)) {
+        server.log.warning(&line);
+    }
     server.keyspace.set_replica(on);
     let mut feed = server.feed.lock();
     feed.is_replica = on;

@@ -68,14 +68,15 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             })
         })?;
     }
+    let oom_class = crate::oom::Class::of_server(server.replica.is_replica());
     if changed
         .iter()
         .any(|n| *n == "oom-score-adj" || *n == "oom-score-adj-values")
     {
-        if let Err(line) = crate::oom::apply(&staged) {
+        if let Err(line) = crate::oom::apply(&staged, oom_class) {
             server.log.warning(&line);
             // Put back the score the old settings give.
-            let _ = crate::oom::apply(&config);
+            let _ = crate::oom::apply(&config, oom_class);
             let arg = changed
                 .iter()
                 .find(|n| n.starts_with("oom-score-adj"))
@@ -90,7 +91,7 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     if let Err(e) = apply_listeners(server, &config, &staged, &changed) {
         // Undo what already took effect: the oom score the old settings give.
         if changed.iter().any(|n| n.starts_with("oom-score-adj")) {
-            let _ = crate::oom::apply(&config);
+            let _ = crate::oom::apply(&config, oom_class);
         }
         return Err(e);
     }
