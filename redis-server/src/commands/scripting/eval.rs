@@ -385,7 +385,7 @@ pub(super) fn script_flush(ctx: &mut CommandContext<'_>) -> Result<(), CommandEr
     ctx.server.scripting.with_engine(|engine| {
         engine.scripts.clear();
         engine.script_bytes = 0;
-        engine.vm.gc_step();
+        engine.vm.release_dropped();
         Ok(())
     })?;
     ctx.reply.ok();

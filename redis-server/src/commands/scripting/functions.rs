@@ -554,6 +554,7 @@ pub(super) fn function_flush(ctx: &mut CommandContext<'_>) -> Result<(), Command
     let server = ctx.server;
     server.scripting.with_engine(|engine| {
         engine.libraries = Libraries::default();
+        engine.vm.release_dropped();
         server.scripting.publish_libraries(&engine.libraries);
         Ok(())
     })?;

@@ -691,6 +691,13 @@ impl Vm {
     pub(crate) fn gc_step(&self) {
         let _ = self.lua.gc_step_kbytes(50);
     }
+
+    /// Frees what dropped scripts and functions held (their registry entries, then every
+    /// unreachable object), as Redis's SCRIPT FLUSH frees them with the whole VM.
+    pub(crate) fn release_dropped(&self) {
+        self.lua.expire_registry_values();
+        let _ = self.lua.gc_collect();
+    }
 }
 
 fn redis_version_num() -> i64 {
