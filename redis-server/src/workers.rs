@@ -64,12 +64,25 @@ const BACKGROUND_NICENESS: libc::c_int = 10;
 /// niceness per thread); best effort, as Redis's own background priorities are.
 pub(crate) fn lower_this_thread_priority() {
     #[cfg(target_os = "linux")]
+    // SAFETY: gettid takes nothing and touches no memory of ours.
+    lower_priority(unsafe { libc::gettid() } as u32);
+}
+
+/// Puts thread or process `id` (a writer child) in Linux's SCHED_IDLE class, or failing that
+/// at [`BACKGROUND_NICENESS`]. SCHED_IDLE rather than niceness alone: a worker woken while
+/// a nice-10 thread runs may still wait out a scheduler slice (milliseconds), whereas an idle
+/// class thread gives way at once.
+pub(crate) fn lower_priority(id: u32) {
+    #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid and setpriority take plain integers and touch no memory of ours;
-        // any value is valid (a failure is reported through the return value, ignored here).
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param that outlives the call, which only reads
+        // it; setpriority takes plain integers. Both report failure through their return
+        // value (best effort: the fallback, then nothing).
         unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, BACKGROUND_NICENESS);
+            if libc::sched_setscheduler(id as libc::pid_t, libc::SCHED_IDLE, &param) != 0 {
+                libc::setpriority(libc::PRIO_PROCESS, id as libc::id_t, BACKGROUND_NICENESS);
+            }
         }
     }
 }
@@ -83,13 +96,20 @@ mod tests {
         let niceness =
             || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
         let before = niceness();
-        let lowered = std::thread::spawn(move || {
+        // SAFETY: sched_getscheduler takes an integer and reads no memory of ours.
+        let policy = || unsafe { libc::sched_getscheduler(libc::gettid()) };
+        let normal = policy();
+        let (lowered_policy, lowered_niceness) = std::thread::spawn(move || {
             super::lower_this_thread_priority();
-            niceness()
+            (policy(), niceness())
         })
         .join()
         .expect("thread ran");
-        assert_eq!(lowered, (before + super::BACKGROUND_NICENESS).min(19));
-        assert_eq!(niceness(), before);
+        assert!(
+            lowered_policy == libc::SCHED_IDLE
+                || lowered_niceness == (before + super::BACKGROUND_NICENESS).min(19),
+            "policy {lowered_policy}, niceness {lowered_niceness}"
+        );
+        assert_eq!((policy(), niceness()), (normal, before));
     }
 }

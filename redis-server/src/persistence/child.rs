@@ -107,6 +107,10 @@ impl WriterChild {
                     .spawn()?,
             )
         };
+        if let Writer::Process(child) = &writer {
+            // It copies a whole file: on a small box it must yield to connection workers.
+            crate::workers::lower_priority(child.id());
+        }
         status.forks.fetch_add(1, Relaxed);
         Ok(WriterChild {
             writer,
