@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use common::command_table::{self, CommandSpec, Flag};
 use common::keyspace::Gate;
+use common::keyspace::db::Intent;
 use common::resp::{ArgList, ReplyBuffer};
 
 use crate::blocking::{Waiter, WaiterState};
@@ -94,9 +95,13 @@ pub(crate) fn prefetch_ahead<'s>(
     let Some(gate) = &held.gate else {
         return used;
     };
-    let named = || keys.iter().map(|range| &input[range.clone()]);
-    let mut view = server.keyspace.lock_keys_to_read(gate, db, named());
-    view.prefetch(named());
+    let named: smallvec::SmallVec<[&[u8]; LOOKAHEAD_KEYS]> =
+        keys.iter().map(|range| &input[range.clone()]).collect();
+    drop(
+        server
+            .keyspace
+            .lock_keys_warm(gate, db, &named, Intent::Read),
+    );
     used
 }
 
@@ -966,15 +971,19 @@ fn call<'s>(
             }) {
                 Ok(keys) => {
                     let named = || keys.iter().filter_map(|i| args.get(i));
-                    let mut view = if has_flag(spec, Flag::Write) {
+                    let intent = if has_flag(spec, Flag::Write) {
+                        Intent::Write
+                    } else {
+                        Intent::Read
+                    };
+                    if keys.len() > 1 {
+                        let named: smallvec::SmallVec<[&[u8]; 16]> = named().collect();
+                        keyspace.lock_keys_warm(gate, client.db, &named, intent)
+                    } else if intent == Intent::Write {
                         keyspace.lock_keys(gate, client.db, named())
                     } else {
                         keyspace.lock_keys_to_read(gate, client.db, named())
-                    };
-                    if keys.len() > 1 {
-                        view.prefetch(named());
                     }
-                    view
                 }
                 // Arguments that defeat the key specs are the handler's to reject; it gets a
                 // view with the keys the specs that could be read name (`PFMERGE dest`).
