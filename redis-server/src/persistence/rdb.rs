@@ -406,6 +406,24 @@ pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool)
     bytes
 }
 
+/// Waits out `rdb-key-save-delay` for `keys` keys (how the suite slows a save down),
+/// asking `interrupted` every millisecond; false when it said to stop.
+fn key_save_delay(keys: u64, opts: &SaveOptions, mut interrupted: impl FnMut() -> bool) -> bool {
+    if opts.key_delay_us <= 0 {
+        return true;
+    }
+    let total = Duration::from_micros(opts.key_delay_us as u64)
+        .saturating_mul(u32::try_from(keys).unwrap_or(u32::MAX));
+    let until = Instant::now() + total;
+    while Instant::now() < until {
+        if interrupted() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1).min(total));
+    }
+    true
+}
+
 /// A whole snapshot taken now, in the foreground, through `view` (exclusive gate).
 pub(crate) fn take_snapshot(
     server: &Server,
@@ -423,22 +441,20 @@ fn write_file(
     cancel: Option<&AtomicBool>,
     writer: Option<WriterChild>,
 ) -> Result<(), String> {
+    let cancelled = || cancel.is_some_and(|c| c.load(Relaxed));
     if let Some(mut writer) = writer {
-        if opts.key_delay_us > 0 {
-            let total = Duration::from_micros(opts.key_delay_us as u64)
-                .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
-            let until = Instant::now() + total;
-            while Instant::now() < until {
-                if cancel.is_some_and(|c| c.load(Relaxed)) {
-                    writer.abandon();
-                    return Err("Write error saving DB on disk: save cancelled".into());
-                }
-                if let Some(status) = writer.exited() {
-                    let _ = std::fs::remove_file(writer.temp_path());
-                    return Err(child_failure(Kind::Rdb, status));
-                }
-                std::thread::sleep(Duration::from_millis(1).min(total));
+        let mut exited = None;
+        let waited = key_save_delay(snapshot.keys, opts, || {
+            exited = writer.exited();
+            cancelled() || exited.is_some()
+        });
+        if !waited {
+            if let Some(status) = exited {
+                let _ = std::fs::remove_file(writer.temp_path());
+                return Err(child_failure(Kind::Rdb, status));
             }
+            writer.abandon();
+            return Err("Write error saving DB on disk: save cancelled".into());
         }
         let tmp = writer.finish(&snapshot.bytes)?;
         return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
@@ -454,17 +470,9 @@ fn write_file(
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
     // The file exists while a slowed-down save runs, as Redis writes it key by key.
-    if opts.key_delay_us > 0 {
-        let total = Duration::from_micros(opts.key_delay_us as u64)
-            .saturating_mul(u32::try_from(snapshot.keys).unwrap_or(u32::MAX));
-        let until = Instant::now() + total;
-        while Instant::now() < until {
-            if cancel.is_some_and(|c| c.load(Relaxed)) {
-                let _ = std::fs::remove_file(&tmp);
-                return Err("Write error saving DB on disk: save cancelled".into());
-            }
-            std::thread::sleep(Duration::from_millis(1).min(total));
-        }
+    if !key_save_delay(snapshot.keys, opts, cancelled) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err("Write error saving DB on disk: save cancelled".into());
     }
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
     // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
