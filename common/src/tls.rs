@@ -68,7 +68,10 @@ pub fn client_config(o: &ClientOptions) -> Result<ClientConfig, String> {
         .map_err(|e| format!("Could not create an SSL context: {e}"))?;
     let algorithms = provider.signature_verification_algorithms;
     let verifier: Arc<dyn ServerCertVerifier> = if o.insecure {
-        Arc::new(AcceptAny(algorithms))
+        Arc::new(ServerCheck {
+            chain: None,
+            algorithms,
+        })
     } else {
         let roots = match (&o.cacert, &o.cacertdir) {
             (None, None) => system_roots(),
@@ -104,7 +107,10 @@ pub fn chain_verifier(
     let inner = WebPkiServerVerifier::builder_with_provider(roots, provider)
         .build()
         .map_err(|e| e.to_string())?;
-    Ok(Arc::new(ChainOnly { inner, algorithms }))
+    Ok(Arc::new(ServerCheck {
+        chain: Some(inner),
+        algorithms,
+    }))
 }
 
 /// A certificate chain and its private key, refused only when the key is not the
@@ -342,15 +348,17 @@ pub fn openssl_name(suite: SupportedCipherSuite) -> &'static str {
     }
 }
 
-/// hiredis's check: the chain must lead to a trusted CA; the names in the certificate are
-/// not compared with the host.
+/// How a client checks the server's certificate. Signatures are checked either way, so the
+/// handshake itself stays sound.
 #[derive(Debug)]
-struct ChainOnly {
-    inner: Arc<WebPkiServerVerifier>,
+struct ServerCheck {
+    /// hiredis's check: the chain must lead to a trusted CA; the names in the certificate are
+    /// not compared with the host. `None` for `--insecure`: any certificate is accepted.
+    chain: Option<Arc<WebPkiServerVerifier>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for ServerCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -359,13 +367,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             // The name is checked only once the chain verified.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
@@ -394,46 +399,6 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// `--insecure`: any certificate is accepted; signatures are still checked, so the
-/// handshake itself stays sound.
-#[derive(Debug)]
-struct AcceptAny(WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_schemes()
     }
 }
 

@@ -979,10 +979,8 @@ fn call<'s>(
                     if keys.len() > 1 {
                         let named: smallvec::SmallVec<[&[u8]; 16]> = named().collect();
                         keyspace.lock_keys_warm(gate, client.db, &named, intent)
-                    } else if intent == Intent::Write {
-                        keyspace.lock_keys(gate, client.db, named())
                     } else {
-                        keyspace.lock_keys_to_read(gate, client.db, named())
+                        keyspace.lock_keys_for(gate, client.db, named(), intent)
                     }
                 }
                 // Arguments that defeat the key specs are the handler's to reject; it gets a

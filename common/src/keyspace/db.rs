@@ -389,17 +389,8 @@ impl Keyspace {
         self.lock_keys_for(gate, db, keys, Intent::Write)
     }
 
-    /// [`Keyspace::lock_keys`] for a command that only reads (see [`Intent::Read`]).
-    pub fn lock_keys_to_read<'a, 'k>(
-        &'a self,
-        gate: &Gate<'a>,
-        db: usize,
-        keys: impl IntoIterator<Item = &'k [u8]>,
-    ) -> Locked<'a> {
-        self.lock_keys_for(gate, db, keys, Intent::Read)
-    }
-
-    fn lock_keys_for<'a, 'k>(
+    /// [`Keyspace::lock_keys`] for `intent` (a command that only reads: [`Intent::Read`]).
+    pub fn lock_keys_for<'a, 'k>(
         &'a self,
         gate: &Gate<'a>,
         db: usize,

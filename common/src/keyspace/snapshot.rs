@@ -382,7 +382,12 @@ mod tests {
         let gate = ks.shared();
         for i in 0..50 {
             let key = format!("t{i}");
-            let mut view = ks.lock_keys_to_read(&gate, 0, [key.as_bytes()]);
+            let mut view = ks.lock_keys_for(
+                &gate,
+                0,
+                [key.as_bytes()],
+                crate::keyspace::db::Intent::Read,
+            );
             // Past its time: hidden from the reader, but not removed.
             assert!(
                 view.shard(key.as_bytes())

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use super::child::{Kind, WriterChild, child_failure};
+use super::child::{Kind, WriterChild};
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
@@ -686,26 +686,16 @@ fn write_base(
     dir: &Path,
     prefix: &str,
     base: &Base,
-    mut writer: WriterChild,
+    writer: WriterChild,
     options: BaseOptions,
 ) -> Result<Vec<String>, String> {
     let mut log = Vec::new();
-    if options.key_delay_us > 0 {
-        let total = std::time::Duration::from_micros(options.key_delay_us as u64)
-            .saturating_mul(u32::try_from(base.keys()).unwrap_or(u32::MAX));
-        let until = Instant::now() + total;
-        while Instant::now() < until {
-            if aof.cancel.load(Relaxed) {
-                writer.abandon();
-                return Err("AOF rewrite cancelled".into());
-            }
-            if let Some(status) = writer.exited() {
-                let _ = std::fs::remove_file(writer.temp_path());
-                return Err(child_failure(Kind::AofRewrite, status));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1).min(total));
-        }
-    }
+    let writer = writer.wait_key_delay(
+        base.keys(),
+        options.key_delay_us,
+        || aof.cancel.load(Relaxed),
+        "AOF rewrite cancelled",
+    )?;
     let bytes = base.bytes();
     let tmp = writer.finish(bytes)?;
     let mut files = lock(&aof.files);

@@ -12,6 +12,7 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use super::rdb::RdbStatus;
 
@@ -139,6 +140,30 @@ impl WriterChild {
     }
 
     /// Stops the child (if still running) and removes its file.
+    /// [`wait_key_delay`] while the child runs: when `cancelled` says so the child is killed
+    /// and `cancelled_error` returned; when the child dies, its failure.
+    pub(crate) fn wait_key_delay(
+        mut self,
+        keys: u64,
+        delay_us: i64,
+        cancelled: impl Fn() -> bool,
+        cancelled_error: &str,
+    ) -> Result<Self, String> {
+        let mut exited = None;
+        if wait_key_delay(keys, delay_us, || {
+            exited = self.exited();
+            cancelled() || exited.is_some()
+        }) {
+            return Ok(self);
+        }
+        if let Some(status) = exited {
+            let _ = std::fs::remove_file(self.temp_path());
+            return Err(child_failure(self.kind, status));
+        }
+        self.abandon();
+        Err(cancelled_error.to_owned())
+    }
+
     pub(crate) fn abandon(mut self) {
         if let Writer::Process(child) = &mut self.writer {
             let _ = child.kill();
@@ -187,6 +212,28 @@ fn write_temp(path: &Path, bytes: &[u8], incremental: bool) -> std::io::Result<(
         f.write_all(bytes)?;
     }
     f.sync_all()
+}
+
+/// Waits out `rdb-key-save-delay` (`delay_us` per key, for `keys` keys: how the suite slows
+/// a save or rewrite down), asking `interrupted` every millisecond; false when it said stop.
+pub(crate) fn wait_key_delay(
+    keys: u64,
+    delay_us: i64,
+    mut interrupted: impl FnMut() -> bool,
+) -> bool {
+    if delay_us <= 0 {
+        return true;
+    }
+    let total = Duration::from_micros(delay_us as u64)
+        .saturating_mul(u32::try_from(keys).unwrap_or(u32::MAX));
+    let until = Instant::now() + total;
+    while Instant::now() < until {
+        if interrupted() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1).min(total));
+    }
+    true
 }
 
 /// Redis's words for a child that did not succeed.

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::child::{Kind, WriterChild, child_failure};
+use super::child::{Kind, WriterChild, wait_key_delay};
 
 use common::keyspace::{
     Entry, EvictionInfo, Keyspace, Locked, SnapshotJob, SnapshotOptions, lru_clock,
@@ -406,24 +406,6 @@ pub(crate) fn without_data(server: &Server, opts: &SaveOptions, functions: bool)
     bytes
 }
 
-/// Waits out `rdb-key-save-delay` for `keys` keys (how the suite slows a save down),
-/// asking `interrupted` every millisecond; false when it said to stop.
-fn key_save_delay(keys: u64, opts: &SaveOptions, mut interrupted: impl FnMut() -> bool) -> bool {
-    if opts.key_delay_us <= 0 {
-        return true;
-    }
-    let total = Duration::from_micros(opts.key_delay_us as u64)
-        .saturating_mul(u32::try_from(keys).unwrap_or(u32::MAX));
-    let until = Instant::now() + total;
-    while Instant::now() < until {
-        if interrupted() {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(1).min(total));
-    }
-    true
-}
-
 /// A whole snapshot taken now, in the foreground, through `view` (exclusive gate).
 pub(crate) fn take_snapshot(
     server: &Server,
@@ -441,21 +423,11 @@ fn write_file(
     cancel: Option<&AtomicBool>,
     writer: Option<WriterChild>,
 ) -> Result<(), String> {
+    const CANCELLED: &str = "Write error saving DB on disk: save cancelled";
     let cancelled = || cancel.is_some_and(|c| c.load(Relaxed));
-    if let Some(mut writer) = writer {
-        let mut exited = None;
-        let waited = key_save_delay(snapshot.keys, opts, || {
-            exited = writer.exited();
-            cancelled() || exited.is_some()
-        });
-        if !waited {
-            if let Some(status) = exited {
-                let _ = std::fs::remove_file(writer.temp_path());
-                return Err(child_failure(Kind::Rdb, status));
-            }
-            writer.abandon();
-            return Err("Write error saving DB on disk: save cancelled".into());
-        }
+    if let Some(writer) = writer {
+        let writer =
+            writer.wait_key_delay(snapshot.keys, opts.key_delay_us, cancelled, CANCELLED)?;
         let tmp = writer.finish(&snapshot.bytes)?;
         return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -470,9 +442,9 @@ fn write_file(
         format!("Failed opening the temp RDB file {tmp} (in server root dir {cwd}) for saving: {e}")
     })?;
     // The file exists while a slowed-down save runs, as Redis writes it key by key.
-    if !key_save_delay(snapshot.keys, opts, cancelled) {
+    if !wait_key_delay(snapshot.keys, opts.key_delay_us, cancelled) {
         let _ = std::fs::remove_file(&tmp);
-        return Err("Write error saving DB on disk: save cancelled".into());
+        return Err(CANCELLED.into());
     }
     let mut out = std::io::BufWriter::with_capacity(WRITE_CHUNK, file);
     // `rdb-save-incremental-fsync`: a sync every 4 MB (`REDIS_AUTOSYNC_BYTES`), so the
