@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use common::command_table::{self, CommandSpec, Flag};
 use common::keyspace::Gate;
-use common::keyspace::db::Intent;
+use common::keyspace::Intent;
 use common::resp::{ArgList, ReplyBuffer};
 
 use crate::blocking::{Waiter, WaiterState};

@@ -10,7 +10,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use common::config::Config;
-use common::keyspace::{AccessPolicy, Gate, Keyspace, Shard, lru_clock};
+use common::keyspace::{AccessPolicy, Gate, Intent, Keyspace, Shard, lru_clock};
 use rand::Rng;
 
 use crate::effects::Event;
@@ -215,7 +215,9 @@ impl Occupied {
                 let shards = if keyspace.is_made(db) { shards } else { 0 };
                 (0..shards)
                     .filter(|&index| {
-                        keyspace.with_shard_at(gate, db, index, |s| eligible(s, allkeys) > 0)
+                        keyspace.with_shard_at(gate, db, index, Intent::Read, |s| {
+                            eligible(s, allkeys) > 0
+                        })
                     })
                     .collect()
             })
@@ -277,8 +279,9 @@ fn pick<R: Rng>(
         let shards = &mut occupied.0[db];
         while !shards.is_empty() {
             let i = rng.random_range(0..shards.len());
-            let found =
-                keyspace.with_shard_at(gate, db, shards[i], |s| sample(s, policy, now, rng));
+            let found = keyspace.with_shard_at(gate, db, shards[i], Intent::Read, |s| {
+                sample(s, policy, now, rng)
+            });
             if found.is_some() {
                 return found;
             }
@@ -420,30 +423,31 @@ fn evict(
             return Outcome::Fail;
         };
         let before = thread_net_allocated().filter(|_| thread_counters);
-        let removed = keyspace.with_shard_at(gate, db, keyspace.shard_of(&key), |s| {
-            let present = s
-                .peek_stored(&key)
-                .is_some_and(|e| policy.allkeys() || e.is_volatile());
-            let deleting = Instant::now();
-            let lazy = server.hot.lazyfree_lazy_eviction.load(Relaxed);
-            let removed = match present.then(|| s.remove(&key)).flatten() {
-                Some(entry) if lazy => {
-                    server.lazyfree.free_entry(entry);
-                    true
+        let removed =
+            keyspace.with_shard_at(gate, db, keyspace.shard_of(&key), Intent::Write, |s| {
+                let present = s
+                    .peek_stored(&key)
+                    .is_some_and(|e| policy.allkeys() || e.is_volatile());
+                let deleting = Instant::now();
+                let lazy = server.hot.lazyfree_lazy_eviction.load(Relaxed);
+                let removed = match present.then(|| s.remove(&key)).flatten() {
+                    Some(entry) if lazy => {
+                        server.lazyfree.free_entry(entry);
+                        true
+                    }
+                    Some(entry) => {
+                        drop(entry);
+                        true
+                    }
+                    None => false,
+                };
+                server.latency_since("eviction-del", deleting);
+                if removed && server.feed.is_active() {
+                    // Under the shard's lock, so the deletion keeps its place among the writes.
+                    crate::propagate::deletion(server, db, &key, lazy);
                 }
-                Some(entry) => {
-                    drop(entry);
-                    true
-                }
-                None => false,
-            };
-            server.latency_since("eviction-del", deleting);
-            if removed && server.feed.is_active() {
-                // Under the shard's lock, so the deletion keeps its place among the writes.
-                crate::propagate::deletion(server, db, &key, lazy);
-            }
-            removed
-        });
+                removed
+            });
         if !removed {
             continue;
         }
@@ -525,7 +529,7 @@ mod tests {
             for db in 0..server.keyspace.databases() {
                 server
                     .keyspace
-                    .for_each_shard(&gate, db, |s| n += s.len() as u64);
+                    .for_each_shard(&gate, db, Intent::Read, |s| n += s.len() as u64);
             }
             n
         };

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use common::keyspace::Intent;
+
 use crate::server::{Server, unix_ms};
 
 /// Tuning derived from `active-expire-effort` (1..=10), as Redis derives it.
@@ -69,7 +71,8 @@ fn cron_step(server: &Server, period: Duration) {
     let keyspace = &server.keyspace;
     let gate = keyspace.shared();
     for db in 0..keyspace.databases() {
-        keyspace.for_each_shard(&gate, db, |shard| {
+        // Draining queues and rehashing change no entry (see `Keyspace::for_each_shard`).
+        keyspace.for_each_shard(&gate, db, Intent::Read, |shard| {
             report_expired(server, db, shard);
             report_fields_expired(server, db, shard);
             // Commands report created keys themselves; drop what a config change left behind.
@@ -124,41 +127,54 @@ fn active_expire_cycle(server: &Server, period: Duration) {
     let mut sampled_total = 0usize;
     let mut expired_total = 0usize;
     'dbs: for db in 0..keyspace.databases() {
+        if !keyspace.is_made(db) {
+            continue;
+        }
         let mut out_of_time = false;
-        keyspace.for_each_shard(&gate, db, |shard| {
-            if out_of_time {
-                return;
+        for index in 0..keyspace.shards_per_db() {
+            // Most shards of most servers hold nothing that can expire: look first under a
+            // read lock, which a running snapshot does not make copy the shard.
+            let volatile = keyspace.with_shard_at(&gate, db, index, Intent::Read, |shard| {
+                shard.volatile_len() > 0 || shard.volatile_hashes() > 0
+            });
+            if !volatile {
+                continue;
             }
-            if shard.volatile_hashes() > 0 {
-                // Redis 7.4 gives hash fields their own quota per cycle.
-                shard.active_expire_fields(unix_ms(), effort.keys_per_loop, FIELDS_PER_CYCLE);
-                report_fields_expired(server, db, shard);
-            }
-            if shard.volatile_len() == 0 {
-                return;
-            }
-            loop {
-                let stats = shard.active_expire(unix_ms(), effort.keys_per_loop);
-                if stats.expired > 0 && server.feed.is_active() {
-                    report_expired(server, db, shard);
-                } else {
-                    for entry in shard.drain_expired_values() {
-                        server.lazyfree.free_entry(entry);
+            keyspace.with_shard_at(&gate, db, index, Intent::Write, |shard| {
+                if shard.volatile_hashes() > 0 {
+                    // Redis 7.4 gives hash fields their own quota per cycle.
+                    shard.active_expire_fields(unix_ms(), effort.keys_per_loop, FIELDS_PER_CYCLE);
+                    report_fields_expired(server, db, shard);
+                }
+                if shard.volatile_len() == 0 {
+                    return;
+                }
+                loop {
+                    let stats = shard.active_expire(unix_ms(), effort.keys_per_loop);
+                    if stats.expired > 0 && server.feed.is_active() {
+                        report_expired(server, db, shard);
+                    } else {
+                        for entry in shard.drain_expired_values() {
+                            server.lazyfree.free_entry(entry);
+                        }
+                    }
+                    sampled_total += stats.sampled;
+                    expired_total += stats.expired;
+                    if stats.sampled == 0
+                        || stats.expired * 100 <= stats.sampled * effort.acceptable_stale_percent
+                    {
+                        break;
+                    }
+                    if started.elapsed() >= budget {
+                        out_of_time = true;
+                        break;
                     }
                 }
-                sampled_total += stats.sampled;
-                expired_total += stats.expired;
-                if stats.sampled == 0
-                    || stats.expired * 100 <= stats.sampled * effort.acceptable_stale_percent
-                {
-                    break;
-                }
-                if started.elapsed() >= budget {
-                    out_of_time = true;
-                    break;
-                }
+            });
+            if out_of_time {
+                break;
             }
-        });
+        }
         if out_of_time {
             server
                 .stats

@@ -323,16 +323,18 @@ impl Keyspace {
         true
     }
 
-    /// Runs `f` on shard `index` of `db`, locked for the call only. The caller holds the gate
-    /// and no other shard lock (the eviction cycle samples shards this way).
+    /// Runs `f` on shard `index` of `db`, locked for `intent` and for the call only. The
+    /// caller holds the gate and no other shard lock (the eviction cycle samples shards this
+    /// way).
     pub fn with_shard_at<R>(
         &self,
         _gate: &Gate<'_>,
         db: usize,
         index: usize,
+        intent: Intent,
         f: impl FnOnce(&mut Shard) -> R,
     ) -> R {
-        f(&mut self.lock_at(db, index))
+        f(&mut self.lock_with(db, index, intent))
     }
 
     pub fn databases(&self) -> usize {
@@ -462,14 +464,23 @@ impl Keyspace {
         }
     }
 
-    /// Runs `f` on each shard of `db` in turn, locking one at a time (background jobs such as
-    /// the active expiry cycle; the caller holds the shared gate).
-    pub fn for_each_shard(&self, _gate: &Gate<'_>, db: usize, mut f: impl FnMut(&mut Shard)) {
+    /// Runs `f` on each shard of `db` in turn, locking one at a time for `intent` (background
+    /// jobs such as the cron; the caller holds the shared gate). [`Intent::Read`] also suits
+    /// a pass that changes a table's layout but none of its entries (rehashing, shrinking):
+    /// a running snapshot copies entries, not buckets, so such a pass need not make it
+    /// capture the shard first.
+    pub fn for_each_shard(
+        &self,
+        _gate: &Gate<'_>,
+        db: usize,
+        intent: Intent,
+        mut f: impl FnMut(&mut Shard),
+    ) {
         if !self.is_made(db) {
             return;
         }
         for index in 0..self.shards_per_db() {
-            f(&mut self.lock_at(db, index));
+            f(&mut self.lock_with(db, index, intent));
         }
     }
 }

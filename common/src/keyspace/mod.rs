@@ -15,7 +15,9 @@ pub mod shard;
 pub mod snapshot;
 
 pub use access::AccessPolicy;
-pub use db::{ExpiryMode, Gate, Keyspace, Locked, loading, set_applying_master, set_loading};
+pub use db::{
+    ExpiryMode, Gate, Intent, Keyspace, Locked, loading, set_applying_master, set_loading,
+};
 pub use entry::Entry;
 pub use shard::{ExpireCycleStats, FieldsExpired, Shard, lru_clock};
 pub use snapshot::{EvictionInfo, SnapshotJob, SnapshotOptions};

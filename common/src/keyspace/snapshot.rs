@@ -13,10 +13,9 @@
 //! client reading random keys while the snapshot runs meets many pending shards in a row, so
 //! that cost must stay well below its request interval. Measured (release, 2 shared cores, 1M
 //! small strings, 2000 random GETs/s): such a client pays about 120 copies of 0.5 to 1 ms in
-//! the first ~100 ms. Read-only commands need no capture when the snapshot writes no
-//! eviction metadata (their only changes are the access clock and removing keys already
-//! expired, which a load drops anyway); letting them skip it needs the command's read/write
-//! flag at locking time and is the next step. Memory: the encoded images are what
+//! the first ~100 ms. So readers ([`super::Intent::Read`]: read-only commands, the cron's
+//! rehashing, eviction's sampling) skip the capture: they change no entry, and hide expired
+//! keys rather than remove them. Memory: the encoded images are what
 //! the old encode-everything-under-the-gate design held too (the size of the file, where a
 //! fork costs only the pages written meanwhile), plus the copies of shards clients touched
 //! before the visitor got to them, each freed as soon as it is encoded.
@@ -216,7 +215,7 @@ mod tests {
 
     use super::*;
     use crate::keyspace::entry::Entry;
-    use crate::keyspace::{Keyspace, Locked};
+    use crate::keyspace::{Intent, Keyspace, Locked};
     use crate::rdb::reader::{self, Limits, Object, Record};
     use crate::rdb::writer::RdbWriter;
 
@@ -364,11 +363,26 @@ mod tests {
     }
 
     #[test]
+    fn rehashing_passes_leave_shards_for_the_snapshot_to_capture() {
+        let (ks, job) = snapshot_of_expiring_keys(true);
+        let gate = ks.shared();
+        let copied = |job: &SnapshotJob| (0..8).map(|i| job.copied_len(0, i)).sum::<usize>();
+        ks.for_each_shard(&gate, 0, Intent::Read, |s| {
+            s.cron(std::time::Duration::from_micros(100))
+        });
+        assert_eq!(copied(&job), 0, "a layout-only pass copied a shard");
+        ks.for_each_shard(&gate, 0, Intent::Write, |_| ());
+        assert_eq!(copied(&job), 50, "a writing pass copies every pending shard first");
+    }
+
+    #[test]
     fn the_expiry_cycle_during_a_snapshot_does_not_change_it() {
         let (ks, job) = snapshot_of_expiring_keys(false);
         let gate = ks.shared();
         let mut expired = 0;
-        ks.for_each_shard(&gate, 0, |s| expired += s.active_expire(1000, 100).expired);
+        ks.for_each_shard(&gate, 0, Intent::Write, |s| {
+            expired += s.active_expire(1000, 100).expired
+        });
         assert_eq!(expired, 50);
         assert!(ks.complete_snapshot(&job, || false));
         let file = file_of(&job);
@@ -429,7 +443,7 @@ mod tests {
         let mut view = ks.lock_keys(&gate, 2, [&b"late"[..]]);
         set(&mut view, 2, "late", "after");
         drop(view);
-        ks.for_each_shard(&gate, 3, |_| panic!("db 3 holds no shard"));
+        ks.for_each_shard(&gate, 3, Intent::Read, |_| panic!("db 3 holds no shard"));
         drop(gate);
         assert!(ks.complete_snapshot(&job, || false));
         let file = file_of(&job);

@@ -1666,18 +1666,20 @@ mod field_expiry_tests {
         let server = c.server.clone();
         let gate = server.keyspace.shared();
         let mut expired = 0;
-        server.keyspace.for_each_shard(&gate, 0, |shard| {
-            expired += shard
-                .active_expire_fields(crate::server::unix_ms(), 20, 100)
-                .expired;
-            let drained: Vec<_> = shard.drain_fields_expired().collect();
-            if !drained.is_empty() {
-                assert_eq!(drained.len(), 1);
-                assert_eq!(&*drained[0].key, b"h");
-                assert_eq!(drained[0].fields.len(), 2);
-                assert!(drained[0].emptied);
-            }
-        });
+        server
+            .keyspace
+            .for_each_shard(&gate, 0, common::keyspace::Intent::Write, |shard| {
+                expired += shard
+                    .active_expire_fields(crate::server::unix_ms(), 20, 100)
+                    .expired;
+                let drained: Vec<_> = shard.drain_fields_expired().collect();
+                if !drained.is_empty() {
+                    assert_eq!(drained.len(), 1);
+                    assert_eq!(&*drained[0].key, b"h");
+                    assert_eq!(drained[0].fields.len(), 2);
+                    assert!(drained[0].emptied);
+                }
+            });
         drop(gate);
         assert_eq!(expired, 2);
         assert_eq!(c.text(&["DBSIZE"]), ":0\r\n");
