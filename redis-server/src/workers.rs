@@ -87,6 +87,49 @@ pub(crate) fn lower_priority(id: u32) {
     }
 }
 
+/// The calling thread's priority lowered as [`lower_priority`] does while this lives (a pool
+/// thread that runs a snapshot for a replica's full sync, then goes back to other work).
+pub(crate) struct BackgroundPriority {
+    #[cfg(target_os = "linux")]
+    tid: u32,
+    #[cfg(target_os = "linux")]
+    old: libc::c_int,
+}
+
+impl BackgroundPriority {
+    pub(crate) fn lower() -> Option<BackgroundPriority> {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: gettid has no preconditions; getpriority only reads this thread's nice
+            // value (errno tells a failure from a legitimate -1).
+            let (tid, old) = unsafe {
+                let tid = libc::gettid() as u32;
+                *libc::__errno_location() = 0;
+                let old = libc::getpriority(libc::PRIO_PROCESS, tid as libc::id_t);
+                if old == -1 && *libc::__errno_location() != 0 {
+                    return None;
+                }
+                (tid, old)
+            };
+            let lowered = (old + BACKGROUND_NICENESS).min(19);
+            set_fair_slice(tid, lowered, BACKGROUND_SLICE_NS).ok()?;
+            Some(BackgroundPriority { tid, old })
+        }
+        #[cfg(not(target_os = "linux"))]
+        None
+    }
+}
+
+impl Drop for BackgroundPriority {
+    fn drop(&mut self) {
+        // Back to the old niceness and the default slice (0 asks for it). Raising the
+        // priority again may be refused without privileges, which only leaves this pool
+        // thread nicer than before.
+        #[cfg(target_os = "linux")]
+        let _ = set_fair_slice(self.tid, self.old, 0);
+    }
+}
+
 /// The slice background threads ask for. Linux's EEVDF scheduler (6.6 and later) lets a
 /// running task finish its slice before a woken one preempts it, whatever their niceness:
 /// with the default (about 3 ms here) a connection worker woken by a client waited behind
@@ -109,8 +152,8 @@ struct SchedAttr {
     period: u64,
 }
 
-/// Puts thread `id` in the normal class at niceness `nice` with a slice of `slice_ns`
-/// (kernels before 6.12 ignore the slice and apply the niceness only).
+/// Puts thread `id` in the normal class at niceness `nice` with a slice of `slice_ns` (0: the
+/// default; kernels before 6.12 ignore the slice and apply the niceness only).
 #[cfg(target_os = "linux")]
 fn set_fair_slice(id: u32, nice: libc::c_int, slice_ns: u64) -> std::io::Result<()> {
     let attr = SchedAttr {

@@ -235,7 +235,7 @@ impl Keyspace {
         let mut guard = lock(&shards.locks[index]);
         let uncaptured = shards.pending[index].load(Relaxed);
         if uncaptured && intent == Intent::Write {
-            self.capture(db, index, &guard);
+            self.capture(db, index, &guard, true);
         }
         guard.access = self.access_policy();
         guard.expiry = match self.expiry_mode() {
@@ -249,11 +249,12 @@ impl Keyspace {
         guard
     }
 
-    /// Copies the locked shard into the running snapshot and clears its mark.
+    /// Copies the locked shard into the running snapshot and clears its mark (`for_writer`:
+    /// see [`SnapshotJob::capture`]).
     #[cold]
-    fn capture(&self, db: usize, index: usize, shard: &Shard) {
+    fn capture(&self, db: usize, index: usize, shard: &Shard, for_writer: bool) {
         if let Some(job) = self.running_snapshot() {
-            job.capture(db, index, shard);
+            job.capture(db, index, shard, for_writer);
         }
         self.dbs[db].shards(self.shards_per_db()).pending[index].store(false, Relaxed);
     }
@@ -285,15 +286,20 @@ impl Keyspace {
     /// the gate), which captures those nobody touched yet, and encodes each off its lock.
     /// Copying runs up to [`SNAPSHOT_COPY_AHEAD`] entries ahead of encoding: while shards are
     /// pending, clients that touch them pay their copy, so the sooner none is, the better.
-    /// Returns false, leaving the job cancelled, as soon as `cancelled()` says so; true when
-    /// every shard is captured.
-    pub fn complete_snapshot(&self, job: &SnapshotJob, cancelled: impl Fn() -> bool) -> bool {
+    /// After each shard, `keep_going` hears how many entries it held (a slowed-down save
+    /// sleeps there: `rdb-key-save-delay`). Returns false, leaving the job cancelled, as soon
+    /// as `keep_going` says so; true when every shard is captured.
+    pub fn complete_snapshot(
+        &self,
+        job: &SnapshotJob,
+        mut keep_going: impl FnMut(usize) -> bool,
+    ) -> bool {
         let shards = self.shards_per_db();
         let slots = self.dbs.len().min(job.databases()) * shards;
         let at = |slot: usize| (slot / shards, slot % shards);
-        let (mut encoded, mut ahead) = (0, 0usize);
+        let (mut encoded, mut ahead, mut passed) = (0, 0usize, 0usize);
         for slot in 0..slots {
-            if job.is_cancelled() || cancelled() {
+            if job.is_cancelled() || !keep_going(passed) {
                 job.cancel();
                 self.end_snapshot(job);
                 return false;
@@ -301,10 +307,15 @@ impl Keyspace {
             let (db, index) = at(slot);
             // A database never made was empty when the snapshot began (one made since
             // started uncaptured-free: its shards were never marked).
-            if self.dbs[db].made().is_some() {
-                drop(self.lock_at(db, index));
+            if let Some(made) = self.dbs[db].made() {
+                let guard = lock(&made.locks[index]);
+                if made.pending[index].load(Relaxed) {
+                    self.capture(db, index, &guard, false);
+                }
             }
-            ahead += job.copied_len(db, index);
+            passed = job.copied_len(db, index);
+            job.note_visited(passed);
+            ahead += passed;
             while ahead > SNAPSHOT_COPY_AHEAD && encoded <= slot {
                 let (db, index) = at(encoded);
                 ahead = ahead.saturating_sub(job.encode_copies(db, index));
@@ -313,7 +324,7 @@ impl Keyspace {
         }
         self.end_snapshot(job);
         for slot in encoded..slots {
-            if cancelled() {
+            if !keep_going(0) {
                 job.cancel();
                 return false;
             }
@@ -712,10 +723,26 @@ impl<'a> Locked<'a> {
         }
     }
 
+    /// Runs `f` on every shard of database `db`, in ascending order, to read: shards this
+    /// view holds are reused, others are locked for reading ([`Intent::Read`]) for the call
+    /// only, so that a running snapshot need not capture them first (INFO and DBSIZE pass
+    /// over every shard).
+    pub fn for_each_shard_read(&mut self, db: usize, mut f: impl FnMut(&Shard)) {
+        if !self.keyspace.is_made(db) {
+            return;
+        }
+        for index in 0..self.keyspace.shards_per_db() {
+            match self.guards.find(db, index) {
+                Some(pos) => f(self.guards.shard_mut(pos)),
+                None => f(&self.keyspace.lock_with(db, index, Intent::Read)),
+            }
+        }
+    }
+
     /// Number of keys in database `db` (expired keys not yet removed included, as Redis counts).
     pub fn dbsize(&mut self, db: usize) -> usize {
         let mut n = 0;
-        self.for_each_shard(db, |s| n += s.len());
+        self.for_each_shard_read(db, |s| n += s.len());
         n
     }
 
@@ -892,7 +919,7 @@ impl<'a> Locked<'a> {
             };
             for index in 0..shards {
                 if let Some(pos) = self.guards.find(db, index) {
-                    job.capture(db, index, self.guards.shard_mut(pos));
+                    job.capture(db, index, self.guards.shard_mut(pos), false);
                 } else {
                     let _guard = lock(&made.locks[index]);
                     made.pending[index].store(true, Relaxed);

@@ -20,8 +20,8 @@
 //! fork costs only the pages written meanwhile), plus the copies of shards clients touched
 //! before the visitor got to them, each freed as soon as it is encoded.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Mutex, PoisonError};
 
 use super::access::AccessPolicy;
@@ -64,7 +64,17 @@ pub struct SnapshotJob {
     /// Each (database, shard) once captured, indexed `db * shards_per_db + shard`.
     images: Box<[Mutex<Option<Image>>]>,
     cancelled: AtomicBool,
+    /// Bytes of entries copied because a writer touched their shard before the visitor got
+    /// there: what this design duplicates where a fork copies the pages written meanwhile
+    /// (INFO's `current_cow_size`).
+    copied_for_writers: AtomicU64,
+    /// Entries the visitor has passed so far (INFO's `current_save_keys_processed`).
+    visited: AtomicU64,
 }
+
+/// How many elements of a collection [`SnapshotJob::capture`] samples to estimate the bytes a
+/// writer made it copy.
+const COPY_SIZE_SAMPLES: usize = 16;
 
 /// One shard as a snapshot holds it.
 enum Image {
@@ -99,6 +109,8 @@ impl SnapshotJob {
             field_ttls,
             images: (0..slots).map(|_| Mutex::new(None)).collect(),
             cancelled: AtomicBool::new(false),
+            copied_for_writers: AtomicU64::new(0),
+            visited: AtomicU64::new(0),
         }
     }
 
@@ -136,14 +148,33 @@ impl SnapshotJob {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Bytes copied so far because writers touched shards before the visitor.
+    pub fn copied_for_writers(&self) -> u64 {
+        self.copied_for_writers.load(Relaxed)
+    }
+
+    /// Entries the background visitor has passed so far.
+    pub fn visited(&self) -> u64 {
+        self.visited.load(Relaxed)
+    }
+
+    pub(crate) fn note_visited(&self, entries: usize) {
+        self.visited.fetch_add(entries as u64, Relaxed);
+    }
+
     /// Copies the entries of `shard`, shard `index` of database `db` (the caller holds its
-    /// lock).
-    pub(crate) fn capture(&self, db: usize, index: usize, shard: &Shard) {
+    /// lock). `for_writer`: a writer is about to change the shard (the copy counts as
+    /// copy-on-write), rather than the visitor passing by.
+    pub(crate) fn capture(&self, db: usize, index: usize, shard: &Shard, for_writer: bool) {
         if self.is_cancelled() {
             return;
         }
         let mut copies = Vec::with_capacity(shard.len());
+        let mut bytes = 0;
         shard.for_each(|entry| {
+            if for_writer {
+                bytes += entry.allocated_bytes(COPY_SIZE_SAMPLES);
+            }
             let expire = if entry.is_volatile() {
                 shard.expire_at(entry.key())
             } else {
@@ -152,6 +183,7 @@ impl SnapshotJob {
             copies.push((entry.clone(), expire));
         });
         *self.slot(db, index) = Some(Image::Copied(copies));
+        self.copied_for_writers.fetch_add(bytes as u64, Relaxed);
     }
 
     /// Turns the copies of shard `index` of database `db` into RDB records (off the shard's
@@ -302,7 +334,7 @@ mod tests {
                 }
             }
         }
-        assert!(ks.complete_snapshot(&job, || false));
+        assert!(ks.complete_snapshot(&job, |_| true));
         let mut want: Vec<_> = (0..200)
             .map(|i| {
                 let expire = (i == 1).then_some(1 << 40);
@@ -327,7 +359,7 @@ mod tests {
         drop(gate);
         let background = {
             let (ks, job) = (Arc::clone(&ks), Arc::clone(&job));
-            std::thread::spawn(move || ks.complete_snapshot(&job, || false))
+            std::thread::spawn(move || ks.complete_snapshot(&job, |_| true))
         };
         let gate = ks.shared();
         for i in (0..5000).rev() {
@@ -363,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn rehashing_passes_leave_shards_for_the_snapshot_to_capture() {
+    fn reading_and_rehashing_passes_leave_shards_for_the_snapshot_to_capture() {
         let (ks, job) = snapshot_of_expiring_keys(true);
         let gate = ks.shared();
         let copied = |job: &SnapshotJob| (0..8).map(|i| job.copied_len(0, i)).sum::<usize>();
@@ -371,8 +403,14 @@ mod tests {
             s.cron(std::time::Duration::from_micros(100))
         });
         assert_eq!(copied(&job), 0, "a layout-only pass copied a shard");
+        assert_eq!(ks.view_without_gate(0).dbsize(0), 50);
+        assert_eq!(copied(&job), 0, "counting the keys copied a shard");
         ks.for_each_shard(&gate, 0, Intent::Write, |_| ());
-        assert_eq!(copied(&job), 50, "a writing pass copies every pending shard first");
+        assert_eq!(
+            copied(&job),
+            50,
+            "a writing pass copies every pending shard first"
+        );
     }
 
     #[test]
@@ -384,7 +422,7 @@ mod tests {
             expired += s.active_expire(1000, 100).expired
         });
         assert_eq!(expired, 50);
-        assert!(ks.complete_snapshot(&job, || false));
+        assert!(ks.complete_snapshot(&job, |_| true));
         let file = file_of(&job);
         assert_eq!(file.len(), 50);
         assert!(file.iter().all(|(_, _, _, at)| *at == Some(100)));
@@ -417,7 +455,7 @@ mod tests {
         assert_eq!(view.shard(b"t0").drain_expired().count(), 1);
         drop(view);
         drop(gate);
-        assert!(ks.complete_snapshot(&job, || false));
+        assert!(ks.complete_snapshot(&job, |_| true));
         assert_eq!(file_of(&job).len(), 50);
     }
 
@@ -445,7 +483,7 @@ mod tests {
         drop(view);
         ks.for_each_shard(&gate, 3, Intent::Read, |_| panic!("db 3 holds no shard"));
         drop(gate);
-        assert!(ks.complete_snapshot(&job, || false));
+        assert!(ks.complete_snapshot(&job, |_| true));
         let file = file_of(&job);
         assert_eq!(file.len(), 1);
         assert_eq!((file[0].0, file[0].2.as_str()), (0, "before"));
@@ -483,14 +521,14 @@ mod tests {
         set(&mut view, 0, "c", "3");
         drop(view);
         drop(gate);
-        assert!(ks.complete_snapshot(&first, || false));
-        assert!(ks.complete_snapshot(&second, || false));
+        assert!(ks.complete_snapshot(&first, |_| true));
+        assert!(ks.complete_snapshot(&second, |_| true));
         assert_eq!(file_of(&first).len(), 1);
         assert_eq!(file_of(&second).len(), 2);
         let gate = ks.exclusive();
         let third = ks.lock_lazily(&gate, 0).begin_snapshot(OPTIONS);
         drop(gate);
-        assert!(!ks.complete_snapshot(&third, || true));
+        assert!(!ks.complete_snapshot(&third, |_| false));
         assert!(third.is_cancelled());
         assert!(!third.take_images(0, drop));
         assert!(!ks.snapshot_running());

@@ -298,8 +298,7 @@ fn keys(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let reply = &mut *ctx.reply;
     let header = reply.begin_deferred();
     let mut n = 0;
-    ctx.db.for_each_shard(db, |shard| {
-        let shard = &*shard;
+    ctx.db.for_each_shard_read(db, |shard| {
         shard.for_each(|e| {
             let key = e.key();
             // KEYS does not delete what it finds expired; it only leaves it out.

@@ -139,7 +139,6 @@ impl WriterChild {
         }
     }
 
-    /// Stops the child (if still running) and removes its file.
     /// [`wait_key_delay`] while the child runs: when `cancelled` says so the child is killed
     /// and `cancelled_error` returned; when the child dies, its failure.
     pub(crate) fn wait_key_delay(
@@ -157,13 +156,19 @@ impl WriterChild {
             return Ok(self);
         }
         if let Some(status) = exited {
-            let _ = std::fs::remove_file(self.temp_path());
-            return Err(child_failure(self.kind, status));
+            return Err(self.failed(status));
         }
         self.abandon();
         Err(cancelled_error.to_owned())
     }
 
+    /// The child exited early with `status`: removes its file and returns Redis's words.
+    pub(crate) fn failed(self, status: ExitStatus) -> String {
+        let _ = std::fs::remove_file(self.temp_path());
+        child_failure(self.kind, status)
+    }
+
+    /// Stops the child (if still running) and removes its file.
     pub(crate) fn abandon(mut self) {
         if let Writer::Process(child) = &mut self.writer {
             let _ = child.kill();

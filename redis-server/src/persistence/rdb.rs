@@ -64,6 +64,8 @@ pub(crate) struct RdbStatus {
     pub loading_total_bytes: AtomicU64,
     /// INFO `total_forks`: writer children started (see `persistence::child`).
     pub forks: AtomicU64,
+    /// INFO `rdb_last_cow_size`: what the last background save copied for writers.
+    pub last_cow_bytes: AtomicU64,
     /// Set to make a running background save give up (SHUTDOWN, DEBUG RELOAD).
     cancel: AtomicBool,
     running: Mutex<Option<Running>>,
@@ -77,6 +79,17 @@ struct Running {
     dirty: u64,
     /// The Unix time (seconds) of the snapshot.
     taken_unix: i64,
+    /// The snapshot being taken, for its progress (INFO's `current_save_keys_*`, `*_cow_*`).
+    job: Arc<SnapshotJob>,
+}
+
+/// A running save's progress as INFO reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SaveProgress {
+    pub keys_total: u64,
+    pub keys_processed: u64,
+    /// Bytes the snapshot copied because clients wrote to shards before it got there.
+    pub cow_bytes: u64,
 }
 
 impl Default for RdbStatus {
@@ -93,6 +106,7 @@ impl Default for RdbStatus {
             loading_start_unix: AtomicI64::new(0),
             loading_total_bytes: AtomicU64::new(0),
             forks: AtomicU64::new(0),
+            last_cow_bytes: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
             dump_payload_sanitizations: AtomicU64::new(0),
             final_save_done: AtomicBool::new(false),
@@ -105,6 +119,19 @@ impl Default for RdbStatus {
 }
 
 impl RdbStatus {
+    /// The running background save's progress, if one runs.
+    pub(crate) fn progress(&self) -> Option<SaveProgress> {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|r| SaveProgress {
+                keys_total: r.job.keys(),
+                keys_processed: r.job.visited(),
+                cow_bytes: r.job.copied_for_writers(),
+            })
+    }
+
     /// Seconds the running background save has taken so far, or -1.
     pub(crate) fn current_bgsave_secs(&self) -> i64 {
         self.running
@@ -228,7 +255,7 @@ impl std::fmt::Debug for PendingSnapshot {
 impl Drop for PendingSnapshot {
     /// A snapshot given up before it completed (its thread could not start) stops capturing.
     fn drop(&mut self) {
-        self.keyspace.complete_snapshot(&self.job, || true);
+        self.keyspace.complete_snapshot(&self.job, |_| false);
     }
 }
 
@@ -246,11 +273,20 @@ impl PendingSnapshot {
     /// Captures the shards nobody touched yet, one at a time and without the gate (call it
     /// on a thread of its own), then assembles the file. `None` once `cancel` is set.
     pub(crate) fn complete(self, cancel: Option<&AtomicBool>) -> Option<Snapshot> {
-        let _yielding = BackgroundPriority::lower();
-        let done = self
-            .keyspace
-            .complete_snapshot(&self.job, || cancel.is_some_and(|c| c.load(Relaxed)));
+        self.complete_with(|_| !cancel.is_some_and(|c| c.load(Relaxed)))
+    }
+
+    /// [`PendingSnapshot::complete`], asking `keep_going` after each shard (with the entries
+    /// it held) whether to go on.
+    pub(crate) fn complete_with(self, keep_going: impl FnMut(usize) -> bool) -> Option<Snapshot> {
+        let _yielding = crate::workers::BackgroundPriority::lower();
+        let done = self.keyspace.complete_snapshot(&self.job, keep_going);
         if done { self.assemble() } else { None }
+    }
+
+    /// The snapshot being taken.
+    pub(crate) fn job(&self) -> Arc<SnapshotJob> {
+        Arc::clone(&self.job)
     }
 
     /// Captures every remaining shard now, through `view` (the exclusive gate is held: SAVE).
@@ -288,41 +324,6 @@ impl PendingSnapshot {
             taken_ms: self.taken_ms,
             dirty: self.dirty,
         })
-    }
-}
-
-/// The calling thread's scheduling priority lowered (nice +10) while this lives, so that on a
-/// busy machine the snapshot's copying and encoding yield the CPU to the threads serving
-/// clients (on 2 cores, an equal-priority snapshot thread delayed replies by 5 to 8 ms).
-struct BackgroundPriority {
-    tid: libc::id_t,
-    old: libc::c_int,
-}
-
-impl BackgroundPriority {
-    fn lower() -> Option<BackgroundPriority> {
-        // SAFETY: gettid has no preconditions; getpriority/setpriority only read and set the
-        // nice value of this very thread (Linux applies PRIO_PROCESS to a thread id).
-        unsafe {
-            let tid = libc::gettid() as libc::id_t;
-            *libc::__errno_location() = 0;
-            let old = libc::getpriority(libc::PRIO_PROCESS, tid);
-            if old == -1 && *libc::__errno_location() != 0 {
-                return None;
-            }
-            (libc::setpriority(libc::PRIO_PROCESS, tid, (old + 10).min(19)) == 0)
-                .then_some(BackgroundPriority { tid, old })
-        }
-    }
-}
-
-impl Drop for BackgroundPriority {
-    fn drop(&mut self) {
-        // SAFETY: as in `lower`; raising it back may be refused without privileges, which only
-        // leaves this (pool) thread nicer than before.
-        unsafe {
-            libc::setpriority(libc::PRIO_PROCESS, self.tid, self.old);
-        }
     }
 }
 
@@ -426,8 +427,11 @@ fn write_file(
     const CANCELLED: &str = "Write error saving DB on disk: save cancelled";
     let cancelled = || cancel.is_some_and(|c| c.load(Relaxed));
     if let Some(writer) = writer {
-        let writer =
-            writer.wait_key_delay(snapshot.keys, opts.key_delay_us, cancelled, CANCELLED)?;
+        // A background save was slowed down while its shards were visited.
+        if cancelled() {
+            writer.abandon();
+            return Err(CANCELLED.into());
+        }
         let tmp = writer.finish(&snapshot.bytes)?;
         return std::fs::rename(&tmp, &opts.filename).map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
@@ -534,6 +538,7 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
         started: Instant::now(),
         dirty: pending.dirty(),
         taken_unix: now_unix,
+        job: pending.job(),
     });
     let shared = Arc::clone(&server.rdb);
     let tag = format!("bg-{}", std::process::id());
@@ -555,11 +560,30 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
         .name("bgsave".into())
         .spawn(move || {
             crate::workers::lower_this_thread_priority();
-            let result = match pending.complete(Some(&shared.cancel)) {
-                Some(snapshot) => {
+            let mut writer = writer;
+            let cancelled = || shared.cancel.load(Relaxed);
+            let mut child_exit = None;
+            // `rdb-key-save-delay` slows the visit itself, shard by shard, as Redis's child
+            // slows down key by key: shards stay uncaptured for longer, and writers meanwhile
+            // make the snapshot copy them, as they make a fork copy pages.
+            let snapshot = pending.complete_with(|entries| {
+                if cancelled() {
+                    return false;
+                }
+                if opts.key_delay_us <= 0 || entries == 0 {
+                    return true;
+                }
+                wait_key_delay(entries as u64, opts.key_delay_us, || {
+                    child_exit = writer.exited();
+                    cancelled() || child_exit.is_some()
+                })
+            });
+            let result = match (snapshot, child_exit) {
+                (Some(snapshot), _) => {
                     write_file(&snapshot, &opts, &tag, Some(&shared.cancel), Some(writer))
                 }
-                None => {
+                (None, Some(status)) => Err(writer.failed(status)),
+                (None, None) => {
                     writer.abandon();
                     Err("Write error saving DB on disk: save cancelled".into())
                 }
@@ -613,6 +637,9 @@ fn collect_bgsave(server: &Server) {
         status
             .last_bgsave_time_sec
             .store(run.started.elapsed().as_secs() as i64, Relaxed);
+        status
+            .last_cow_bytes
+            .store(run.job.copied_for_writers(), Relaxed);
     }
     match result {
         Ok(()) => {
@@ -1113,6 +1140,44 @@ mod tests {
         })
         .unwrap();
         assert_eq!(keys, vec![b"k".to_vec()]);
+    }
+
+    #[test]
+    fn a_slowed_bgsave_reports_its_progress_and_what_writers_made_it_copy() {
+        let mut s = Saving::new("progress", &[]);
+        let c = &mut s.c;
+        for i in 0..2000 {
+            c.run(&["SET", &format!("key{i}"), &"A".repeat(100)]);
+        }
+        assert_eq!(info_field(c, "current_save_keys_total"), "0");
+        c.run(&["CONFIG", "SET", "rdb-key-save-delay", "500"]);
+        assert_eq!(c.text(&["BGSAVE"]), "+Background saving started\r\n");
+        assert_eq!(info_field(c, "current_save_keys_total"), "2000");
+        // A second of delay in all: early on, most shards still wait for the visitor.
+        for i in 0..16 {
+            c.run(&["SETRANGE", &format!("key{i}"), "0", "B"]);
+        }
+        let cow: u64 = info_field(c, "current_cow_size").parse().unwrap();
+        assert!(
+            cow > 4096,
+            "writers made the snapshot copy only {cow} bytes"
+        );
+        let server = Arc::clone(&c.server);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut processed = 0;
+        while server.rdb.bgsave_in_progress.load(Relaxed) {
+            assert!(Instant::now() < deadline, "bgsave never finished");
+            let now: u64 = info_field(c, "current_save_keys_processed")
+                .parse()
+                .unwrap();
+            assert!(now >= processed && now <= 2000, "{processed} then {now}");
+            processed = now;
+            std::thread::sleep(Duration::from_millis(20));
+            cron(&server);
+        }
+        assert!(processed > 0, "no progress was ever reported");
+        assert_eq!(info_field(c, "rdb_last_cow_size"), cow.to_string());
+        assert_eq!(info_field(c, "current_cow_size"), "0");
     }
 
     #[test]

@@ -594,8 +594,7 @@ fn dataset_digest(ctx: &mut CommandContext<'_>) -> [u8; 20] {
         }
         let id = u32::try_from(db).unwrap_or(u32::MAX);
         mix_digest(&mut total, &id.to_be_bytes());
-        ctx.db.for_each_shard(db, |shard| {
-            let shard: &Shard = shard;
+        ctx.db.for_each_shard_read(db, |shard| {
             shard.for_each(|entry| {
                 let mut digest = [0u8; 20];
                 mix_digest(&mut digest, entry.key());

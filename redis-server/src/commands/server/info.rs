@@ -337,20 +337,30 @@ fn memory_section(server: &Server, out: &mut String) {
     );
 }
 
-/// Persistence is not built yet: these are the values of a server that has neither saved nor
-/// loaded anything, with AOF off.
+/// Copy-on-write here is what a running snapshot copied because clients wrote to shards it
+/// had not captured yet (see `common::keyspace::snapshot`); it is always current, so its age
+/// is 0 and its peak is itself.
 fn persistence_section(server: &Server, out: &mut String) {
     let aof = &server.aof;
+    let save = server.rdb.progress().unwrap_or_default();
+    let fork_perc = if save.keys_total > 0 {
+        format!(
+            "{:.2}",
+            save.keys_processed as f64 * 100.0 / save.keys_total as f64
+        )
+    } else {
+        "0.00".to_owned()
+    };
     out.push_str("# Persistence\r\n");
     fields!(out,
         "loading" => u8::from(server.rdb.loading.load(Relaxed)),
         "async_loading" => 0,
-        "current_cow_peak" => 0,
-        "current_cow_size" => 0,
+        "current_cow_peak" => save.cow_bytes,
+        "current_cow_size" => save.cow_bytes,
         "current_cow_size_age" => 0,
-        "current_fork_perc" => "0.00",
-        "current_save_keys_processed" => 0,
-        "current_save_keys_total" => 0,
+        "current_fork_perc" => fork_perc,
+        "current_save_keys_processed" => save.keys_processed,
+        "current_save_keys_total" => save.keys_total,
         "rdb_changes_since_last_save" => server.dirty.load(Relaxed),
         "rdb_bgsave_in_progress" => u8::from(server.rdb.bgsave_in_progress.load(Relaxed)),
         "rdb_last_save_time" => server.lastsave_unix.load(Relaxed),
@@ -358,7 +368,7 @@ fn persistence_section(server: &Server, out: &mut String) {
         "rdb_last_bgsave_time_sec" => server.rdb.last_bgsave_time_sec.load(Relaxed),
         "rdb_current_bgsave_time_sec" => server.rdb.current_bgsave_secs(),
         "rdb_saves" => server.rdb.saves.load(Relaxed),
-        "rdb_last_cow_size" => 0,
+        "rdb_last_cow_size" => server.rdb.last_cow_bytes.load(Relaxed),
         "rdb_last_load_keys_expired" => server.rdb.last_load_keys_expired.load(Relaxed),
         "rdb_last_load_keys_loaded" => server.rdb.last_load_keys_loaded.load(Relaxed),
         "aof_enabled" => u8::from(aof.enabled.load(Relaxed)),
@@ -402,7 +412,7 @@ fn persistence_section(server: &Server, out: &mut String) {
 fn lookup_stats(ctx: &mut CommandContext<'_>) -> (u64, u64) {
     let (mut hits, mut misses) = (0, 0);
     for db in 0..ctx.server.keyspace.databases() {
-        ctx.db.for_each_shard(db, |shard| {
+        ctx.db.for_each_shard_read(db, |shard| {
             let (h, m) = shard.lookup_stats();
             hits += h;
             misses += m;
@@ -682,7 +692,7 @@ fn keyspace_section(ctx: &mut CommandContext<'_>, out: &mut String) {
     out.push_str("# Keyspace\r\n");
     for db in 0..ctx.server.keyspace.databases() {
         let (mut keys, mut expires) = (0usize, 0usize);
-        ctx.db.for_each_shard(db, |shard| {
+        ctx.db.for_each_shard_read(db, |shard| {
             keys += shard.len();
             expires += shard.volatile_len();
         });

@@ -72,7 +72,7 @@ impl Overhead {
         let mut overhead = Overhead::without_keyspace(ctx.server);
         for db in 0..ctx.server.keyspace.databases() {
             let (mut keys, mut main, mut expires) = (0u64, 0u64, 0u64);
-            ctx.db.for_each_shard(db, |shard| {
+            ctx.db.for_each_shard_read(db, |shard| {
                 keys += shard.len() as u64;
                 let (m, e) = shard.table_overhead();
                 main += m as u64;
