@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::child::{Kind, WriterChild};
+use super::rdb::Pacer;
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
@@ -788,17 +789,30 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
             )
         })?;
         let manifest = Manifest::parse(&bytes).map_err(|e| e.to_string())?;
-        let gate = server.keyspace.exclusive();
-        let mut view = server.keyspace.lock_lazily(&gate, 0);
-        load_files(server, &mut view, &dir, &prefix, &manifest)?;
+        let total: u64 = manifest
+            .files_to_load()
+            .map(|f| file_len(&dir, &f.file_name))
+            .sum();
+        server.rdb.loading_total_bytes.store(total, Relaxed);
+        let mut pacer = Pacer::owning(server, server.keyspace.exclusive());
+        let mut view = pacer
+            .view(0)
+            .ok_or_else(|| "Loading the dataset failed".to_owned())?;
+        load_files(server, &mut view, &dir, &prefix, &manifest, &mut pacer)?;
         manifest
     } else if legacy.exists() {
         // A single `appendonly.aof` from before Redis 7.0: load it, then move it into the
         // folder as the base.
         {
-            let gate = server.keyspace.exclusive();
-            let mut view = server.keyspace.lock_lazily(&gate, 0);
-            load_one(server, &mut view, &legacy, true, &prefix)?;
+            server
+                .rdb
+                .loading_total_bytes
+                .store(file_len(Path::new("."), prefix.as_bytes()), Relaxed);
+            let mut pacer = Pacer::owning(server, server.keyspace.exclusive());
+            let mut view = pacer
+                .view(0)
+                .ok_or_else(|| "Loading the dataset failed".to_owned())?;
+            load_one(server, &mut view, &legacy, true, &prefix, &mut pacer)?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| {
             format!(
@@ -925,12 +939,13 @@ fn resume_interrupted_upgrade(
     Ok(())
 }
 
-fn load_files(
-    server: &Server,
-    view: &mut Locked<'_>,
+fn load_files<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     dir: &Path,
     prefix: &str,
     manifest: &Manifest,
+    pacer: &mut Pacer<'k>,
 ) -> Result<(), String> {
     let files: Vec<_> = manifest.files_to_load().collect();
     let count = files.len();
@@ -938,7 +953,8 @@ fn load_files(
         let name = String::from_utf8_lossy(&info.file_name).into_owned();
         let path = dir.join(&name);
         let started = Instant::now();
-        load_one(server, view, &path, i + 1 == count, prefix)?;
+        load_one(server, view, &path, i + 1 == count, prefix, pacer)?;
+        pacer.next_file(file_len(dir, &info.file_name));
         let kind = if info.file_type == manifest::FileType::Base {
             "base"
         } else {
@@ -972,12 +988,13 @@ impl Drop for LoadingGuard {
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
 /// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
 /// client (a MULTI's commands are queued here, then EXEC runs them).
-fn load_one(
-    server: &Server,
-    view: &mut Locked<'_>,
+fn load_one<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     path: &Path,
     last: bool,
     prefix: &str,
+    pacer: &mut Pacer<'k>,
 ) -> Result<(), String> {
     let display = path
         .file_name()
@@ -1004,7 +1021,8 @@ fn load_one(
         let Some(mut preamble) = view.sibling(0) else {
             return Err("AOF loading outside the exclusive gate".into());
         };
-        let loaded = crate::persistence::rdb::load_bytes(server, &mut preamble, &data, false)?;
+        let loaded =
+            crate::persistence::rdb::load_paced(server, &mut preamble, &data, false, pacer)?;
         drop(preamble);
         pos = loaded.end;
         if pos < data.len() {
@@ -1066,6 +1084,7 @@ fn load_one(
                     multi_start = None;
                 }
                 good = end;
+                pacer.progress(view, end);
             }
             Some(Err(e)) => break Some(e),
         }
@@ -1120,7 +1139,7 @@ fn load_one(
 /// DEBUG LOADAOF: writes what is pending, empties the dataset (functions too), and loads the
 /// folder the manifest on disk names, through `view` (exclusive gate). Redis exits when the
 /// files cannot be loaded; so does this.
-pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
+pub(crate) fn debug_loadaof<'k>(server: &'k Server, view: &mut Locked<'k>) {
     if server.aof.enabled.load(Relaxed) {
         server.aof.flush_and_sync(server);
     }
@@ -1138,7 +1157,7 @@ pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
         if manifest.files_to_load().next().is_none() {
             return Ok(());
         }
-        load_files(server, view, &dir, &prefix, &manifest)
+        load_files(server, view, &dir, &prefix, &manifest, &mut Pacer::held(server))
     });
     if let Err(e) = loaded {
         server.log.warning(&e);

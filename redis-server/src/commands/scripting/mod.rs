@@ -446,19 +446,6 @@ impl ScriptThread {
         rx.await.ok()
     }
 
-    /// Runs `f` on the script thread and blocks until it is done (start-up loading, which may
-    /// load functions into the engine). `None` only if `f` panicked.
-    pub(crate) fn run_blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        let (tx, rx) = mpsc::channel();
-        self.submit(Box::new(move || {
-            let _ = tx.send(f());
-        }));
-        rx.recv().ok()
-    }
-
     /// Queues `job` for the script thread; runs it here when the thread could not be started.
     fn submit(&self, job: Job) {
         match self.sender() {
