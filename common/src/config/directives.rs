@@ -778,7 +778,7 @@ pub static DIRECTIVES: &[Directive] = &[
         1024,
         INT_MAX,
         2 * 1024 * 1024,
-        RDB,
+        None,
     ),
     // TLS (Redis built with USE_OPENSSL, as distributions ship it)
     int("tls-port", N, 0, 65535, 0, TLS),

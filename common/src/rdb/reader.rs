@@ -713,7 +713,9 @@ pub fn load(
     verify_checksum: bool,
     mut sink: impl FnMut(Record<'_>) -> Result<(), RdbError>,
 ) -> Result<LoadSummary, RdbError> {
-    load_tracked(data, limits, now_ms, verify_checksum, |record, _| sink(record))
+    load_tracked(data, limits, now_ms, verify_checksum, |record, _| {
+        sink(record)
+    })
 }
 
 /// [`load`], also telling `sink` the offset just past each record (how far the load got, for

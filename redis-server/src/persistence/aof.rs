@@ -1157,7 +1157,14 @@ pub(crate) fn debug_loadaof<'k>(server: &'k Server, view: &mut Locked<'k>) {
         if manifest.files_to_load().next().is_none() {
             return Ok(());
         }
-        load_files(server, view, &dir, &prefix, &manifest, &mut Pacer::held(server))
+        load_files(
+            server,
+            view,
+            &dir,
+            &prefix,
+            &manifest,
+            &mut Pacer::held(server),
+        )
     });
     if let Err(e) = loaded {
         server.log.warning(&e);

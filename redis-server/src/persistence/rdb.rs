@@ -830,6 +830,8 @@ impl<'k> Pacer<'k> {
         if self.server.shutdown_asap.load(Relaxed) {
             exit_while_loading(self.server);
         }
+        // Commands that run on this (the script) thread: DEBUG, flagged `loading`.
+        crate::commands::scripting::run_queued_jobs();
         std::thread::sleep(LOADING_EVENTS_WINDOW);
         let gate = self.server.keyspace.exclusive();
         *view = self.server.keyspace.lock_lazily(&gate, view.db());
