@@ -78,6 +78,9 @@ pub(crate) struct Aof {
     /// next tick, and INFO already reports it in progress (Redis forks at once).
     pub starting: AtomicBool,
     pub rewrite_in_progress: AtomicBool,
+    /// `appendonly yes` at run time, until its first rewrite succeeds (Redis's
+    /// `AOF_WAIT_REWRITE`): writes go to a temporary incremental file outside the manifest.
+    waiting_rewrite: AtomicBool,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
@@ -117,6 +120,7 @@ impl Default for Aof {
             rewrite_scheduled: AtomicBool::new(false),
             starting: AtomicBool::new(false),
             rewrite_in_progress: AtomicBool::new(false),
+            waiting_rewrite: AtomicBool::new(false),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
             last_rewrite_secs: AtomicI64::new(-1),
@@ -376,8 +380,32 @@ impl Aof {
                 server
                     .log
                     .warning("Background AOF rewrite terminated with error");
+                if self.waiting_rewrite.load(Relaxed) {
+                    self.drop_temp_incr(server);
+                }
             }
         }
+    }
+
+    /// A rewrite for `appendonly yes` failed: what the temporary incremental file gathered
+    /// goes (the next rewrite's base will hold it), and the cron tries again.
+    fn drop_temp_incr(&self, server: &Server) {
+        let (dir, prefix) = folder(server);
+        let mut files = lock(&self.files);
+        let mut state = server.feed.lock();
+        state.aof = None;
+        server.feed.refresh_active(&state);
+        drop(state);
+        if let Some(open) = files.as_mut() {
+            open.incr = None;
+        }
+        drop(files);
+        let name = temp_incr_name(&prefix);
+        server.log.notice(&format!(
+            "Removing the temp incr aof file {name} in the background"
+        ));
+        let _ = std::fs::remove_file(dir.join(&name));
+        self.rewrite_scheduled.store(true, Relaxed);
     }
 
     /// Seconds the running rewrite has taken (INFO `aof_current_rewrite_time_sec`).
@@ -428,6 +456,7 @@ pub(crate) fn stop(server: &Server) {
     drop(state);
     *lock(&aof.files) = None;
     aof.enabled.store(false, Relaxed);
+    aof.waiting_rewrite.store(false, Relaxed);
     aof.rewrite_scheduled.store(false, Relaxed);
     aof.starting.store(false, Relaxed);
     server
@@ -438,6 +467,7 @@ pub(crate) fn stop(server: &Server) {
 /// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
 pub(crate) fn start(server: &Server) {
     server.aof.enabled.store(true, Relaxed);
+    server.aof.waiting_rewrite.store(true, Relaxed);
     if server.rdb.bgsave_in_progress.load(Relaxed) {
         server.aof.rewrite_scheduled.store(true, Relaxed);
     } else {
@@ -622,6 +652,11 @@ struct BaseOptions {
     key_delay_us: i64,
 }
 
+/// The incremental file written while `appendonly yes` waits for its first rewrite.
+fn temp_incr_name(prefix: &str) -> String {
+    format!("temp-{prefix}.incr")
+}
+
 /// Opens the next incremental file and makes it the one written from now on (under the feed
 /// lock, so no write lands in between); opens the folder when the AOF is just being turned on.
 fn switch_incr(server: &Server) -> Result<(), String> {
@@ -630,14 +665,14 @@ fn switch_incr(server: &Server) -> Result<(), String> {
     let (dir, prefix) = folder(server);
     let mut files = lock(&aof.files);
     let mut state = server.feed.lock();
-    if let (Some(incr), Some(buffer)) = (
-        files.as_mut().and_then(|f| f.incr.as_mut()),
-        state.aof.as_mut(),
-    ) {
+    if let Some(buffer) = state.aof.as_mut() {
         let pending = std::mem::take(&mut buffer.pending);
-        incr.write_all(&pending)
-            .and_then(|()| incr.sync_data())
-            .map_err(|e| format!("Error writing to the AOF file: {e}"))?;
+        // With no file open, what is pending is in the base just taken.
+        if let Some(incr) = files.as_mut().and_then(|f| f.incr.as_mut()) {
+            incr.write_all(&pending)
+                .and_then(|()| incr.sync_data())
+                .map_err(|e| format!("Error writing to the AOF file: {e}"))?;
+        }
     }
     let mut manifest = match files.take() {
         Some(open) => open.manifest,
@@ -656,9 +691,19 @@ fn switch_incr(server: &Server) -> Result<(), String> {
         }
     };
     let incr = if enabled {
-        let name = manifest.new_incr(&prefix);
+        let name = if aof.waiting_rewrite.load(Relaxed) {
+            // Until the first rewrite succeeds, a file the manifest does not name.
+            let name = temp_incr_name(&prefix);
+            File::create(dir.join(&name))
+                .map_err(|e| format!("Can't open the append-only file {name}: {e}"))?;
+            name
+        } else {
+            manifest.new_incr(&prefix)
+        };
         let incr = open_append(&dir.join(&name))?;
-        write_manifest(&dir, &prefix, &manifest)?;
+        if !aof.waiting_rewrite.load(Relaxed) {
+            write_manifest(&dir, &prefix, &manifest)?;
+        }
         server.log.notice(&format!(
             "Creating AOF incr file {name} on background rewrite"
         ));
@@ -720,8 +765,25 @@ fn write_base(
             .unwrap_or_default()
     ));
     let enabled = open.incr.is_some();
+    if enabled && aof.waiting_rewrite.load(Relaxed) {
+        // The temporary incremental file becomes the folder's first one.
+        let temp = temp_incr_name(prefix);
+        let incr_name = manifest.new_incr(prefix);
+        if let Err(e) = std::fs::rename(dir.join(&temp), dir.join(&incr_name)) {
+            let _ = std::fs::remove_file(dir.join(&name));
+            return Err(format!(
+                "Error trying to rename the temporary AOF incr file {} into {}: {e}",
+                dir.join(&temp).display(),
+                dir.join(&incr_name).display()
+            ));
+        }
+        log.push(format!(
+            "Successfully renamed the temporary AOF incr file {temp} into {incr_name}"
+        ));
+    }
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
+    aof.waiting_rewrite.store(false, Relaxed);
     if !options.disable_gc {
         delete_history(dir, prefix, &mut manifest, |line| log.push(line))?;
     }
