@@ -81,6 +81,9 @@ pub(crate) struct Aof {
     /// `appendonly yes` at run time, until its first rewrite succeeds (Redis's
     /// `AOF_WAIT_REWRITE`): writes go to a temporary incremental file outside the manifest.
     waiting_rewrite: AtomicBool,
+    /// The writer child `appendonly yes` starts at once (Redis forks in CONFIG SET), for the
+    /// rewrite the cron then begins.
+    early_child: Mutex<Option<WriterChild>>,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
@@ -121,6 +124,7 @@ impl Default for Aof {
             starting: AtomicBool::new(false),
             rewrite_in_progress: AtomicBool::new(false),
             waiting_rewrite: AtomicBool::new(false),
+            early_child: Mutex::new(None),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
             last_rewrite_secs: AtomicI64::new(-1),
@@ -449,6 +453,9 @@ fn kill_rewrite(server: &Server) {
 pub(crate) fn stop(server: &Server) {
     let aof = &server.aof;
     kill_rewrite(server);
+    if let Some(child) = lock(&aof.early_child).take() {
+        child.abandon();
+    }
     aof.flush_and_sync(server);
     let mut state = server.feed.lock();
     state.aof = None;
@@ -464,15 +471,42 @@ pub(crate) fn stop(server: &Server) {
         .notice("Background append only file rewriting stopped");
 }
 
-/// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
-pub(crate) fn start(server: &Server) {
+/// `appendonly yes` at run time: a rewrite creates the files; the cron starts it, with the
+/// writer child started here (it is there before the reply, as Redis's fork is). `config`
+/// is the one being applied (its lock is held).
+pub(crate) fn start(server: &Server, config: &common::config::Config) {
     server.aof.enabled.store(true, Relaxed);
     server.aof.waiting_rewrite.store(true, Relaxed);
     if server.rdb.bgsave_in_progress.load(Relaxed) {
         server.aof.rewrite_scheduled.store(true, Relaxed);
-    } else {
-        server.aof.starting.store(true, Relaxed);
+        return;
     }
+    server.aof.starting.store(true, Relaxed);
+    let (dir, _) = folder_in(config);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        if let Ok(child) = spawn_writer(server, config, &dir) {
+            *lock(&server.aof.early_child) = Some(child);
+        }
+    }
+}
+
+/// Starts a rewrite's writer child, writing into `dir`.
+fn spawn_writer(
+    server: &Server,
+    config: &common::config::Config,
+    dir: &Path,
+) -> std::io::Result<WriterChild> {
+    let incremental_fsync = config
+        .get_bool("aof-rewrite-incremental-fsync")
+        .unwrap_or(true);
+    let oom_score = crate::oom::child_score(config);
+    WriterChild::spawn(
+        &server.rdb,
+        dir,
+        Kind::AofRewrite,
+        incremental_fsync,
+        oom_score,
+    )
 }
 
 impl Aof {
@@ -506,20 +540,15 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let shared = Arc::clone(&server.aof);
     let config = server.config();
     let disable_gc = config.get_bool("aof-disable-auto-gc").unwrap_or(false);
-    let incremental_fsync = config
-        .get_bool("aof-rewrite-incremental-fsync")
-        .unwrap_or(true);
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
-    let oom_score = crate::oom::child_score(&config);
-    drop(config);
     // The child is there before the reply, as Redis's forked child is.
-    let writer = match WriterChild::spawn(
-        &server.rdb,
-        &dir,
-        Kind::AofRewrite,
-        incremental_fsync,
-        oom_score,
-    ) {
+    let early = lock(&aof.early_child).take();
+    let spawned = match early {
+        Some(child) => Ok(child),
+        None => spawn_writer(server, &config, &dir),
+    };
+    drop(config);
+    let writer = match spawned {
         Ok(writer) => writer,
         Err(e) => {
             aof.rewrite_in_progress.store(false, Relaxed);

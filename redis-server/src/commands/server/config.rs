@@ -207,7 +207,7 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "appendonly" => {
                 let on = config.get_bool("appendonly").unwrap_or(false);
                 if on && !server.aof.enabled.load(Relaxed) {
-                    crate::persistence::aof::start(server);
+                    crate::persistence::aof::start(server, config);
                 } else if !on && server.aof.enabled.load(Relaxed) {
                     crate::persistence::aof::stop(server);
                 }
