@@ -337,16 +337,18 @@ fn acknowledged_writes_survive_kill_9() {
 }
 
 /// Starts a server on the folder of `dir` that loads slowly (`key-load-delay`), serving
-/// clients every KB of the file. The harness returns once PING answers (`-LOADING`).
+/// clients every KB of the file. The harness returns once PING answers, `-LOADING` included.
 fn slow_loader(dir: &str) -> TestServer {
-    TestServer::with_args(&[
-        "--dir",
-        dir,
-        "--key-load-delay",
-        "100",
-        "--loading-process-events-interval-bytes",
-        "1024",
-    ])
+    TestServer::builder()
+        .args(&[
+            "--dir",
+            dir,
+            "--key-load-delay",
+            "100",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ])
+        .start_loading()
 }
 
 #[test]
