@@ -419,4 +419,12 @@ fn clients_are_served_while_the_dataset_loads() {
         "{log}"
     );
     assert!(!log.contains("Ready to accept connections"), "{log}");
+
+    // SHUTDOWN while loading never saves the half-loaded dataset.
+    let mut fourth = slow_loader(&dir);
+    fourth.connect().send_cmd(&["SHUTDOWN", "SAVE"]);
+    assert!(fourth.wait_exit(WAIT).success());
+    let log = fourth.log();
+    assert!(log.contains("User requested shutdown..."), "{log}");
+    assert!(!log.contains("DB saved on disk"), "{log}");
 }

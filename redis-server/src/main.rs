@@ -351,7 +351,9 @@ async fn run(server: Arc<Server>) -> ExitCode {
         .verbose(&format!("Serving with {} worker threads", server.threads));
 
     // Clients are accepted before the dataset loads, as Redis does: while it loads they get
-    // LOADING for everything not flagged `loading` (see persistence::rdb::Pacer).
+    // LOADING for everything not flagged `loading` (see persistence::rdb::Pacer). The state
+    // is on before the first client can come, so that none sees the dataset half there.
+    let loading = persistence::rdb::Loading::start(&server.rdb, 0);
     let workers = match workers::Workers::start(server.threads) {
         Ok(w) => Arc::new(w),
         Err(e) => {
@@ -386,19 +388,20 @@ async fn run(server: Arc<Server>) -> ExitCode {
     let appendonly = server.config().get_bool("appendonly").unwrap_or(false);
     // On the script thread: what is loaded may hold functions (and the AOF, scripts), and
     // the engine lives there. This runtime goes on accepting clients meanwhile.
-    let loading = server.clone();
+    let loader = server.clone();
     let loaded = server
         .scripting
         .thread
         .run(move || {
             if appendonly {
-                persistence::aof::load_at_startup(&loading)
+                persistence::aof::load_at_startup(&loader)
             } else {
-                persistence::rdb::load_at_startup(&loading)
+                persistence::rdb::load_at_startup(&loader)
             }
         })
         .await
         .unwrap_or_else(|| Err("Loading the dataset failed".to_owned()));
+    drop(loading);
     if let Err(e) = loaded {
         server.log.warning(&e);
         return ExitCode::from(1);

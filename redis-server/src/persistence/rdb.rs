@@ -839,9 +839,9 @@ impl<'k> Pacer<'k> {
     }
 }
 
-/// A shutdown signal arrived while the start-up load runs: exit without saving, as Redis's
-/// `prepareForShutdown(SHUTDOWN_NOSAVE)` from `whileBlockedCron` does.
-fn exit_while_loading(server: &Server) -> ! {
+/// A shutdown signal or SHUTDOWN while the start-up load runs: exit without saving, as
+/// Redis's `prepareForShutdown` does while loading.
+pub(crate) fn exit_while_loading(server: &Server) -> ! {
     server.log.warning("User requested shutdown...");
     let config = server.config();
     let pidfile = config.get_str("pidfile").unwrap_or("");
