@@ -43,7 +43,7 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let set_ctx = SetContext {
         local_client: is_local(ctx),
-        loading: false,
+        loading: ctx.server.rdb.loading.load(Relaxed),
     };
     let server = ctx.server;
     let mut config = server.config_mut();
