@@ -372,11 +372,7 @@ mod tests {
         });
         assert_eq!(copied(&job), 0, "a layout-only pass copied a shard");
         ks.for_each_shard(&gate, 0, Intent::Write, |_| ());
-        assert_eq!(
-            copied(&job),
-            50,
-            "a writing pass copies every pending shard first"
-        );
+        assert_eq!(copied(&job), 50, "a writing pass copies every pending shard first");
     }
 
     #[test]
