@@ -163,3 +163,62 @@ fn oom_score_follows_the_role_and_the_child_takes_its_class() {
     assert_eq!(c.cmd(&["REPLICAOF", "localhost", "1"]), "+OK\r\n");
     assert_eq!(oom_score(pid), base);
 }
+
+/// `appendonly yes` at run time: until the first rewrite succeeds, writes go to a temporary
+/// incremental file the manifest does not name; a failed rewrite removes it and the next
+/// one starts by itself; the one that succeeds turns it into the folder's first incr file.
+#[test]
+fn appendonly_yes_writes_a_temp_incr_until_the_first_rewrite_succeeds() {
+    let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut c = server.connect();
+    let folder = server.dir().join("appendonlydir");
+    assert_eq!(c.cmd(&["SET", "k", "1"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "10000000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]), "+OK\r\n");
+    assert_eq!(info_field(&mut c, "aof_rewrite_in_progress"), "1");
+    wait_until(|| folder.join("temp-appendonly.aof.incr").exists());
+    assert_eq!(c.cmd(&["INCR", "k"]), ":2\r\n");
+    let kill = |pid: u32| {
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+    let first = child_of(server.pid().unwrap());
+    kill(first);
+    let removed = "Removing the temp incr aof file temp-appendonly.aof.incr in the background";
+    wait_until(|| server.log().matches(removed).count() == 1);
+    assert!(!folder.join("appendonly.aof.manifest").exists());
+    assert!(!folder.join("appendonly.aof.1.base.rdb").exists());
+    // The cron starts the next rewrite; this one succeeds.
+    wait_until(|| {
+        info_field(&mut c, "aof_rewrite_in_progress") == "1"
+            && child_of(server.pid().unwrap()) != first
+    });
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n"
+    );
+    kill(child_of(server.pid().unwrap()));
+    wait_until(|| {
+        server
+            .log()
+            .contains("Background AOF rewrite finished successfully")
+    });
+    assert_eq!(server.log().matches(removed).count(), 2);
+    assert_eq!(
+        std::fs::read_to_string(folder.join("appendonly.aof.manifest")).unwrap(),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(!folder.join("temp-appendonly.aof.incr").exists());
+    assert_eq!(c.cmd(&["INCR", "k"]), ":3\r\n");
+    // What the files hold loads back to the same value.
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\n3\r\n");
+}

@@ -335,3 +335,96 @@ fn acknowledged_writes_survive_kill_9() {
     }
     assert!(total_acked > ROUNDS * WRITERS, "only {total_acked} writes");
 }
+
+/// Starts a server on the folder of `dir` that loads slowly (`key-load-delay`), serving
+/// clients every KB of the file. The harness returns once PING answers, `-LOADING` included.
+fn slow_loader(dir: &str) -> TestServer {
+    TestServer::builder()
+        .args(&[
+            "--dir",
+            dir,
+            "--key-load-delay",
+            "100",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ])
+        .start_loading()
+}
+
+#[test]
+fn clients_are_served_while_the_dataset_loads() {
+    let mut first = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut c = first.connect();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "rdbcompression", "no"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd(&["DEBUG", "POPULATE", "20000", "key", "1000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+    c.send_cmd(&["SHUTDOWN", "NOSAVE"]);
+    assert!(first.wait_exit(WAIT).success());
+    let dir = first.dir().to_string_lossy().into_owned();
+
+    // The harness's start returns once PING answers: the load is under way.
+    let second = slow_loader(&dir);
+    let mut c = second.connect();
+    assert_eq!(info_field(&mut c, "persistence", "loading"), "1");
+    assert_eq!(
+        c.cmd(&["GET", "key:1"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    // PING lacks the `loading` flag in Redis 7.0 too.
+    assert_eq!(
+        c.cmd(&["PING"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    assert_eq!(c.cmd(&["ECHO", "x"]), "$1\r\nx\r\n");
+    let loaded: u64 = info_field(&mut c, "persistence", "loading_loaded_bytes")
+        .parse()
+        .unwrap();
+    let total: u64 = info_field(&mut c, "persistence", "loading_total_bytes")
+        .parse()
+        .unwrap();
+    assert!(loaded < total && total > 20_000_000, "{loaded} of {total}");
+    // Clients come and go while it loads; those that leave are freed.
+    let others: Vec<_> = (0..5).map(|_| second.connect()).collect();
+    for mut other in others {
+        assert_eq!(other.cmd(&["CLIENT", "ID"]).as_bytes()[0], b':');
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while info_field(&mut c, "clients", "connected_clients") != "1" {
+        assert!(std::time::Instant::now() < deadline, "clients not freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(info_field(&mut c, "persistence", "loading"), "1");
+    assert!(!second.log().contains("Ready to accept connections"));
+
+    // Then the data, once loaded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while info_field(&mut c, "persistence", "loading") != "0" {
+        assert!(std::time::Instant::now() < deadline, "still loading");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(c.cmd(&["GET", "key:1"]).starts_with("$1000\r\nvalue:1"));
+    assert_eq!(c.cmd(&["DBSIZE"]), ":20000\r\n");
+    assert!(second.log().contains("Ready to accept connections"));
+    drop(second);
+
+    // SIGTERM while loading: the server exits at once, without saving.
+    let mut third = slow_loader(&dir);
+    assert!(third.terminate(WAIT).success());
+    let log = third.log();
+    assert!(
+        log.contains("Received shutdown signal during loading, scheduling shutdown."),
+        "{log}"
+    );
+    assert!(!log.contains("Ready to accept connections"), "{log}");
+
+    // SHUTDOWN while loading never saves the half-loaded dataset.
+    let mut fourth = slow_loader(&dir);
+    fourth.connect().send_cmd(&["SHUTDOWN", "SAVE"]);
+    assert!(fourth.wait_exit(WAIT).success());
+    let log = fourth.log();
+    assert!(log.contains("User requested shutdown..."), "{log}");
+    assert!(!log.contains("DB saved on disk"), "{log}");
+}

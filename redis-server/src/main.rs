@@ -346,29 +346,14 @@ async fn run(server: Arc<Server>) -> ExitCode {
         }
     }
     server.log.notice("Server initialized");
-    let appendonly = server.config().get_bool("appendonly").unwrap_or(false);
-    // On the script thread: what is loaded may hold functions (and the AOF, scripts), and
-    // the engine lives there.
-    let loading = server.clone();
-    let loaded = server
-        .scripting
-        .thread
-        .run_blocking(move || {
-            if appendonly {
-                persistence::aof::load_at_startup(&loading)
-            } else {
-                persistence::rdb::load_at_startup(&loading)
-            }
-        })
-        .unwrap_or_else(|| Err("Loading the dataset failed".to_owned()));
-    if let Err(e) = loaded {
-        server.log.warning(&e);
-        return ExitCode::from(1);
-    }
     server
         .log
         .verbose(&format!("Serving with {} worker threads", server.threads));
 
+    // Clients are accepted before the dataset loads, as Redis does: while it loads they get
+    // LOADING for everything not flagged `loading` (see persistence::rdb::Pacer). The state
+    // is on before the first client can come, so that none sees the dataset half there.
+    let loading = persistence::rdb::Loading::start(&server.rdb, 0);
     let workers = match workers::Workers::start(server.threads) {
         Ok(w) => Arc::new(w),
         Err(e) => {
@@ -398,10 +383,36 @@ async fn run(server: Arc<Server>) -> ExitCode {
             unixsocket.clone(),
         ));
     }
+    tokio::spawn(watch_signals(server.clone()));
+
+    let appendonly = server.config().get_bool("appendonly").unwrap_or(false);
+    // On the script thread: what is loaded may hold functions (and the AOF, scripts), and
+    // the engine lives there. This runtime goes on accepting clients meanwhile.
+    let loader = server.clone();
+    let loaded = server
+        .scripting
+        .thread
+        .run(move || {
+            if appendonly {
+                persistence::aof::load_at_startup(&loader)
+            } else {
+                persistence::rdb::load_at_startup(&loader)
+            }
+        })
+        .await
+        .unwrap_or_else(|| Err("Loading the dataset failed".to_owned()));
+    drop(loading);
+    if let Err(e) = loaded {
+        server.log.warning(&e);
+        return ExitCode::from(1);
+    }
     replication::replica::start_from_config(&server);
     workers.spawn(replication::replica::run(server.clone()));
     tokio::spawn(expire::run_cron(server.clone()));
-    tokio::spawn(watch_signals(server.clone()));
+    // A signal that came while loading, after the loader's last look: carried out now.
+    if server.shutdown_asap.load(Relaxed) {
+        tokio::spawn(shutdown_when_due(server.clone()));
+    }
     server.log.notice("Ready to accept connections");
 
     let mut shutdown = server.shutdown.subscribe();
@@ -608,6 +619,14 @@ async fn watch_signals(server: Arc<Server>) {
             server.log.warning("You insist... exiting now.");
             let _ = std::fs::remove_file(format!("temp-{}.rdb", std::process::id()));
             std::process::exit(1);
+        }
+        if server.rdb.loading.load(Relaxed) {
+            // The loader exits at its next pause (persistence::rdb::Pacer), without saving.
+            server
+                .log
+                .warning("Received shutdown signal during loading, scheduling shutdown.");
+            server.shutdown_asap.store(true, Relaxed);
+            continue;
         }
         server.log.warning(if interrupt {
             "Received SIGINT scheduling shutdown..."

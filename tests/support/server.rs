@@ -125,13 +125,23 @@ impl ServerBuilder {
         self
     }
 
-    /// Starts the server and waits until it answers PING.
+    /// Starts the server and waits until it answers PING (its dataset loaded).
     pub fn start(self) -> TestServer {
+        self.start_until(false)
+    }
+
+    /// Starts the server and returns once it answers at all, `-LOADING` included (the
+    /// dataset may still be loading).
+    pub fn start_loading(self) -> TestServer {
+        self.start_until(true)
+    }
+
+    fn start_until(self, loading_ok: bool) -> TestServer {
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port();
             let dir = TempDir::new();
-            match self.spawn_on(port, dir) {
+            match self.spawn_on(port, dir, loading_ok) {
                 Ok(server) => return server,
                 Err(Retry(log)) => last_log = log,
             }
@@ -169,7 +179,7 @@ impl ServerBuilder {
         argv
     }
 
-    fn spawn_on(&self, port: u16, dir: TempDir) -> Result<TestServer, Retry> {
+    fn spawn_on(&self, port: u16, dir: TempDir, loading_ok: bool) -> Result<TestServer, Retry> {
         let argv = self.command_line(port, dir.path());
         let log_path = dir.path().join("server.log");
         let log = File::create(&log_path).unwrap_or_else(|e| panic!("creating the log: {e}"));
@@ -209,9 +219,13 @@ impl ServerBuilder {
             }
             if let Ok(mut conn) = Conn::tcp(port) {
                 conn.send(b"*1\r\n$4\r\nPING\r\n");
-                // Any reply will do: `-NOAUTH` means it is up too.
-                if conn.try_read_reply(Duration::from_secs(2)).is_ok() {
-                    return Ok(server);
+                // Any reply will do (`-NOAUTH` means it is up too), but `-LOADING` unless
+                // asked for: the dataset is still loading.
+                match conn.try_read_reply(Duration::from_secs(2)) {
+                    Ok(reply) if loading_ok || !reply.starts_with(b"-LOADING") => {
+                        return Ok(server);
+                    }
+                    _ => {}
                 }
             }
             assert!(

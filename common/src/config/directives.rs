@@ -676,7 +676,7 @@ pub static DIRECTIVES: &[Directive] = &[
     int("repl-ping-replica-period", N, 1, INT_MAX, 10, None).alias("repl-ping-slave-period"),
     int("list-compress-depth", DBG, 0, INT_MAX, 0, None),
     int("rdb-key-save-delay", HID, INT_MIN, INT_MAX, 0, None),
-    int("key-load-delay", HID, INT_MIN, INT_MAX, 0, RDB),
+    int("key-load-delay", HID, INT_MIN, INT_MAX, 0, None),
     int("active-expire-effort", N, 1, 10, 1, None),
     // Out-of-range values are accepted and clamped to 1..=500 (see `Config::set`).
     int("hz", N, 0, INT_MAX, 10, None),
@@ -778,7 +778,7 @@ pub static DIRECTIVES: &[Directive] = &[
         1024,
         INT_MAX,
         2 * 1024 * 1024,
-        RDB,
+        None,
     ),
     // TLS (Redis built with USE_OPENSSL, as distributions ship it)
     int("tls-port", N, 0, 65535, 0, TLS),

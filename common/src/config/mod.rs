@@ -715,8 +715,8 @@ mod tests {
                 "ERR CONFIG SET failed (possibly related to argument 'repl-disable-tcp-nodelay') - replication is not supported by this server yet",
             ),
             (
-                &[("timeout", "5"), ("key-load-delay", "5")],
-                "ERR CONFIG SET failed (possibly related to argument 'key-load-delay') - RDB persistence is not supported by this server yet",
+                &[("timeout", "5"), ("shutdown-on-sigint", "nosave")],
+                "ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigint') - RDB persistence is not supported by this server yet",
             ),
         ];
         for (pairs, expected) in cases {

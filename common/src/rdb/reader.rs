@@ -713,6 +713,20 @@ pub fn load(
     verify_checksum: bool,
     mut sink: impl FnMut(Record<'_>) -> Result<(), RdbError>,
 ) -> Result<LoadSummary, RdbError> {
+    load_tracked(data, limits, now_ms, verify_checksum, |record, _| {
+        sink(record)
+    })
+}
+
+/// [`load`], also telling `sink` the offset just past each record (how far the load got, for
+/// a loader that serves clients every so many bytes).
+pub fn load_tracked(
+    data: &[u8],
+    limits: &Limits,
+    now_ms: i64,
+    verify_checksum: bool,
+    mut sink: impl FnMut(Record<'_>, usize) -> Result<(), RdbError>,
+) -> Result<LoadSummary, RdbError> {
     let mut r = Reader::new(data);
     let magic = r.read_bytes(9).or(err(0, RdbErrorKind::BadMagic))?;
     if &magic[..5] != b"REDIS" || !magic[5..].iter().all(u8::is_ascii_digit) {
@@ -747,7 +761,7 @@ pub fn load(
             opcode::RESIZEDB => {
                 let keys = r.read_len()?;
                 let volatile = r.read_len()?;
-                sink(Record::ResizeDb { db, keys, volatile })?;
+                sink(Record::ResizeDb { db, keys, volatile }, r.offset())?;
             }
             opcode::SLOT_INFO => {
                 r.read_len()?;
@@ -757,11 +771,11 @@ pub fn load(
             opcode::AUX => {
                 let key = r.read_string()?;
                 let value = r.read_string()?;
-                sink(Record::Aux { key, value })?;
+                sink(Record::Aux { key, value }, r.offset())?;
             }
             opcode::FUNCTION2 => {
                 let code = r.read_string()?;
-                sink(Record::Function(code))?;
+                sink(Record::Function(code), r.offset())?;
             }
             opcode::FUNCTION_PRE_GA => {
                 return err(at, RdbErrorKind::UnsupportedType("pre-release function"));
@@ -789,13 +803,13 @@ pub fn load(
                         expire_ms = None;
                         idle = None;
                         freq = None;
-                        sink(Record::EmptyKey { db, key })?;
+                        sink(Record::EmptyKey { db, key }, r.offset())?;
                         None
                     }
                     Err(e) => return Err(e),
                 };
                 if let Some(rec) = record {
-                    sink(Record::Key(rec))?;
+                    sink(Record::Key(rec), r.offset())?;
                 }
             }
         }

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use super::child::{Kind, WriterChild};
+use super::rdb::Pacer;
 
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
@@ -77,6 +78,12 @@ pub(crate) struct Aof {
     /// next tick, and INFO already reports it in progress (Redis forks at once).
     pub starting: AtomicBool,
     pub rewrite_in_progress: AtomicBool,
+    /// `appendonly yes` at run time, until its first rewrite succeeds (Redis's
+    /// `AOF_WAIT_REWRITE`): writes go to a temporary incremental file outside the manifest.
+    waiting_rewrite: AtomicBool,
+    /// The writer child `appendonly yes` starts at once (Redis forks in CONFIG SET), for the
+    /// rewrite the cron then begins.
+    early_child: Mutex<Option<WriterChild>>,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
     pub last_rewrite_secs: AtomicI64,
@@ -116,6 +123,8 @@ impl Default for Aof {
             rewrite_scheduled: AtomicBool::new(false),
             starting: AtomicBool::new(false),
             rewrite_in_progress: AtomicBool::new(false),
+            waiting_rewrite: AtomicBool::new(false),
+            early_child: Mutex::new(None),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
             last_rewrite_secs: AtomicI64::new(-1),
@@ -375,8 +384,32 @@ impl Aof {
                 server
                     .log
                     .warning("Background AOF rewrite terminated with error");
+                if self.waiting_rewrite.load(Relaxed) {
+                    self.drop_temp_incr(server);
+                }
             }
         }
+    }
+
+    /// A rewrite for `appendonly yes` failed: what the temporary incremental file gathered
+    /// goes (the next rewrite's base will hold it), and the cron tries again.
+    fn drop_temp_incr(&self, server: &Server) {
+        let (dir, prefix) = folder(server);
+        let mut files = lock(&self.files);
+        let mut state = server.feed.lock();
+        state.aof = None;
+        server.feed.refresh_active(&state);
+        drop(state);
+        if let Some(open) = files.as_mut() {
+            open.incr = None;
+        }
+        drop(files);
+        let name = temp_incr_name(&prefix);
+        server.log.notice(&format!(
+            "Removing the temp incr aof file {name} in the background"
+        ));
+        let _ = std::fs::remove_file(dir.join(&name));
+        self.rewrite_scheduled.store(true, Relaxed);
     }
 
     /// Seconds the running rewrite has taken (INFO `aof_current_rewrite_time_sec`).
@@ -420,6 +453,9 @@ fn kill_rewrite(server: &Server) {
 pub(crate) fn stop(server: &Server) {
     let aof = &server.aof;
     kill_rewrite(server);
+    if let Some(child) = lock(&aof.early_child).take() {
+        child.abandon();
+    }
     aof.flush_and_sync(server);
     let mut state = server.feed.lock();
     state.aof = None;
@@ -427,6 +463,7 @@ pub(crate) fn stop(server: &Server) {
     drop(state);
     *lock(&aof.files) = None;
     aof.enabled.store(false, Relaxed);
+    aof.waiting_rewrite.store(false, Relaxed);
     aof.rewrite_scheduled.store(false, Relaxed);
     aof.starting.store(false, Relaxed);
     server
@@ -434,14 +471,42 @@ pub(crate) fn stop(server: &Server) {
         .notice("Background append only file rewriting stopped");
 }
 
-/// `appendonly yes` at run time: a rewrite creates the files; the cron starts it.
-pub(crate) fn start(server: &Server) {
+/// `appendonly yes` at run time: a rewrite creates the files; the cron starts it, with the
+/// writer child started here (it is there before the reply, as Redis's fork is). `config`
+/// is the one being applied (its lock is held).
+pub(crate) fn start(server: &Server, config: &common::config::Config) {
     server.aof.enabled.store(true, Relaxed);
+    server.aof.waiting_rewrite.store(true, Relaxed);
     if server.rdb.bgsave_in_progress.load(Relaxed) {
         server.aof.rewrite_scheduled.store(true, Relaxed);
-    } else {
-        server.aof.starting.store(true, Relaxed);
+        return;
     }
+    server.aof.starting.store(true, Relaxed);
+    let (dir, _) = folder_in(config);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        if let Ok(child) = spawn_writer(server, config, &dir) {
+            *lock(&server.aof.early_child) = Some(child);
+        }
+    }
+}
+
+/// Starts a rewrite's writer child, writing into `dir`.
+fn spawn_writer(
+    server: &Server,
+    config: &common::config::Config,
+    dir: &Path,
+) -> std::io::Result<WriterChild> {
+    let incremental_fsync = config
+        .get_bool("aof-rewrite-incremental-fsync")
+        .unwrap_or(true);
+    let oom_score = crate::oom::child_score(config);
+    WriterChild::spawn(
+        &server.rdb,
+        dir,
+        Kind::AofRewrite,
+        incremental_fsync,
+        oom_score,
+    )
 }
 
 impl Aof {
@@ -475,20 +540,15 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
     let shared = Arc::clone(&server.aof);
     let config = server.config();
     let disable_gc = config.get_bool("aof-disable-auto-gc").unwrap_or(false);
-    let incremental_fsync = config
-        .get_bool("aof-rewrite-incremental-fsync")
-        .unwrap_or(true);
     let key_delay_us = config.get_int("rdb-key-save-delay").unwrap_or(0);
-    let oom_score = crate::oom::child_score(&config);
-    drop(config);
     // The child is there before the reply, as Redis's forked child is.
-    let writer = match WriterChild::spawn(
-        &server.rdb,
-        &dir,
-        Kind::AofRewrite,
-        incremental_fsync,
-        oom_score,
-    ) {
+    let early = lock(&aof.early_child).take();
+    let spawned = match early {
+        Some(child) => Ok(child),
+        None => spawn_writer(server, &config, &dir),
+    };
+    drop(config);
+    let writer = match spawned {
         Ok(writer) => writer,
         Err(e) => {
             aof.rewrite_in_progress.store(false, Relaxed);
@@ -621,6 +681,11 @@ struct BaseOptions {
     key_delay_us: i64,
 }
 
+/// The incremental file written while `appendonly yes` waits for its first rewrite.
+fn temp_incr_name(prefix: &str) -> String {
+    format!("temp-{prefix}.incr")
+}
+
 /// Opens the next incremental file and makes it the one written from now on (under the feed
 /// lock, so no write lands in between); opens the folder when the AOF is just being turned on.
 fn switch_incr(server: &Server) -> Result<(), String> {
@@ -629,14 +694,14 @@ fn switch_incr(server: &Server) -> Result<(), String> {
     let (dir, prefix) = folder(server);
     let mut files = lock(&aof.files);
     let mut state = server.feed.lock();
-    if let (Some(incr), Some(buffer)) = (
-        files.as_mut().and_then(|f| f.incr.as_mut()),
-        state.aof.as_mut(),
-    ) {
+    if let Some(buffer) = state.aof.as_mut() {
         let pending = std::mem::take(&mut buffer.pending);
-        incr.write_all(&pending)
-            .and_then(|()| incr.sync_data())
-            .map_err(|e| format!("Error writing to the AOF file: {e}"))?;
+        // With no file open, what is pending is in the base just taken.
+        if let Some(incr) = files.as_mut().and_then(|f| f.incr.as_mut()) {
+            incr.write_all(&pending)
+                .and_then(|()| incr.sync_data())
+                .map_err(|e| format!("Error writing to the AOF file: {e}"))?;
+        }
     }
     let mut manifest = match files.take() {
         Some(open) => open.manifest,
@@ -655,9 +720,19 @@ fn switch_incr(server: &Server) -> Result<(), String> {
         }
     };
     let incr = if enabled {
-        let name = manifest.new_incr(&prefix);
+        let name = if aof.waiting_rewrite.load(Relaxed) {
+            // Until the first rewrite succeeds, a file the manifest does not name.
+            let name = temp_incr_name(&prefix);
+            File::create(dir.join(&name))
+                .map_err(|e| format!("Can't open the append-only file {name}: {e}"))?;
+            name
+        } else {
+            manifest.new_incr(&prefix)
+        };
         let incr = open_append(&dir.join(&name))?;
-        write_manifest(&dir, &prefix, &manifest)?;
+        if !aof.waiting_rewrite.load(Relaxed) {
+            write_manifest(&dir, &prefix, &manifest)?;
+        }
         server.log.notice(&format!(
             "Creating AOF incr file {name} on background rewrite"
         ));
@@ -719,8 +794,25 @@ fn write_base(
             .unwrap_or_default()
     ));
     let enabled = open.incr.is_some();
+    if enabled && aof.waiting_rewrite.load(Relaxed) {
+        // The temporary incremental file becomes the folder's first one.
+        let temp = temp_incr_name(prefix);
+        let incr_name = manifest.new_incr(prefix);
+        if let Err(e) = std::fs::rename(dir.join(&temp), dir.join(&incr_name)) {
+            let _ = std::fs::remove_file(dir.join(&name));
+            return Err(format!(
+                "Error trying to rename the temporary AOF incr file {} into {}: {e}",
+                dir.join(&temp).display(),
+                dir.join(&incr_name).display()
+            ));
+        }
+        log.push(format!(
+            "Successfully renamed the temporary AOF incr file {temp} into {incr_name}"
+        ));
+    }
     manifest.mark_rewritten_incr_as_history(enabled);
     write_manifest(dir, prefix, &manifest)?;
+    aof.waiting_rewrite.store(false, Relaxed);
     if !options.disable_gc {
         delete_history(dir, prefix, &mut manifest, |line| log.push(line))?;
     }
@@ -788,17 +880,30 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
             )
         })?;
         let manifest = Manifest::parse(&bytes).map_err(|e| e.to_string())?;
-        let gate = server.keyspace.exclusive();
-        let mut view = server.keyspace.lock_lazily(&gate, 0);
-        load_files(server, &mut view, &dir, &prefix, &manifest)?;
+        let total: u64 = manifest
+            .files_to_load()
+            .map(|f| file_len(&dir, &f.file_name))
+            .sum();
+        server.rdb.loading_total_bytes.store(total, Relaxed);
+        let mut pacer = Pacer::owning(server, server.keyspace.exclusive());
+        let mut view = pacer
+            .view(0)
+            .ok_or_else(|| "Loading the dataset failed".to_owned())?;
+        load_files(server, &mut view, &dir, &prefix, &manifest, &mut pacer)?;
         manifest
     } else if legacy.exists() {
         // A single `appendonly.aof` from before Redis 7.0: load it, then move it into the
         // folder as the base.
         {
-            let gate = server.keyspace.exclusive();
-            let mut view = server.keyspace.lock_lazily(&gate, 0);
-            load_one(server, &mut view, &legacy, true, &prefix)?;
+            server
+                .rdb
+                .loading_total_bytes
+                .store(file_len(Path::new("."), prefix.as_bytes()), Relaxed);
+            let mut pacer = Pacer::owning(server, server.keyspace.exclusive());
+            let mut view = pacer
+                .view(0)
+                .ok_or_else(|| "Loading the dataset failed".to_owned())?;
+            load_one(server, &mut view, &legacy, true, &prefix, &mut pacer)?;
         }
         std::fs::create_dir_all(&dir).map_err(|e| {
             format!(
@@ -925,12 +1030,13 @@ fn resume_interrupted_upgrade(
     Ok(())
 }
 
-fn load_files(
-    server: &Server,
-    view: &mut Locked<'_>,
+fn load_files<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     dir: &Path,
     prefix: &str,
     manifest: &Manifest,
+    pacer: &mut Pacer<'k>,
 ) -> Result<(), String> {
     let files: Vec<_> = manifest.files_to_load().collect();
     let count = files.len();
@@ -938,7 +1044,8 @@ fn load_files(
         let name = String::from_utf8_lossy(&info.file_name).into_owned();
         let path = dir.join(&name);
         let started = Instant::now();
-        load_one(server, view, &path, i + 1 == count, prefix)?;
+        load_one(server, view, &path, i + 1 == count, prefix, pacer)?;
+        pacer.next_file(file_len(dir, &info.file_name));
         let kind = if info.file_type == manifest::FileType::Base {
             "base"
         } else {
@@ -972,12 +1079,13 @@ impl Drop for LoadingGuard {
 /// last file is truncated away when `aof-load-truncated yes`; anything else stops the start.
 /// `view` holds the exclusive gate: the commands run under it, as Redis runs them on its fake
 /// client (a MULTI's commands are queued here, then EXEC runs them).
-fn load_one(
-    server: &Server,
-    view: &mut Locked<'_>,
+fn load_one<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     path: &Path,
     last: bool,
     prefix: &str,
+    pacer: &mut Pacer<'k>,
 ) -> Result<(), String> {
     let display = path
         .file_name()
@@ -1004,7 +1112,8 @@ fn load_one(
         let Some(mut preamble) = view.sibling(0) else {
             return Err("AOF loading outside the exclusive gate".into());
         };
-        let loaded = crate::persistence::rdb::load_bytes(server, &mut preamble, &data, false)?;
+        let loaded =
+            crate::persistence::rdb::load_paced(server, &mut preamble, &data, false, pacer)?;
         drop(preamble);
         pos = loaded.end;
         if pos < data.len() {
@@ -1066,6 +1175,7 @@ fn load_one(
                     multi_start = None;
                 }
                 good = end;
+                pacer.progress(view, end);
             }
             Some(Err(e)) => break Some(e),
         }
@@ -1120,7 +1230,7 @@ fn load_one(
 /// DEBUG LOADAOF: writes what is pending, empties the dataset (functions too), and loads the
 /// folder the manifest on disk names, through `view` (exclusive gate). Redis exits when the
 /// files cannot be loaded; so does this.
-pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
+pub(crate) fn debug_loadaof<'k>(server: &'k Server, view: &mut Locked<'k>) {
     if server.aof.enabled.load(Relaxed) {
         server.aof.flush_and_sync(server);
     }
@@ -1138,7 +1248,14 @@ pub(crate) fn debug_loadaof(server: &Server, view: &mut Locked<'_>) {
         if manifest.files_to_load().next().is_none() {
             return Ok(());
         }
-        load_files(server, view, &dir, &prefix, &manifest)
+        load_files(
+            server,
+            view,
+            &dir,
+            &prefix,
+            &manifest,
+            &mut Pacer::held(server),
+        )
     });
     if let Err(e) = loaded {
         server.log.warning(&e);

@@ -62,6 +62,7 @@ pub(crate) struct RdbStatus {
     /// Unix seconds the load started, and the bytes it reads (INFO `loading_*`).
     pub loading_start_unix: AtomicI64,
     pub loading_total_bytes: AtomicU64,
+    pub loading_loaded_bytes: AtomicU64,
     /// INFO `total_forks`: writer children started (see `persistence::child`).
     pub forks: AtomicU64,
     /// INFO `rdb_last_cow_size`: what the last background save copied for writers.
@@ -105,6 +106,7 @@ impl Default for RdbStatus {
             loading: AtomicBool::new(false),
             loading_start_unix: AtomicI64::new(0),
             loading_total_bytes: AtomicU64::new(0),
+            loading_loaded_bytes: AtomicU64::new(0),
             forks: AtomicU64::new(0),
             last_cow_bytes: AtomicU64::new(0),
             last_load_keys_expired: AtomicU64::new(0),
@@ -674,6 +676,7 @@ impl<'a> Loading<'a> {
     pub(crate) fn start(status: &'a RdbStatus, total_bytes: u64) -> Loading<'a> {
         status.loading_start_unix.store(unix_ms() / 1000, Relaxed);
         status.loading_total_bytes.store(total_bytes, Relaxed);
+        status.loading_loaded_bytes.store(0, Relaxed);
         status.loading.store(true, Relaxed);
         Loading { status }
     }
@@ -750,6 +753,138 @@ pub(crate) fn cron(server: &Server) {
     let _ = start_bgsave(server, &mut view);
 }
 
+/// Paces a load: sleeps `key-load-delay` after each key and, at start-up, lets clients in
+/// every `loading-process-events-interval-bytes` bytes (Redis's `processEventsWhileBlocked`
+/// while loading). The start-up loader owns the exclusive gate here and lets it go for a
+/// moment at each such point: commands waiting for the gate run then (those not flagged
+/// `loading` are refused with LOADING anyway), never seeing a key half inserted. A load run
+/// by a command (DEBUG RELOAD) or by a replica's sync holds a gate it cannot let go: only the
+/// key delay applies.
+pub(crate) struct Pacer<'k> {
+    server: &'k Server,
+    /// The exclusive gate, when this pacer may let it go.
+    gate: Option<common::keyspace::Gate<'k>>,
+    interval: u64,
+    key_delay: i64,
+    /// Bytes of the files already loaded before the current one (AOF base and incr files).
+    before: u64,
+    /// Where the next pause is due, counted over every file.
+    next_pause: u64,
+    key_delay_rng: u64,
+}
+
+/// How long the start-up loader leaves the gate free at each pause: long enough for a worker
+/// waiting on it to get in.
+const LOADING_EVENTS_WINDOW: Duration = Duration::from_micros(200);
+
+impl<'k> Pacer<'k> {
+    /// For a load under a gate held by someone else: only `key-load-delay` applies.
+    pub(crate) fn held(server: &'k Server) -> Pacer<'k> {
+        Pacer::new(server, None)
+    }
+
+    /// For the start-up load, which owns `gate` (the exclusive one) and lets clients in.
+    pub(crate) fn owning(server: &'k Server, gate: common::keyspace::Gate<'k>) -> Pacer<'k> {
+        Pacer::new(server, Some(gate))
+    }
+
+    fn new(server: &'k Server, gate: Option<common::keyspace::Gate<'k>>) -> Pacer<'k> {
+        let config = server.config();
+        let interval = config
+            .get_int("loading-process-events-interval-bytes")
+            .unwrap_or(2 << 20)
+            .max(0) as u64;
+        Pacer {
+            server,
+            gate,
+            interval,
+            key_delay: config.get_int("key-load-delay").unwrap_or(0),
+            before: 0,
+            next_pause: interval,
+            key_delay_rng: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// A view under this pacer's gate (lazily locking), or none when it holds no gate.
+    pub(crate) fn view(&self, db: usize) -> Option<Locked<'k>> {
+        self.gate
+            .as_ref()
+            .map(|gate| self.server.keyspace.lock_lazily(gate, db))
+    }
+
+    /// The next file starts: what the previous one read counts towards the next pause.
+    pub(crate) fn next_file(&mut self, previous_len: u64) {
+        self.before += previous_len;
+    }
+
+    /// `key-load-delay` after a key: microseconds to sleep; a negative -N sleeps 1 µs once in
+    /// N keys on average (Redis's `debugDelay`).
+    fn after_key(&mut self) {
+        let usec = match self.key_delay {
+            0 => return,
+            d if d > 0 => d as u64,
+            d => {
+                // xorshift: a cheap spread, no need for a real generator.
+                let mut x = self.key_delay_rng;
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                self.key_delay_rng = x;
+                u64::from(x % d.unsigned_abs() == 0)
+            }
+        };
+        if usec > 0 {
+            std::thread::sleep(Duration::from_micros(usec));
+        }
+    }
+
+    /// The load reached byte `at` of the current file: lets clients in when a pause is due.
+    /// `view` is the loader's view, emptied of its shard locks and remade under the gate
+    /// taken again.
+    pub(crate) fn progress(&mut self, view: &mut Locked<'k>, at: usize) {
+        let done = self.before + at as u64;
+        self.server.rdb.loading_loaded_bytes.store(done, Relaxed);
+        if self.interval == 0 || done < self.next_pause {
+            return;
+        }
+        self.next_pause = (done / self.interval + 1) * self.interval;
+        let Some(gate) = self.gate.take() else {
+            return;
+        };
+        // The shard locks go first, then the gate.
+        *view = self.server.keyspace.view_without_gate(view.db());
+        drop(gate);
+        if self.server.shutdown_asap.load(Relaxed) {
+            exit_while_loading(self.server);
+        }
+        // Commands that run on this (the script) thread: DEBUG, flagged `loading`.
+        crate::commands::scripting::run_queued_jobs();
+        std::thread::sleep(LOADING_EVENTS_WINDOW);
+        let gate = self.server.keyspace.exclusive();
+        *view = self.server.keyspace.lock_lazily(&gate, view.db());
+        self.gate = Some(gate);
+    }
+}
+
+/// A shutdown signal or SHUTDOWN while the start-up load runs: exit without saving, as
+/// Redis's `prepareForShutdown` does while loading.
+pub(crate) fn exit_while_loading(server: &Server) -> ! {
+    server.log.warning("User requested shutdown...");
+    let config = server.config();
+    let pidfile = config.get_str("pidfile").unwrap_or("");
+    if !pidfile.is_empty() {
+        server.log.notice("Removing the pid file.");
+        let _ = std::fs::remove_file(pidfile);
+    }
+    let unixsocket = config.get_str("unixsocket").unwrap_or("");
+    if !unixsocket.is_empty() {
+        server.log.notice("Removing the unix socket file.");
+        let _ = std::fs::remove_file(unixsocket);
+    }
+    server.log.warning("Redis is now ready to exit, bye bye...");
+    std::process::exit(0)
+}
+
 /// What a load did.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Loaded {
@@ -763,11 +898,22 @@ pub(crate) struct Loaded {
 
 /// Loads RDB `data` into the keyspace through `view` (exclusive gate). `merge`: a key already
 /// present is replaced instead of failing the load.
-pub(crate) fn load_bytes(
-    server: &Server,
-    view: &mut Locked<'_>,
+pub(crate) fn load_bytes<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     data: &[u8],
     merge: bool,
+) -> Result<Loaded, String> {
+    load_paced(server, view, data, merge, &mut Pacer::held(server))
+}
+
+/// [`load_bytes`], paced by `pacer` (which may let the gate go between keys).
+pub(crate) fn load_paced<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
+    data: &[u8],
+    merge: bool,
+    pacer: &mut Pacer<'k>,
 ) -> Result<Loaded, String> {
     let limits = limits(server);
     let now = unix_ms();
@@ -777,7 +923,8 @@ pub(crate) fn load_bytes(
         && !server.rdb.skip_checksum_validation.load(Relaxed);
     let mut loaded = Loaded::default();
     let mut fatal = None;
-    let result = reader::load(data, &limits, now, verify, |record| {
+    let result = reader::load_tracked(data, &limits, now, verify, |record, at| {
+        let is_key = matches!(record, Record::Key(_));
         match record {
             Record::Aux { key, value } => {
                 let value = String::from_utf8_lossy(&value);
@@ -836,6 +983,8 @@ pub(crate) fn load_bytes(
                 // A replica keeps them: its master's DEL follows.
                 if k.expire_ms.is_some_and(|at| at < now) && !server.replica.is_replica() {
                     loaded.expired += 1;
+                    pacer.after_key();
+                    pacer.progress(view, at);
                     return Ok(());
                 }
                 let lru = match k.idle {
@@ -860,6 +1009,10 @@ pub(crate) fn load_bytes(
                 loaded.keys += 1;
             }
         }
+        if is_key {
+            pacer.after_key();
+        }
+        pacer.progress(view, at);
         Ok(())
     });
     match result {
@@ -916,9 +1069,14 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
     };
     let started = Instant::now();
     let _loading = Loading::start(&server.rdb, data.len() as u64);
-    let gate = server.keyspace.exclusive();
-    let mut view = server.keyspace.lock_lazily(&gate, 0);
-    let loaded = load_bytes(server, &mut view, &data, false).map_err(|e| {
+    let mut pacer = Pacer::owning(server, server.keyspace.exclusive());
+    let Some(mut view) = pacer.view(0) else {
+        return Err("Loading the dataset failed".to_owned());
+    };
+    let loaded = load_paced(server, &mut view, &data, false, &mut pacer);
+    drop(view);
+    drop(pacer);
+    let loaded = loaded.map_err(|e| {
         server.log.warning(&e);
         if e.starts_with("Internal error in RDB reading") {
             // As Redis does, the checker's report on the file follows, on standard output.
@@ -952,9 +1110,9 @@ pub(crate) fn load_at_startup(server: &Server) -> Result<(), String> {
 }
 
 /// Reads `dbfilename` into the keyspace (DEBUG RELOAD).
-pub(crate) fn load_file(
-    server: &Server,
-    view: &mut Locked<'_>,
+pub(crate) fn load_file<'k>(
+    server: &'k Server,
+    view: &mut Locked<'k>,
     merge: bool,
 ) -> Result<Loaded, String> {
     let filename = SaveOptions::from_server(server).filename;

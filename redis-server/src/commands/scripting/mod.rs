@@ -345,7 +345,29 @@ fn next_job(jobs: &mpsc::Receiver<Job>) -> Option<Job> {
     jobs.recv().ok()
 }
 
+/// On the script thread, from a long job (the start-up load, between two of its steps): runs
+/// the jobs queued behind it now and hands their results back, as Redis serves clients while
+/// it loads. Elsewhere, does nothing.
+pub(crate) fn run_queued_jobs() {
+    loop {
+        let taken = QUEUE.with(|queue| {
+            queue
+                .try_borrow()
+                .ok()
+                .and_then(|queue| queue.as_ref().and_then(|rx| rx.try_recv().ok()))
+        });
+        let Some(job) = taken else {
+            break;
+        };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+    hand_back_held();
+}
+
 thread_local! {
+    /// On the script thread: the queue of jobs it serves.
+    static QUEUE: std::cell::RefCell<Option<mpsc::Receiver<Job>>> =
+        const { std::cell::RefCell::new(None) };
     /// On the script thread: results made and not yet handed back (see [`hand_back`]).
     static HELD_RESULTS: std::cell::RefCell<Option<Vec<Job>>> =
         const { std::cell::RefCell::new(None) };
@@ -379,19 +401,24 @@ pub(crate) fn hand_back_held() {
 
 /// The script thread's loop: runs jobs in arrival order, handing their results back when
 /// the queue runs dry (or too many are held).
-fn serve_jobs(jobs: &mpsc::Receiver<Job>) {
+fn serve_jobs(jobs: mpsc::Receiver<Job>) {
     HELD_RESULTS.with(|held| *held.borrow_mut() = Some(Vec::new()));
+    QUEUE.with(|queue| *queue.borrow_mut() = Some(jobs));
     loop {
-        let job = match jobs.try_recv() {
-            Ok(job) => job,
-            Err(mpsc::TryRecvError::Empty) => {
+        // The queue is borrowed only while taking a job: a job may run those queued behind
+        // it ([`run_queued_jobs`]).
+        let taken = QUEUE.with(|queue| queue.borrow().as_ref().map(mpsc::Receiver::try_recv));
+        let job = match taken {
+            Some(Ok(job)) => job,
+            Some(Err(mpsc::TryRecvError::Empty)) => {
                 hand_back_held();
-                match next_job(jobs) {
+                let next = QUEUE.with(|queue| queue.borrow().as_ref().and_then(next_job));
+                match next {
                     Some(job) => job,
                     None => break,
                 }
             }
-            Err(mpsc::TryRecvError::Disconnected) => break,
+            Some(Err(mpsc::TryRecvError::Disconnected)) | None => break,
         };
         // A job that panics loses its own result (its waiter sees the sender dropped), not
         // the held results of others, nor the thread.
@@ -424,7 +451,7 @@ impl ScriptThread {
             let started = std::thread::Builder::new()
                 .name("scripts".into())
                 .stack_size(SCRIPT_STACK)
-                .spawn(move || serve_jobs(&rx));
+                .spawn(move || serve_jobs(rx));
             started.ok().map(|_| tx)
         });
         slot.as_ref()
@@ -444,19 +471,6 @@ impl ScriptThread {
             }));
         }));
         rx.await.ok()
-    }
-
-    /// Runs `f` on the script thread and blocks until it is done (start-up loading, which may
-    /// load functions into the engine). `None` only if `f` panicked.
-    pub(crate) fn run_blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        let (tx, rx) = mpsc::channel();
-        self.submit(Box::new(move || {
-            let _ = tx.send(f());
-        }));
-        rx.recv().ok()
     }
 
     /// Queues `job` for the script thread; runs it here when the thread could not be started.

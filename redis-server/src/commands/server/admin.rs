@@ -107,6 +107,10 @@ fn shutdown(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
         ctx.reply.ok();
         return Ok(());
     }
+    if server.rdb.loading.load(Relaxed) {
+        // Never a save of a half-loaded dataset: out at once, as Redis does.
+        crate::persistence::rdb::exit_while_loading(server);
+    }
     let save_points = !server.config().save_params().is_empty();
     let wants_save = opts.save == SaveMode::Save || (opts.save == SaveMode::Default && save_points);
     crate::persistence::rdb::kill_bgsave(server);

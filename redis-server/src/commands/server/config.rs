@@ -43,7 +43,7 @@ fn config_set(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     }
     let set_ctx = SetContext {
         local_client: is_local(ctx),
-        loading: false,
+        loading: ctx.server.rdb.loading.load(Relaxed),
     };
     let server = ctx.server;
     let mut config = server.config_mut();
@@ -207,7 +207,7 @@ fn apply(server: &Server, config: &common::config::Config, changed: &[&'static s
             "appendonly" => {
                 let on = config.get_bool("appendonly").unwrap_or(false);
                 if on && !server.aof.enabled.load(Relaxed) {
-                    crate::persistence::aof::start(server);
+                    crate::persistence::aof::start(server, config);
                 } else if !on && server.aof.enabled.load(Relaxed) {
                     crate::persistence::aof::stop(server);
                 }

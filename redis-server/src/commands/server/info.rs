@@ -385,14 +385,30 @@ fn persistence_section(server: &Server, out: &mut String) {
         "module_fork_last_cow_size" => 0,
     );
     if server.rdb.loading.load(Relaxed) {
-        // The load runs as one step: its progress is not tracked within it.
+        let started = server.rdb.loading_start_unix.load(Relaxed);
+        let total = server.rdb.loading_total_bytes.load(Relaxed);
+        let loaded = server.rdb.loading_loaded_bytes.load(Relaxed);
+        let (perc, remaining) = if total > 0 {
+            (
+                loaded as f64 / total as f64 * 100.0,
+                total.saturating_sub(loaded),
+            )
+        } else {
+            (0.0, 0)
+        };
+        let elapsed = (crate::server::unix_ms() / 1000 - started).max(0) as u64;
+        let eta = if elapsed == 0 {
+            1
+        } else {
+            elapsed.saturating_mul(remaining) / (loaded + 1)
+        };
         fields!(out,
-            "loading_start_time" => server.rdb.loading_start_unix.load(Relaxed),
-            "loading_total_bytes" => server.rdb.loading_total_bytes.load(Relaxed),
+            "loading_start_time" => started,
+            "loading_total_bytes" => total,
             "loading_rdb_used_mem" => 0,
-            "loading_loaded_bytes" => 0,
-            "loading_loaded_perc" => "0.00",
-            "loading_eta_seconds" => 1,
+            "loading_loaded_bytes" => loaded,
+            "loading_loaded_perc" => format!("{perc:.2}"),
+            "loading_eta_seconds" => eta,
         );
     }
     if aof.enabled.load(Relaxed) {
