@@ -22,7 +22,7 @@ use super::rdb::Pacer;
 use common::aof::manifest::{self, Manifest};
 use common::aof::reader::{Commands, Item, has_rdb_preamble};
 use common::aof::rewrite;
-use common::keyspace::Locked;
+use common::keyspace::{Locked, SnapshotJob};
 use common::resp::{ArgList, ReplyBuffer};
 
 use crate::server::{Server, unix_ms};
@@ -86,6 +86,10 @@ pub(crate) struct Aof {
     early_child: Mutex<Option<WriterChild>>,
     files: Mutex<Option<Files>>,
     rewrite_started: Mutex<Option<Instant>>,
+    /// The running rewrite's RDB preamble being taken, for its progress in INFO.
+    rewrite_job: Mutex<Option<Arc<SnapshotJob>>>,
+    /// INFO `aof_last_cow_size`: what the last rewrite's snapshot copied for writers.
+    pub last_cow_bytes: AtomicU64,
     pub last_rewrite_secs: AtomicI64,
     pub last_rewrite_ok: AtomicBool,
     pub rewrites: AtomicU64,
@@ -127,6 +131,8 @@ impl Default for Aof {
             early_child: Mutex::new(None),
             files: Mutex::new(None),
             rewrite_started: Mutex::new(None),
+            rewrite_job: Mutex::new(None),
+            last_cow_bytes: AtomicU64::new(0),
             last_rewrite_secs: AtomicI64::new(-1),
             last_rewrite_ok: AtomicBool::new(true),
             rewrites: AtomicU64::new(0),
@@ -352,6 +358,13 @@ impl Aof {
         (growth >= percent).then_some(growth)
     }
 
+    /// The running rewrite's progress, when it takes an RDB preamble.
+    pub(crate) fn progress(&self) -> Option<super::rdb::SaveProgress> {
+        lock(&self.rewrite_job)
+            .as_deref()
+            .map(super::rdb::SaveProgress::of)
+    }
+
     fn collect_rewrite(&self, server: &Server) {
         let Some(result) = lock(&self.finished).take() else {
             return;
@@ -361,6 +374,9 @@ impl Aof {
             self.last_rewrite_secs
                 .store(started.elapsed().as_secs() as i64, Relaxed);
         }
+        let job = lock(&self.rewrite_job).take();
+        self.last_cow_bytes
+            .store(job.map_or(0, |job| job.copied_for_writers()), Relaxed);
         self.rewrite_in_progress.store(false, Relaxed);
         match result {
             Ok(lines) => {
@@ -444,6 +460,7 @@ fn kill_rewrite(server: &Server) {
     }
     *lock(&aof.finished) = None;
     *lock(&aof.rewrite_started) = None;
+    *lock(&aof.rewrite_job) = None;
     aof.rewrite_in_progress.store(false, Relaxed);
     aof.cancel.store(false, Relaxed);
 }
@@ -558,6 +575,7 @@ pub(crate) fn start_rewrite(server: &Server, view: &mut Locked<'_>) -> Result<()
         }
     };
     *lock(&aof.rewrite_started) = Some(Instant::now());
+    *lock(&aof.rewrite_job) = pending_base.job();
     server.log.notice(&format!(
         "Background append only file rewriting started by pid {}",
         writer.pid()
@@ -622,6 +640,14 @@ enum PendingBase {
 }
 
 impl PendingBase {
+    /// The snapshot an RDB preamble is being taken from.
+    fn job(&self) -> Option<Arc<SnapshotJob>> {
+        match self {
+            PendingBase::Rdb(pending) => Some(pending.job()),
+            PendingBase::Commands(_) => None,
+        }
+    }
+
     /// The finished base; `None` if its snapshot was cancelled.
     fn complete(self) -> Option<Base> {
         match self {

@@ -93,6 +93,16 @@ pub(crate) struct SaveProgress {
     pub cow_bytes: u64,
 }
 
+impl SaveProgress {
+    pub(crate) fn of(job: &SnapshotJob) -> SaveProgress {
+        SaveProgress {
+            keys_total: job.keys(),
+            keys_processed: job.visited(),
+            cow_bytes: job.copied_for_writers(),
+        }
+    }
+}
+
 impl Default for RdbStatus {
     fn default() -> Self {
         RdbStatus {
@@ -127,11 +137,7 @@ impl RdbStatus {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
-            .map(|r| SaveProgress {
-                keys_total: r.job.keys(),
-                keys_processed: r.job.visited(),
-                cow_bytes: r.job.copied_for_writers(),
-            })
+            .map(|r| SaveProgress::of(&r.job))
     }
 
     /// Seconds the running background save has taken so far, or -1.

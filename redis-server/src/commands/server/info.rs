@@ -342,7 +342,11 @@ fn memory_section(server: &Server, out: &mut String) {
 /// is 0 and its peak is itself.
 fn persistence_section(server: &Server, out: &mut String) {
     let aof = &server.aof;
-    let save = server.rdb.progress().unwrap_or_default();
+    let save = server
+        .rdb
+        .progress()
+        .or_else(|| aof.progress())
+        .unwrap_or_default();
     let fork_perc = if save.keys_total > 0 {
         format!(
             "{:.2}",
@@ -380,7 +384,7 @@ fn persistence_section(server: &Server, out: &mut String) {
         "aof_rewrites" => aof.rewrites.load(Relaxed),
         "aof_rewrites_consecutive_failures" => aof.consecutive_failures.load(Relaxed),
         "aof_last_write_status" => if aof.last_write_ok.load(Relaxed) { "ok" } else { "err" },
-        "aof_last_cow_size" => 0,
+        "aof_last_cow_size" => aof.last_cow_bytes.load(Relaxed),
         "module_fork_in_progress" => 0,
         "module_fork_last_cow_size" => 0,
     );
