@@ -238,3 +238,35 @@ fn min_replicas_to_write_counts_acknowledging_replicas() {
     );
     assert_eq!(m.cmd(&["GET", "k"]), "$1\r\nv\r\n");
 }
+
+#[test]
+fn a_replica_serves_clients_while_it_loads_its_masters_data_set() {
+    let master = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut m = master.connect();
+    assert_eq!(
+        m.cmd(&["DEBUG", "POPULATE", "20000", "key", "100"]),
+        "+OK\r\n"
+    );
+    // 20000 keys at 100 us each: two seconds of loading, with pauses every kilobyte.
+    let replica = TestServer::with_args(&[
+        "--key-load-delay",
+        "100",
+        "--loading-process-events-interval-bytes",
+        "1024",
+    ]);
+    let mut r = replica.connect();
+    let port = master.port().to_string();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port]), "+OK\r\n");
+    let loading = || {
+        let info = replica.connect().cmd(&["INFO", "persistence"]);
+        info.lines().any(|l| l == "loading:1")
+    };
+    wait_until("the replica to load", loading);
+    assert_eq!(
+        r.cmd(&["GET", "key:1"]),
+        "-LOADING Redis is loading the dataset in memory\r\n"
+    );
+    wait_until("the load to end", || !loading());
+    assert_eq!(r.cmd(&["DBSIZE"]), ":20000\r\n");
+    assert!(r.cmd(&["GET", "key:1"]).starts_with("$100\r\nvalue:1"));
+}

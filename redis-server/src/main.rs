@@ -409,10 +409,6 @@ async fn run(server: Arc<Server>) -> ExitCode {
     replication::replica::start_from_config(&server);
     workers.spawn(replication::replica::run(server.clone()));
     tokio::spawn(expire::run_cron(server.clone()));
-    // A signal that came while loading, after the loader's last look: carried out now.
-    if server.shutdown_asap.load(Relaxed) {
-        tokio::spawn(shutdown_when_due(server.clone()));
-    }
     server.log.notice("Ready to accept connections");
 
     let mut shutdown = server.shutdown.subscribe();
@@ -621,11 +617,15 @@ async fn watch_signals(server: Arc<Server>) {
             std::process::exit(1);
         }
         if server.rdb.loading.load(Relaxed) {
-            // The loader exits at its next pause (persistence::rdb::Pacer), without saving.
+            // The loader (at start-up, or a replica's of its master's data set) exits at its
+            // next pause without saving (persistence::rdb::Pacer); a load that ends first is
+            // followed by the usual shutdown.
             server
                 .log
                 .warning("Received shutdown signal during loading, scheduling shutdown.");
-            server.shutdown_asap.store(true, Relaxed);
+            if !server.shutdown_asap.swap(true, Relaxed) {
+                tokio::spawn(shutdown_after_loading(server.clone()));
+            }
             continue;
         }
         server.log.warning(if interrupt {
@@ -637,6 +637,15 @@ async fn watch_signals(server: Arc<Server>) {
             tokio::spawn(shutdown_when_due(server.clone()));
         }
     }
+}
+
+/// A shutdown a signal asked for while a load ran that finished before it could exit: carried
+/// out as usual once the load is over.
+async fn shutdown_after_loading(server: Arc<Server>) {
+    while server.rdb.loading.load(Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    shutdown_when_due(server).await;
 }
 
 /// Carries out a shutdown a signal asked for at the next cron tick (none while DEBUG

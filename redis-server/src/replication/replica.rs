@@ -618,13 +618,19 @@ async fn full_sync(
         .scripting
         .thread
         .run(move || {
-            let gate = loader.keyspace.exclusive();
-            let mut view = loader.keyspace.lock_lazily(&gate, 0);
+            use crate::persistence::rdb::{Loading, Pacer, load_paced};
+            // As at start-up, clients are served while the master's data set loads: they get
+            // LOADING but for INFO and the like (Redis's replica is `loading` meanwhile).
+            let _loading = Loading::start(&loader.rdb, payload.len() as u64);
+            let mut pacer = Pacer::owning(&loader, loader.keyspace.exclusive());
+            let Some(mut view) = pacer.view(0) else {
+                return Err("Loading the master's data set failed".to_owned());
+            };
             crate::persistence::rdb::flush_all(&loader, &mut view);
             loader
                 .log
                 .notice("MASTER <-> REPLICA sync: Loading DB in memory");
-            let loaded = crate::persistence::rdb::load_bytes(&loader, &mut view, &payload, false);
+            let loaded = load_paced(&loader, &mut view, &payload, false, &mut pacer);
             if loaded.is_ok() {
                 adopt_history(&loader, &replid, offset);
             }
