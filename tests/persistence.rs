@@ -407,7 +407,11 @@ fn clients_are_served_while_the_dataset_loads() {
     }
     assert!(c.cmd(&["GET", "key:1"]).starts_with("$1000\r\nvalue:1"));
     assert_eq!(c.cmd(&["DBSIZE"]), ":20000\r\n");
-    assert!(second.log().contains("Ready to accept connections"));
+    // Logged just after the loading state ends (as Redis logs it after stopLoading).
+    while !second.log().contains("Ready to accept connections") {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(second);
 
     // SIGTERM while loading: the server exits at once, without saving.
