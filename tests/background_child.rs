@@ -28,6 +28,17 @@ fn child_of(pid: u32) -> u32 {
         .unwrap()
 }
 
+/// Kills `pid` as the Redis suite kills a background child (`kill -9`).
+fn kill_9(pid: u32) {
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 fn wait_until(mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !done() {
@@ -49,13 +60,7 @@ fn a_killed_bgsave_child_fails_the_save() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
     assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
     let child = child_of(server.pid().unwrap());
-    assert!(
-        Command::new("kill")
-            .args(["-9", &child.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    kill_9(child);
     wait_until(|| info_field(&mut c, "rdb_bgsave_in_progress") == "0");
     assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "err");
     assert!(
@@ -92,13 +97,7 @@ fn a_killed_rewrite_child_fails_the_rewrite() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
     c.cmd(&["BGREWRITEAOF"]);
     let child = child_of(server.pid().unwrap());
-    assert!(
-        Command::new("kill")
-            .args(["-9", &child.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    kill_9(child);
     wait_until(|| info_field(&mut c, "aof_rewrite_in_progress") == "0");
     assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "err");
     assert!(
@@ -181,17 +180,8 @@ fn appendonly_yes_writes_a_temp_incr_until_the_first_rewrite_succeeds() {
     assert_eq!(info_field(&mut c, "aof_rewrite_in_progress"), "1");
     wait_until(|| folder.join("temp-appendonly.aof.incr").exists());
     assert_eq!(c.cmd(&["INCR", "k"]), ":2\r\n");
-    let kill = |pid: u32| {
-        assert!(
-            Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .status()
-                .unwrap()
-                .success()
-        );
-    };
     let first = child_of(server.pid().unwrap());
-    kill(first);
+    kill_9(first);
     let removed = "Removing the temp incr aof file temp-appendonly.aof.incr in the background";
     wait_until(|| server.log().matches(removed).count() == 1);
     assert!(!folder.join("appendonly.aof.manifest").exists());
@@ -205,7 +195,7 @@ fn appendonly_yes_writes_a_temp_incr_until_the_first_rewrite_succeeds() {
         c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
         "+OK\r\n"
     );
-    kill(child_of(server.pid().unwrap()));
+    kill_9(child_of(server.pid().unwrap()));
     wait_until(|| {
         server
             .log()

@@ -148,18 +148,33 @@ impl WriterChild {
         cancelled: impl Fn() -> bool,
         cancelled_error: &str,
     ) -> Result<Self, String> {
+        match self.delay_keys(keys, delay_us, cancelled) {
+            Ok(()) => Ok(self),
+            Err(Some(status)) => Err(self.failed(status)),
+            Err(None) => {
+                self.abandon();
+                Err(cancelled_error.to_owned())
+            }
+        }
+    }
+
+    /// [`wait_key_delay`] while the child runs, keeping it: `Err(Some(status))` when the
+    /// child died meanwhile, `Err(None)` when `cancelled` said stop.
+    pub(crate) fn delay_keys(
+        &mut self,
+        keys: u64,
+        delay_us: i64,
+        cancelled: impl Fn() -> bool,
+    ) -> Result<(), Option<ExitStatus>> {
         let mut exited = None;
         if wait_key_delay(keys, delay_us, || {
             exited = self.exited();
             cancelled() || exited.is_some()
         }) {
-            return Ok(self);
+            Ok(())
+        } else {
+            Err(exited)
         }
-        if let Some(status) = exited {
-            return Err(self.failed(status));
-        }
-        self.abandon();
-        Err(cancelled_error.to_owned())
     }
 
     /// The child exited early with `status`: removes its file and returns Redis's words.

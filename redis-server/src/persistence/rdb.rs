@@ -575,16 +575,13 @@ pub(crate) fn start_bgsave(server: &Server, view: &mut Locked<'_>) -> Result<(),
             // slows down key by key: shards stay uncaptured for longer, and writers meanwhile
             // make the snapshot copy them, as they make a fork copy pages.
             let snapshot = pending.complete_with(|entries| {
-                if cancelled() {
-                    return false;
+                match writer.delay_keys(entries as u64, opts.key_delay_us, cancelled) {
+                    Ok(()) => !cancelled(),
+                    Err(exited) => {
+                        child_exit = exited;
+                        false
+                    }
                 }
-                if opts.key_delay_us <= 0 || entries == 0 {
-                    return true;
-                }
-                wait_key_delay(entries as u64, opts.key_delay_us, || {
-                    child_exit = writer.exited();
-                    cancelled() || child_exit.is_some()
-                })
             });
             let result = match (snapshot, child_exit) {
                 (Some(snapshot), _) => {
@@ -776,7 +773,6 @@ pub(crate) struct Pacer<'k> {
     before: u64,
     /// Where the next pause is due, counted over every file.
     next_pause: u64,
-    key_delay_rng: u64,
 }
 
 /// How long the start-up loader leaves the gate free at each pause: long enough for a worker
@@ -807,7 +803,6 @@ impl<'k> Pacer<'k> {
             key_delay: config.get_int("key-load-delay").unwrap_or(0),
             before: 0,
             next_pause: interval,
-            key_delay_rng: 0x9e37_79b9_7f4a_7c15,
         }
     }
 
@@ -825,18 +820,14 @@ impl<'k> Pacer<'k> {
 
     /// `key-load-delay` after a key: microseconds to sleep; a negative -N sleeps 1 µs once in
     /// N keys on average (Redis's `debugDelay`).
-    fn after_key(&mut self) {
+    fn after_key(&self) {
         let usec = match self.key_delay {
             0 => return,
             d if d > 0 => d as u64,
             d => {
-                // xorshift: a cheap spread, no need for a real generator.
-                let mut x = self.key_delay_rng;
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                self.key_delay_rng = x;
-                u64::from(x % d.unsigned_abs() == 0)
+                let draw =
+                    rand::Rng::random_range(&mut common::fast_rng::fast_rng(), 0..d.unsigned_abs());
+                u64::from(draw == 0)
             }
         };
         if usec > 0 {
