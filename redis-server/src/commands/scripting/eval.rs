@@ -2,7 +2,7 @@
 
 use common::resp::Protocol;
 
-use super::lua::CallState;
+use super::lua::{CallState, Invocation};
 use super::{Engine, Script, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
@@ -189,21 +189,15 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
             ScriptFlags::default()
         };
         let read_only = access == Access::ReadOnly || script.flags.no_writes;
-        engine
-            .vm
-            .set_keys_and_argv(split.keys(), split.argv())
-            .map_err(|e| CommandError::err(e.to_string()))?;
         engine.count_run();
-        let func: mlua::Function = engine
-            .vm
-            .lua
-            .registry_value(&script.func)
-            .map_err(|e| CommandError::err(e.to_string()))?;
         execute(
             ctx,
             engine,
-            &func,
-            None,
+            &script.func,
+            Invocation::Script {
+                keys: split.keys(),
+                argv: split.argv(),
+            },
             RunMode {
                 read_only,
                 allow_oom: flags.allow_oom,
@@ -283,8 +277,8 @@ pub(super) fn refuse_before_running(
 pub(super) fn execute(
     ctx: &mut CommandContext<'_>,
     engine: &Engine,
-    func: &mlua::Function,
-    args: Option<(mlua::Table, mlua::Table)>,
+    callee: &mlua::RegistryKey,
+    invocation: Invocation<'_>,
     mode: RunMode,
     funcname: &str,
     function: Option<common::resp::OwnedCommand>,
@@ -304,7 +298,7 @@ pub(super) fn execute(
         reply: common::resp::ReplyBuffer::new(Protocol::Resp2),
     };
     let own = busy.begin(function, ctx.client.clock.next_start);
-    let result = engine.vm.run(&mut state, func, args, ctx.reply);
+    let result = engine.vm.run(&mut state, callee, invocation, ctx.reply);
     busy.end(own);
     if own {
         ctx.server.pause.changed.notify_waiters();

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Value, Variadic};
 
 use super::eval::{Access, execute, keys_and_args};
+use super::lua::Invocation;
 use super::{Engine, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
@@ -712,22 +713,17 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         super::eval::refuse_before_running(ctx, function.flags)?;
         let flags = function.flags;
         let read_only = access == Access::ReadOnly || function.flags.no_writes;
-        let Ok(tables) = engine.vm.byte_arrays(split.keys(), split.argv()) else {
-            return Err(CommandError::err("Lua out of memory"));
-        };
         engine.count_run();
-        let callback: mlua::Function = engine
-            .vm
-            .lua
-            .registry_value(&function.callback)
-            .map_err(|e| CommandError::err(e.to_string()))?;
         // FUNCTION STATS shows the command line while the function runs.
         let command = ctx.args.list().to_owned_command();
         execute(
             ctx,
             engine,
-            &callback,
-            Some(tables),
+            &function.callback,
+            Invocation::Function {
+                keys: split.keys(),
+                args: split.argv(),
+            },
             super::eval::RunMode {
                 read_only,
                 allow_oom: flags.allow_oom,

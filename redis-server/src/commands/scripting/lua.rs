@@ -130,18 +130,6 @@ setmetatable(G, {
   __newindex = readonly,
   __metatable = locked_meta,
 })
--- A function runs with its keys and arguments, without a closure made for each run: they
--- wait here for `call_function`, which takes them out before calling (runs never nest).
-local pending_f, pending_keys, pending_args
-local function call_function()
-  local f, keys, args = pending_f, pending_keys, pending_args
-  pending_f, pending_keys, pending_args = nil, nil, nil
-  return f(keys, args)
-end
-P.run = function(handler, f, keys, args)
-  pending_f, pending_keys, pending_args = f, keys, args
-  return xpcall(call_function, handler)
-end
 P.run0 = function(handler, f) return xpcall(f, handler) end
 "#;
 
@@ -219,6 +207,32 @@ pub(crate) struct ScriptError {
     pub counted: bool,
 }
 
+impl ScriptError {
+    /// An error with neither a location nor an errorstats count.
+    fn plain(msg: impl Into<String>) -> Self {
+        ScriptError {
+            msg: msg.into(),
+            location: None,
+            counted: false,
+        }
+    }
+}
+
+/// What a run calls, and with what.
+#[derive(Clone, Copy)]
+pub(crate) enum Invocation<'a> {
+    /// An EVAL script: its keys and arguments are the KEYS and ARGV globals.
+    Script {
+        keys: &'a [&'a [u8]],
+        argv: &'a [&'a [u8]],
+    },
+    /// A registered function: called with its keys and arguments as two tables.
+    Function {
+        keys: &'a [&'a [u8]],
+        args: &'a [&'a [u8]],
+    },
+}
+
 /// Receives each `redis.register_function` call of a library load: `(ok, error text)`.
 pub(crate) type Registrar<'r> =
     dyn FnMut(&Lua, Variadic<Value>) -> mlua::Result<(bool, Value)> + 'r;
@@ -232,7 +246,6 @@ pub(crate) struct Vm {
     private: Table,
     env: Table,
     handler: Function,
-    run: Function,
     run0: Function,
 }
 
@@ -411,7 +424,6 @@ impl Vm {
             .call::<()>((globals.clone(), private.clone()))?;
         let env: Table = private.raw_get("env")?;
         let handler = lua.create_function(error_handler)?;
-        let run: Function = private.raw_get("run")?;
         let run0: Function = private.raw_get("run0")?;
         let hook_busy = busy;
         let load_deadline: Arc<std::sync::Mutex<Option<Instant>>> = Arc::default();
@@ -448,7 +460,6 @@ impl Vm {
             private,
             env,
             handler,
-            run,
             run0,
         })
     }
@@ -593,97 +604,85 @@ impl Vm {
         &self.globals
     }
 
-    /// Sets the KEYS and ARGV globals of an EVAL: two fresh tables of byte strings per run,
-    /// as in Redis. Built with raw stack calls: through mlua's handles (one registry slot per
-    /// table and string, made and freed) this was a tenth of a short script's run.
-    pub(crate) fn set_keys_and_argv(&self, keys: &[&[u8]], argv: &[&[u8]]) -> mlua::Result<()> {
-        use mlua::ffi;
-        use std::ffi::c_int;
-        let (Ok(nkeys), Ok(nargv)) = (c_int::try_from(keys.len()), c_int::try_from(argv.len()))
-        else {
-            return Err(mlua::Error::runtime("too many arguments"));
-        };
-        // SAFETY: `exec_raw` runs the closure inside a protected call on this VM's main state,
-        // with LUA_MINSTACK (20) free stack slots; the closure uses at most three (name,
-        // table, string) and leaves the stack as it found it. Every index is within
-        // `1..=n` for an `n` that fits a `c_int` (checked above). The strings are copied by
-        // Lua before the pushes return, so no borrowed bytes outlive the call. A Lua error
-        // (only an allocation failure can happen here) unwinds to that protected call through
-        // this closure's frame, which owns nothing that needs dropping (it borrows slices and
-        // holds integers). The globals table is set with raw sets, as `Table::raw_set` did,
-        // so its read-only metatable is not invoked.
-        unsafe {
-            self.lua.exec_raw::<()>((), |state| {
-                for (name, items, n) in [(c"KEYS", keys, nkeys), (c"ARGV", argv, nargv)] {
-                    ffi::lua_pushstring(state, name.as_ptr());
-                    ffi::lua_createtable(state, n, 0);
-                    for (i, item) in (1..=n).zip(items) {
-                        ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
-                        ffi::lua_rawseti_(state, -2, i);
-                    }
-                    ffi::lua_rawset(state, ffi::LUA_GLOBALSINDEX);
-                }
-            })
-        }
-    }
-
-    /// Two fresh tables of byte strings (a function's keys and arguments), built as
-    /// [`Vm::set_keys_and_argv`] builds its own.
-    pub(crate) fn byte_arrays(&self, a: &[&[u8]], b: &[&[u8]]) -> mlua::Result<(Table, Table)> {
-        use mlua::ffi;
-        use std::ffi::c_int;
-        let (Ok(na), Ok(nb)) = (c_int::try_from(a.len()), c_int::try_from(b.len())) else {
-            return Err(mlua::Error::runtime("too many arguments"));
-        };
-        // SAFETY: as in `set_keys_and_argv`: a protected call on the main state with at least
-        // LUA_MINSTACK free slots, of which this uses three (two tables and a string); indices
-        // within `1..=n` for `n` that fits a `c_int`; strings copied by Lua before the pushes
-        // return; no value that needs dropping in the closure's frame. The two tables it
-        // leaves on the stack are the call's results, taken as handles by `exec_raw`.
-        unsafe {
-            self.lua.exec_raw::<(Table, Table)>((), |state| {
-                for (items, n) in [(a, na), (b, nb)] {
-                    ffi::lua_createtable(state, n, 0);
-                    for (i, item) in (1..=n).zip(items) {
-                        ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
-                        ffi::lua_rawseti_(state, -2, i);
-                    }
-                }
-            })
-        }
-    }
-
-    /// Runs `f` (with `args` when given) under the error handler, `redis.call` wired to `state`.
-    /// Writes the reply (converted with `state.resp`'s rules) to `reply`, or returns the error.
+    /// Runs `callee` (a compiled script or function held in the registry) under the error
+    /// handler, `redis.call` wired to `state`. Writes the reply (converted with `state.resp`'s
+    /// rules) to `reply`, or returns the error.
+    ///
+    /// The whole run is one protected call on the VM's own stack: the KEYS and ARGV tables,
+    /// the callee and the call under the handler. Through mlua's handles (a registry slot per
+    /// table and function, a protected call and two fresh C closures per step) a short
+    /// script's run cost a fifth more, half of it in the garbage those steps left.
     pub(crate) fn run(
         &self,
         state: &mut CallState<'_, '_>,
-        f: &Function,
-        args: Option<(Table, Table)>,
+        callee: &mlua::RegistryKey,
+        invocation: Invocation<'_>,
         reply: &mut ReplyBuffer,
     ) -> Result<Vec<ReplyError>, ScriptError> {
+        use mlua::ffi;
+        use std::ffi::c_int;
+        let (keys, args) = match invocation {
+            Invocation::Script { keys, argv } => (keys, argv),
+            Invocation::Function { keys, args } => (keys, args),
+        };
+        let (Ok(nkeys), Ok(nargs)) = (c_int::try_from(keys.len()), c_int::try_from(args.len()))
+        else {
+            return Err(ScriptError::plain("ERR too many arguments"));
+        };
+        let as_globals = matches!(invocation, Invocation::Script { .. });
         let installed = CurrentRun::install(state);
-        let called: mlua::Result<(bool, Value)> = match args {
-            Some((keys, argv)) => self.run.call((&self.handler, f, keys, argv)),
-            None => self.run0.call((&self.handler, f)),
+        // SAFETY: `exec_raw` runs the closure inside a protected call on this VM's main state,
+        // the handler (its one argument) at index 1, with at least LUA_MINSTACK (20) free
+        // slots; the closure uses at most four more at once (the callee and two tables and a
+        // string, or a global's name, its table and a string). Every `rawseti` index is within
+        // `1..=n` for an `n` that fits a `c_int` (checked above). The strings are copied by Lua
+        // before the pushes return, so no borrowed bytes outlive the call. `callee` is a live
+        // registry key of this VM (the engine owns it for the run), so `rawgeti` pushes the
+        // function it holds. The user code runs under `lua_pcall`, which catches every Lua
+        // error it raises (a callback's error, the hook's kill, an allocation failure) and
+        // leaves one value, the result or the handler's error table. An allocation failure
+        // while building the tables unwinds to `exec_raw`'s own protected call through this
+        // closure's frame, which owns nothing that needs dropping (it borrows slices and holds
+        // integers). The closure leaves `ok, value` as its results; the globals are set with
+        // raw sets, so the read-only metatable is not invoked.
+        let called = unsafe {
+            self.lua.exec_raw::<(bool, Value)>(&self.handler, |lua| {
+                let push_array = |items: &[&[u8]], n: c_int| {
+                    ffi::lua_createtable(lua, n, 0);
+                    for (i, item) in (1..=n).zip(items) {
+                        ffi::lua_pushlstring(lua, item.as_ptr().cast(), item.len());
+                        ffi::lua_rawseti_(lua, -2, i);
+                    }
+                };
+                if as_globals {
+                    for (name, items, n) in [(c"KEYS", keys, nkeys), (c"ARGV", args, nargs)] {
+                        ffi::lua_pushstring(lua, name.as_ptr());
+                        push_array(items, n);
+                        ffi::lua_rawset(lua, ffi::LUA_GLOBALSINDEX);
+                    }
+                }
+                ffi::lua_rawgeti_(lua, ffi::LUA_REGISTRYINDEX, callee.id());
+                let passed = if as_globals {
+                    0
+                } else {
+                    push_array(keys, nkeys);
+                    push_array(args, nargs);
+                    2
+                };
+                let status = ffi::lua_pcall(lua, passed, 1, 1);
+                ffi::lua_pushboolean(lua, c_int::from(status == ffi::LUA_OK));
+                ffi::lua_replace(lua, 1);
+            })
         };
         drop(installed);
-        let outcome = called.map(|(ok, value)| {
-            if ok {
+        match called {
+            Ok((true, value)) => {
                 let mut seen = Vec::new();
                 lua_to_reply(&value, reply, state.resp, 0, &mut seen);
                 Ok(seen)
-            } else {
-                Err(script_error(value))
             }
-        });
-        match outcome {
-            Ok(result) => result,
-            Err(e) => Err(ScriptError {
-                msg: format!("ERR {}", error_message(&e)),
-                location: None,
-                counted: false,
-            }),
+            Ok((false, value)) => Err(script_error(value)),
+            Err(e) => Err(ScriptError::plain(format!("ERR {}", error_message(&e)))),
         }
     }
 
@@ -804,16 +803,10 @@ fn script_error(value: Value) -> ScriptError {
                 counted: matches!(t.raw_get::<Value>(COUNTED), Ok(Value::Boolean(true))),
             }
         }
-        Value::String(s) => ScriptError {
-            msg: format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())),
-            location: None,
-            counted: false,
-        },
-        _ => ScriptError {
-            msg: "ERR execution failure".to_owned(),
-            location: None,
-            counted: false,
-        },
+        Value::String(s) => {
+            ScriptError::plain(format!("ERR {}", String::from_utf8_lossy(&s.as_bytes())))
+        }
+        _ => ScriptError::plain("ERR execution failure"),
     }
 }
 
