@@ -16,8 +16,8 @@ mod lua;
 pub(crate) use lua::ScriptCallError;
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
 use common::command_table::{self, CommandSpec, Group};
@@ -97,15 +97,44 @@ impl ScriptFlags {
 }
 
 /// What is running now, for BUSY, SCRIPT KILL and FUNCTION STATS.
-#[derive(Default)]
+///
+/// A run's start and end touch only atomics (the command line of an FCALL aside): every run
+/// of a short script pays for them, and a mutex here was a fortieth of such a run.
 pub(crate) struct Busy {
-    /// True while a script or function runs: dispatch reads it before taking the gate.
-    active: AtomicBool,
+    /// True while a script or function runs: dispatch reads it before taking the gate. On a
+    /// cache line of its own: every command on every worker reads it, and the script thread
+    /// writes the fields below on every run.
+    active: ActiveFlag,
     kill: AtomicBool,
     pub(crate) wrote: AtomicBool,
     /// The running script's "Slow script detected" line is in the log.
     slow_logged: AtomicBool,
-    state: Mutex<Option<Running>>,
+    /// When the running script started, as nanoseconds after `epoch` plus one; 0 while none
+    /// runs.
+    started: AtomicU64,
+    epoch: Instant,
+    /// The running run is an FCALL: `function` holds its command line.
+    calls_function: AtomicBool,
+    function: Mutex<Option<OwnedCommand>>,
+}
+
+#[repr(align(64))]
+#[derive(Default)]
+struct ActiveFlag(AtomicBool);
+
+impl Default for Busy {
+    fn default() -> Self {
+        Busy {
+            active: ActiveFlag::default(),
+            kill: AtomicBool::new(false),
+            wrote: AtomicBool::new(false),
+            slow_logged: AtomicBool::new(false),
+            started: AtomicU64::new(0),
+            epoch: Instant::now(),
+            calls_function: AtomicBool::new(false),
+            function: Mutex::new(None),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -117,18 +146,32 @@ pub(crate) struct Running {
 }
 
 impl Busy {
-    fn state(&self) -> MutexGuard<'_, Option<Running>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn function(&self) -> MutexGuard<'_, Option<OwnedCommand>> {
+        self.function.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// True while a script runs (one atomic load: the fast path of every command).
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(SeqCst)
+        self.active.0.load(SeqCst)
     }
 
     /// When the running script started, if one runs.
+    fn started(&self) -> Option<Instant> {
+        match self.started.load(Acquire) {
+            0 => None,
+            mark => Some(self.epoch + Duration::from_nanos(mark - 1)),
+        }
+    }
+
+    /// The run in progress, if one runs.
     pub(crate) fn running(&self) -> Option<Running> {
-        self.state().clone()
+        let started = self.started()?;
+        let function = if self.calls_function.load(Acquire) {
+            self.function().clone()
+        } else {
+            None
+        };
+        Some(Running { started, function })
     }
 
     /// Claims the right to run scripts before the keyspace gate is taken, so that no other
@@ -136,13 +179,14 @@ impl Busy {
     /// asynchronously. False when another run holds it.
     pub(crate) fn claim(&self) -> bool {
         self.active
+            .0
             .compare_exchange(false, true, SeqCst, SeqCst)
             .is_ok()
     }
 
     /// Gives the claim back (after the gate is released).
     pub(crate) fn release(&self) {
-        self.active.store(false, SeqCst);
+        self.active.0.store(false, SeqCst);
     }
 
     /// A script starts under the claim; true when it had to take the claim itself (a caller
@@ -150,10 +194,16 @@ impl Busy {
     /// `started`: when the command that runs it started.
     fn begin(&self, function: Option<OwnedCommand>, started: Instant) -> bool {
         let own = self.claim();
-        *self.state() = Some(Running { started, function });
+        if function.is_some() {
+            *self.function() = function;
+            self.calls_function.store(true, Release);
+        }
         self.kill.store(false, Relaxed);
         self.wrote.store(false, Relaxed);
         self.slow_logged.store(false, Relaxed);
+        let since_epoch = started.saturating_duration_since(self.epoch).as_nanos();
+        let mark = u64::try_from(since_epoch).unwrap_or(u64::MAX - 1) + 1;
+        self.started.store(mark, Release);
         own
     }
 
@@ -183,7 +233,10 @@ impl Busy {
     }
 
     fn end(&self, own: bool) {
-        *self.state() = None;
+        self.started.store(0, Release);
+        if self.calls_function.swap(false, AcqRel) {
+            *self.function() = None;
+        }
         self.kill.store(false, Relaxed);
         if own {
             self.release();
@@ -193,9 +246,8 @@ impl Busy {
     /// True while a script runs that started at least `threshold` ago: other clients are
     /// answered BUSY.
     pub(crate) fn timed_out(&self, threshold: Duration) -> bool {
-        self.state()
-            .as_ref()
-            .is_some_and(|running| running.started.elapsed() >= threshold)
+        self.started()
+            .is_some_and(|started| started.elapsed() >= threshold)
     }
 
     pub(crate) fn kill_requested(&self) -> bool {
