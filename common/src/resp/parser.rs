@@ -646,9 +646,25 @@ impl OwnedCommand {
 
     /// Appends an argument.
     pub fn push(&mut self, arg: &[u8]) {
+        self.push_with(|buf| buf.extend_from_slice(arg));
+    }
+
+    /// Appends the argument `write` appends to the buffer it is given.
+    pub fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
         let start = self.buf.len();
-        self.buf.extend_from_slice(arg);
+        write(&mut self.buf);
         self.ranges.push(start..self.buf.len());
+    }
+
+    /// Bytes its argument buffer holds room for.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Removes every argument, keeping the memory for the next command.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.ranges.clear();
     }
 }
 

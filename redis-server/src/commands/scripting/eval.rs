@@ -295,11 +295,12 @@ pub(super) fn execute(
         resp: Protocol::Resp2,
         busy,
         name: funcname.strip_prefix("f_").unwrap_or(funcname),
-        reply: common::resp::ReplyBuffer::new(Protocol::Resp2),
+        scratch: engine.call_scratch.take(),
     };
     let own = busy.begin(function, ctx.client.clock.next_start);
     let result = engine.vm.run(&mut state, callee, invocation, ctx.reply);
     busy.end(own);
+    engine.call_scratch.set(state.scratch.kept());
     if own {
         ctx.server.pause.changed.notify_waiters();
     }

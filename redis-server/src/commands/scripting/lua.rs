@@ -267,8 +267,36 @@ pub(crate) struct CallState<'s, 'v> {
     pub busy: &'s Busy,
     /// The script's name as Redis logs it: the SHA1 of an EVAL, a function's name.
     pub name: &'v str,
-    /// The reply of the `redis.call` in progress (one buffer for all of a run's calls).
-    pub reply: ReplyBuffer,
+    /// The buffers of the `redis.call` in progress, reused by every call of every run.
+    pub scratch: CallScratch,
+}
+
+/// The command and the reply of a `redis.call`: kept by the engine from one run to the next,
+/// so that a call allocates neither.
+pub(crate) struct CallScratch {
+    command: OwnedCommand,
+    reply: ReplyBuffer,
+}
+
+impl Default for CallScratch {
+    fn default() -> Self {
+        CallScratch {
+            command: OwnedCommand::default(),
+            reply: ReplyBuffer::new(Protocol::Resp2),
+        }
+    }
+}
+
+impl CallScratch {
+    /// What is kept for the next run: buffers a large reply grew are let go.
+    pub(crate) fn kept(self) -> Self {
+        const KEPT: usize = 64 << 10;
+        if self.reply.capacity() > KEPT || self.command.capacity() > KEPT {
+            CallScratch::default()
+        } else {
+            self
+        }
+    }
 }
 
 thread_local! {
@@ -950,43 +978,44 @@ pub(crate) fn format_g(n: f64, precision: usize) -> String {
 }
 
 /// `%.17g`, as Redis turns a Lua number argument into a command argument.
-fn number_arg(n: f64) -> Vec<u8> {
-    let mut out = Vec::new();
-    common::number::write_g17(n, &mut out);
-    out
+fn number_arg(n: f64, out: &mut Vec<u8>) {
+    common::number::write_g17(n, out);
 }
 
 /// The arguments of a `redis` library call as a command line, or the error table to raise.
-fn lua_args_to_command(lua: &Lua, args: &[Value]) -> mlua::Result<Result<OwnedCommand, Value>> {
-    let fail = |msg: &str| -> mlua::Result<Result<OwnedCommand, Value>> {
+/// Fills `command` with a `redis.call`'s arguments, or returns the error table to raise.
+fn lua_args_to_command(
+    lua: &Lua,
+    args: &[Value],
+    command: &mut OwnedCommand,
+) -> mlua::Result<Result<(), Value>> {
+    let fail = |msg: &str| -> mlua::Result<Result<(), Value>> {
         Ok(Err(Value::Table(error_table(lua, msg, false)?)))
     };
     if args.is_empty() {
         return fail("ERR Please specify at least one argument for this redis lib call");
     }
-    let mut command = OwnedCommand::default();
+    command.clear();
     for arg in args {
         match arg {
             Value::String(s) => command.push(&s.as_bytes()),
-            Value::Integer(n) => command.push(&number_arg(*n as f64)),
-            Value::Number(n) => command.push(&number_arg(*n)),
+            Value::Integer(n) => command.push_with(|out| number_arg(*n as f64, out)),
+            Value::Number(n) => command.push_with(|out| number_arg(*n, out)),
             _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
         }
     }
-    Ok(Ok(command))
+    Ok(Ok(()))
 }
 
-/// `redis.acl_check_cmd`: whether the script's user may run a command line (arity is not
-/// checked, and a refusal is not logged).
 fn acl_check_cmd(
     lua: &Lua,
     state: &CallState<'_, '_>,
     args: Variadic<Value>,
 ) -> mlua::Result<(bool, Value)> {
-    let command = match lua_args_to_command(lua, &args)? {
-        Ok(command) => command,
-        Err(error) => return Ok((false, error)),
-    };
+    let mut command = OwnedCommand::default();
+    if let Err(error) = lua_args_to_command(lua, &args, &mut command)? {
+        return Ok((false, error));
+    }
     let argv = command.args();
     let spec = match dispatch::resolve_for_script(state.server, argv) {
         Ok(spec) | Err(ScriptCallError::Arity(spec)) => spec,
@@ -1012,6 +1041,22 @@ fn call_redis(
     state: &mut CallState<'_, '_>,
     args: &[Value],
 ) -> mlua::Result<(bool, Value)> {
+    let mut command = std::mem::take(&mut state.scratch.command);
+    let result = match lua_args_to_command(lua, args, &mut command) {
+        Ok(Ok(())) => run_call(lua, state, &command),
+        Ok(Err(error)) => Ok((false, error)),
+        Err(e) => Err(e),
+    };
+    state.scratch.command = command;
+    result
+}
+
+/// Runs a `redis.call`'s `command` unless the script's own checks refuse it.
+fn run_call(
+    lua: &Lua,
+    state: &mut CallState<'_, '_>,
+    command: &OwnedCommand,
+) -> mlua::Result<(bool, Value)> {
     let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
         Ok((false, Value::Table(error_table(lua, msg, false)?)))
     };
@@ -1023,10 +1068,6 @@ fn call_redis(
             entry.record_rejected();
         }
         Ok((false, Value::Table(error_table(lua, msg, true)?)))
-    };
-    let command = match lua_args_to_command(lua, args)? {
-        Ok(command) => command,
-        Err(error) => return Ok((false, error)),
     };
     let server = state.server;
     let argv = command.args();
@@ -1093,7 +1134,7 @@ fn call_redis(
     let Some(view) = state.view.sibling(state.client.db) else {
         return fail("ERR script run outside the exclusive gate");
     };
-    let reply = &mut state.reply;
+    let reply = &mut state.scratch.reply;
     reply.clear();
     reply.set_protocol(state.resp);
     state.client.protocol = state.resp;
@@ -1387,7 +1428,7 @@ mod tests {
             resp: Protocol::Resp2,
             busy: &server.scripting.busy,
             name: "test",
-            reply: ReplyBuffer::new(Protocol::Resp2),
+            scratch: CallScratch::default(),
         };
         f(&mut state);
     }

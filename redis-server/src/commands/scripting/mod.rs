@@ -583,6 +583,8 @@ pub(crate) struct Engine {
     script_bytes: usize,
     libraries: functions::Libraries,
     runs: std::cell::Cell<u64>,
+    /// The buffers of `redis.call`, from one run to the next.
+    call_scratch: std::cell::Cell<lua::CallScratch>,
 }
 
 /// The engine of each server whose scripts this thread runs, keyed by that server's [`Busy`]
@@ -704,6 +706,7 @@ impl Engine {
             script_bytes: 0,
             libraries: functions::Libraries::default(),
             runs: std::cell::Cell::new(0),
+            call_scratch: Default::default(),
         })
     }
 
