@@ -5,7 +5,7 @@
 //! lock; each worker thread records into its own copy (allocated on first use) so that two
 //! cores timing the same command do not fight over one cache line.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 const LINEAR: u64 = 128;
@@ -13,7 +13,7 @@ const SUB_BITS: u32 = 6;
 const SUB: u64 = 1 << SUB_BITS;
 const MAX_EXP: u32 = 40;
 const BUCKETS: usize = LINEAR as usize + ((MAX_EXP - SUB_BITS) as usize) * SUB as usize;
-/// Copies per command; threads share them round-robin past this many.
+/// Copies per command: the first three threads to record own one each, later ones share one.
 const COPIES: usize = 4;
 
 fn bucket_of(ns: u64) -> usize {
@@ -49,44 +49,45 @@ impl Counts {
 /// One command's latency distribution.
 #[derive(Default)]
 pub(crate) struct LatencyHistogram {
+    /// Written as [`crate::counters`] writes its stripes: copy 0 shared, the others each one
+    /// thread's own.
     copies: [OnceLock<Counts>; COPIES],
-}
-
-fn copy_index() -> usize {
-    use std::sync::atomic::AtomicUsize;
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static INDEX: usize = NEXT.fetch_add(1, Relaxed) % COPIES;
-    }
-    INDEX.with(|i| *i)
+    /// The merged counts at the last reset, subtracted by readers (a reset writes no copy).
+    baseline: Mutex<Option<Vec<u64>>>,
 }
 
 impl LatencyHistogram {
     pub(crate) fn record(&self, ns: u64) {
-        let counts = self.copies[copy_index()].get_or_init(Counts::new);
-        counts.0[bucket_of(ns)].fetch_add(1, Relaxed);
+        let slot = crate::counters::slot(COPIES);
+        let counts = self.copies[slot.index].get_or_init(Counts::new);
+        crate::counters::bump(&counts.0[bucket_of(ns)], 1, slot);
     }
 
     pub(crate) fn reset(&self) {
-        for copy in self.copies.iter().filter_map(OnceLock::get) {
-            for c in copy.0.iter() {
-                c.store(0, Relaxed);
-            }
-        }
+        let sums = self.sums();
+        *self.baseline.lock().unwrap_or_else(PoisonError::into_inner) = Some(sums);
     }
 
-    /// The merged counts, or `None` when nothing was recorded.
-    fn merged(&self) -> Option<Vec<u64>> {
-        let mut merged = vec![0u64; BUCKETS];
-        let mut any = false;
+    /// Every copy's counts added up.
+    fn sums(&self) -> Vec<u64> {
+        let mut sums = vec![0u64; BUCKETS];
         for copy in self.copies.iter().filter_map(OnceLock::get) {
-            for (m, c) in merged.iter_mut().zip(copy.0.iter()) {
-                let n = c.load(Relaxed);
-                *m += n;
-                any |= n > 0;
+            for (m, c) in sums.iter_mut().zip(copy.0.iter()) {
+                *m = m.wrapping_add(c.load(Relaxed));
             }
         }
-        any.then_some(merged)
+        sums
+    }
+
+    /// The counts since the last reset, or `None` when nothing was recorded.
+    fn merged(&self) -> Option<Vec<u64>> {
+        let mut merged = self.sums();
+        if let Some(baseline) = &*self.baseline.lock().unwrap_or_else(PoisonError::into_inner) {
+            for (m, b) in merged.iter_mut().zip(baseline) {
+                *m = m.wrapping_sub(*b);
+            }
+        }
+        merged.iter().any(|&n| n > 0).then_some(merged)
     }
 
     /// Values in nanoseconds at each percentile (0..=100), or `None` when empty.

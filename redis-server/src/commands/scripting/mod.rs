@@ -16,7 +16,7 @@ mod lua;
 pub(crate) use lua::ScriptCallError;
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release, SeqCst};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
 
@@ -193,7 +193,9 @@ impl Busy {
     /// that did not go through dispatch), and so must release it at the end.
     /// `started`: when the command that runs it started.
     fn begin(&self, function: Option<OwnedCommand>, started: Instant) -> bool {
-        let own = self.claim();
+        // Dispatch claimed it already for a client's command: a load sees that without the
+        // locked compare-exchange.
+        let own = !self.is_active() && self.claim();
         if function.is_some() {
             *self.function() = function;
             self.calls_function.store(true, Release);
@@ -234,7 +236,9 @@ impl Busy {
 
     fn end(&self, own: bool) {
         self.started.store(0, Release);
-        if self.calls_function.swap(false, AcqRel) {
+        // Only the running script's thread sets it: no locked swap needed.
+        if self.calls_function.load(Relaxed) {
+            self.calls_function.store(false, Release);
             *self.function() = None;
         }
         self.kill.store(false, Relaxed);
