@@ -5,8 +5,8 @@
 //! lock; each worker thread records into its own copy (allocated on first use) so that two
 //! cores timing the same command do not fight over one cache line.
 
-use std::sync::{Mutex, OnceLock, PoisonError};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 const LINEAR: u64 = 128;
 const SUB_BITS: u32 = 6;

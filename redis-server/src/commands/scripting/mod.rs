@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::Registry;
 use super::{CommandError, Locking};
+use crate::workers::Inbox;
 
 pub(super) fn register(r: &mut Registry) {
     r.add_with("eval", eval::eval, Locking::Exclusive);
@@ -379,7 +380,7 @@ fn any_queued(
     test(spec)
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+type Job = crate::workers::Delivery;
 
 /// How many times the script thread polls for a job before it sleeps.
 const SPIN_POLLS: u32 = 2000;
@@ -435,7 +436,7 @@ thread_local! {
     static QUEUE: std::cell::RefCell<Option<mpsc::Receiver<Job>>> =
         const { std::cell::RefCell::new(None) };
     /// On the script thread: results made and not yet handed back (see [`hand_back`]).
-    static HELD_RESULTS: std::cell::RefCell<Option<Vec<Job>>> =
+    static HELD_RESULTS: std::cell::RefCell<Option<Vec<HeldResult>>> =
         const { std::cell::RefCell::new(None) };
     /// On the script thread: when the oldest of the held results was made.
     static HELD_SINCE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
@@ -446,13 +447,13 @@ thread_local! {
 /// [`hand_back_held`] (a long script's hook): waking a connection worker for every job
 /// preempted this thread at each wake (a sixth of its time), where one wake per slice of
 /// the queue does.
-fn hand_back(deliver: Job) {
+fn hand_back(inbox: Option<Inbox>, deliver: Job) {
     let deliver = HELD_RESULTS.with(|held| match held.borrow_mut().as_mut() {
         Some(held) => {
             if held.is_empty() {
                 HELD_SINCE.with(|since| since.set(Some(Instant::now())));
             }
-            held.push(deliver);
+            held.push((inbox, deliver));
             None
         }
         None => Some(deliver),
@@ -462,12 +463,28 @@ fn hand_back(deliver: Job) {
     }
 }
 
-/// Hands back every result the script thread holds.
+/// A result held back, with the inbox of the worker that waits for it (`None` when it waits
+/// elsewhere).
+type HeldResult = (Option<Inbox>, Job);
+
+/// Hands back every result the script thread holds: those for one connection worker in one
+/// delivery to its inbox.
 pub(crate) fn hand_back_held() {
     let held = HELD_RESULTS.with(|held| held.borrow_mut().as_mut().map(std::mem::take));
     HELD_SINCE.with(|since| since.set(None));
-    for deliver in held.into_iter().flatten() {
-        deliver();
+    let mut batches: Vec<(Inbox, Vec<Job>)> = Vec::new();
+    for (inbox, deliver) in held.into_iter().flatten() {
+        let Some(inbox) = inbox else {
+            deliver();
+            continue;
+        };
+        match batches.iter_mut().find(|(to, _)| to.same(&inbox)) {
+            Some((_, batch)) => batch.push(deliver),
+            None => batches.push((inbox, vec![deliver])),
+        }
+    }
+    for (inbox, batch) in batches {
+        inbox.deliver(batch);
     }
 }
 
@@ -537,11 +554,15 @@ impl ScriptThread {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let inbox = Inbox::of_this_thread();
         self.submit(Box::new(move || {
             let result = f();
-            hand_back(Box::new(move || {
-                let _ = tx.send(result);
-            }));
+            hand_back(
+                inbox,
+                Box::new(move || {
+                    let _ = tx.send(result);
+                }),
+            );
         }));
         rx.await.ok()
     }
@@ -763,7 +784,7 @@ mod hand_back_tests {
                 delivered.fetch_add(1, SeqCst);
             })
         };
-        hand_back(deliver(&delivered));
+        hand_back(None, deliver(&delivered));
         assert_eq!(c.text(&["EVAL", "return 1", "0"]), ":1\r\n");
         assert_eq!(delivered.load(SeqCst), 0, "held while jobs run");
         // The hook (every 100k instructions) hands back what a long script would hold up.
@@ -772,12 +793,12 @@ mod hand_back_tests {
             ":2\r\n"
         );
         assert_eq!(delivered.load(SeqCst), 1);
-        hand_back(deliver(&delivered));
+        hand_back(None, deliver(&delivered));
         hand_back_held();
         assert_eq!(delivered.load(SeqCst), 2);
         HELD_RESULTS.with(|held| *held.borrow_mut() = None);
         // Off the script thread a result is handed back at once.
-        hand_back(deliver(&delivered));
+        hand_back(None, deliver(&delivered));
         assert_eq!(delivered.load(SeqCst), 3);
     }
 }
