@@ -16,8 +16,8 @@ use crate::log::Level;
 use crate::server::Server;
 
 /// Replies nested deeper than this answer "reached lua stack limit", as Redis does when Lua's
-/// stack runs out (a table that contains itself).
-const MAX_REPLY_DEPTH: usize = 1000;
+/// stack runs out (a table that contains itself); a command's reply nested deeper is cut short.
+pub(super) const MAX_REPLY_DEPTH: usize = 1000;
 
 /// How long a library's code may run in FUNCTION LOAD (Redis's `LOAD_TIMEOUT_MS`).
 const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
@@ -152,7 +152,8 @@ impl std::fmt::Display for Raised {
 impl std::error::Error for Raised {}
 
 /// The error-table field that marks an error already counted in errorstats.
-const COUNTED: &str = "ignore_error_stats_update";
+/// The mark of an error table whose error is in errorstats already.
+pub(super) const COUNTED: &std::ffi::CStr = c"ignore_error_stats_update";
 
 fn raise(msg: impl Into<String>) -> mlua::Error {
     mlua::Error::external(Raised {
@@ -268,35 +269,7 @@ pub(crate) struct CallState<'s, 'v> {
     /// The script's name as Redis logs it: the SHA1 of an EVAL, a function's name.
     pub name: &'v str,
     /// The buffers of the `redis.call` in progress, reused by every call of every run.
-    pub scratch: CallScratch,
-}
-
-/// The command and the reply of a `redis.call`: kept by the engine from one run to the next,
-/// so that a call allocates neither.
-pub(crate) struct CallScratch {
-    command: OwnedCommand,
-    reply: ReplyBuffer,
-}
-
-impl Default for CallScratch {
-    fn default() -> Self {
-        CallScratch {
-            command: OwnedCommand::default(),
-            reply: ReplyBuffer::new(Protocol::Resp2),
-        }
-    }
-}
-
-impl CallScratch {
-    /// What is kept for the next run: buffers a large reply grew are let go.
-    pub(crate) fn kept(self) -> Self {
-        const KEPT: usize = 64 << 10;
-        if self.reply.capacity() > KEPT || self.command.capacity() > KEPT {
-            CallScratch::default()
-        } else {
-            self
-        }
-    }
+    pub scratch: super::call::CallScratch,
 }
 
 thread_local! {
@@ -330,6 +303,30 @@ impl Drop for CurrentRun<'_> {
     fn drop(&mut self) {
         CURRENT_RUN.with(|current| current.set(self.previous));
     }
+}
+
+/// The state of the run in progress on this thread, taken out of [`CURRENT_RUN`] until
+/// [`TakenRun::put_back`]: for the raw `redis.call`, whose frames must not hold a guard with
+/// a destructor (see `call.rs`). Nothing else can reach the state meanwhile.
+pub(super) struct TakenRun(std::ptr::NonNull<CallState<'static, 'static>>);
+
+impl TakenRun {
+    /// The state. Valid until the run ends: the installing [`CurrentRun`] outlives every
+    /// Lua call made during the run.
+    pub(super) fn as_ptr(&self) -> *mut CallState<'static, 'static> {
+        self.0.as_ptr()
+    }
+
+    pub(super) fn put_back(self) {
+        CURRENT_RUN.with(|current| current.set(self.0.as_ptr().cast()));
+    }
+}
+
+/// Takes the run in progress out of [`CURRENT_RUN`]; `None` outside a run (or while another
+/// callback holds it).
+pub(super) fn take_current_run() -> Option<TakenRun> {
+    let ptr = CURRENT_RUN.with(|current| current.replace(std::ptr::null_mut()));
+    std::ptr::NonNull::new(ptr.cast()).map(TakenRun)
 }
 
 /// Runs `f` on the state of the run in progress on this thread; `None` outside a run, or
@@ -499,27 +496,16 @@ impl Vm {
     /// run in progress through [`with_current_run`], and outside a run answer that they need
     /// one.
     fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
-        const CALL_OUTSIDE: &str =
-            "ERR redis.call/pcall can only be called inside a script invocation";
         let outside = |msg: &'static str| move || raise(msg);
-        let call_outside = outside(CALL_OUTSIDE);
-        redis.raw_set(
-            "call",
-            lua.create_function(move |lua, args: Variadic<Value>| {
-                let result = with_current_run(|state| call_redis(lua, state, &args))
-                    .ok_or_else(&call_outside)??;
-                raised_or(result)
-            })?,
-        )?;
-        let pcall_outside = outside(CALL_OUTSIDE);
-        redis.raw_set(
-            "pcall",
-            lua.create_function(move |lua, args: Variadic<Value>| {
-                let result = with_current_run(|state| call_redis(lua, state, &args))
-                    .ok_or_else(&pcall_outside)??;
-                Ok(result.1)
-            })?,
-        )?;
+        // SAFETY: both are Lua C functions written for that contract (see `call.rs`).
+        let (call, pcall) = unsafe {
+            (
+                lua.create_c_function(super::call::redis_call)?,
+                lua.create_c_function(super::call::redis_pcall)?,
+            )
+        };
+        redis.raw_set("call", call)?;
+        redis.raw_set("pcall", pcall)?;
         let setresp_outside =
             outside("ERR redis.setresp can only be called inside a script invocation");
         redis.raw_set(
@@ -1042,238 +1028,11 @@ fn acl_check_cmd(
     ))
 }
 
-/// `redis.call` / `redis.pcall`: runs one command as the script's client.
-fn call_redis(
-    lua: &Lua,
-    state: &mut CallState<'_, '_>,
-    args: &[Value],
-) -> mlua::Result<(bool, Value)> {
-    let mut command = std::mem::take(&mut state.scratch.command);
-    let result = match lua_args_to_command(lua, args, &mut command) {
-        Ok(Ok(())) => run_call(lua, state, &command),
-        Ok(Err(error)) => Ok((false, error)),
-        Err(e) => Err(e),
-    };
-    state.scratch.command = command;
-    result
-}
-
-/// Runs a `redis.call`'s `command` unless the script's own checks refuse it.
-fn run_call(
-    lua: &Lua,
-    state: &mut CallState<'_, '_>,
-    command: &OwnedCommand,
-) -> mlua::Result<(bool, Value)> {
-    let fail = |msg: &str| -> mlua::Result<(bool, Value)> {
-        Ok((false, Value::Table(error_table(lua, msg, false)?)))
-    };
-    // Refused by the script's own checks: counted as Redis's `scriptCall` counts it, on the
-    // command when known.
-    let refuse = |msg: &str, spec: Option<&'static common::command_table::CommandSpec>| {
-        state.server.stats.count_error(error_code(msg));
-        if let Some(entry) = spec.and_then(|spec| state.server.registry.entry(spec)) {
-            entry.record_rejected();
-        }
-        Ok((false, Value::Table(error_table(lua, msg, true)?)))
-    };
-    let server = state.server;
-    let argv = command.args();
-    let entry = match dispatch::resolve_entry_for_script(server, argv) {
-        Ok(entry) => entry,
-        Err(ScriptCallError::Unknown) => {
-            return refuse("ERR Unknown Redis command called from script", None);
-        }
-        Err(ScriptCallError::Arity(_)) => {
-            return refuse(
-                "ERR Wrong number of args calling Redis command from script",
-                None,
-            );
-        }
-    };
-    let spec = entry.spec;
-    use common::command_table::Flag;
-    if spec.flags.contains(&Flag::Noscript) {
-        return refuse(
-            "ERR This Redis command is not allowed from script",
-            Some(spec),
-        );
-    }
-    let writes = spec.flags.contains(&Flag::Write);
-    // As in Redis, a read-only script may not run a may-replicate command (PUBLISH) either:
-    // that keeps such scripts runnable under CLIENT PAUSE WRITE.
-    if state.read_only && (writes || spec.flags.contains(&Flag::MayReplicate)) {
-        return refuse(
-            "ERR Write commands are not allowed from read-only scripts.",
-            Some(spec),
-        );
-    }
-    // As Redis: past maxmemory (as it stood when the script started), a script without
-    // `allow-oom` may not run a deny-oom command until it has written.
-    if state.oom_at_start
-        && !state.allow_oom
-        && spec.flags.contains(&Flag::Denyoom)
-        && !state.busy.wrote.load(std::sync::atomic::Ordering::Relaxed)
-    {
-        return refuse(
-            "OOM command not allowed when used memory > 'maxmemory'.",
-            Some(spec),
-        );
-    }
-    // As Redis, these state checks stop only a script's first write: once it has written,
-    // failing it halfway on a changed server state would leave half its effects.
-    if writes && !state.busy.wrote.load(std::sync::atomic::Ordering::Relaxed) {
-        if crate::persistence::rdb::writes_denied(server) {
-            let misconf = format!("MISCONF {}", crate::persistence::rdb::MISCONF);
-            return refuse(&misconf, Some(spec));
-        }
-        if server.too_few_replicas() {
-            return refuse("NOREPLICAS Not enough good replicas to write.", Some(spec));
-        }
-    }
-    if writes {
-        state.busy.mark_wrote();
-    }
-    if let Err(denied) =
-        crate::acl::check(server, &state.client, spec, argv, crate::acl::Context::Lua)
-    {
-        return fail(&format!("ERR {}", crate::acl::script_error(denied)));
-    }
-    let Some(view) = state.view.sibling(state.client.db) else {
-        return fail("ERR script run outside the exclusive gate");
-    };
-    let reply = &mut state.scratch.reply;
-    reply.clear();
-    reply.set_protocol(state.resp);
-    state.client.protocol = state.resp;
-    dispatch::run_entry_with_view(server, &mut state.client, argv, reply, entry, view);
-    let bytes = reply.as_bytes();
-    let mut pos = 0;
-    let value = resp_to_lua(lua, bytes, &mut pos, 0)?;
-    Ok((bytes.first() != Some(&b'-'), value))
-}
-
 /// Why a script's command was refused before running.
 pub(crate) enum ScriptCallError {
     Unknown,
     /// The command exists but not with this many arguments.
     Arity(&'static common::command_table::CommandSpec),
-}
-
-fn line_end(bytes: &[u8], pos: usize) -> Option<usize> {
-    bytes[pos..]
-        .windows(2)
-        .position(|w| w == b"\r\n")
-        .map(|i| pos + i)
-}
-
-/// Converts one RESP reply at `pos` into a Lua value with Redis's rules.
-pub(crate) fn resp_to_lua(
-    lua: &Lua,
-    bytes: &[u8],
-    pos: &mut usize,
-    depth: usize,
-) -> mlua::Result<Value> {
-    let Some(&kind) = bytes.get(*pos) else {
-        return Ok(Value::Nil);
-    };
-    let Some(end) = line_end(bytes, *pos + 1) else {
-        return Ok(Value::Nil);
-    };
-    let line = &bytes[*pos + 1..end];
-    *pos = end + 2;
-    let int = || common::number::parse_i64(line).unwrap_or(0);
-    let table_with = |key: &str, v: Value| -> mlua::Result<Value> {
-        let t = lua.create_table()?;
-        t.raw_set(key, v)?;
-        Ok(Value::Table(t))
-    };
-    if depth > MAX_REPLY_DEPTH {
-        return Ok(Value::Nil);
-    }
-    Ok(match kind {
-        b'+' => table_with("ok", Value::String(lua.create_string(line)?))?,
-        b'-' => {
-            let t = lua.create_table()?;
-            t.raw_set("err", lua.create_string(line)?)?;
-            t.raw_set(COUNTED, true)?;
-            Value::Table(t)
-        }
-        b':' => Value::Number(int() as f64),
-        b'$' | b'=' => {
-            let len = int();
-            if len < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let len = len as usize;
-            let start = *pos;
-            let stop = (start + len).min(bytes.len());
-            *pos = (stop + 2).min(bytes.len());
-            let body = &bytes[start..stop];
-            if kind == b'=' {
-                let t = lua.create_table()?;
-                let (format, text) = if body.len() >= 4 {
-                    (&body[..3], &body[4..])
-                } else {
-                    (&b"txt"[..], body)
-                };
-                t.raw_set("format", lua.create_string(format)?)?;
-                t.raw_set("string", lua.create_string(text)?)?;
-                table_with("verbatim_string", Value::Table(t))?
-            } else {
-                Value::String(lua.create_string(body)?)
-            }
-        }
-        b'*' | b'>' | b'~' => {
-            let n = int();
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let t = lua.create_table()?;
-            for i in 0..n as usize {
-                let v = resp_to_lua(lua, bytes, pos, depth + 1)?;
-                if kind == b'~' {
-                    t.raw_set(v, true)?;
-                } else {
-                    t.raw_set(i + 1, v)?;
-                }
-            }
-            if kind == b'~' {
-                table_with("set", Value::Table(t))?
-            } else {
-                Value::Table(t)
-            }
-        }
-        b'%' | b'|' => {
-            let n = int().max(0) as usize;
-            let t = lua.create_table()?;
-            for _ in 0..n {
-                let k = resp_to_lua(lua, bytes, pos, depth + 1)?;
-                let v = resp_to_lua(lua, bytes, pos, depth + 1)?;
-                t.raw_set(k, v)?;
-            }
-            if kind == b'|' {
-                // Attributes are dropped: the reply they describe follows.
-                return resp_to_lua(lua, bytes, pos, depth);
-            }
-            table_with("map", Value::Table(t))?
-        }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(line == b"t"),
-        b',' => {
-            let d = std::str::from_utf8(line)
-                .ok()
-                .and_then(|s| match s {
-                    "inf" => Some(f64::INFINITY),
-                    "-inf" => Some(f64::NEG_INFINITY),
-                    "nan" => Some(f64::NAN),
-                    _ => s.parse().ok(),
-                })
-                .unwrap_or(0.0);
-            table_with("double", Value::Number(d))?
-        }
-        b'(' => table_with("big_number", Value::String(lua.create_string(line)?))?,
-        _ => Value::Nil,
-    })
 }
 
 fn sanitized(s: &[u8]) -> Vec<u8> {
@@ -1435,7 +1194,7 @@ mod tests {
             resp: Protocol::Resp2,
             busy: &server.scripting.busy,
             name: "test",
-            scratch: CallScratch::default(),
+            scratch: crate::commands::scripting::call::CallScratch::default(),
         };
         f(&mut state);
     }
@@ -1472,14 +1231,21 @@ mod tests {
             .with_engine(|engine| {
                 let f = engine
                     .vm
-                    .compile("@user_script", b"return redis.call('get', 'k')")
+                    .compile(
+                        "@user_script",
+                        b"local ok, e = pcall(redis.call, 'get', 'k') return {ok, e.err}",
+                    )
                     .map_err(crate::commands::CommandError::err)?;
-                // Called directly, outside `Vm::run`: the callback finds no run.
-                let e = f.call::<Value>(()).expect_err("outside a run");
-                assert!(
-                    e.to_string()
-                        .contains("can only be called inside a script invocation"),
-                    "{e}"
+                // Called directly, outside `Vm::run`: the call finds no run, and raises
+                // Redis's error table.
+                let (ok, e): (bool, String) = f
+                    .call::<Table>(())
+                    .and_then(|t| Ok((t.raw_get(1)?, t.raw_get(2)?)))
+                    .expect("a table");
+                assert!(!ok);
+                assert_eq!(
+                    e,
+                    "ERR redis.call/pcall can only be called inside a script invocation"
                 );
                 Ok(())
             })

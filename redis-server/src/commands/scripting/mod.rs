@@ -8,6 +8,7 @@
 //! `busy-reply-threshold`, to answer them BUSY; SCRIPT KILL and FUNCTION KILL reach the script
 //! through a Lua hook.
 
+mod call;
 mod eval;
 mod functions;
 mod libs;
@@ -626,7 +627,7 @@ pub(crate) struct Engine {
     libraries: functions::Libraries,
     runs: std::cell::Cell<u64>,
     /// The buffers of `redis.call`, from one run to the next.
-    call_scratch: std::cell::Cell<lua::CallScratch>,
+    call_scratch: std::cell::Cell<call::CallScratch>,
 }
 
 /// The engine of each server whose scripts this thread runs, keyed by that server's [`Busy`]
