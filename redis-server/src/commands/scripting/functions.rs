@@ -30,8 +30,8 @@ struct Library {
 pub(crate) struct Libraries {
     libraries: BTreeMap<String, Library>,
     /// Function names ignore case, as Redis's dict of functions does: lowercase name →
-    /// (library, name as registered).
-    owner: BTreeMap<String, (String, String)>,
+    /// (library, name as registered). Looked up by every FCALL; nothing lists it in order.
+    owner: std::collections::HashMap<String, (String, String), foldhash::quality::RandomState>,
 }
 
 impl Libraries {

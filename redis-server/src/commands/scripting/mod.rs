@@ -621,7 +621,9 @@ struct Script {
 
 pub(crate) struct Engine {
     vm: lua::Vm,
-    scripts: HashMap<String, Script>,
+    /// By SHA1, looked up by every EVALSHA (a seeded fast hash: SipHash was a sixtieth of a
+    /// short script's run).
+    scripts: HashMap<String, Script, foldhash::quality::RandomState>,
     /// Bytes of the cached scripts' bodies, as INFO `used_memory_scripts` counts them.
     script_bytes: usize,
     libraries: functions::Libraries,
@@ -745,7 +747,7 @@ impl Engine {
         let vm = lua::Vm::new(busy).ok()?;
         Some(Engine {
             vm,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             script_bytes: 0,
             libraries: functions::Libraries::default(),
             runs: std::cell::Cell::new(0),
