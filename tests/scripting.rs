@@ -153,3 +153,34 @@ fn a_slow_script_is_logged_once_with_its_name() {
         lines[0]
     );
 }
+
+/// A script queued behind a long one is timed from when it runs, not from when it arrived:
+/// its wait is not its time (SLOWLOG, INFO commandstats), as in Redis, where it waits unread.
+#[test]
+fn a_script_queued_behind_a_long_one_is_not_timed_for_its_wait() {
+    let server = TestServer::start();
+    let mut admin = server.connect();
+    assert_eq!(
+        admin.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "100000"]),
+        "+OK\r\n"
+    );
+    assert_eq!(admin.cmd(&["SLOWLOG", "RESET"]), "+OK\r\n");
+    let long = "local s = redis.call('TIME') \
+        while true do \
+          local n = redis.call('TIME') \
+          if (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 300000 then return 1 end \
+        end";
+    let mut runner = server.connect();
+    runner.send_cmd(&["EVAL", long, "0"]);
+    std::thread::sleep(Duration::from_millis(50));
+    let mut queued = server.connect();
+    let started = Instant::now();
+    assert_eq!(queued.cmd(&["EVAL", "return 2", "0"]), ":2\r\n");
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "the quick script did not wait for the long one"
+    );
+    assert_eq!(runner.read_text(), ":1\r\n");
+    // Only the long script is slow.
+    assert_eq!(admin.cmd(&["SLOWLOG", "LEN"]), ":1\r\n");
+}

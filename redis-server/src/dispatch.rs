@@ -936,7 +936,7 @@ fn account(
     if server.hot.latency_tracking.load(Relaxed) {
         entry.latency.record(duration.as_nanos() as u64);
     }
-    entry.record_call(duration.as_micros() as u64);
+    entry.record_call(duration);
     server.stats.count_command();
     if let Err(e) = result {
         entry.record_failed();
@@ -1085,7 +1085,7 @@ pub(crate) fn count_unblocked(
     if let Ok(spec) = resolve(server, command.args())
         && let Some(entry) = server.registry.entry(spec)
     {
-        entry.record_call(0);
+        entry.record_call(std::time::Duration::ZERO);
         server.stats.count_command();
         if let Some(code) = error_code {
             entry.record_failed();

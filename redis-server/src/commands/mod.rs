@@ -178,7 +178,7 @@ pub(crate) struct CommandEntry {
     pub full_name: String,
     pub handler: Handler,
     pub locking: Locking,
-    /// calls, usec, rejected_calls, failed_calls (INFO commandstats).
+    /// calls, nanoseconds, rejected_calls, failed_calls (INFO commandstats).
     stats: Striped<4>,
     /// INFO latencystats.
     pub(crate) latency: LatencyHistogram,
@@ -186,13 +186,18 @@ pub(crate) struct CommandEntry {
 
 impl CommandEntry {
     const CALLS: usize = 0;
-    const USEC: usize = 1;
+    const NSEC: usize = 1;
     const REJECTED: usize = 2;
     const FAILED: usize = 3;
 
-    pub(crate) fn record_call(&self, usec: u64) {
+    /// Counts one call that took `duration`. Kept in nanoseconds: a sum of durations each
+    /// truncated to whole microseconds reads near zero for commands shorter than one.
+    pub(crate) fn record_call(&self, duration: std::time::Duration) {
         self.stats.add(Self::CALLS, 1);
-        self.stats.add(Self::USEC, usec);
+        self.stats.add(
+            Self::NSEC,
+            u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX),
+        );
     }
 
     pub(crate) fn record_rejected(&self) {
@@ -208,7 +213,7 @@ impl CommandEntry {
     }
 
     pub(crate) fn usec(&self) -> u64 {
-        self.stats.get(Self::USEC)
+        self.stats.get(Self::NSEC) / 1000
     }
 
     pub(crate) fn rejected_calls(&self) -> u64 {
@@ -380,6 +385,17 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_time_is_summed_before_it_is_rounded_to_microseconds() {
+        let r = Registry::new();
+        let spec = common::command_table::lookup(b"get").expect("GET");
+        let entry = r.entry(spec).expect("GET's entry");
+        for _ in 0..10 {
+            entry.record_call(std::time::Duration::from_nanos(400));
+        }
+        assert_eq!((entry.calls(), entry.usec()), (10, 4));
+    }
 
     #[test]
     fn every_table_entry_has_a_handler_and_every_handler_an_entry() {

@@ -788,6 +788,9 @@ async fn on_script_thread(
             reply,
             ..
         } = &mut *session;
+        // The batch's clock starts here: its wait in the queue behind other scripts is not
+        // the commands' time (INFO commandstats, SLOWLOG, latency tracking).
+        client.begin_batch();
         let end = run_batch(
             &server_ref,
             client,

@@ -276,6 +276,9 @@ fn run(state: &mut CallState<'_, '_>, command: &OwnedCommand) -> Outcome {
     reply.clear();
     reply.set_protocol(state.resp);
     state.client.protocol = state.resp;
+    // Each call's time starts now, not where the run or the last call left the clock: the
+    // Lua code in between is the script's time, not the command's (INFO commandstats).
+    state.client.clock.next_start = std::time::Instant::now();
     dispatch::run_entry_with_view(server, &mut state.client, argv, reply, entry, view);
     Outcome::Ran
 }
