@@ -281,7 +281,7 @@ pub(super) fn execute(
     invocation: Invocation<'_>,
     mode: RunMode,
     funcname: &str,
-    function: Option<common::resp::OwnedCommand>,
+    function: Option<common::resp::ArgList<'_>>,
 ) -> Result<(), CommandError> {
     let busy = &*ctx.server.scripting.busy;
     let client = Client::for_script(ctx.client);

@@ -715,7 +715,7 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
         let read_only = access == Access::ReadOnly || function.flags.no_writes;
         engine.count_run();
         // FUNCTION STATS shows the command line while the function runs.
-        let command = ctx.args.list().to_owned_command();
+        let command = ctx.args.list();
         execute(
             ctx,
             engine,

@@ -115,9 +115,10 @@ pub(crate) struct Busy {
     /// runs.
     started: AtomicU64,
     epoch: Instant,
-    /// The running run is an FCALL: `function` holds its command line.
+    /// The running run is an FCALL: `function` holds its command line (the buffer is
+    /// reused from one FCALL to the next).
     calls_function: AtomicBool,
-    function: Mutex<Option<OwnedCommand>>,
+    function: Mutex<OwnedCommand>,
 }
 
 #[repr(align(64))]
@@ -134,7 +135,7 @@ impl Default for Busy {
             started: AtomicU64::new(0),
             epoch: Instant::now(),
             calls_function: AtomicBool::new(false),
-            function: Mutex::new(None),
+            function: Mutex::new(OwnedCommand::default()),
         }
     }
 }
@@ -148,7 +149,7 @@ pub(crate) struct Running {
 }
 
 impl Busy {
-    fn function(&self) -> MutexGuard<'_, Option<OwnedCommand>> {
+    fn function(&self) -> MutexGuard<'_, OwnedCommand> {
         self.function.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -169,7 +170,7 @@ impl Busy {
     pub(crate) fn running(&self) -> Option<Running> {
         let started = self.started()?;
         let function = if self.calls_function.load(Acquire) {
-            self.function().clone()
+            Some(self.function().clone())
         } else {
             None
         };
@@ -194,12 +195,16 @@ impl Busy {
     /// A script starts under the claim; true when it had to take the claim itself (a caller
     /// that did not go through dispatch), and so must release it at the end.
     /// `started`: when the command that runs it started.
-    fn begin(&self, function: Option<OwnedCommand>, started: Instant) -> bool {
+    fn begin(&self, function: Option<ArgList<'_>>, started: Instant) -> bool {
         // Dispatch claimed it already for a client's command: a load sees that without the
         // locked compare-exchange.
         let own = !self.is_active() && self.claim();
-        if function.is_some() {
-            *self.function() = function;
+        if let Some(args) = function {
+            let mut line = self.function();
+            line.clear();
+            for arg in args.iter() {
+                line.push(arg);
+            }
             self.calls_function.store(true, Release);
         }
         self.kill.store(false, Relaxed);
@@ -238,11 +243,7 @@ impl Busy {
 
     fn end(&self, own: bool) {
         self.started.store(0, Release);
-        // Only the running script's thread sets it: no locked swap needed.
-        if self.calls_function.load(Relaxed) {
-            self.calls_function.store(false, Release);
-            *self.function() = None;
-        }
+        self.calls_function.store(false, Release);
         self.kill.store(false, Relaxed);
         if own {
             self.release();
