@@ -76,11 +76,14 @@ pub(crate) fn prefetch_ahead<'s>(
         {
             break;
         }
+        // A command with several keys warms them itself as it locks them
+        // (`lock_keys_warm`): warming them here too only doubled the work.
         if let Some(spec) = spec
             && arity_ok(spec, args.len())
             && let Ok(positions) = command_table::key_positions_by(spec, args.len(), |i| {
                 args.get(i).unwrap_or_default()
             })
+            && positions.len() == 1
         {
             for key in positions.iter().filter_map(|i| args.get(i)) {
                 // Inline commands' arguments live in the parser, not in `input`: skipped.
