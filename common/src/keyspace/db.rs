@@ -446,6 +446,11 @@ impl Keyspace {
             guards: Guards::new(),
             lazy: gate.is_exclusive(),
         };
+        // Room for them all at once: growing the list shard by shard reallocated twice per
+        // MSET of ten keys.
+        view.guards
+            .spill
+            .reserve(indices.len().saturating_sub(view.guards.inline.len()));
         for index in indices {
             view.guards
                 .push(db, index, self.lock_with(db, index, intent));
@@ -618,6 +623,14 @@ impl<'a> Locked<'a> {
         );
         self.guards
             .push(db, index, self.keyspace.lock_at(db, index))
+    }
+
+    /// True when a held shard may have queued events (expired keys or fields, created keys):
+    /// without any, there is nothing to drain.
+    pub fn may_have_events(&self) -> bool {
+        (0..self.guards.inline.len() + self.guards.spill.len())
+            .filter_map(|pos| self.guards.slot(pos))
+            .any(|(_, _, shard)| shard.may_have_events())
     }
 
     /// Hands `f` (database, key) for every key the held shards expired since they were last
