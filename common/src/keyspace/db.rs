@@ -551,6 +551,10 @@ impl<'a> Guards<'a> {
         &mut held.expect("positions come from find or push").2
     }
 
+    fn held(&self) -> impl Iterator<Item = &Held<'a>> {
+        self.inline.iter().flatten().chain(self.spill.iter())
+    }
+
     fn held_mut(&mut self) -> impl Iterator<Item = &mut Held<'a>> {
         self.inline
             .iter_mut()
@@ -628,8 +632,8 @@ impl<'a> Locked<'a> {
     /// True when a held shard may have queued events (expired keys or fields, created keys):
     /// without any, there is nothing to drain.
     pub fn may_have_events(&self) -> bool {
-        (0..self.guards.inline.len() + self.guards.spill.len())
-            .filter_map(|pos| self.guards.slot(pos))
+        self.guards
+            .held()
             .any(|(_, _, shard)| shard.may_have_events())
     }
 

@@ -63,6 +63,18 @@ impl CallScratch {
     }
 }
 
+/// The refusal when a `redis` library call has no arguments.
+pub(super) const NO_ARGUMENTS: &str =
+    "ERR Please specify at least one argument for this redis lib call";
+/// The refusal when an argument is neither a string nor a number.
+pub(super) const BAD_ARGUMENT: &str =
+    "ERR Lua redis lib command arguments must be strings or integers";
+
+/// A Lua number as Redis turns it into a command argument: `%.17g`.
+pub(super) fn number_argument(n: f64, out: &mut Vec<u8>) {
+    common::number::write_g17(n, out);
+}
+
 /// What a call came to. Its text is in the run's scratch reply buffer.
 #[derive(Clone, Copy)]
 enum Outcome {
@@ -155,7 +167,7 @@ unsafe fn read_arguments(
     unsafe {
         let top = ffi::lua_gettop(lua);
         if top == 0 {
-            return Err("ERR Please specify at least one argument for this redis lib call");
+            return Err(NO_ARGUMENTS);
         }
         command.clear();
         for i in 1..=top {
@@ -167,9 +179,9 @@ unsafe fn read_arguments(
                 }
                 ffi::LUA_TNUMBER => {
                     let n = ffi::lua_tonumber(lua, i);
-                    command.push_with(|out| common::number::write_g17(n, out));
+                    command.push_with(|out| number_argument(n, out));
                 }
-                _ => return Err("ERR Lua redis lib command arguments must be strings or integers"),
+                _ => return Err(BAD_ARGUMENT),
             }
         }
         Ok(())

@@ -2,7 +2,7 @@
 
 use common::resp::Protocol;
 
-use super::lua::{CallState, Invocation};
+use super::lua::{CallState, Invocation, Passing};
 use super::{Engine, Script, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
@@ -194,9 +194,10 @@ fn run(ctx: &mut CommandContext<'_>, by: By, access: Access) -> Result<(), Comma
             ctx,
             engine,
             &script.func,
-            Invocation::Script {
+            Invocation {
                 keys: split.keys(),
-                argv: split.argv(),
+                args: split.argv(),
+                passing: Passing::Globals,
             },
             RunMode {
                 read_only,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use mlua::{Lua, Value, Variadic};
 
 use super::eval::{Access, execute, keys_and_args};
-use super::lua::Invocation;
+use super::lua::{Invocation, Passing};
 use super::{Engine, ScriptFlags};
 use crate::commands::args::is;
 use crate::commands::{CommandContext, CommandError};
@@ -720,9 +720,10 @@ fn call(ctx: &mut CommandContext<'_>, access: Access) -> Result<(), CommandError
             ctx,
             engine,
             &function.callback,
-            Invocation::Function {
+            Invocation {
                 keys: split.keys(),
                 args: split.argv(),
+                passing: Passing::Parameters,
             },
             super::eval::RunMode {
                 read_only,

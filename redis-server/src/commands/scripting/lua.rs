@@ -152,7 +152,6 @@ impl std::fmt::Display for Raised {
 impl std::error::Error for Raised {}
 
 /// The error-table field that marks an error already counted in errorstats.
-/// The mark of an error table whose error is in errorstats already.
 pub(super) const COUNTED: &std::ffi::CStr = c"ignore_error_stats_update";
 
 fn raise(msg: impl Into<String>) -> mlua::Error {
@@ -219,19 +218,21 @@ impl ScriptError {
     }
 }
 
-/// What a run calls, and with what.
+/// The keys and arguments a run gets, and how they reach its code.
 #[derive(Clone, Copy)]
-pub(crate) enum Invocation<'a> {
-    /// An EVAL script: its keys and arguments are the KEYS and ARGV globals.
-    Script {
-        keys: &'a [&'a [u8]],
-        argv: &'a [&'a [u8]],
-    },
-    /// A registered function: called with its keys and arguments as two tables.
-    Function {
-        keys: &'a [&'a [u8]],
-        args: &'a [&'a [u8]],
-    },
+pub(crate) struct Invocation<'a> {
+    pub keys: &'a [&'a [u8]],
+    pub args: &'a [&'a [u8]],
+    pub passing: Passing,
+}
+
+/// How a run's keys and arguments reach its code: both as tables of byte strings.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Passing {
+    /// An EVAL script: the KEYS and ARGV globals.
+    Globals,
+    /// A registered function: its two parameters.
+    Parameters,
 }
 
 /// Receives each `redis.register_function` call of a library load: `(ok, error text)`.
@@ -332,24 +333,24 @@ pub(super) fn take_current_run() -> Option<TakenRun> {
 /// Runs `f` on the state of the run in progress on this thread; `None` outside a run, or
 /// while another callback of the same run holds it (nothing a script does nests them).
 fn with_current_run<R>(f: impl for<'s, 'v> FnOnce(&mut CallState<'s, 'v>) -> R) -> Option<R> {
-    struct PutBack(*mut ());
+    /// Puts the run back even if `f` unwinds.
+    struct PutBack(Option<TakenRun>);
     impl Drop for PutBack {
         fn drop(&mut self) {
-            CURRENT_RUN.with(|current| current.set(self.0));
+            if let Some(run) = self.0.take() {
+                run.put_back();
+            }
         }
     }
     // Taken out while `f` runs, so that no second reference to the state can be made.
-    let ptr = CURRENT_RUN.with(|current| current.replace(std::ptr::null_mut()));
-    if ptr.is_null() {
-        return None;
-    }
-    let _put_back = PutBack(ptr);
-    // SAFETY: a non-null CURRENT_RUN was set by `CurrentRun::install` from a `&mut CallState`
+    let run = PutBack(Some(take_current_run()?));
+    let ptr = run.0.as_ref()?.as_ptr();
+    // SAFETY: a taken run's pointer was set by `CurrentRun::install` from a `&mut CallState`
     // that the installing `CurrentRun` guard keeps exclusively borrowed; the guard resets the
     // slot when dropped, which happens before that borrow ends, so the state is alive here.
     // The slot is per thread and the state was installed by this thread. It was taken out of
-    // the slot above, so this is the only reference to it until `_put_back` restores it. `f`
-    // is generic over the state's lifetimes, so no reference it holds can outlive this call.
+    // the slot, so this is the only reference to it until `run` puts it back. `f` is generic
+    // over the state's lifetimes, so no reference it holds can outlive this call.
     let state = unsafe { &mut *ptr.cast::<CallState<'_, '_>>() };
     Some(f(state))
 }
@@ -638,15 +639,16 @@ impl Vm {
     ) -> Result<Vec<ReplyError>, ScriptError> {
         use mlua::ffi;
         use std::ffi::c_int;
-        let (keys, args) = match invocation {
-            Invocation::Script { keys, argv } => (keys, argv),
-            Invocation::Function { keys, args } => (keys, args),
-        };
+        let Invocation {
+            keys,
+            args,
+            passing,
+        } = invocation;
         let (Ok(nkeys), Ok(nargs)) = (c_int::try_from(keys.len()), c_int::try_from(args.len()))
         else {
             return Err(ScriptError::plain("ERR too many arguments"));
         };
-        let as_globals = matches!(invocation, Invocation::Script { .. });
+        let as_globals = passing == Passing::Globals;
         let installed = CurrentRun::install(state);
         // SAFETY: `exec_raw` runs the closure inside a protected call on this VM's main state,
         // the handler (its one argument) at index 1, with at least LUA_MINSTACK (20) free
@@ -970,45 +972,40 @@ pub(crate) fn format_g(n: f64, precision: usize) -> String {
     }
 }
 
-/// `%.17g`, as Redis turns a Lua number argument into a command argument.
-fn number_arg(n: f64, out: &mut Vec<u8>) {
-    common::number::write_g17(n, out);
-}
-
-/// The arguments of a `redis` library call as a command line, or the error table to raise.
-/// Fills `command` with a `redis.call`'s arguments, or returns the error table to raise.
-fn lua_args_to_command(
-    lua: &Lua,
-    args: &[Value],
-    command: &mut OwnedCommand,
-) -> mlua::Result<Result<(), Value>> {
-    let fail = |msg: &str| -> mlua::Result<Result<(), Value>> {
+/// The arguments of a `redis` library call as a command line, or the error table to raise
+/// (the same rules and texts as `redis.call`'s, in `call.rs`).
+fn lua_args_to_command(lua: &Lua, args: &[Value]) -> mlua::Result<Result<OwnedCommand, Value>> {
+    let fail = |msg: &str| -> mlua::Result<Result<OwnedCommand, Value>> {
         Ok(Err(Value::Table(error_table(lua, msg, false)?)))
     };
     if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
+        return fail(super::call::NO_ARGUMENTS);
     }
-    command.clear();
+    let mut command = OwnedCommand::default();
     for arg in args {
         match arg {
             Value::String(s) => command.push(&s.as_bytes()),
-            Value::Integer(n) => command.push_with(|out| number_arg(*n as f64, out)),
-            Value::Number(n) => command.push_with(|out| number_arg(*n, out)),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+            Value::Integer(n) => {
+                command.push_with(|out| super::call::number_argument(*n as f64, out))
+            }
+            Value::Number(n) => command.push_with(|out| super::call::number_argument(*n, out)),
+            _ => return fail(super::call::BAD_ARGUMENT),
         }
     }
-    Ok(Ok(()))
+    Ok(Ok(command))
 }
 
+/// `redis.acl_check_cmd`: whether the script's user may run a command line (arity is not
+/// checked, and a refusal is not logged).
 fn acl_check_cmd(
     lua: &Lua,
     state: &CallState<'_, '_>,
     args: Variadic<Value>,
 ) -> mlua::Result<(bool, Value)> {
-    let mut command = OwnedCommand::default();
-    if let Err(error) = lua_args_to_command(lua, &args, &mut command)? {
-        return Ok((false, error));
-    }
+    let command = match lua_args_to_command(lua, &args)? {
+        Ok(command) => command,
+        Err(error) => return Ok((false, error)),
+    };
     let argv = command.args();
     let spec = match dispatch::resolve_for_script(state.server, argv) {
         Ok(spec) | Err(ScriptCallError::Arity(spec)) => spec,
