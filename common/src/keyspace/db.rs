@@ -437,7 +437,8 @@ impl Keyspace {
         indices: impl IntoIterator<Item = usize>,
         intent: Intent,
     ) -> Locked<'a> {
-        let mut indices: smallvec::SmallVec<[usize; 8]> = indices.into_iter().collect();
+        // Sixteen inline: an MSET of ten keys spilled eight to the heap on every call.
+        let mut indices: smallvec::SmallVec<[usize; 16]> = indices.into_iter().collect();
         indices.sort_unstable();
         indices.dedup();
         let mut view = Locked {

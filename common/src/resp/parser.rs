@@ -21,7 +21,7 @@ const MAX_MULTIBULK_LEN: i64 = i32::MAX as i64;
 const UNAUTHENTICATED_MAX_MULTIBULK_LEN: i64 = 10;
 
 /// Largest bulk an unauthenticated client may send.
-const UNAUTHENTICATED_MAX_BULK_LEN: i64 = 16384;
+const UNAUTHENTICATED_MAX_BULK_LEN: u64 = 16384;
 
 /// Argument ranges kept between commands; a parser that saw a bigger command gives the memory back.
 const KEEP_RANGES: usize = 1024;
@@ -441,29 +441,67 @@ fn read_bulk_header(
     header: &mut LineSearch,
     limits: &RequestLimits,
 ) -> Result<Option<(usize, usize)>, ProtocolError> {
-    let Some(cr) = header.find(input, b'\r') else {
-        if input.len().saturating_sub(pos) > PROTO_INLINE_MAX_SIZE {
-            return Err(ProtocolError::TooBigBulkCount);
+    let (len, cr) = match plain_bulk_header(input, pos) {
+        Some(plain) => plain,
+        None => {
+            let Some(cr) = header.find(input, b'\r') else {
+                if input.len().saturating_sub(pos) > PROTO_INLINE_MAX_SIZE {
+                    return Err(ProtocolError::TooBigBulkCount);
+                }
+                return Ok(None);
+            };
+            if cr + 2 > input.len() {
+                return Ok(None);
+            }
+            // `cr >= pos`, so the header has a first byte.
+            let first = input[pos];
+            if first != b'$' {
+                return Err(ProtocolError::ExpectedDollar(first));
+            }
+            match crate::number::parse_i64(&input[pos + 1..cr]) {
+                Some(n) if n >= 0 => (n as u64, cr),
+                _ => return Err(ProtocolError::InvalidBulkLength),
+            }
         }
-        return Ok(None);
     };
     if cr + 2 > input.len() {
         return Ok(None);
     }
-    // `cr >= pos`, so the header has a first byte.
-    let first = input[pos];
-    if first != b'$' {
-        return Err(ProtocolError::ExpectedDollar(first));
+    if len > limits.proto_max_bulk_len {
+        return Err(ProtocolError::InvalidBulkLength);
     }
-    let len = match crate::number::parse_i64(&input[pos + 1..cr]) {
-        Some(n) if n >= 0 && n as u64 <= limits.proto_max_bulk_len => n,
-        _ => return Err(ProtocolError::InvalidBulkLength),
-    };
     if len > UNAUTHENTICATED_MAX_BULK_LEN && !limits.authenticated {
         return Err(ProtocolError::UnauthenticatedBulkLength);
     }
     let len = usize::try_from(len).map_err(|_| ProtocolError::InvalidBulkLength)?;
     Ok(Some((len, cr + 2)))
+}
+
+/// Digits a length may have for [`plain_bulk_header`]: 18 cannot overflow a `u64`.
+const PLAIN_LENGTH_DIGITS: usize = 18;
+
+/// The header as nearly every client writes it, `$<digits>\r` with no leading zero, read in
+/// one pass: `(length, offset of the \r)`. `None` for anything else (an incomplete line, a sign,
+/// a NUL, a long or odd number), which the general path then reads or rejects as Redis does.
+/// Parsing is a tenth of an MSET's cost, and the general path looks at each byte twice.
+fn plain_bulk_header(input: &[u8], pos: usize) -> Option<(u64, usize)> {
+    let (&b'$', digits) = input.get(pos..)?.split_first()? else {
+        return None;
+    };
+    match digits {
+        [b'0', b'\r', ..] => return Some((0, pos + 2)),
+        [b'1'..=b'9', ..] => {}
+        _ => return None,
+    }
+    let mut len = 0u64;
+    for (i, &b) in digits.iter().enumerate().take(PLAIN_LENGTH_DIGITS + 1) {
+        match b {
+            b'0'..=b'9' => len = len * 10 + u64::from(b - b'0'),
+            b'\r' => return Some((len, pos + 1 + i)),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// C's `isspace` in the C locale.
@@ -922,6 +960,41 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The one-pass reading of a bulk header agrees with the general rule (Redis's
+        /// `string2ll` of the bytes up to the `\r`) wherever it answers at all.
+        #[test]
+        fn plain_bulk_headers_read_as_the_general_rule_does(
+            body in prop_oneof![
+                "[0-9]{0,22}",
+                "-?0*[0-9]{1,20}",
+                proptest::collection::vec(any::<u8>(), 0..24)
+                    .prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            ],
+            tail in prop_oneof![Just("\r\n"), Just("\r"), Just(""), Just("x\r\n")],
+        ) {
+            let input = format!("$${body}{tail}");
+            let input = input.as_bytes();
+            if let Some((len, cr)) = plain_bulk_header(input, 0) {
+                prop_assert_eq!(input[cr], b'\r');
+                prop_assert_eq!(crate::number::parse_i64(&input[1..cr]), i64::try_from(len).ok());
+            }
+        }
+
+        #[test]
+        fn plain_and_odd_bulk_headers_parse_alike(len in 0usize..40, zeros in 0usize..3) {
+            let arg = "a".repeat(len);
+            let plain = format!("*1\r\n${len}\r\n{arg}\r\n");
+            let padded = format!("*1\r\n${}{len}\r\n{arg}\r\n", "0".repeat(zeros));
+            prop_assert_eq!(one(plain.as_bytes()), vec![arg.clone().into_bytes()]);
+            let (commands, err) = parse_all(padded.as_bytes(), &OPEN);
+            if zeros == 0 {
+                prop_assert_eq!(commands, vec![vec![arg.into_bytes()]]);
+                prop_assert_eq!(err, None);
+            } else {
+                prop_assert_eq!(err, Some(ProtocolError::InvalidBulkLength));
+            }
+        }
 
         #[test]
         fn random_bytes_in_random_pieces_never_panic_or_overreserve(
