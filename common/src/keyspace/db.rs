@@ -521,16 +521,16 @@ impl<'a> Guards<'a> {
         }
     }
 
-    fn slot(&self, pos: usize) -> Option<&Held<'a>> {
-        match pos {
-            0 | 1 => self.inline[pos].as_ref(),
-            _ => self.spill.get(pos - 2),
-        }
-    }
-
     fn find(&self, db: usize, index: usize) -> Option<usize> {
-        (0..2 + self.spill.len())
-            .find(|&pos| matches!(self.slot(pos), Some((d, i, _)) if *d == db && *i == index))
+        let held = |(d, i, _): &Held<'a>| *d == db && *i == index;
+        if let Some(pos) = self
+            .inline
+            .iter()
+            .position(|slot| slot.as_ref().is_some_and(held))
+        {
+            return Some(pos);
+        }
+        self.spill.iter().position(held).map(|pos| pos + 2)
     }
 
     fn push(&mut self, db: usize, index: usize, guard: MutexGuard<'a, Shard>) -> usize {
