@@ -134,3 +134,37 @@ fn hash_field_ttls_survive_debug_reload() {
         "*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n"
     );
 }
+
+/// A plain SET over a key whose time has come reports the key expired before it is set (Redis's
+/// lookupKeyWrite), while a SET in a database without any TTL reports only the set: a plain
+/// SET looks the key up only when something could have expired.
+#[test]
+fn set_over_an_expired_key_reports_the_expiry_first() {
+    let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "E$gx"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    let mut sub = server.connect();
+    sub.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    let mut next_event = || {
+        let message = sub.read_reply();
+        let text = String::from_utf8_lossy(&message).into_owned();
+        let event = text.split("\r\n").nth(6).unwrap_or_default().to_owned();
+        let key = text.split("\r\n").nth(8).unwrap_or_default().to_owned();
+        format!("{event} {key}")
+    };
+    assert_eq!(c.cmd(&["SET", "plain", "v"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:set plain");
+    assert_eq!(c.cmd(&["SET", "k", "v", "PX", "1"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:set k");
+    assert_eq!(next_event(), "__keyevent@0__:expire k");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.cmd(&["SET", "k", "w"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:expired k");
+    assert_eq!(next_event(), "__keyevent@0__:set k");
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nw\r\n");
+    assert_eq!(c.cmd(&["TTL", "k"]), ":-1\r\n");
+}

@@ -306,6 +306,13 @@ impl Shard {
         Some(entry.allocated_bytes(samples) + Dict::<Entry>::item_overhead() + expiry)
     }
 
+    /// True when no key and no hash field here has a time to live: then no lookup in this
+    /// shard can expire (or hide) anything, so a write that replaces a key whatever it holds
+    /// need not look first.
+    pub fn has_no_expiries(&self) -> bool {
+        self.expires.is_empty() && self.hexpires.is_empty()
+    }
+
     pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.peek(key, now_ms).is_some()
     }

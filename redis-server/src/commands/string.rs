@@ -638,6 +638,10 @@ fn set_generic(
                 true
             }
         }
+    } else if options.condition == Condition::Always && shard.has_no_expiries() {
+        // Nothing here can expire first (Redis's lookupKeyWrite), and the value is replaced
+        // whatever it is: looking would only walk the chain the insert walks again.
+        false
     } else {
         shard.contains(key, now)
     };
