@@ -135,9 +135,9 @@ fn hash_field_ttls_survive_debug_reload() {
     );
 }
 
-/// A plain SET over a key whose time has come reports the key expired before it is set (Redis's
-/// lookupKeyWrite), while a SET in a database without any TTL reports only the set: a plain
-/// SET looks the key up only when something could have expired.
+/// A plain SET or MSET over a key whose time has come reports the key expired before it is set
+/// (Redis's lookupKeyWrite), while one in a database without any TTL reports only the set:
+/// they look the key up only when something could have expired.
 #[test]
 fn set_over_an_expired_key_reports_the_expiry_first() {
     let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
@@ -167,4 +167,14 @@ fn set_over_an_expired_key_reports_the_expiry_first() {
     assert_eq!(next_event(), "__keyevent@0__:set k");
     assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nw\r\n");
     assert_eq!(c.cmd(&["TTL", "k"]), ":-1\r\n");
+    // MSET too, key by key.
+    assert_eq!(c.cmd(&["SET", "m", "v", "PX", "1"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:set m");
+    assert_eq!(next_event(), "__keyevent@0__:expire m");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.cmd(&["MSET", "plain", "x", "m", "y"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:set plain");
+    assert_eq!(next_event(), "__keyevent@0__:expired m");
+    assert_eq!(next_event(), "__keyevent@0__:set m");
+    assert_eq!(c.cmd(&["TTL", "m"]), ":-1\r\n");
 }
