@@ -135,11 +135,11 @@ fn hash_field_ttls_survive_debug_reload() {
     );
 }
 
-/// A plain SET or MSET over a key whose time has come reports the key expired before it is set
+/// A plain SET, MSET or RENAME over a key whose time has come reports the key expired before it is set
 /// (Redis's lookupKeyWrite), while one in a database without any TTL reports only the set:
 /// they look the key up only when something could have expired.
 #[test]
-fn set_over_an_expired_key_reports_the_expiry_first() {
+fn writes_over_an_expired_key_report_the_expiry_first() {
     let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
     let mut c = server.connect();
     assert_eq!(
@@ -177,4 +177,13 @@ fn set_over_an_expired_key_reports_the_expiry_first() {
     assert_eq!(next_event(), "__keyevent@0__:expired m");
     assert_eq!(next_event(), "__keyevent@0__:set m");
     assert_eq!(c.cmd(&["TTL", "m"]), ":-1\r\n");
+    // And RENAME's target.
+    assert_eq!(c.cmd(&["SET", "t", "v", "PX", "1"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:set t");
+    assert_eq!(next_event(), "__keyevent@0__:expire t");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.cmd(&["RENAME", "plain", "t"]), "+OK\r\n");
+    assert_eq!(next_event(), "__keyevent@0__:expired t");
+    assert_eq!(next_event(), "__keyevent@0__:rename_from plain");
+    assert_eq!(next_event(), "__keyevent@0__:rename_to t");
 }

@@ -181,7 +181,10 @@ fn rename_generic(ctx: &mut CommandContext<'_>, mode: IfTargetExists) -> Result<
         done(ctx, false);
         return Ok(());
     }
-    if mode == IfTargetExists::Keep && ctx.db.shard(dst).get_mut(dst, now).is_some() {
+    // Redis looks the target up for writing in both modes, so one whose time has come
+    // expires (and is reported) before it is replaced.
+    let target_exists = ctx.db.shard(dst).get_mut(dst, now).is_some();
+    if mode == IfTargetExists::Keep && target_exists {
         done(ctx, false);
         return Ok(());
     }
