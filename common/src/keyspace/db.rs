@@ -698,11 +698,7 @@ impl<'a> Locked<'a> {
                 targets.push((pos, hash));
             }
         }
-        for stage in [
-            PrefetchStage::Bucket,
-            PrefetchStage::Node,
-            PrefetchStage::Item,
-        ] {
+        for stage in PrefetchStage::ALL {
             for &(pos, hash) in &targets {
                 self.guards.shard_mut(pos).prefetch(hash, stage);
             }
