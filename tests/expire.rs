@@ -187,3 +187,82 @@ fn writes_over_an_expired_key_report_the_expiry_first() {
     assert_eq!(next_event(), "__keyevent@0__:rename_from plain");
     assert_eq!(next_event(), "__keyevent@0__:rename_to t");
 }
+
+/// Commands that store into a destination look it up for writing first, as Redis's do: a
+/// destination whose time has come is reported expired before the store's own event. An
+/// empty result deletes the destination as it finds it, so that one is reported deleted.
+#[test]
+fn stores_over_an_expired_destination_report_the_expiry_first() {
+    let server = TestServer::with_args(&["--enable-debug-command", "yes"]);
+    let mut c = server.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    c.cmd(&["SADD", "s", "a", "b"]);
+    c.cmd(&["SET", "b", "ab"]);
+    c.cmd(&["RPUSH", "l", "3", "1", "2"]);
+    c.cmd(&["ZADD", "z", "1", "a"]);
+    c.cmd(&["GEOADD", "g", "13", "38", "m"]);
+    let mut sub = server.connect();
+    sub.cmd(&["SUBSCRIBE", "__keyspace@0__:dst"]);
+    let stores: &[(&[&str], &str)] = &[
+        (&["BITOP", "OR", "dst", "b"], "expired"),
+        (&["ZUNIONSTORE", "dst", "1", "z"], "expired"),
+        (&["ZINTERSTORE", "dst", "1", "z"], "expired"),
+        (&["ZDIFFSTORE", "dst", "1", "z"], "expired"),
+        (&["ZRANGESTORE", "dst", "z", "0", "-1"], "expired"),
+        (
+            &[
+                "GEOSEARCHSTORE",
+                "dst",
+                "g",
+                "FROMLONLAT",
+                "13",
+                "38",
+                "BYRADIUS",
+                "10",
+                "km",
+            ],
+            "expired",
+        ),
+        (&["SUNIONSTORE", "dst", "s"], "expired"),
+        (&["SINTERSTORE", "dst", "s"], "expired"),
+        (&["SDIFFSTORE", "dst", "s"], "expired"),
+        (&["SORT", "l", "STORE", "dst"], "expired"),
+        (&["COPY", "s", "dst", "REPLACE"], "expired"),
+        (&["LMOVE", "l", "dst", "LEFT", "LEFT"], "expired"),
+        (&["SETEX", "dst", "100", "x"], "expired"),
+        (&["MSETNX", "dst", "x"], "expired"),
+        (&["BITOP", "AND", "dst", "nokey"], "del"),
+        (&["SUNIONSTORE", "dst", "nokey"], "del"),
+    ];
+    let mut report = Vec::new();
+    for (store, _) in stores {
+        c.cmd(&["SET", "dst", "v", "PX", "1"]);
+        sub.read_reply(); // set
+        sub.read_reply(); // expire
+        std::thread::sleep(Duration::from_millis(15));
+        c.cmd(store);
+        let first = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+        let event = first.split("\r\n").nth(6).unwrap_or_default().to_owned();
+        report.push(format!("{}: {event}", store[0]));
+        if event == "del" {
+            continue;
+        }
+        // The rest of this store's events.
+        c.cmd(&["DEL", "dst"]);
+        loop {
+            let message = String::from_utf8_lossy(&sub.read_reply()).into_owned();
+            if message.contains("\r\ndel\r\n") {
+                break;
+            }
+        }
+    }
+    let expected: Vec<String> = stores
+        .iter()
+        .map(|(store, event)| format!("{}: {event}", store[0]))
+        .collect();
+    assert_eq!(report, expected);
+}

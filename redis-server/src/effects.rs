@@ -206,6 +206,17 @@ impl CommandContext<'_> {
         crate::notify::keyspace_event(self.server, class, event, key, db, Some(&mut sink));
     }
 
+    /// A command about to replace `key` whatever it holds looks it up for writing first, as
+    /// Redis's `setKey` does: a key whose time has come is expired, and reported so, before
+    /// the replacement's own events. A shard without TTLs has nothing to expire.
+    pub(crate) fn expire_before_replacing(&mut self, key: &[u8]) {
+        let now = self.now_ms;
+        let shard = self.db.shard(key);
+        if !shard.has_no_expiries() {
+            shard.expire_if_needed(key, now);
+        }
+    }
+
     /// The common case of a write: one change, `key` modified, one event.
     pub(crate) fn wrote(&mut self, class: Event, event: &str, key: &[u8]) {
         self.dirty(1);

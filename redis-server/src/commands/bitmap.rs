@@ -179,14 +179,16 @@ fn bitop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
     let result = bitmap::bitop(op, &views);
     let len = result.len();
     let lru = ctx.lru();
-    let shard = ctx.db.shard(dest);
     if result.is_empty() {
-        shard.expire_if_needed(dest, now);
-        if shard.remove(dest).is_some() {
+        // As Redis's dbDelete: a destination whose time has come is deleted, not expired.
+        if ctx.db.shard(dest).remove(dest).is_some() {
             ctx.wrote(Event::Generic, "del", dest);
         }
     } else {
-        shard.insert(Entry::raw_string(dest, &result, lru));
+        ctx.expire_before_replacing(dest);
+        ctx.db
+            .shard(dest)
+            .insert(Entry::raw_string(dest, &result, lru));
         ctx.wrote(Event::String, "set", dest);
     }
     ctx.reply.integer(i64::try_from(len).unwrap_or(i64::MAX));

@@ -564,13 +564,15 @@ fn sinter_generic(
 fn store(ctx: &mut CommandContext<'_>, dst: &[u8], result: SetValue, event: &str) {
     let lru = ctx.lru();
     let len = result.len();
-    let shard = ctx.db.shard(dst);
     if len == 0 {
-        if shard.remove(dst).is_some() {
+        if ctx.db.shard(dst).remove(dst).is_some() {
             ctx.wrote(Event::Generic, "del", dst);
         }
     } else {
-        shard.insert(Entry::collection(dst, Value::Set(Box::new(result)), lru));
+        ctx.expire_before_replacing(dst);
+        ctx.db
+            .shard(dst)
+            .insert(Entry::collection(dst, Value::Set(Box::new(result)), lru));
         ctx.wrote(Event::Set, event, dst);
     }
     ctx.reply.integer(len as i64);

@@ -295,6 +295,7 @@ fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), Com
             }
             let lru = ctx.lru();
             if output_len > 0 {
+                ctx.expire_before_replacing(dst);
                 ctx.db
                     .shard(dst)
                     .insert(Entry::collection(dst, Value::List(Box::new(list)), lru));

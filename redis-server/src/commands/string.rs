@@ -371,13 +371,8 @@ fn mset_generic(ctx: &mut CommandContext<'_>, condition: Condition) -> Result<()
     }
     let mut pairs = 0;
     while let (Some(key), Some(value)) = (ctx.args.next_opt(), ctx.args.next_opt()) {
-        let shard = ctx.db.shard(key);
-        // As Redis's setKey, a key whose time has come expires (and is reported so) before it
-        // is replaced; a shard without TTLs has nothing to expire.
-        if !shard.has_no_expiries() {
-            shard.expire_if_needed(key, now);
-        }
-        shard.insert(Entry::string(key, value, lru));
+        ctx.expire_before_replacing(key);
+        ctx.db.shard(key).insert(Entry::string(key, value, lru));
         ctx.modified(key);
         ctx.notify(Event::String, "set", key);
         pairs += 1;
