@@ -76,21 +76,17 @@ pub(crate) fn prefetch_ahead<'s>(
         {
             break;
         }
-        // A command with several keys warms them itself as it locks them
-        // (`lock_keys_warm`): warming them here too only doubled the work.
+        // Only a command with one fixed key is warmed here: one with several warms them itself
+        // as it locks them (`lock_keys_warm`), and warming them here too only doubled the work.
         if let Some(spec) = spec
             && arity_ok(spec, args.len())
-            && let Ok(positions) = command_table::key_positions_by(spec, args.len(), |i| {
-                args.get(i).unwrap_or_default()
-            })
-            && positions.len() == 1
+            && let Some(key) =
+                command_table::sole_key_position(spec, args.len()).and_then(|i| args.get(i))
         {
-            for key in positions.iter().filter_map(|i| args.get(i)) {
-                // Inline commands' arguments live in the parser, not in `input`: skipped.
-                let start = (key.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
-                if start <= input.len() && key.len() <= input.len() - start {
-                    keys.push(start..start + key.len());
-                }
+            // Inline commands' arguments live in the parser, not in `input`: skipped.
+            let start = (key.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
+            if start <= input.len() && key.len() <= input.len() - start {
+                keys.push(start..start + key.len());
             }
         }
         used += consumed;
@@ -977,31 +973,16 @@ fn call<'s>(
             run_handler(server, client, args, reply, entry, view, now_ms)
         }
         (Acquired::Held, Some(gate)) => {
-            let view = match command_table::key_positions_by(spec, args.len(), |i| {
-                args.get(i).unwrap_or_default()
-            }) {
-                Ok(keys) => {
-                    let named = || keys.iter().filter_map(|i| args.get(i));
-                    let intent = if has_flag(spec, Flag::Write) {
-                        Intent::Write
-                    } else {
-                        Intent::Read
-                    };
-                    if keys.len() > 1 {
-                        let named: smallvec::SmallVec<[&[u8]; 16]> = named().collect();
-                        keyspace.lock_keys_warm(gate, client.db, &named, intent)
-                    } else {
-                        keyspace.lock_keys_for(gate, client.db, named(), intent)
-                    }
-                }
-                // Arguments that defeat the key specs are the handler's to reject; it gets a
-                // view with the keys the specs that could be read name (`PFMERGE dest`).
-                Err(_) => {
-                    let keys = command_table::partial_key_positions_by(spec, args.len(), |i| {
-                        args.get(i).unwrap_or_default()
-                    });
-                    keyspace.lock_keys(gate, client.db, keys.iter().filter_map(|i| args.get(i)))
-                }
+            let intent = if has_flag(spec, Flag::Write) {
+                Intent::Write
+            } else {
+                Intent::Read
+            };
+            let sole_key = command_table::sole_key_position(spec, args.len())
+                .and_then(|i| args.get(i));
+            let view = match sole_key {
+                Some(key) => keyspace.lock_key(gate, client.db, key, intent),
+                None => lock_for(keyspace, gate, client.db, spec, args, intent),
             };
             run_handler(server, client, args, reply, entry, view, now_ms)
         }
@@ -1068,6 +1049,36 @@ fn call<'s>(
         let keys = waiter.keys.iter().map(|k| (waiter.db, k.clone())).collect();
         serve_blocked(server, keys);
         Some(waiter)
+    }
+}
+
+/// A view with the shards of every key the command's specs name locked (for a command whose
+/// key is not simply one fixed argument).
+fn lock_for<'s>(
+    keyspace: &'s common::keyspace::Keyspace,
+    gate: &Gate<'s>,
+    db: usize,
+    spec: &CommandSpec,
+    args: ArgList<'_>,
+    intent: Intent,
+) -> common::keyspace::Locked<'s> {
+    let arg = |i| args.get(i).unwrap_or_default();
+    match command_table::key_positions_by(spec, args.len(), arg) {
+        Ok(keys) => {
+            let named = || keys.iter().filter_map(|i| args.get(i));
+            if keys.len() > 1 {
+                let named: smallvec::SmallVec<[&[u8]; 16]> = named().collect();
+                keyspace.lock_keys_warm(gate, db, &named, intent)
+            } else {
+                keyspace.lock_keys_for(gate, db, named(), intent)
+            }
+        }
+        // Arguments that defeat the key specs are the handler's to reject; it gets a view with
+        // the keys the specs that could be read name (`PFMERGE dest`).
+        Err(_) => {
+            let keys = command_table::partial_key_positions_by(spec, args.len(), arg);
+            keyspace.lock_keys(gate, db, keys.iter().filter_map(|i| args.get(i)))
+        }
     }
 }
 

@@ -159,6 +159,30 @@ pub fn key_positions_by<'a>(
     }
 }
 
+/// The argument index of the command's only key when its specs fix it at one position (GET,
+/// SET, INCR, LPUSH...): what [`key_positions_by`] would answer, without building a
+/// [`KeyPositions`] (most commands take this path, once to warm the cache and once to lock).
+/// `None` when the specs are of any other shape; ask [`key_positions_by`] then.
+pub fn sole_key_position(spec: &CommandSpec, argc: usize) -> Option<usize> {
+    let [key_spec] = spec.key_specs else {
+        return None;
+    };
+    let BeginSearch::Index(index) = key_spec.begin_search else {
+        return None;
+    };
+    let FindKeys::Range { last_key: 0, .. } = key_spec.find_keys else {
+        return None;
+    };
+    let plain = !key_spec.flags.iter().any(|flag| {
+        matches!(
+            flag,
+            KeyFlag::NotKey | KeyFlag::VariableFlags | KeyFlag::Incomplete
+        )
+    });
+    let index = usize::try_from(index).ok()?;
+    (plain && index < argc).then_some(index)
+}
+
 /// The keys of the specs that can be evaluated, skipping those the arguments defeat (Redis's
 /// `GET_KEYSPEC_RETURN_PARTIAL`): what a command may touch even when [`key_positions_by`]
 /// rejects its line, as `PFMERGE dest` (an empty source range) still runs.
@@ -507,6 +531,28 @@ mod tests {
     fn keys(spec: &CommandSpec, line: &str) -> Result<Vec<usize>, KeyError> {
         let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
         key_positions(spec, &args).map(|k| k.iter().collect())
+    }
+
+    #[test]
+    fn the_sole_key_shortcut_agrees_with_the_specs() {
+        let mut shortcuts = 0;
+        for spec in crate::command_table::commands()
+            .chain(crate::command_table::commands().flat_map(crate::command_table::subcommands))
+        {
+            for argc in 0..8 {
+                let args: Vec<&[u8]> = (0..argc).map(|_| &b"1"[..]).collect();
+                if let Some(index) = sole_key_position(spec, argc) {
+                    shortcuts += 1;
+                    let general = key_positions(spec, &args).map(|k| k.iter().collect());
+                    assert_eq!(general, Ok(vec![index]), "{} with {argc}", spec.name);
+                }
+            }
+        }
+        assert!(shortcuts > 500, "{shortcuts}");
+        assert_eq!(sole_key_position(spec("get"), 2), Some(1));
+        assert_eq!(sole_key_position(spec("get"), 1), None);
+        assert_eq!(sole_key_position(spec("mset"), 3), None);
+        assert_eq!(sole_key_position(spec("eval"), 3), None);
     }
 
     #[test]

@@ -40,6 +40,7 @@ use std::sync::LazyLock;
 pub use keys::{
     KeyError, KeyPositions, KeyRef, has_key_arguments, has_movable_keys, key_positions,
     key_positions_by, key_positions_with_flags, legacy_key_range, partial_key_positions_by,
+    sole_key_position,
 };
 pub use spec::*;
 

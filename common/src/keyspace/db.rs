@@ -413,6 +413,25 @@ impl Keyspace {
         self.lock_shards(gate, db, keys.into_iter().map(|k| self.shard_of(k)), intent)
     }
 
+    /// [`Keyspace::lock_keys_for`] of one key: no list of shards to sort.
+    pub fn lock_key<'a>(
+        &'a self,
+        gate: &Gate<'a>,
+        db: usize,
+        key: &[u8],
+        intent: Intent,
+    ) -> Locked<'a> {
+        let index = self.shard_of(key);
+        let mut view = Locked {
+            keyspace: self,
+            db,
+            guards: Guards::new(),
+            lazy: gate.is_exclusive(),
+        };
+        view.guards.push(db, index, self.lock_with(db, index, intent));
+        view
+    }
+
     /// [`Keyspace::lock_keys`] for `intent` that also warms the cache for the keys' lookups
     /// (see `Locked::prefetch_placed`), finding each key's shard once for both: a key's slot is
     /// a CRC16 of it, and a 10-key MSET computed it five times per key.
