@@ -978,8 +978,8 @@ fn call<'s>(
             } else {
                 Intent::Read
             };
-            let sole_key = command_table::sole_key_position(spec, args.len())
-                .and_then(|i| args.get(i));
+            let sole_key =
+                command_table::sole_key_position(spec, args.len()).and_then(|i| args.get(i));
             let view = match sole_key {
                 Some(key) => keyspace.lock_key(gate, client.db, key, intent),
                 None => lock_for(keyspace, gate, client.db, spec, args, intent),

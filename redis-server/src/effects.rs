@@ -206,15 +206,16 @@ impl CommandContext<'_> {
         crate::notify::keyspace_event(self.server, class, event, key, db, Some(&mut sink));
     }
 
-    /// A command about to replace `key` whatever it holds looks it up for writing first, as
-    /// Redis's `setKey` does: a key whose time has come is expired, and reported so, before
-    /// the replacement's own events. A shard without TTLs has nothing to expire.
-    pub(crate) fn expire_before_replacing(&mut self, key: &[u8]) {
+    /// Stores `entry` at `key` in place of whatever it held (and its TTL), as Redis's `setKey`:
+    /// the key is looked up for writing first, so one whose time has come is expired, and
+    /// reported so, before the store's own events. A shard without TTLs has nothing to expire.
+    pub(crate) fn set_key(&mut self, key: &[u8], entry: common::keyspace::Entry) {
         let now = self.now_ms;
         let shard = self.db.shard(key);
         if !shard.has_no_expiries() {
             shard.expire_if_needed(key, now);
         }
+        shard.insert(entry);
     }
 
     /// The common case of a write: one change, `key` modified, one event.

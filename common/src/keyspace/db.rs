@@ -428,7 +428,8 @@ impl Keyspace {
             guards: Guards::new(),
             lazy: gate.is_exclusive(),
         };
-        view.guards.push(db, index, self.lock_with(db, index, intent));
+        view.guards
+            .push(db, index, self.lock_with(db, index, intent));
         view
     }
 

@@ -185,10 +185,7 @@ fn bitop(ctx: &mut CommandContext<'_>) -> Result<(), CommandError> {
             ctx.wrote(Event::Generic, "del", dest);
         }
     } else {
-        ctx.expire_before_replacing(dest);
-        ctx.db
-            .shard(dest)
-            .insert(Entry::raw_string(dest, &result, lru));
+        ctx.set_key(dest, Entry::raw_string(dest, &result, lru));
         ctx.wrote(Event::String, "set", dest);
     }
     ctx.reply.integer(i64::try_from(len).unwrap_or(i64::MAX));

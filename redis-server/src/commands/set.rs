@@ -569,10 +569,10 @@ fn store(ctx: &mut CommandContext<'_>, dst: &[u8], result: SetValue, event: &str
             ctx.wrote(Event::Generic, "del", dst);
         }
     } else {
-        ctx.expire_before_replacing(dst);
-        ctx.db
-            .shard(dst)
-            .insert(Entry::collection(dst, Value::Set(Box::new(result)), lru));
+        ctx.set_key(
+            dst,
+            Entry::collection(dst, Value::Set(Box::new(result)), lru),
+        );
         ctx.wrote(Event::Set, event, dst);
     }
     ctx.reply.integer(len as i64);

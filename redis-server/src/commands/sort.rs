@@ -295,10 +295,10 @@ fn sort_generic(ctx: &mut CommandContext<'_>, may_store: bool) -> Result<(), Com
             }
             let lru = ctx.lru();
             if output_len > 0 {
-                ctx.expire_before_replacing(dst);
-                ctx.db
-                    .shard(dst)
-                    .insert(Entry::collection(dst, Value::List(Box::new(list)), lru));
+                ctx.set_key(
+                    dst,
+                    Entry::collection(dst, Value::List(Box::new(list)), lru),
+                );
                 ctx.signal_ready(dst);
                 ctx.modified(dst);
                 ctx.notify(Event::List, "sortstore", dst);

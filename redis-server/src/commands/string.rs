@@ -371,8 +371,7 @@ fn mset_generic(ctx: &mut CommandContext<'_>, condition: Condition) -> Result<()
     }
     let mut pairs = 0;
     while let (Some(key), Some(value)) = (ctx.args.next_opt(), ctx.args.next_opt()) {
-        ctx.expire_before_replacing(key);
-        ctx.db.shard(key).insert(Entry::string(key, value, lru));
+        ctx.set_key(key, Entry::string(key, value, lru));
         ctx.modified(key);
         ctx.notify(Event::String, "set", key);
         pairs += 1;

@@ -100,10 +100,7 @@ pub(super) fn delete_if_empty(db: &mut Locked<'_>, key: &[u8], now_ms: i64) -> b
 /// Stores `z` at `key`, replacing whatever was there (and its TTL).
 pub(super) fn store_value(ctx: &mut CommandContext<'_>, key: &[u8], z: ZSetValue) {
     let lru = ctx.lru();
-    ctx.expire_before_replacing(key);
-    ctx.db
-        .shard(key)
-        .insert(Entry::collection(key, Value::ZSet(Box::new(z)), lru));
+    ctx.set_key(key, Entry::collection(key, Value::ZSet(Box::new(z)), lru));
     ctx.signal_ready(key);
 }
 
