@@ -422,12 +422,7 @@ impl Keyspace {
         intent: Intent,
     ) -> Locked<'a> {
         let index = self.shard_of(key);
-        let mut view = Locked {
-            keyspace: self,
-            db,
-            guards: Guards::new(),
-            lazy: gate.is_exclusive(),
-        };
+        let mut view = self.view_under(gate, db);
         view.guards
             .push(db, index, self.lock_with(db, index, intent));
         view
@@ -461,12 +456,7 @@ impl Keyspace {
         let mut indices: smallvec::SmallVec<[usize; 16]> = indices.into_iter().collect();
         indices.sort_unstable();
         indices.dedup();
-        let mut view = Locked {
-            keyspace: self,
-            db,
-            guards: Guards::new(),
-            lazy: gate.is_exclusive(),
-        };
+        let mut view = self.view_under(gate, db);
         // Room for them all at once: growing the list shard by shard reallocated twice per
         // MSET of ten keys.
         view.guards
@@ -481,6 +471,12 @@ impl Keyspace {
 
     /// A view that locks shards as it touches them; only sound under the exclusive gate.
     pub fn lock_lazily<'a>(&'a self, gate: &Gate<'a>, db: usize) -> Locked<'a> {
+        self.view_under(gate, db)
+    }
+
+    /// A view holding no shard yet, under `gate`: under the exclusive one it may lock shards
+    /// as it touches them.
+    fn view_under<'a>(&'a self, gate: &Gate<'a>, db: usize) -> Locked<'a> {
         Locked {
             keyspace: self,
             db,
