@@ -208,13 +208,12 @@ impl CommandContext<'_> {
 
     /// Stores `entry` at `key` in place of whatever it held (and its TTL), as Redis's `setKey`:
     /// the key is looked up for writing first, so one whose time has come is expired, and
-    /// reported so, before the store's own events. A shard without TTLs has nothing to expire.
+    /// reported so, before the store's own events.
     pub(crate) fn set_key(&mut self, key: &[u8], entry: common::keyspace::Entry) {
         let now = self.now_ms;
         let shard = self.db.shard(key);
-        if !shard.has_no_expiries() {
-            shard.expire_if_needed(key, now);
-        }
+        // Returns at once in a shard without TTLs.
+        shard.expire_if_needed(key, now);
         shard.insert(entry);
     }
 
